@@ -1,0 +1,24 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { db, now } from '#shared/deps.ts';
+import { CanonicalEventSchema } from '#shared/domain/event.ts';
+import { logger } from '#shared/observability.ts';
+import { processEvent } from '#shared/use-cases/process-event.ts';
+
+/** Interactions queue consumer: one record at a time; a record that fails, fails alone. */
+const processor = new BatchProcessor(EventType.SQS);
+
+async function processRecord(record: SQSRecord) {
+  const event = CanonicalEventSchema.parse(JSON.parse(record.body));
+  logger.appendKeys({ shopId: event.shopId, eventId: event.eventId });
+  const result = await processEvent(event, { db: db(), now });
+  logger.info('event processed', { type: event.type, customerId: result.customerId, outcome: result.outcome });
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event, context) =>
+    processPartialResponse(event, processRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false }),
+  );

@@ -1,0 +1,118 @@
+/**
+ * The one trigger table: which function serves which route, queue or schedule, and what it may
+ * touch. Read by the CDK stack (infra/rapport-stack.ts) and by the local runtime (infra/local), so
+ * the laptop and AWS can never disagree about wiring or permissions.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface HttpRoute {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/customers/{customerId}`. */
+  path: string;
+}
+
+export type QueueName = 'interactions';
+
+export interface QueueSpec {
+  /** maxReceiveCount before a message moves to the queue's dead-letter queue. */
+  maxReceiveCount: number;
+  /** Lambda event source mapping settings; the local poller honours the same numbers. */
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+}
+
+export const queues: Record<QueueName, QueueSpec> = {
+  interactions: { maxReceiveCount: 5, batchSize: 10, maxBatchingWindowSeconds: 1 },
+};
+
+/** DynamoDB actions a function may call on the single table (exact IAM actions, no wildcards). */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem';
+
+export interface FunctionSpec {
+  /** Logical name, used for the construct id, the bundle name and log lines. */
+  name: string;
+  /** Source file relative to the repository root; it exports `handler`. */
+  entry: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  routes?: HttpRoute[];
+  /** Consumes this queue with partial batch failure reporting. */
+  consumes?: QueueName;
+  /** Sends to these queues (SendMessage / SendMessageBatch). */
+  sendsTo?: QueueName[];
+  tableActions: TableAction[];
+  /** Whether the function needs the GSI (Query on the index ARN). */
+  usesIndex?: boolean;
+  /** Reads the deployment secret (master encryption key, admin key hash). */
+  readsSecret?: boolean;
+}
+
+export const functions: FunctionSpec[] = [
+  {
+    name: 'webhook',
+    entry: 'functions/webhook.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    // Shopify and WooCommerce routes join this function with the connectors (issue 3).
+    routes: [{ method: 'POST', path: '/webhooks/generic/{shopId}' }],
+    sendsTo: ['interactions'],
+    tableActions: ['dynamodb:GetItem'],
+    readsSecret: true,
+  },
+  {
+    name: 'processor',
+    entry: 'functions/processor.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 30,
+    consumes: 'interactions',
+    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  },
+  {
+    name: 'createShop',
+    entry: 'functions/create-shop.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/admin/shops' }],
+    tableActions: ['dynamodb:PutItem'],
+    readsSecret: true,
+  },
+  {
+    name: 'getCustomer',
+    entry: 'functions/get-customer.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/customers/{customerId}' }],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
+    name: 'findCustomers',
+    entry: 'functions/find-customers.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/customers' }],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
+    name: 'getTimeline',
+    entry: 'functions/get-timeline.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/customers/{customerId}/timeline' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
+  },
+];
+
+/** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */
+export const env = {
+  tableName: 'TABLE_NAME',
+  queueUrl: (queue: QueueName) => `${queue.toUpperCase()}_QUEUE_URL`,
+  secretArn: 'RAPPORT_SECRET_ARN',
+} as const;

@@ -1,0 +1,22 @@
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from '#shared/aws/clients.ts';
+import { config } from '#shared/config.ts';
+import type { CanonicalEvent } from '#shared/domain/event.ts';
+
+/** The interactions queue adapter: canonical events in batches of ten, every failure surfaced. */
+export async function enqueueEvents(events: CanonicalEvent[]): Promise<void> {
+  const queueUrl = config().INTERACTIONS_QUEUE_URL;
+  if (!queueUrl) throw new Error('INTERACTIONS_QUEUE_URL is not set');
+  for (let i = 0; i < events.length; i += 10) {
+    const chunk = events.slice(i, i + 10);
+    const { Failed } = await sqsClient().send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((event, j) => ({ Id: String(j), MessageBody: JSON.stringify(event) })),
+      }),
+    );
+    if (Failed && Failed.length > 0) {
+      throw new Error(`interactions queue refused ${Failed.length} message(s): ${Failed[0]?.Code ?? 'unknown'}`);
+    }
+  }
+}

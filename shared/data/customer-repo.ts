@@ -1,0 +1,207 @@
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import {
+  customerPk,
+  identityKey,
+  orderSummaryAttribute,
+  profileIndexKeys,
+  profileKey,
+  timelineKey,
+} from '#shared/data/keys.ts';
+import { type Contact, type ContactField, stampAttribute } from '#shared/domain/contact.ts';
+import type { IdentityRef } from '#shared/domain/identity.ts';
+import type { OrderSummary } from '#shared/domain/order.ts';
+
+export type ProfileItem = Record<string, unknown>;
+
+/* ---------- identities: SHOP#{shopId}#ID#{kind}#{value} / ID → customerId ---------- */
+
+/** Access pattern: which customer does this external id / email / phone belong to? */
+export async function getIdentityOwner(db: Db, shopId: string, ref: IdentityRef, consistent = false) {
+  const { Item } = await db.client.send(
+    new GetCommand({
+      TableName: db.table,
+      Key: identityKey(shopId, ref.kind, ref.value),
+      ConsistentRead: consistent,
+      ProjectionExpression: 'customerId',
+    }),
+  );
+  return Item?.customerId as string | undefined;
+}
+
+/** The owners of several identities at once (index i of the result answers refs[i]). */
+export async function getIdentityOwners(db: Db, shopId: string, refs: IdentityRef[], consistent = false) {
+  if (refs.length === 0) return [];
+  const keys = refs.map((ref) => identityKey(shopId, ref.kind, ref.value));
+  const { Responses } = await db.client.send(
+    new BatchGetCommand({
+      RequestItems: { [db.table]: { Keys: keys, ConsistentRead: consistent, ProjectionExpression: 'PK, customerId' } },
+    }),
+  );
+  const byPk = new Map((Responses?.[db.table] ?? []).map((item) => [item.PK as string, item.customerId as string]));
+  return keys.map((key) => byPk.get(key.PK));
+}
+
+/**
+ * Invariant: an identity belongs to one customer, and the first claim wins. Returns the owner
+ * after the attempt (ours, or whoever claimed it first).
+ */
+export async function claimIdentity(db: Db, shopId: string, ref: IdentityRef, customerId: string, now: string) {
+  try {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...identityKey(shopId, ref.kind, ref.value), customerId, kind: ref.kind, createdAt: now },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return customerId;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return (await getIdentityOwner(db, shopId, ref, true)) as string;
+  }
+}
+
+/* ---------- profile: SHOP#{shopId}#C#{customerId} / PROFILE ---------- */
+
+/** Access pattern: get a customer's profile. */
+export async function getProfile(db: Db, shopId: string, customerId: string, consistent = false) {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: profileKey(shopId, customerId), ConsistentRead: consistent }),
+  );
+  return Item as ProfileItem | undefined;
+}
+
+/** What every profile write sets when it happens to create the profile. */
+function creationClause(shopId: string, customerId: string, now: string) {
+  const index = profileIndexKeys(shopId, customerId);
+  return {
+    set:
+      'shopId = if_not_exists(shopId, :shop), customerId = if_not_exists(customerId, :customer), ' +
+      'createdAt = if_not_exists(createdAt, :now), GSI1PK = if_not_exists(GSI1PK, :gpk), ' +
+      'GSI1SK = if_not_exists(GSI1SK, :gsk), updatedAt = :now',
+    values: { ':shop': shopId, ':customer': customerId, ':now': now, ':gpk': index.GSI1PK, ':gsk': index.GSI1SK },
+  };
+}
+
+/**
+ * Invariant: the profile holds the newest summary of each of its orders (the one computed from
+ * the highest order-item seq). Returns the profile after the write, or undefined when a newer
+ * summary was already there.
+ */
+export async function applyOrderSummaryIfNewer(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  orderId: string,
+  summary: OrderSummary,
+  now: string,
+): Promise<ProfileItem | undefined> {
+  const creation = creationClause(shopId, customerId, now);
+  try {
+    const { Attributes } = await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: profileKey(shopId, customerId),
+        UpdateExpression: `SET #summary = :summary, ${creation.set}`,
+        ConditionExpression: 'attribute_not_exists(#summary) OR #summary.q < :q',
+        ExpressionAttributeNames: { '#summary': orderSummaryAttribute(orderId) },
+        ExpressionAttributeValues: { ':summary': summary, ':q': summary.q, ...creation.values },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Invariant: each contact field holds the value of the newest event that carried it (stamp
+ * t_{field}; equal stamps: the larger value). The condition re-checks every field written, so a
+ * concurrent newer write makes this one fail and the caller re-reads. Returns the new profile, or
+ * undefined when the condition failed.
+ */
+export async function applyContactIfNewer(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  contact: Contact,
+  fields: ContactField[],
+  at: string,
+  externalId: string | undefined,
+  now: string,
+): Promise<ProfileItem | undefined> {
+  const creation = creationClause(shopId, customerId, now);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ...creation.values, ':at': at };
+  const sets = [creation.set];
+  const conditions: string[] = [];
+  fields.forEach((field, i) => {
+    names[`#f${i}`] = field;
+    names[`#t${i}`] = stampAttribute(field);
+    values[`:v${i}`] = contact[field];
+    sets.push(`#f${i} = :v${i}`, `#t${i} = :at`);
+    conditions.push(`(attribute_not_exists(#t${i}) OR #t${i} < :at OR (#t${i} = :at AND #f${i} < :v${i}))`);
+  });
+  let update = `SET ${sets.join(', ')}`;
+  if (externalId) {
+    update += ' ADD externalIds :ext';
+    values[':ext'] = new Set([externalId]);
+  }
+  try {
+    const { Attributes } = await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: profileKey(shopId, customerId),
+        UpdateExpression: update,
+        ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+        ...(fields.length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/* ---------- timeline: SHOP#{shopId}#C#{customerId} / T#{occurredAt}#{entryId} ---------- */
+
+export interface TimelineEntry {
+  at: string;
+  /** eventId, or another deterministic id, so the same fact always lands on the same item. */
+  entryId: string;
+  type: string;
+  channel: string;
+  source: string;
+  [field: string]: unknown;
+}
+
+/** Idempotent by key: writing the same entry twice leaves one entry. */
+export async function putTimelineEntry(db: Db, shopId: string, customerId: string, entry: TimelineEntry) {
+  await db.client.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...timelineKey(shopId, customerId, entry.at, entry.entryId), ...entry },
+    }),
+  );
+}
+
+/** Access pattern: a customer's timeline, newest first, a page at a time. */
+export async function getTimelinePage(db: Db, shopId: string, customerId: string, limit: number, afterSk?: string) {
+  const { Items, LastEvaluatedKey } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :t)',
+      ExpressionAttributeValues: { ':pk': customerPk(shopId, customerId), ':t': 'T#' },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(afterSk ? { ExclusiveStartKey: { PK: customerPk(shopId, customerId), SK: afterSk } } : {}),
+    }),
+  );
+  return { items: Items ?? [], lastSk: LastEvaluatedKey?.SK as string | undefined };
+}

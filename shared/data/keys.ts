@@ -1,0 +1,45 @@
+import { table } from '#shared/data/table-definition.ts';
+
+/**
+ * Pure key builders, one per entity. Every key of the single table is made here and nowhere else;
+ * ACCESS_PATTERNS.md (beside this file) lists which function reads each one.
+ */
+
+export type IdentityKind = 'ext' | 'email' | 'phone';
+
+export const shopKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'SHOP' });
+
+export const customerPk = (shopId: string, customerId: string) => `SHOP#${shopId}#C#${customerId}`;
+
+export const profileKey = (shopId: string, customerId: string) => ({ PK: customerPk(shopId, customerId), SK: 'PROFILE' });
+
+/**
+ * Order state lives under the order's own id rather than the customer's partition (DESIGN §5
+ * sketches `C#…/ORDER#…`): a refund names only its order, and may arrive before the order does,
+ * so the half that comes first must be findable by order id alone. See ACCESS_PATTERNS.md.
+ */
+export const orderKey = (shopId: string, orderId: string) => ({ PK: `SHOP#${shopId}#O#${orderId}`, SK: 'ORDER' });
+
+export const timelineSk = (occurredAt: string, eventId: string) => `T#${occurredAt}#${eventId}`;
+
+export const timelineKey = (shopId: string, customerId: string, occurredAt: string, eventId: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: timelineSk(occurredAt, eventId),
+});
+
+export const identityKey = (shopId: string, kind: IdentityKind, value: string) => ({
+  PK: `SHOP#${shopId}#ID#${kind}#${value}`,
+  SK: 'ID',
+});
+
+/** Write sharding of the per-shop listing index: a stable shard per customer. */
+export function profileIndexKeys(shopId: string, customerId: string) {
+  let hash = 0;
+  for (const ch of customerId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const shard = hash % table.gsi1.shards;
+  return { GSI1PK: `SHOP#${shopId}#S#${shard}`, GSI1SK: customerId };
+}
+
+/** Order summaries are top-level profile attributes so one UpdateItem can set one order atomically. */
+export const ORDER_SUMMARY_PREFIX = 'o_';
+export const orderSummaryAttribute = (orderId: string) => `${ORDER_SUMMARY_PREFIX}${orderId}`;

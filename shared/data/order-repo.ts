@@ -1,0 +1,120 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { orderKey } from '#shared/data/keys.ts';
+import type { EventOrder, EventRefund } from '#shared/domain/event.ts';
+import { type OrderState, orderVersion, type RefundRecord } from '#shared/domain/order.ts';
+
+/**
+ * The order item (PK SHOP#{shopId}#O#{orderId}, SK ORDER): the newest state of one order, the
+ * refunds recorded against it (attributes r_{refundId}) and the customer it belongs to. Whichever
+ * half arrives first creates the item; the other half finds it by order id.
+ */
+
+export type OrderItem = Record<string, unknown> & { seq?: number; ver?: string; customerId?: string; ov?: number };
+
+const REFUND_PREFIX = 'r_';
+
+export function orderStateOf(item: OrderItem): OrderState | undefined {
+  if (typeof item.ver !== 'string') return undefined;
+  const refunds: RefundRecord[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(REFUND_PREFIX)) refunds.push(value as RefundRecord);
+  }
+  return {
+    orderId: item.orderId as string,
+    status: item.status as OrderState['status'],
+    total: item.total as number,
+    reportedRefunded: (item.reportedRefunded as number | undefined) ?? 0,
+    createdAt: item.createdAt as string,
+    lineItems: (item.lines as OrderState['lineItems'] | undefined) ?? [],
+    refunds,
+    seq: item.seq ?? 0,
+  };
+}
+
+export function refundsOf(item: OrderItem): Array<RefundRecord & { refundId: string }> {
+  return Object.entries(item)
+    .filter(([name]) => name.startsWith(REFUND_PREFIX))
+    .map(([name, value]) => ({ refundId: name.slice(REFUND_PREFIX.length), ...(value as RefundRecord) }));
+}
+
+/** Access pattern: get an order by id (refunds, duplicate detection). */
+export async function getOrder(db: Db, shopId: string, orderId: string, consistent = false): Promise<OrderItem | undefined> {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: orderKey(shopId, orderId), ConsistentRead: consistent }),
+  );
+  return Item as OrderItem | undefined;
+}
+
+async function updateOrReadBack(db: Db, shopId: string, orderId: string, update: UpdateCommand) {
+  try {
+    const { Attributes } = await db.client.send(update);
+    return { changed: true, item: Attributes as OrderItem };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return { changed: false, item: (await getOrder(db, shopId, orderId, true)) as OrderItem };
+  }
+}
+
+/**
+ * Invariant: the item holds the newest state of the order. A stale or repeated state changes
+ * nothing (versions compare as strings: zero-padded updatedAt, then a content hash). The first
+ * customer an order is attributed to stays its customer.
+ */
+export async function applyOrderStateIfNewer(db: Db, shopId: string, order: EventOrder, customerId: string | undefined) {
+  const lines = order.lineItems.map((line) => Object.fromEntries(Object.entries(line).filter(([, v]) => v !== undefined)));
+  const values: Record<string, unknown> = {
+    ':shop': shopId,
+    ':order': order.orderId,
+    ':ver': orderVersion(order),
+    ':status': order.status,
+    ':currency': order.currency,
+    ':total': order.total,
+    ':reported': order.refunded ?? 0,
+    ':created': order.createdAt,
+    ':updated': order.updatedAt,
+    ':lines': lines,
+    ':test': order.test ?? false,
+    ':one': 1,
+  };
+  let set =
+    'shopId = :shop, orderId = :order, ver = :ver, #status = :status, currency = :currency, #total = :total, ' +
+    'reportedRefunded = :reported, createdAt = :created, updatedAt = :updated, #lines = :lines, testOrder = :test';
+  if (customerId) {
+    set += ', customerId = if_not_exists(customerId, :customer)';
+    values[':customer'] = customerId;
+  }
+  return updateOrReadBack(
+    db,
+    shopId,
+    order.orderId,
+    new UpdateCommand({
+      TableName: db.table,
+      Key: orderKey(shopId, order.orderId),
+      UpdateExpression: `SET ${set} ADD seq :one, ov :one`,
+      ConditionExpression: 'attribute_not_exists(ver) OR ver < :ver',
+      ExpressionAttributeNames: { '#status': 'status', '#total': 'total', '#lines': 'lines' },
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+}
+
+/** Invariant: a refund is recorded once, whether or not its order has arrived yet. */
+export async function recordRefundOnce(db: Db, shopId: string, refund: EventRefund) {
+  const record: RefundRecord = { amount: refund.amount, createdAt: refund.createdAt };
+  return updateOrReadBack(
+    db,
+    shopId,
+    refund.orderId,
+    new UpdateCommand({
+      TableName: db.table,
+      Key: orderKey(shopId, refund.orderId),
+      UpdateExpression: 'SET shopId = :shop, orderId = :order, #refund = :record ADD seq :one',
+      ConditionExpression: 'attribute_not_exists(#refund)',
+      ExpressionAttributeNames: { '#refund': `${REFUND_PREFIX}${refund.refundId}` },
+      ExpressionAttributeValues: { ':shop': shopId, ':order': refund.orderId, ':record': record, ':one': 1 },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+}

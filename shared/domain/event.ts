@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/**
+ * The canonical event (DESIGN §4): every source payload becomes one or more of these, and only
+ * these travel on the interactions queue. One schema, used by the webhook (to validate what a
+ * sender gave us) and by the processor (to parse what the queue gives back).
+ */
+
+const isoInstant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+
+export const ShopIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2–63 characters');
+
+export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD');
+
+/** Integer minor units (cents, đồng, fils): money never travels as a float. */
+const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const id = z.string().trim().min(1).max(256);
+
+export const CustomerSchema = z
+  .object({
+    /** The source's own customer id, namespaced by source: `shopify:7412341234123412341`. */
+    externalId: id.optional(),
+    email: z.string().trim().max(320).optional(),
+    phone: z.string().trim().max(40).optional(),
+    firstName: z.string().max(200).optional(),
+    lastName: z.string().max(200).optional(),
+    locale: z.string().max(35).optional(),
+    birthday: z.iso.date().optional(),
+    country: z.string().max(2).optional(),
+    city: z.string().max(200).optional(),
+    gender: z.string().max(40).optional(),
+    acceptsEmailMarketing: z.boolean().optional(),
+    /** When the source last changed this customer: the newest contact details win. */
+    updatedAt: isoInstant.optional(),
+  })
+  .refine((c) => c.externalId || c.email || c.phone, {
+    message: 'a customer needs at least one of externalId, email or phone',
+  });
+
+export const OrderStatusSchema = z.enum(['pending', 'paid', 'cancelled', 'refunded', 'partially_refunded']);
+
+export const LineItemSchema = z.object({
+  sku: z.string().max(256).optional(),
+  productId: z.string().max(256).optional(),
+  title: z.string().max(500),
+  quantity: z.number().int().min(0).max(1_000_000),
+  /** Unit price in shop-currency minor units. */
+  price: minorUnits,
+  category: z.string().max(200).optional(),
+});
+
+export const OrderSchema = z.object({
+  orderId: id,
+  status: OrderStatusSchema,
+  currency: CurrencySchema,
+  /** Order total in shop-currency minor units. */
+  total: minorUnits,
+  /** Refunded so far as the order itself reports it (some sources carry it on the order). */
+  refunded: minorUnits.optional(),
+  createdAt: isoInstant,
+  /** The source's last-modified time: the processor applies the newest state and ignores stale ones. */
+  updatedAt: isoInstant,
+  lineItems: z.array(LineItemSchema).max(500).default([]),
+  test: z.boolean().optional(),
+});
+
+export const RefundSchema = z.object({
+  refundId: id,
+  orderId: id,
+  currency: CurrencySchema,
+  amount: minorUnits,
+  createdAt: isoInstant,
+});
+
+export const ChannelSchema = z.enum(['phone', 'chat', 'social', 'in_store', 'email', 'sms', 'web']);
+
+export const InteractionSchema = z.object({
+  channel: ChannelSchema,
+  summary: z.string().max(2000).optional(),
+  nps: z.number().int().min(0).max(10).optional(),
+  csat: z.number().int().min(1).max(5).optional(),
+  comment: z.string().max(2000).optional(),
+});
+
+export const EventTypeSchema = z.enum([
+  'order.upserted',
+  'refund.created',
+  'customer.upserted',
+  'customer.erased',
+  'interaction.logged',
+  'feedback.submitted',
+]);
+
+export const SourceSchema = z.enum(['shopify', 'woocommerce', 'generic', 'import', 'api']);
+
+export const CanonicalEventSchema = z
+  .object({
+    eventId: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, '8–128 characters of letters, digits, . _ : -'),
+    shopId: ShopIdSchema,
+    type: EventTypeSchema,
+    occurredAt: isoInstant,
+    source: SourceSchema,
+    customer: CustomerSchema.optional(),
+    order: OrderSchema.optional(),
+    refund: RefundSchema.optional(),
+    interaction: InteractionSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    const need = (field: 'customer' | 'order' | 'refund' | 'interaction') => {
+      if (!event[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${event.type} needs ${field}` });
+    };
+    switch (event.type) {
+      case 'order.upserted':
+        need('order');
+        break;
+      case 'refund.created':
+        need('refund');
+        break;
+      case 'customer.upserted':
+      case 'customer.erased':
+        need('customer');
+        break;
+      case 'interaction.logged':
+      case 'feedback.submitted':
+        need('customer');
+        need('interaction');
+        break;
+    }
+  });
+
+export type CanonicalEvent = z.infer<typeof CanonicalEventSchema>;
+export type EventCustomer = z.infer<typeof CustomerSchema>;
+export type EventOrder = z.infer<typeof OrderSchema>;
+export type EventRefund = z.infer<typeof RefundSchema>;
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { EventOrder, OrderStatus } from '#shared/domain/event.ts';
+
+/**
+ * An order's contribution to its customer's aggregates. The processor keeps one compact summary
+ * per order on the profile; every aggregate is a pure function of those summaries, so "aggregates
+ * equal what the order states sum to" holds by construction.
+ */
+
+export interface RefundRecord {
+  amount: number;
+  createdAt: string;
+}
+
+/** The order item as stored (see data/order-repo.ts), reduced to what the rules need. */
+export interface OrderState {
+  orderId: string;
+  status: OrderStatus;
+  total: number;
+  reportedRefunded: number;
+  createdAt: string;
+  lineItems: EventOrder['lineItems'];
+  refunds: RefundRecord[];
+  /** Increases on every change of the order item: the newest summary wins on the profile. */
+  seq: number;
+}
+
+export interface OrderSummary {
+  /** seq of the order item this summary was computed from. */
+  q: number;
+  s: OrderStatus;
+  t: number;
+  /** refunded amount, capped at the total */
+  r: number;
+  /** createdAt, epoch seconds */
+  c: number;
+  /** gross line amount per category, for top categories */
+  k?: Record<string, number>;
+}
+
+const PAID_STATUSES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded']);
+
+/**
+ * Refunded amount: a refunded order is refunded in full; otherwise the larger of what the order
+ * reports and what its refund records add up to (both only ever grow, so taking the larger is
+ * the same whatever order the halves arrive in), never more than the total.
+ */
+export function refundedAmount(state: Pick<OrderState, 'status' | 'total' | 'reportedRefunded' | 'refunds'>): number {
+  if (state.status === 'refunded') return state.total;
+  const recorded = state.refunds.reduce((sum, refund) => sum + refund.amount, 0);
+  return Math.min(state.total, Math.max(state.reportedRefunded, recorded));
+}
+
+export function summarize(state: OrderState): OrderSummary {
+  const categories: Record<string, number> = {};
+  for (const line of state.lineItems) {
+    if (!line.category) continue;
+    categories[line.category] = (categories[line.category] ?? 0) + line.price * line.quantity;
+  }
+  return {
+    q: state.seq,
+    s: state.status,
+    t: state.total,
+    r: refundedAmount(state),
+    c: Math.floor(Date.parse(state.createdAt) / 1000),
+    ...(Object.keys(categories).length > 0 ? { k: categories } : {}),
+  };
+}
+
+/**
+ * An order counts as a purchase when it has been paid, is not cancelled and is not refunded in
+ * full. Its value is the total net of refunds.
+ */
+export function counts(summary: OrderSummary): boolean {
+  return PAID_STATUSES.has(summary.s) && summary.t - summary.r > 0;
+}
+
+export const netOf = (summary: OrderSummary) => summary.t - summary.r;
+
+/**
+ * The version of an order state: its updatedAt, then a hash of its content so two different
+ * states stamped with the same instant still have one deterministic winner.
+ */
+export function orderVersion(order: EventOrder): string {
+  const millis = String(Date.parse(order.updatedAt)).padStart(15, '0');
+  const content = createHash('sha256')
+    .update(JSON.stringify([order.status, order.total, order.refunded ?? 0, order.lineItems]))
+    .digest('hex')
+    .slice(0, 12);
+  return `${millis}#${content}`;
+}

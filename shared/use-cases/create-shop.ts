@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from '#shared/data/db.ts';
+import { putShopIfAbsent, type ShopRecord, type WebhookSource } from '#shared/data/shop-repo.ts';
+import { encryptSecret, newApiKey, safeEqual, sha256Hex } from '#shared/domain/crypto.ts';
+import { UnauthorizedError } from '#shared/domain/errors.ts';
+import { CurrencySchema, ShopIdSchema } from '#shared/domain/event.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isLocale = (locale: string) => {
+  try {
+    return Intl.getCanonicalLocales(locale).length === 1;
+  } catch {
+    return false;
+  }
+};
+
+const secret = z.string().min(16, 'at least 16 characters').max(512);
+
+export const CreateShopSchema = z.object({
+  shopId: ShopIdSchema,
+  name: z.string().trim().min(1).max(200),
+  currency: CurrencySchema,
+  timezone: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Ho_Chi_Minh'),
+  locale: z.string().refine(isLocale, 'a BCP 47 locale such as vi-VN'),
+  secrets: z.object({ shopify: secret.optional(), woocommerce: secret.optional(), generic: secret.optional() }).default({}),
+  settings: z.object({ ignoreTestOrders: z.boolean().default(true) }).default({ ignoreTestOrders: true }),
+});
+
+export interface CreateShopDeps {
+  db: Db;
+  secrets: () => Promise<{ masterKey: string; adminKey: string }>;
+  now: () => Date;
+}
+
+export async function authorizeAdmin(token: string | undefined, deps: Pick<CreateShopDeps, 'secrets'>) {
+  const { adminKey } = await deps.secrets();
+  if (!token || !safeEqual(token, adminKey)) throw new UnauthorizedError('a valid admin key is required');
+}
+
+/**
+ * Create a shop. The API key is shown in this answer only; the table keeps its hash. Signing
+ * secrets are sealed; a generic secret is generated when none is given, and also shown only once.
+ */
+export async function createShop(body: unknown, deps: CreateShopDeps) {
+  const input = parseOrThrow(CreateShopSchema, body);
+  const { masterKey } = await deps.secrets();
+  const apiKey = newApiKey(input.shopId);
+  const generated: Partial<Record<WebhookSource, string>> = {};
+  if (!input.secrets.generic) generated.generic = randomBytes(32).toString('hex');
+  const plain = { ...input.secrets, ...generated };
+  const sealed: ShopRecord['secrets'] = {};
+  for (const [source, value] of Object.entries(plain) as Array<[WebhookSource, string | undefined]>) {
+    if (value) sealed[source] = encryptSecret(masterKey, value, `${input.shopId}:${source}`);
+  }
+  const shop: ShopRecord = {
+    shopId: input.shopId,
+    name: input.name,
+    currency: input.currency,
+    timezone: input.timezone,
+    locale: input.locale,
+    apiKeyHashes: [sha256Hex(apiKey)],
+    secrets: sealed,
+    settings: input.settings,
+    createdAt: deps.now().toISOString(),
+  };
+  await putShopIfAbsent(deps.db, shop);
+  const { apiKeyHashes: _hashes, secrets: _secrets, ...visible } = shop;
+  return { ...visible, apiKey, ...(Object.keys(generated).length > 0 ? { generatedSecrets: generated } : {}) };
+}

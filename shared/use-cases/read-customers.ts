@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
+import type { Db } from '#shared/data/db.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { safeEqual, sha256Hex, shopIdOfApiKey } from '#shared/domain/crypto.ts';
+import { NotFoundError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
+import { normalizeEmail, normalizePhone, regionOfLocale } from '#shared/domain/identity.ts';
+import { profileView } from '#shared/domain/profile.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
+
+export interface ReadDeps {
+  db: Db;
+  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+}
+
+/** The shop a Bearer API key belongs to; the key itself is compared by hash, in constant time. */
+export async function authenticateShop(token: string | undefined, deps: Pick<ReadDeps, 'loadShop'>): Promise<ShopRecord> {
+  const shopId = token ? shopIdOfApiKey(token) : undefined;
+  const shop = shopId ? await deps.loadShop(shopId) : undefined;
+  const hash = token ? sha256Hex(token) : '';
+  if (!shop || !shop.apiKeyHashes.some((known) => safeEqual(known, hash))) {
+    throw new UnauthorizedError('a valid shop API key is required (Authorization: Bearer rk_…)');
+  }
+  return shop;
+}
+
+const CustomerIdSchema = z.string().regex(/^c_[0-9a-f]{20}$/, 'a customer id such as c_0123456789abcdef0123');
+
+export async function getCustomer(shop: ShopRecord, customerId: unknown, deps: ReadDeps) {
+  const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
+  const item = await getProfile(deps.db, shop.shopId, id);
+  if (!item) throw new NotFoundError(`no customer ${id}`);
+  return profileView(item, shop.currency);
+}
+
+const LookupSchema = z
+  .object({ email: z.string().optional(), phone: z.string().optional(), externalId: z.string().min(1).max(256).optional() })
+  .refine((q) => [q.email, q.phone, q.externalId].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of email, phone or externalId',
+  });
+
+export async function findCustomers(shop: ShopRecord, query: Record<string, string | undefined>, deps: ReadDeps) {
+  const lookup = parseOrThrow(LookupSchema, query, 'query');
+  let ref: { kind: 'ext' | 'email' | 'phone'; value: string };
+  if (lookup.externalId !== undefined) ref = { kind: 'ext', value: lookup.externalId };
+  else if (lookup.email !== undefined) {
+    const email = normalizeEmail(lookup.email);
+    if (!email) throw new ValidationError('email', 'email is not an email address');
+    ref = { kind: 'email', value: email };
+  } else {
+    const phone = normalizePhone(lookup.phone, regionOfLocale(shop.locale));
+    if (!phone) throw new ValidationError('phone', 'phone is not a phone number');
+    ref = { kind: 'phone', value: phone };
+  }
+  const customerId = await getIdentityOwner(deps.db, shop.shopId, ref);
+  const item = customerId ? await getProfile(deps.db, shop.shopId, customerId) : undefined;
+  return { items: item ? [profileView(item, shop.currency)] : [] };
+}
+
+const TimelineQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(1024).optional(),
+});
+
+export async function getTimeline(shop: ShopRecord, customerId: unknown, query: Record<string, string | undefined>, deps: ReadDeps) {
+  const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
+  const { limit, cursor } = parseOrThrow(TimelineQuerySchema, query, 'query');
+  let afterSk: string | undefined;
+  if (cursor) {
+    afterSk = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (!afterSk.startsWith('T#')) throw new ValidationError('cursor', 'cursor is not one this API gave out');
+  }
+  const profile = await getProfile(deps.db, shop.shopId, id);
+  if (!profile) throw new NotFoundError(`no customer ${id}`);
+  const page = await getTimelinePage(deps.db, shop.shopId, id, limit, afterSk);
+  const items = page.items.map(({ PK: _pk, SK: _sk, entryId: _id, ...entry }) => entry);
+  return { items, ...(page.lastSk ? { cursor: Buffer.from(page.lastSk).toString('base64url') } : {}) };
+}
