@@ -24,7 +24,8 @@ export function deploymentSecrets(): Promise<DeploymentSecrets> {
 async function load(): Promise<DeploymentSecrets> {
   const { RAPPORT_MASTER_KEY, RAPPORT_ADMIN_KEY, RAPPORT_SECRET_ARN, AWS_REGION } = config();
   if (RAPPORT_MASTER_KEY && RAPPORT_ADMIN_KEY) return { masterKey: RAPPORT_MASTER_KEY, adminKey: RAPPORT_ADMIN_KEY };
-  if (!RAPPORT_SECRET_ARN) throw new Error('no deployment secret configured (RAPPORT_SECRET_ARN or RAPPORT_MASTER_KEY + RAPPORT_ADMIN_KEY)');
+  if (!RAPPORT_SECRET_ARN)
+    throw new Error('no deployment secret configured (RAPPORT_SECRET_ARN or RAPPORT_MASTER_KEY + RAPPORT_ADMIN_KEY)');
   const client = new SecretsManagerClient({ region: AWS_REGION });
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: RAPPORT_SECRET_ARN }));
   const parsed = JSON.parse(SecretString ?? '{}') as Partial<DeploymentSecrets>;

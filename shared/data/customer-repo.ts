@@ -1,13 +1,6 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import {
-  customerPk,
-  identityKey,
-  orderSummaryAttribute,
-  profileIndexKeys,
-  profileKey,
-  timelineKey,
-} from '#shared/data/keys.ts';
+import { customerPk, identityKey, orderSummaryAttribute, profileIndexKeys, profileKey, timelineKey } from '#shared/data/keys.ts';
 import { type Contact, type ContactField, stampAttribute } from '#shared/domain/contact.ts';
 import type { IdentityRef } from '#shared/domain/identity.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';

@@ -37,8 +37,7 @@ export function contactOf(customer: EventCustomer, defaultCountry?: string): Con
     country: customer.country?.toUpperCase(),
     city: customer.city?.trim() || undefined,
     gender: customer.gender,
-    consentEmail:
-      customer.acceptsEmailMarketing === undefined ? undefined : customer.acceptsEmailMarketing ? 'subscribed' : 'unsubscribed',
+    consentEmail: customer.acceptsEmailMarketing === undefined ? undefined : customer.acceptsEmailMarketing ? 'subscribed' : 'unsubscribed',
   };
   for (const field of CONTACT_FIELDS) if (contact[field] === undefined) delete contact[field];
   return contact;

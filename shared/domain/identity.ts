@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { IdentityKind } from '#shared/data/keys.ts';
 import type { EventCustomer } from '#shared/domain/event.ts';
 

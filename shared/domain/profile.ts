@@ -1,6 +1,6 @@
+import { ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
-import { ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
 
 /**
  * The profile as the API shows it (DESIGN §3), computed from the stored item. Aggregates are

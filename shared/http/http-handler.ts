@@ -1,13 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import {
-  ConflictError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnauthorizedError,
-  ValidationError,
-} from '#shared/domain/errors.ts';
+import { ConflictError, NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { logger } from '#shared/observability.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -32,7 +26,9 @@ export function errorResponse(error: unknown): HttpResult {
       return json(statusCode, { error: { code, message: error.message, ...field } });
     }
   }
-  logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  logger.error('unhandled error', {
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+  });
   return json(500, { error: { code: 'internal', message: 'Internal error' } });
 }
 

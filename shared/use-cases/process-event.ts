@@ -102,7 +102,7 @@ async function applyContact(
   for (let attempt = 0; attempt < 5; attempt++) {
     const fields = winningFields(current ?? {}, incoming, at);
     const ext = customer.externalId;
-    const newExt = ext && !((current?.externalIds as Set<string> | undefined)?.has(ext)) ? ext : undefined;
+    const newExt = ext && !(current?.externalIds as Set<string> | undefined)?.has(ext) ? ext : undefined;
     if (fields.length === 0 && !newExt && current) break;
     const written = await applyContactIfNewer(deps.db, shopId, customerId, incoming, fields, at, newExt, now);
     if (written) {

@@ -18,7 +18,7 @@ export async function authenticateShop(token: string | undefined, deps: Pick<Rea
   const shopId = token ? shopIdOfApiKey(token) : undefined;
   const shop = shopId ? await deps.loadShop(shopId) : undefined;
   const hash = token ? sha256Hex(token) : '';
-  if (!shop || !shop.apiKeyHashes.some((known) => safeEqual(known, hash))) {
+  if (!shop?.apiKeyHashes.some((known) => safeEqual(known, hash))) {
     throw new UnauthorizedError('a valid shop API key is required (Authorization: Bearer rk_…)');
   }
   return shop;

@@ -37,7 +37,10 @@ export interface WebhookResult {
   ignored: number;
 }
 
-const GenericDelivery = z.union([z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_EVENTS_PER_DELIVERY), z.record(z.string(), z.unknown())]);
+const GenericDelivery = z.union([
+  z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_EVENTS_PER_DELIVERY),
+  z.record(z.string(), z.unknown()),
+]);
 
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);

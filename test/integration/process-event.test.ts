@@ -75,7 +75,14 @@ describe('processing canonical events', () => {
     await processEvent({ ...refundEvent(shop, 'a', 'ra', 400) }, deps());
     expect((await profileOf(shop, customerId!)).totalSpent.amount).toBe(600 + 3000);
     await processEvent(
-      orderEvent(shop, { orderId: 'b', total: 3000, lineItems: [], status: 'cancelled', createdAt: '2026-04-01T00:00:00.000Z', updatedAt: '2026-04-02T00:00:00.000Z' }),
+      orderEvent(shop, {
+        orderId: 'b',
+        total: 3000,
+        lineItems: [],
+        status: 'cancelled',
+        createdAt: '2026-04-01T00:00:00.000Z',
+        updatedAt: '2026-04-02T00:00:00.000Z',
+      }),
       deps(),
     );
     await processEvent(refundEvent(shop, 'a', 'ra2', 600), deps());
@@ -96,7 +103,9 @@ describe('processing canonical events', () => {
 
   it('never splits one new customer in two when their first events race', async () => {
     const shop = newShop();
-    const events = Array.from({ length: 8 }, (_, i) => orderEvent(shop, { orderId: `race-${i}` }, aCustomer({ externalId: 'generic:race' })));
+    const events = Array.from({ length: 8 }, (_, i) =>
+      orderEvent(shop, { orderId: `race-${i}` }, aCustomer({ externalId: 'generic:race' })),
+    );
     const results = await Promise.all(events.map((event) => processEvent(event, deps())));
     expect(new Set(results.map((r) => r.customerId)).size).toBe(1);
     expect((await profileOf(shop, results[0]!.customerId!)).orderCount).toBe(8);
@@ -104,8 +113,16 @@ describe('processing canonical events', () => {
 
   it('keeps, for each contact field, the value of the newest event that carried it', async () => {
     const shop = newShop();
-    const newer = orderEvent(shop, { orderId: 'x' }, aCustomer({ firstName: 'Lan Anh', updatedAt: '2026-03-03T00:00:00.000Z', city: undefined }));
-    const older = orderEvent(shop, { orderId: 'y' }, aCustomer({ firstName: 'Lan', city: 'Hà Nội', updatedAt: '2026-03-01T00:00:00.000Z' }));
+    const newer = orderEvent(
+      shop,
+      { orderId: 'x' },
+      aCustomer({ firstName: 'Lan Anh', updatedAt: '2026-03-03T00:00:00.000Z', city: undefined }),
+    );
+    const older = orderEvent(
+      shop,
+      { orderId: 'y' },
+      aCustomer({ firstName: 'Lan', city: 'Hà Nội', updatedAt: '2026-03-01T00:00:00.000Z' }),
+    );
     const { customerId } = await processEvent(newer, deps());
     await processEvent(older, deps());
     expect(await profileOf(shop, customerId!)).toMatchObject({ firstName: 'Lan Anh', city: 'Hà Nội' });

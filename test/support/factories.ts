@@ -40,7 +40,13 @@ export function orderEvent(
   };
 }
 
-export function refundEvent(shopId: string, orderId: string, refundId: string, amount: number, createdAt = '2026-03-05T00:00:00.000Z'): CanonicalEvent {
+export function refundEvent(
+  shopId: string,
+  orderId: string,
+  refundId: string,
+  amount: number,
+  createdAt = '2026-03-05T00:00:00.000Z',
+): CanonicalEvent {
   return {
     eventId: `refund-${refundId}`,
     shopId,

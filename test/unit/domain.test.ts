@@ -12,11 +12,29 @@ import { parseOrThrow } from '#shared/http/validate.ts';
 import { anOrder, orderEvent } from '#test/support/factories.ts';
 
 describe('orders', () => {
-  const state = { orderId: '1', status: 'paid' as const, total: 1000, reportedRefunded: 0, createdAt: '2026-01-31T23:00:00.000Z', lineItems: [], refunds: [], seq: 1 };
+  const state = {
+    orderId: '1',
+    status: 'paid' as const,
+    total: 1000,
+    reportedRefunded: 0,
+    createdAt: '2026-01-31T23:00:00.000Z',
+    lineItems: [],
+    refunds: [],
+    seq: 1,
+  };
 
   it('takes the larger of reported and recorded refunds, capped at the total', () => {
     expect(refundedAmount({ ...state, reportedRefunded: 300, refunds: [{ amount: 200, createdAt: '' }] })).toBe(300);
-    expect(refundedAmount({ ...state, reportedRefunded: 300, refunds: [{ amount: 200, createdAt: '' }, { amount: 200, createdAt: '' }] })).toBe(400);
+    expect(
+      refundedAmount({
+        ...state,
+        reportedRefunded: 300,
+        refunds: [
+          { amount: 200, createdAt: '' },
+          { amount: 200, createdAt: '' },
+        ],
+      }),
+    ).toBe(400);
     expect(refundedAmount({ ...state, refunds: [{ amount: 5000, createdAt: '' }] })).toBe(1000);
     expect(refundedAmount({ ...state, status: 'refunded' })).toBe(1000);
   });
@@ -76,9 +94,16 @@ describe('contact convergence', () => {
 
   it('ends in the same state whatever order the updates arrive in', () => {
     fc.assert(
-      fc.property(fc.array(update, { maxLength: 8 }).chain((updates) => fc.tuple(fc.constant(updates), fc.shuffledSubarray(updates, { minLength: updates.length, maxLength: updates.length }))), ([updates, shuffled]) => {
-        expect(applyAll(shuffled)).toEqual(applyAll(updates));
-      }),
+      fc.property(
+        fc
+          .array(update, { maxLength: 8 })
+          .chain((updates) =>
+            fc.tuple(fc.constant(updates), fc.shuffledSubarray(updates, { minLength: updates.length, maxLength: updates.length })),
+          ),
+        ([updates, shuffled]) => {
+          expect(applyAll(shuffled)).toEqual(applyAll(updates));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -92,7 +117,11 @@ describe('identities', () => {
     expect(normalizePhone('(415) 555-2671', 'US')).toBe('+14155552671');
     expect(normalizePhone('12', 'US')).toBeUndefined();
     expect(regionOfLocale('vi-VN')).toBe('VN');
-    expect(identityRefs({ phone: '+84912345678', email: 'A@B.VN', externalId: 'shopify:1' }).map((r) => r.kind)).toEqual(['ext', 'email', 'phone']);
+    expect(identityRefs({ phone: '+84912345678', email: 'A@B.VN', externalId: 'shopify:1' }).map((r) => r.kind)).toEqual([
+      'ext',
+      'email',
+      'phone',
+    ]);
   });
 });
 

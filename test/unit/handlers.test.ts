@@ -1,5 +1,5 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,7 +54,9 @@ function httpEvent(overrides: Partial<APIGatewayProxyEventV2>): APIGatewayProxyE
     rawPath: '/webhooks/generic/unit-shop',
     rawQueryString: '',
     headers: {},
-    requestContext: { http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' } } as APIGatewayProxyEventV2['requestContext'],
+    requestContext: {
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+    } as APIGatewayProxyEventV2['requestContext'],
     isBase64Encoded: false,
     ...overrides,
   };
@@ -188,7 +190,16 @@ describe('processor handler', () => {
     const records = [
       { messageId: 'ok', body: JSON.stringify(good) },
       { messageId: 'poison', body: '{not json' },
-    ].map((r) => ({ ...r, receiptHandle: r.messageId, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }));
+    ].map((r) => ({
+      ...r,
+      receiptHandle: r.messageId,
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn',
+      awsRegion: 'us-east-1',
+    }));
     const response = await processor({ Records: records } as unknown as SQSEvent, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
   });
