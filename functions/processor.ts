@@ -12,9 +12,9 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function processRecord(record: SQSRecord) {
   const event = CanonicalEventSchema.parse(JSON.parse(record.body));
-  logger.appendKeys({ shopId: event.shopId, eventId: event.eventId });
   const result = await processEvent(event, { db: db(), now });
-  logger.info('event processed', { type: event.type, customerId: result.customerId, outcome: result.outcome });
+  // Keys go on the line itself, not appendKeys: records of one batch must not lend keys to each other.
+  logger.info('event processed', { shopId: event.shopId, eventId: event.eventId, type: event.type, ...result });
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
