@@ -36,6 +36,8 @@ export type TableAction =
   | 'dynamodb:DeleteItem'
   | 'dynamodb:BatchWriteItem';
 
+export type DeploymentSecret = 'master' | 'admin';
+
 export interface FunctionSpec {
   /** Logical name, used for the construct id, the bundle name and log lines. */
   name: string;
@@ -51,8 +53,8 @@ export interface FunctionSpec {
   tableActions: TableAction[];
   /** Whether the function needs the GSI (Query on the index ARN). */
   usesIndex?: boolean;
-  /** Reads the deployment secret (master encryption key, admin key hash). */
-  readsSecret?: boolean;
+  /** Deployment secrets it reads: the master key sealing webhook secrets, the admin key. */
+  secrets?: DeploymentSecret[];
 }
 
 export const functions: FunctionSpec[] = [
@@ -65,7 +67,7 @@ export const functions: FunctionSpec[] = [
     routes: [{ method: 'POST', path: '/webhooks/generic/{shopId}' }],
     sendsTo: ['interactions'],
     tableActions: ['dynamodb:GetItem'],
-    readsSecret: true,
+    secrets: ['master'],
   },
   {
     name: 'processor',
@@ -82,7 +84,7 @@ export const functions: FunctionSpec[] = [
     timeoutSeconds: 10,
     routes: [{ method: 'POST', path: '/admin/shops' }],
     tableActions: ['dynamodb:PutItem'],
-    readsSecret: true,
+    secrets: ['master', 'admin'],
   },
   {
     name: 'getCustomer',
@@ -114,5 +116,5 @@ export const functions: FunctionSpec[] = [
 export const env = {
   tableName: 'TABLE_NAME',
   queueUrl: (queue: QueueName) => `${queue.toUpperCase()}_QUEUE_URL`,
-  secretArn: 'RAPPORT_SECRET_ARN',
+  secretArn: { master: 'RAPPORT_SECRET_ARN', admin: 'RAPPORT_ADMIN_SECRET_ARN' } satisfies Record<DeploymentSecret, string>,
 } as const;

@@ -11,8 +11,9 @@ const ConfigSchema = z.object({
   DYNAMODB_ENDPOINT: z.url().optional(),
   SQS_ENDPOINT: z.url().optional(),
   SES_ENDPOINT: z.url().optional(),
-  /** On AWS: the Secrets Manager secret holding {masterKey, adminKeyHash}. */
+  /** On AWS: the Secrets Manager secrets holding {"masterKey"} and {"adminKey"}. */
   RAPPORT_SECRET_ARN: z.string().optional(),
+  RAPPORT_ADMIN_SECRET_ARN: z.string().optional(),
   /** Locally: the secrets themselves (the runtime generates and keeps them under RAPPORT_DATA_DIR). */
   RAPPORT_MASTER_KEY: z.string().min(32).optional(),
   RAPPORT_ADMIN_KEY: z.string().min(8).optional(),

@@ -1,6 +1,6 @@
 import { documentClient } from '#shared/aws/clients.ts';
 import { enqueueEvents } from '#shared/aws/event-queue.ts';
-import { deploymentSecrets } from '#shared/aws/secrets.ts';
+import { masterKey } from '#shared/aws/secrets.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
@@ -34,7 +34,7 @@ export const now = () => new Date();
 
 export const webhookDeps = () => ({
   loadShop,
-  masterKey: async () => (await deploymentSecrets()).masterKey,
+  masterKey,
   enqueue: enqueueEvents,
 });
 

@@ -38,13 +38,13 @@ export const CreateShopSchema = z.object({
 
 export interface CreateShopDeps {
   db: Db;
-  secrets: () => Promise<{ masterKey: string; adminKey: string }>;
+  masterKey: () => Promise<string>;
+  adminKey: () => Promise<string>;
   now: () => Date;
 }
 
-export async function authorizeAdmin(token: string | undefined, deps: Pick<CreateShopDeps, 'secrets'>) {
-  const { adminKey } = await deps.secrets();
-  if (!token || !safeEqual(token, adminKey)) throw new UnauthorizedError('a valid admin key is required');
+export async function authorizeAdmin(token: string | undefined, deps: Pick<CreateShopDeps, 'adminKey'>) {
+  if (!token || !safeEqual(token, await deps.adminKey())) throw new UnauthorizedError('a valid admin key is required');
 }
 
 /**
@@ -53,7 +53,7 @@ export async function authorizeAdmin(token: string | undefined, deps: Pick<Creat
  */
 export async function createShop(body: unknown, deps: CreateShopDeps) {
   const input = parseOrThrow(CreateShopSchema, body);
-  const { masterKey } = await deps.secrets();
+  const masterKey = await deps.masterKey();
   const apiKey = newApiKey(input.shopId);
   const generated: Partial<Record<WebhookSource, string>> = {};
   if (!input.secrets.generic) generated.generic = randomBytes(32).toString('hex');

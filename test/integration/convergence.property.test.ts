@@ -2,7 +2,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoClient, type DynamoEngine, isLoopbackEndpoint, sqsClientFor } from '#infra/local/emulators.ts';
+import { type DynamoEngine, dynamoClient, isLoopbackEndpoint, sqsClientFor } from '#infra/local/emulators.ts';
 import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
@@ -39,16 +39,26 @@ interface CustomerHistory {
   names: string[];
 }
 
-const lineArb = fc.record({ category: fc.constantFrom(...CATEGORIES), quantity: fc.integer({ min: 1, max: 3 }), price: fc.integer({ min: 1, max: 500 }).map((p) => p * 100) });
-const stateArb = fc.record({ status: fc.constantFrom<OrderStatus>('pending', 'paid', 'paid', 'paid', 'cancelled', 'partially_refunded', 'refunded'), lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }) }).map(
-  (s): OrderStateGen => ({ ...s, total: s.lines.reduce((sum, l) => sum + l.price * l.quantity, 0) }),
-);
+const lineArb = fc.record({
+  category: fc.constantFrom(...CATEGORIES),
+  quantity: fc.integer({ min: 1, max: 3 }),
+  price: fc.integer({ min: 1, max: 500 }).map((p) => p * 100),
+});
+const stateArb = fc
+  .record({
+    status: fc.constantFrom<OrderStatus>('pending', 'paid', 'paid', 'paid', 'cancelled', 'partially_refunded', 'refunded'),
+    lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }),
+  })
+  .map((s): OrderStateGen => ({ ...s, total: s.lines.reduce((sum, l) => sum + l.price * l.quantity, 0) }));
 const orderArb = (i: number) =>
   fc.record({
     orderId: fc.constant(`o${i}`),
     createdDay: fc.integer({ min: 0, max: 200 }),
     states: fc.array(stateArb, { minLength: 1, maxLength: 4 }),
-    refunds: fc.array(fc.integer({ min: 1, max: 40 }).map((p) => p * 100), { maxLength: 2 }),
+    refunds: fc.array(
+      fc.integer({ min: 1, max: 40 }).map((p) => p * 100),
+      { maxLength: 2 },
+    ),
   });
 const customerArb = (key: number) =>
   fc.record({
@@ -59,7 +69,10 @@ const customerArb = (key: number) =>
   });
 const historyArb = fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => customerArb(i))));
 /** How each message is delivered: a sort key (permutation) and a number of copies (duplication). */
-const deliveryArb = fc.array(fc.record({ order: fc.double({ min: 0, max: 1, noNaN: true }), copies: fc.constantFrom(1, 1, 1, 2, 3) }), { minLength: 200, maxLength: 200 });
+const deliveryArb = fc.array(fc.record({ order: fc.double({ min: 0, max: 1, noNaN: true }), copies: fc.constantFrom(1, 1, 1, 2, 3) }), {
+  minLength: 200,
+  maxLength: 200,
+});
 
 const day = (d: number, hour = 0) => new Date(Date.UTC(2026, 0, 1 + d, hour)).toISOString();
 const email = (c: CustomerHistory) => `customer${c.key}@example.com`;
@@ -169,33 +182,41 @@ describe('convergence through the real queue and processor', () => {
   it(`every final profile equals the oracle (${RUNS * HISTORIES_PER_RUN} histories, permuted and duplicated)`, async () => {
     const sqs = sqsClientFor(runtime.endpoints.sqs);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(historyArb, deliveryArb), { minLength: HISTORIES_PER_RUN, maxLength: HISTORIES_PER_RUN }), async (histories) => {
-        const run = runNo++;
-        const messages: Array<{ sort: number; body: string }> = [];
-        histories.forEach(([customers, delivery], h) => {
-          eventsOf(`prop-${run}-${h}`, customers).forEach((event, i) => {
-            const plan = delivery[i % delivery.length]!;
-            for (let copy = 0; copy < plan.copies; copy++) messages.push({ sort: plan.order + copy * 0.37, body: JSON.stringify(event) });
+      fc.asyncProperty(
+        fc.array(fc.tuple(historyArb, deliveryArb), { minLength: HISTORIES_PER_RUN, maxLength: HISTORIES_PER_RUN }),
+        async (histories) => {
+          const run = runNo++;
+          const messages: Array<{ sort: number; body: string }> = [];
+          histories.forEach(([customers, delivery], h) => {
+            eventsOf(`prop-${run}-${h}`, customers).forEach((event, i) => {
+              const plan = delivery[i % delivery.length]!;
+              for (let copy = 0; copy < plan.copies; copy++) messages.push({ sort: plan.order + copy * 0.37, body: JSON.stringify(event) });
+            });
           });
-        });
-        messages.sort((a, b) => a.sort - b.sort);
-        for (let i = 0; i < messages.length; i += 10) {
-          const chunk = messages.slice(i, i + 10);
-          await sqs.send(new SendMessageBatchCommand({ QueueUrl: runtime.queues.interactions.url, Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: m.body })) }));
-        }
-        await runtime.idle(120_000);
-        for (const [h, [customers]] of histories.entries()) {
-          const shopId = `prop-${run}-${h}`;
-          for (const c of customers) {
-            const ref = c.guest ? ({ kind: 'email', value: email(c) } as const) : ({ kind: 'ext', value: `generic:${c.key}` } as const);
-            const customerId = await getIdentityOwner(db, shopId, ref, true);
-            expect(customerId, `${shopId} customer ${c.key}`).toBeDefined();
-            const item = await getProfile(db, shopId, customerId!, true);
-            const profile = profileView(item!, 'USD');
-            expect({ ...profile, topCategories: profile.topCategories }, `${shopId} customer ${c.key}`).toMatchObject(expectedProfile(c));
+          messages.sort((a, b) => a.sort - b.sort);
+          for (let i = 0; i < messages.length; i += 10) {
+            const chunk = messages.slice(i, i + 10);
+            await sqs.send(
+              new SendMessageBatchCommand({
+                QueueUrl: runtime.queues.interactions.url,
+                Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: m.body })),
+              }),
+            );
           }
-        }
-      }),
+          await runtime.idle(120_000);
+          for (const [h, [customers]] of histories.entries()) {
+            const shopId = `prop-${run}-${h}`;
+            for (const c of customers) {
+              const ref = c.guest ? ({ kind: 'email', value: email(c) } as const) : ({ kind: 'ext', value: `generic:${c.key}` } as const);
+              const customerId = await getIdentityOwner(db, shopId, ref, true);
+              expect(customerId, `${shopId} customer ${c.key}`).toBeDefined();
+              const item = await getProfile(db, shopId, customerId!, true);
+              const profile = profileView(item!, 'USD');
+              expect({ ...profile, topCategories: profile.topCategories }, `${shopId} customer ${c.key}`).toMatchObject(expectedProfile(c));
+            }
+          }
+        },
+      ),
       { numRuns: RUNS, endOnFailure: true },
     );
     sqs.destroy();

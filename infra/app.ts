@@ -1,0 +1,3 @@
+import { createRapportApp } from './rapport-app.ts';
+
+createRapportApp().app.synth();

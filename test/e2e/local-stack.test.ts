@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signGeneric } from '#shared/domain/signature.ts';
+import { orderEvent } from '#test/support/factories.ts';
+
+/**
+ * End to end, as a shop owner would do it: `npm start`, wait for the ready line, create a shop,
+ * post signed orders over HTTP, read the profile and timeline back, stop with SIGTERM, start
+ * again on the same data and find everything still there.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: responses are checked by assertions, not by types
+type Json = any;
+const json = (response: Response): Promise<Json> => response.json();
+
+const dataDir = mkdtempSync(join(tmpdir(), 'rapport-e2e-'));
+let port: number;
+let app: ChildProcess | undefined;
+let output = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function start(): Promise<string> {
+  output = '';
+  // Exactly the command of `npm start`, run without npm in between so signals reach the runtime as
+  // they do from a terminal's Ctrl-C, and its exit code is the runtime's own.
+  const [bin, ...args] = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string).split(' ');
+  app = spawn(join('node_modules', '.bin', bin!), args, {
+    env: { ...process.env, PORT: String(port), RAPPORT_DATA_DIR: dataDir, RAPPORT_ADMIN_KEY: 'e2e-admin-key-123', LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  app.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  app.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const match = /Rapport is running at (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(output);
+    if (match) return match[1]!;
+    if (app.exitCode !== null) throw new Error(`npm start exited ${app.exitCode}:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ready line within 60 s:\n${output}`);
+}
+
+async function stop(): Promise<number | null> {
+  if (!app || app.exitCode !== null) return app?.exitCode ?? null;
+  const exited = new Promise<number | null>((resolve) => app!.once('exit', (code) => resolve(code)));
+  app.kill('SIGTERM');
+  return exited;
+}
+
+beforeAll(async () => {
+  port = await freePort();
+});
+
+afterAll(async () => {
+  if (app && app.exitCode === null) app.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('npm start, as a shop would use it', () => {
+  let api: string;
+  let apiKey: string;
+  let secret: string;
+  let customerId: string;
+
+  it('prints the contract lines, the ready line last', async () => {
+    api = await start();
+    expect(api).toBe(`http://127.0.0.1:${port}`);
+    expect(output).toMatch(/Admin key: e2e-admin-key-123/);
+    expect(output).toMatch(/Mail viewer: http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('creates a shop with the admin key', async () => {
+    const response = await fetch(`${api}/admin/shops`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer e2e-admin-key-123', 'content-type': 'application/json' },
+      body: JSON.stringify({ shopId: 'e2e-shop', name: 'Trà Việt', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
+    });
+    expect(response.status).toBe(201);
+    const shop = await json(response);
+    apiKey = shop.apiKey;
+    secret = shop.generatedSecrets.generic;
+    expect(apiKey).toMatch(/^rk_e2e-shop_/);
+  });
+
+  it('accepts signed orders, refuses a bad signature, and builds the profile and timeline', async () => {
+    const post = (body: string, signature?: string) =>
+      fetch(`${api}/webhooks/generic/e2e-shop`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-rapport-signature': signature ?? signGeneric(secret, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
+      });
+    const first = JSON.stringify(
+      orderEvent(
+        'e2e-shop',
+        { orderId: 'A-1' },
+        { externalId: 'generic:77', email: 'Mai@Example.vn', phone: '0912 345 678', firstName: 'Mai' },
+      ),
+    );
+    const second = JSON.stringify(
+      orderEvent(
+        'e2e-shop',
+        { orderId: 'A-2', total: 500_000, createdAt: '2026-04-02T00:00:00.000Z', updatedAt: '2026-04-02T00:00:00.000Z' },
+        { email: 'mai@example.vn' },
+      ),
+    );
+    expect((await post(first)).status).toBe(202);
+    expect((await post(first)).status).toBe(202); // a redelivery is accepted and changes nothing
+    expect((await post(second)).status).toBe(202);
+    const forged = await post(second, signGeneric('not-the-shop-secret-000000', second, Math.floor(Date.now() / 1000)));
+    expect(forged.status).toBe(401);
+    expect((await json(forged)).error.code).toBe('unauthorized');
+    const bad = await post(JSON.stringify({ ...JSON.parse(second), order: { ...JSON.parse(second).order, currency: 'USD' } }));
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.field).toBe('order.currency');
+
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const found = await waitFor('the customer', async () => {
+      const res = await fetch(`${api}/v1/customers?phone=${encodeURIComponent('+84912345678')}`, { headers: auth });
+      const body = await json(res);
+      return body.items?.[0]?.orderCount === 2 ? body.items[0] : undefined;
+    });
+    customerId = found.customerId;
+    const profile = await json(await fetch(`${api}/v1/customers/${customerId}`, { headers: auth }));
+    expect(profile).toMatchObject({
+      shopId: 'e2e-shop',
+      email: 'mai@example.vn',
+      phone: '+84912345678',
+      name: 'Mai',
+      orderCount: 2,
+      totalSpent: { amount: 1_999_000 + 500_000, currency: 'VND' },
+      lastOrderAt: '2026-04-02T00:00:00.000Z',
+    });
+    const page1 = await json(await fetch(`${api}/v1/customers/${customerId}/timeline?limit=1`, { headers: auth }));
+    expect(page1.items).toHaveLength(1);
+    expect(page1.items[0]).toMatchObject({ type: 'order', orderId: 'A-2' });
+    const page2 = await json(await fetch(`${api}/v1/customers/${customerId}/timeline?limit=5&cursor=${page1.cursor}`, { headers: auth }));
+    expect(page2.items.map((i: { orderId: string }) => i.orderId)).toEqual(['A-1']);
+    expect((await fetch(`${api}/v1/customers/${customerId}`)).status).toBe(401);
+  });
+
+  it('stops cleanly on SIGTERM and keeps everything on restart', async () => {
+    expect(await stop()).toBe(0);
+    expect(existsSync(join(dataDir, 'pending-messages.json'))).toBe(false);
+    api = await start();
+    const profile = await json(await fetch(`${api}/v1/customers/${customerId}`, { headers: { authorization: `Bearer ${apiKey}` } }));
+    expect(profile.orderCount).toBe(2);
+    expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).not.toContain(apiKey);
+    expect(await stop()).toBe(0);
+  });
+});

@@ -1,0 +1,339 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
+import { RapportStack } from '#infra/rapport-stack.ts';
+import { table as tableDefinition } from '#shared/data/table-definition.ts';
+
+// Expectations come from the trigger table and the table definition; the stack object is used
+// only to find which logical id belongs to which construct.
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; the assertions below check its shape.
+type Cfn = Record<string, any>;
+type Resource = { Type: string; Properties: Cfn; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+let app: App;
+let stack: RapportStack;
+let assembly: CloudAssembly;
+let template: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'rapport-infra-')) });
+  stack = new RapportStack(app, 'Rapport');
+  assembly = app.synth();
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+afterAll(() => rmSync(assembly.directory, { recursive: true, force: true }));
+
+const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+const consumers = (queue: QueueName) => functions.filter((fn) => fn.consumes === queue);
+const routeCount = functions.reduce((n, fn) => n + (fn.routes?.length ?? 0), 0);
+
+function statementsOf(spec: FunctionSpec): Statement[] {
+  const fn = resources[logicalId(stack.functions[spec.name]!)]!;
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  const role = resources[roleId]!;
+  expect(role.Properties.ManagedPolicyArns, `${spec.name} role has managed policies`).toBeUndefined();
+  expect(role.Properties.Policies, `${spec.name} role has inline policies`).toBeUndefined();
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));
+const withAction = (statements: Statement[], action: string) => statements.filter((s) => asArray(s.Action).includes(action));
+
+describe('HTTP API', () => {
+  it('has exactly one route per trigger-table route, each integrated with its function', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route');
+    expect(routes).toHaveLength(routeCount);
+    for (const spec of functions) {
+      for (const route of spec.routes ?? []) {
+        const routeKey = `${route.method} ${route.path}`;
+        const matching = routes.filter(([, r]) => r.Properties.RouteKey === routeKey);
+        expect(matching, routeKey).toHaveLength(1);
+        const target = matching[0]![1].Properties.Target['Fn::Join'][1][1].Ref as string;
+        const integration = resources[target]!;
+        expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
+        expect(integration.Properties).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: '2.0',
+          IntegrationUri: arnOf(stack.functions[spec.name]!),
+        });
+      }
+    }
+  });
+
+  it('lets API Gateway invoke exactly the routed functions', () => {
+    const routed = new Set(functions.filter((fn) => fn.routes?.length).map((fn) => logicalId(stack.functions[fn.name]!)));
+    const invoked = new Set(
+      ofType('AWS::Lambda::Permission')
+        .filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com')
+        .map(([, p]) => p.Properties.FunctionName['Fn::GetAtt'][0] as string),
+    );
+    expect(invoked).toEqual(routed);
+  });
+
+  it('has one auto-deployed $default stage with access logs and throttling, and outputs its URL', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]![1].Properties;
+    expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true });
+    expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    const logGroupId = stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0] as string;
+    expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+    expect(stage.AccessLogSettings.Format).toContain('$context.requestId');
+    // Customer lookups put e-mail addresses and phone numbers in the query string.
+    expect(stage.AccessLogSettings.Format).not.toMatch(/querystring|\$context\.path/i);
+    template.hasOutput('ApiUrl', {});
+  });
+});
+
+describe('functions', () => {
+  it('deploys exactly the functions of the trigger table', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(functions.length);
+  });
+
+  it.each(functions.map((fn) => [fn.name, fn] as const))('%s: Node 22 on arm64, traced, sized, own log group', (_, spec) => {
+    const fn = resources[logicalId(stack.functions[spec.name]!)]!.Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: spec.memoryMb,
+      Timeout: spec.timeoutSeconds,
+    });
+    expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    const logGroup = resources[fn.LoggingConfig.LogGroup.Ref as string]!;
+    expect(logGroup).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+
+  it.each(functions.map((fn) => [fn.name, fn] as const))('%s: an ESM, source-mapped bundle without the AWS SDK', (_, spec) => {
+    const fn = resources[logicalId(stack.functions[spec.name]!)]!.Properties;
+    const hash = (fn.Code.S3Key as string).replace(/\.zip$/, '');
+    const manifest = JSON.parse(readFileSync(path.join(assembly.directory, 'Rapport.assets.json'), 'utf8'));
+    const dir = path.join(assembly.directory, manifest.files[hash].source.path as string);
+    const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith('import { createRequire')).toBe(true);
+    const sources: string[] = JSON.parse(readFileSync(path.join(dir, 'index.mjs.map'), 'utf8')).sources;
+    expect(sources.some((s) => s.endsWith(spec.entry))).toBe(true);
+    expect(sources.filter((s) => s.includes('node_modules/@aws-sdk/'))).toEqual([]);
+  });
+});
+
+describe('IAM', () => {
+  it.each(functions.map((fn) => [fn.name, fn] as const))('%s: grants exactly what the trigger table lists', (_, spec) => {
+    const statements = statementsOf(spec);
+    const fn = stack.functions[spec.name]!;
+    const variables = resources[logicalId(fn)]!.Properties.Environment.Variables as Record<string, unknown>;
+
+    const dynamo = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(new Set(actionsOf(dynamo))).toEqual(new Set(spec.tableActions));
+    const tableResources = [arnOf(stack.table)];
+    if (spec.usesIndex) {
+      tableResources.push({ 'Fn::Join': ['', [arnOf(stack.table), `/index/${tableDefinition.gsi1.name}`]] } as never);
+    }
+    for (const s of dynamo) expect(asArray(s.Resource)).toEqual(tableResources);
+    if (spec.tableActions.length > 0) expect(variables[env.tableName]).toEqual(ref(stack.table));
+    else expect(variables[env.tableName]).toBeUndefined();
+
+    const sends = withAction(statements, 'sqs:SendMessage');
+    const sendsTo = spec.sendsTo ?? [];
+    expect(sends.flatMap((s) => asArray(s.Resource))).toEqual(sendsTo.map((q) => arnOf(stack.queues[q].queue)));
+    for (const q of Object.keys(queues) as QueueName[]) {
+      expect(variables[env.queueUrl(q)]).toEqual(sendsTo.includes(q) ? ref(stack.queues[q].queue) : undefined);
+    }
+
+    const secretReads = withAction(statements, 'secretsmanager:GetSecretValue');
+    const wanted = spec.secrets ?? [];
+    const secretOf = { master: stack.deploymentSecret, admin: stack.adminKeySecret };
+    expect(secretReads.flatMap((s) => asArray(s.Resource))).toEqual(wanted.map((name) => ref(secretOf[name])));
+    for (const name of ['master', 'admin'] as const) {
+      expect(variables[env.secretArn[name]]).toEqual(wanted.includes(name) ? ref(secretOf[name]) : undefined);
+    }
+
+    const consumed = spec.consumes ? stack.queues[spec.consumes].queue : undefined;
+    const receives = withAction(statements, 'sqs:ReceiveMessage');
+    expect(receives.flatMap((s) => asArray(s.Resource))).toEqual(consumed ? [arnOf(consumed)] : []);
+
+    const expected = new Set([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      ...spec.tableActions,
+      ...(sendsTo.length ? ['sqs:SendMessage'] : []),
+      ...(spec.secrets?.length ? ['secretsmanager:GetSecretValue'] : []),
+      ...(consumed
+        ? ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']
+        : []),
+    ]);
+    expect(new Set(actionsOf(statements))).toEqual(expected);
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('has no wildcard action in any IAM policy, and Resource "*" only for X-Ray', () => {
+    const documents = [
+      ...ofType('AWS::IAM::Policy').map(([, p]) => p.Properties.PolicyDocument),
+      ...ofType('AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties.PolicyDocument),
+      ...ofType('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).map((p: Cfn) => p.PolicyDocument)),
+    ];
+    const statements: Statement[] = documents.flatMap((d) => d.Statement);
+    expect(statements.length).toBeGreaterThan(0);
+    expect(actionsOf(statements).filter((a) => a.includes('*'))).toEqual([]);
+    for (const s of statements.filter((s) => asArray(s.Resource).includes('*'))) {
+      expect(asArray(s.Action).every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+  });
+});
+
+describe('queues', () => {
+  it('has a queue and a dead-letter queue per trigger-table queue, and nothing else', () => {
+    expect(ofType('AWS::SQS::Queue')).toHaveLength(2 * Object.keys(queues).length);
+  });
+
+  it.each(Object.entries(queues) as [QueueName, (typeof queues)[QueueName]][])('%s: DLQ, SSE, TLS-only, visibility', (name, spec) => {
+    const { queue, deadLetterQueue } = stack.queues[name];
+    const q = resources[logicalId(queue)]!.Properties;
+    const dlq = resources[logicalId(deadLetterQueue)]!.Properties;
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(deadLetterQueue), maxReceiveCount: spec.maxReceiveCount });
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(consumers(name).length).toBeGreaterThan(0);
+    for (const consumer of consumers(name)) expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer.timeoutSeconds);
+
+    for (const target of [queue, deadLetterQueue]) {
+      const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) =>
+        p.Properties.Queues.some((r: unknown) => JSON.stringify(r) === JSON.stringify(ref(target))),
+      );
+      const statements: Cfn[] = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it('feeds each consumer through an event source mapping that reports partial batch failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    const consuming = functions.filter((fn) => fn.consumes);
+    expect(mappings).toHaveLength(consuming.length);
+    for (const spec of consuming) {
+      const queue = queues[spec.consumes!];
+      const matching = mappings.filter(
+        ([, m]) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify(ref(stack.functions[spec.name]!)),
+      );
+      expect(matching, spec.name).toHaveLength(1);
+      expect(matching[0]![1].Properties).toMatchObject({
+        EventSourceArn: arnOf(stack.queues[spec.consumes!].queue),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: queue.batchSize,
+        MaximumBatchingWindowInSeconds: queue.maxBatchingWindowSeconds,
+      });
+    }
+  });
+
+  it('alarms on every dead-letter queue as soon as one message lands there', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    const topicRef = { Ref: topics[0]![0] };
+    for (const name of Object.keys(queues) as QueueName[]) {
+      const dlqName = { 'Fn::GetAtt': [logicalId(stack.queues[name].deadLetterQueue), 'QueueName'] };
+      const matching = alarms.filter(([, a]) =>
+        (a.Properties.Dimensions ?? []).some((d: { Value: unknown }) => JSON.stringify(d.Value) === JSON.stringify(dlqName)),
+      );
+      expect(matching, name).toHaveLength(1);
+      expect(matching[0]![1].Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Period: 60,
+        EvaluationPeriods: 1,
+        AlarmActions: [topicRef],
+      });
+    }
+    const topicPolicy = ofType('AWS::SNS::TopicPolicy')[0]![1].Properties.PolicyDocument.Statement;
+    expect(topicPolicy).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(topicPolicy).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+    );
+  });
+});
+
+describe('table', () => {
+  it('matches shared/data/table-definition.ts and is protected', () => {
+    const tables = ofType('AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    const t = table.Properties;
+    expect(t.KeySchema).toEqual([
+      { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+      { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+    ]);
+    const { gsi1 } = tableDefinition;
+    expect(new Set(t.AttributeDefinitions)).toEqual(
+      new Set(
+        [tableDefinition.partitionKey, tableDefinition.sortKey, gsi1.partitionKey, gsi1.sortKey].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
+      ),
+    );
+    expect(t.AttributeDefinitions).toHaveLength(4);
+    expect(t.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: gsi1.name,
+        KeySchema: [
+          { AttributeName: gsi1.partitionKey, KeyType: 'HASH' },
+          { AttributeName: gsi1.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(t.TimeToLiveSpecification).toEqual({ AttributeName: tableDefinition.ttlAttribute, Enabled: true });
+    expect(t.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(t.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(t.Replicas).toHaveLength(1);
+    expect(t.Replicas[0]).toMatchObject({
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+});
+
+describe('secrets', () => {
+  it('generates the master key and the admin key, and keeps the master key with the table', () => {
+    const secret = resources[logicalId(stack.deploymentSecret)]!;
+    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{}', GenerateStringKey: 'masterKey' });
+    expect(secret.Properties.GenerateSecretString.PasswordLength).toBeGreaterThanOrEqual(48);
+    const admin = resources[logicalId(stack.adminKeySecret)]!;
+    expect(admin.Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{}',
+      GenerateStringKey: 'adminKey',
+      PasswordLength: 40,
+    });
+  });
+});
