@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { db, now } from '#shared/deps.ts';
+import { processDeps } from '#shared/deps.ts';
 import { CanonicalEventSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
@@ -12,7 +12,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function processRecord(record: SQSRecord) {
   const event = CanonicalEventSchema.parse(JSON.parse(record.body));
-  const result = await processEvent(event, { db: db(), now });
+  const result = await processEvent(event, processDeps());
   // Keys go on the line itself, not appendKeys: records of one batch must not lend keys to each other.
   logger.info('event processed', { shopId: event.shopId, eventId: event.eventId, type: event.type, ...result });
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One validated configuration per container. This is the single place where an emulator endpoint

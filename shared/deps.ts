@@ -3,6 +3,7 @@ import { enqueueEvents } from '#shared/aws/event-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
+import { regionOfLocale } from '#shared/domain/identity.ts';
 import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
 
 /**
@@ -39,3 +40,9 @@ export const webhookDeps = () => ({
 });
 
 export const readDeps = () => ({ db: db(), loadShop });
+
+export const processDeps = () => ({
+  db: db(),
+  now,
+  phoneRegion: async (shopId: string) => regionOfLocale((await loadShop(shopId))?.locale),
+});

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The canonical event (DESIGN §4): every source payload becomes one or more of these, and only

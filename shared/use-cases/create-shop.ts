@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
 import { putShopIfAbsent, type ShopRecord, type WebhookSource } from '#shared/data/shop-repo.ts';
 import { encryptSecret, newApiKey, safeEqual, sha256Hex } from '#shared/domain/crypto.ts';

@@ -27,6 +27,8 @@ import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order
 export interface ProcessDeps {
   db: Db;
   now: () => Date;
+  /** The region a phone number without a country code is read in: the shop's (vi-VN → VN). */
+  phoneRegion: (shopId: string) => Promise<string | undefined>;
 }
 
 export interface ProcessResult {
@@ -62,7 +64,7 @@ const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
  * person cannot create two customers — the loser of the claim adopts the winner's id.
  */
 export async function resolveCustomer(customer: EventCustomer, shopId: string, deps: ProcessDeps) {
-  const refs = identityRefs(customer);
+  const refs = identityRefs(customer, await deps.phoneRegion(shopId));
   const [primary, ...others] = refs;
   if (!primary) return undefined;
   const now = deps.now().toISOString();
@@ -96,7 +98,8 @@ async function applyContact(
   profile: ProfileItem | undefined,
   deps: ProcessDeps,
 ): Promise<ProfileItem | undefined> {
-  const incoming = contactOf(customer);
+  const region = await deps.phoneRegion(shopId);
+  const incoming = contactOf(customer, region);
   const now = deps.now().toISOString();
   let current = profile;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -107,7 +110,7 @@ async function applyContact(
     const written = await applyContactIfNewer(deps.db, shopId, customerId, incoming, fields, at, newExt, now);
     if (written) {
       current = written;
-      for (const ref of identityRefs(customer)) {
+      for (const ref of identityRefs(customer, region)) {
         if ((ref.kind === 'email' && fields.includes('email')) || (ref.kind === 'phone' && fields.includes('phone'))) {
           await claimIdentity(deps.db, shopId, ref, customerId, now);
         }
@@ -224,7 +227,7 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
     channel: 'web',
     source: event.source,
     // Which fields the source sent, never their values: the timeline carries no contact details.
-    fields: Object.keys(contactOf(customer)).sort(),
+    fields: Object.keys(contactOf(customer, await deps.phoneRegion(event.shopId))).sort(),
   });
   return { customerId, outcome: 'applied' };
 }

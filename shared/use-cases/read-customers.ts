@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { decryptSecret } from '#shared/domain/crypto.ts';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { type CanonicalEvent, CanonicalEventSchema } from '#shared/domain/event.ts';
-import { normalizePhone, regionOfLocale } from '#shared/domain/identity.ts';
 import { verifyGeneric } from '#shared/domain/signature.ts';
 import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
 
@@ -88,9 +87,6 @@ function genericEvent(element: Record<string, unknown>, shop: ShopRecord, prefix
     if (currency && currency !== shop.currency) {
       throw new ValidationError(at(field), `${at(field)} must be the shop currency ${shop.currency}`);
     }
-  }
-  if (event.customer?.phone) {
-    event.customer.phone = normalizePhone(event.customer.phone, regionOfLocale(shop.locale)) ?? event.customer.phone;
   }
   return event;
 }

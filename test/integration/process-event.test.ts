@@ -8,7 +8,7 @@ import { aCustomer, orderEvent, refundEvent } from '#test/support/factories.ts';
 
 let db: Db;
 let stop: () => Promise<void>;
-const deps = () => ({ db, now: () => new Date('2026-03-10T00:00:00Z') });
+const deps = () => ({ db, now: () => new Date('2026-03-10T00:00:00Z'), phoneRegion: async () => 'VN' });
 let shopN = 0;
 const newShop = () => `shop-${process.pid}-${shopN++}`;
 
@@ -95,10 +95,10 @@ describe('processing canonical events', () => {
     const first = await processEvent(orderEvent(shop, { orderId: '1' }, aCustomer({ phone: '0912345678', email: 'a@b.vn' })), deps());
     const second = await processEvent(orderEvent(shop, { orderId: '2' }, { email: ' A@B.VN ' }), deps());
     const third = await processEvent(orderEvent(shop, { orderId: '3' }, { phone: '+84912345678' }), deps());
-    // '0912345678' has no country code: the webhook normalizes with the shop's region; here it stays unreadable.
+    // '0912345678' has no country code: it is read in the shop's region (VN) as +84912345678.
     expect(second.customerId).toBe(first.customerId);
-    expect(third.customerId).not.toBe(first.customerId);
-    expect((await profileOf(shop, first.customerId!)).orderCount).toBe(2);
+    expect(third.customerId).toBe(first.customerId);
+    expect((await profileOf(shop, first.customerId!)).orderCount).toBe(3);
   });
 
   it('never splits one new customer in two when their first events race', async () => {
