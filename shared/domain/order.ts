@@ -38,6 +38,8 @@ export interface OrderSummary {
   k?: Record<string, number>;
 }
 
+const MAX_CATEGORIES_PER_ORDER = 5;
+
 const PAID_STATUSES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded']);
 
 /**
@@ -52,11 +54,14 @@ export function refundedAmount(state: Pick<OrderState, 'status' | 'total' | 'rep
 }
 
 export function summarize(state: OrderState): OrderSummary {
-  const categories: Record<string, number> = {};
+  const byCategory = new Map<string, number>();
   for (const line of state.lineItems) {
-    if (!line.category) continue;
-    categories[line.category] = (categories[line.category] ?? 0) + line.price * line.quantity;
+    if (line.category) byCategory.set(line.category, (byCategory.get(line.category) ?? 0) + line.price * line.quantity);
   }
+  // The summary lives on the profile item (400 KB at most): keep an order's five biggest categories.
+  const categories = Object.fromEntries(
+    [...byCategory.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_CATEGORIES_PER_ORDER),
+  );
   return {
     q: state.seq,
     s: state.status,

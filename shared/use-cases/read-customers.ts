@@ -34,7 +34,11 @@ export async function getCustomer(shop: ShopRecord, customerId: unknown, deps: R
 }
 
 const LookupSchema = z
-  .object({ email: z.string().optional(), phone: z.string().optional(), externalId: z.string().min(1).max(256).optional() })
+  .object({
+    email: z.string().max(320).optional(),
+    phone: z.string().max(40).optional(),
+    externalId: z.string().min(1).max(256).optional(),
+  })
   .refine((q) => [q.email, q.phone, q.externalId].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of email, phone or externalId',
   });

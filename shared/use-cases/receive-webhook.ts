@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { decryptSecret } from '#shared/domain/crypto.ts';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
-import { type CanonicalEvent, CanonicalEventSchema } from '#shared/domain/event.ts';
+import { type CanonicalEvent, CanonicalEventSchema, ShopIdSchema } from '#shared/domain/event.ts';
 import { verifyGeneric } from '#shared/domain/signature.ts';
 import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
 
@@ -43,7 +43,7 @@ const GenericDelivery = z.union([
 
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
-  const shop = await deps.loadShop(command.shopId);
+  const shop = await deps.loadShop(parseOrThrow(ShopIdSchema, command.shopId, 'shopId'));
   if (!shop) throw new NotFoundError(`no shop ${command.shopId}`);
   const sealed = shop.secrets[command.source];
   if (!sealed) throw new UnauthorizedError(`shop ${shop.shopId} has no ${command.source} webhook secret`);

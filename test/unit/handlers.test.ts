@@ -125,6 +125,13 @@ describe('webhook handler', () => {
     expect(JSON.parse(response.body!)).toEqual({ accepted: 0, ignored: 1 });
   });
 
+  it('answers 400 for a malformed shop id before touching the table', async () => {
+    const response = await webhook({ ...signed('{}'), pathParameters: { shopId: 'X'.repeat(2000) } }, context);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!).error.field).toBe('shopId');
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
   it('answers 404 for an unknown shop, 413 over 256 KB', async () => {
     ddb.on(GetCommand).resolves({});
     const unknown = await webhook({ ...signed('{}'), pathParameters: { shopId: 'nobody' } }, context);
