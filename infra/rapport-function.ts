@@ -11,6 +11,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { env, type FunctionSpec, type QueueName, type TableAction } from '#functions/triggers.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
+import { rapportBundling } from './bundling.ts';
 
 /** Trigger-table entries are relative to the repository root, whatever directory CDK runs from. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -50,17 +51,10 @@ export class RapportFunction extends NodejsFunction {
       bundling: {
         // The installed esbuild: synth stays offline and needs no Docker.
         forceDockerBundling: false,
+        ...rapportBundling,
         format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Prefer the ESM build of dependencies so esbuild can tree-shake them.
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
-        banner:
-          "import { createRequire as rapportCreateRequire } from 'node:module'; const require = rapportCreateRequire(import.meta.url);",
-        // The Node.js 22 Lambda runtime ships AWS SDK v3; bundling it would only grow cold starts.
-        externalModules: ['@aws-sdk/*'],
+        mainFields: [...rapportBundling.mainFields],
+        externalModules: [...rapportBundling.externalModules],
       },
     });
     this.spec = spec;

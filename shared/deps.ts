@@ -3,8 +3,8 @@ import { enqueueEvents } from '#shared/aws/event-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
-import { regionOfLocale } from '#shared/domain/identity.ts';
 import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
+import { regionOfLocale } from '#shared/domain/identity.ts';
 
 /**
  * The production wiring of ports to adapters, built lazily once per container. Handlers pass

@@ -23,7 +23,7 @@ export const CONTACT_FIELDS = [
 export type ContactField = (typeof CONTACT_FIELDS)[number];
 export type Contact = Partial<Record<ContactField, string>>;
 
-/** The attribute holding the time a field was last set. */
+/** The attribute holding the time (epoch ms) of the event a field's value came from. */
 export const stampAttribute = (field: ContactField) => `t_${field}`;
 
 export function contactOf(customer: EventCustomer, defaultCountry?: string): Contact {
@@ -43,13 +43,13 @@ export function contactOf(customer: EventCustomer, defaultCountry?: string): Con
   return contact;
 }
 
-/** The fields of `incoming` (stamped `at`) that beat what `stored` holds. */
-export function winningFields(stored: Record<string, unknown>, incoming: Contact, at: string): ContactField[] {
+/** The fields of `incoming` (stamped `at`, epoch ms) that beat what `stored` holds. */
+export function winningFields(stored: Record<string, unknown>, incoming: Contact, at: number): ContactField[] {
   return CONTACT_FIELDS.filter((field) => {
     const value = incoming[field];
     if (value === undefined) return false;
     const storedAt = stored[stampAttribute(field)];
-    if (typeof storedAt !== 'string') return true;
+    if (typeof storedAt !== 'number') return true;
     if (at !== storedAt) return at > storedAt;
     return value > String(stored[field] ?? '');
   });

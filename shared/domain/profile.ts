@@ -68,13 +68,18 @@ export function aggregate(summaries: Iterable<OrderSummary>): Aggregates {
   };
 }
 
+/** Shop and customer ids, read from the profile's key (SHOP#{shopId}#C#{customerId}). */
+function idsOf(item: Record<string, unknown>) {
+  const match = /^SHOP#(.+)#C#([^#]+)$/.exec(String(item.PK));
+  return { shopId: match?.[1] ?? '', customerId: match?.[2] ?? '' };
+}
+
 export function profileView(item: Record<string, unknown>, currency: string) {
   const totals = aggregate(orderSummaries(item).values());
   const contact = Object.fromEntries(CONTACT_FIELDS.map((field) => [field, (item[field] as string | undefined) ?? null]));
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || null;
   return {
-    customerId: item.customerId as string,
-    shopId: item.shopId as string,
+    ...idsOf(item),
     email: contact.email,
     phone: contact.phone,
     name,
@@ -100,7 +105,6 @@ export function profileView(item: Record<string, unknown>, currency: string) {
     clv: item.clv ?? null,
     segments: (item.segments as string[] | undefined) ?? [],
     createdAt: item.createdAt as string,
-    updatedAt: (item.updatedAt as string | undefined) ?? (item.createdAt as string),
   };
 }
 

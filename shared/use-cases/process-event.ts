@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  applyContactIfNewer,
-  applyOrderSummaryIfNewer,
+  applyProfileChangeIfNewer,
   claimIdentity,
   getIdentityOwner,
   getIdentityOwners,
@@ -11,7 +10,7 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { orderSummaryAttribute } from '#shared/data/keys.ts';
-import { applyOrderStateIfNewer, getOrder, type OrderItem, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
+import { applyOrderStateIfNewer, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
@@ -85,102 +84,103 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
   throw new Error('identity resolution did not settle after 4 attempts');
 }
 
+/** The contact part of a profile change: the fields this event's customer wins against `profile`. */
+function contactChange(customer: EventCustomer | undefined, at: string, profile: ProfileItem | undefined, region: string | undefined) {
+  if (!customer) return {};
+  const values = contactOf(customer, region);
+  const stamp = Date.parse(at);
+  const fields = winningFields(profile ?? {}, values, stamp);
+  const ext = customer.externalId;
+  const externalId = ext && !(profile?.externalIds as Set<string> | undefined)?.has(ext) ? ext : undefined;
+  return {
+    ...(fields.length > 0 ? { contact: { values, fields, at: stamp } } : {}),
+    ...(externalId ? { externalId } : {}),
+  };
+}
+
 /**
- * Contact details: last writer wins per field (domain/contact.ts). Identities for a new email or
- * phone are claimed for this customer when free; one already owned by another customer stays
- * with its owner (merging two customers is a separate, explicit operation).
+ * Write a profile change — an order summary and/or contact fields — in one conditional update.
+ * When a concurrent writer got there first the condition fails; re-read and recompute what still
+ * wins, at most five times. Identities for an email or phone that changed are claimed for this
+ * customer when free; one already owned by another customer stays with its owner (merging two
+ * customers is a separate, explicit operation).
  */
-async function applyContact(
+async function changeProfile(
   shopId: string,
   customerId: string,
-  customer: EventCustomer,
+  summary: { orderId: string; value: OrderSummary } | undefined,
+  customer: EventCustomer | undefined,
   at: string,
   profile: ProfileItem | undefined,
   deps: ProcessDeps,
 ): Promise<ProfileItem | undefined> {
-  const region = await deps.phoneRegion(shopId);
-  const incoming = contactOf(customer, region);
+  const region = customer ? await deps.phoneRegion(shopId) : undefined;
   const now = deps.now().toISOString();
   let current = profile;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const fields = winningFields(current ?? {}, incoming, at);
-    const ext = customer.externalId;
-    const newExt = ext && !(current?.externalIds as Set<string> | undefined)?.has(ext) ? ext : undefined;
-    if (fields.length === 0 && !newExt && current) break;
-    const written = await applyContactIfNewer(deps.db, shopId, customerId, incoming, fields, at, newExt, now);
+    const held = summary ? (current?.[orderSummaryAttribute(summary.orderId)] as OrderSummary | undefined) : undefined;
+    const change = {
+      ...(summary && !(held && held.q >= summary.value.q) ? { summary } : {}),
+      ...contactChange(customer, at, current, region),
+    };
+    if (Object.keys(change).length === 0 && current) return current;
+    const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
-      current = written;
-      for (const ref of identityRefs(customer, region)) {
-        if ((ref.kind === 'email' && fields.includes('email')) || (ref.kind === 'phone' && fields.includes('phone'))) {
-          await claimIdentity(deps.db, shopId, ref, customerId, now);
-        }
+      // A new profile's identities were all claimed when the customer was resolved.
+      for (const field of current ? (['email', 'phone'] as const) : []) {
+        const value = change.contact?.fields.includes(field) ? change.contact.values[field] : undefined;
+        if (value && value !== current?.[field]) await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
       }
-      break;
+      return written;
     }
     current = await getProfile(deps.db, shopId, customerId, true);
   }
-  return current;
+  throw new Error('profile change did not settle after 5 attempts');
 }
 
 /**
- * Bring the profile's summary of an order up to the order item. `changed` says whether this
- * delivery changed the order item; when it did not (a duplicate or a stale state), the profile is
- * read first so that a repeat costs a read, not a write, unless an earlier attempt crashed
- * between the order write and the profile write.
+ * Order events. The order state is written first, conditionally on its version; then the timeline
+ * entry; then the profile (summary and contact at once). A repeat of a delivery whose profile
+ * write already happened costs the failed conditional order write and two reads, nothing more;
+ * a repeat after a crash half-way finds the profile behind the order item and finishes the work.
  */
-async function syncSummary(shopId: string, customerId: string, item: OrderItem, changed: boolean, deps: ProcessDeps) {
-  const state = orderStateOf(item);
-  if (!state) return undefined;
-  const summary = summarize(state);
-  const now = deps.now().toISOString();
-  if (!changed) {
-    const profile = await getProfile(deps.db, shopId, customerId);
-    const held = profile?.[orderSummaryAttribute(state.orderId)] as OrderSummary | undefined;
-    if (profile && held && held.q >= summary.q) return profile;
-  }
-  return (
-    (await applyOrderSummaryIfNewer(deps.db, shopId, customerId, state.orderId, summary, now)) ??
-    (await getProfile(deps.db, shopId, customerId, true))
-  );
-}
-
 async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
   const order = event.order!;
   const { shopId } = event;
-  const existing = await getOrder(deps.db, shopId, order.orderId);
-  const ver = orderVersion(order);
-  const isNewer = !existing?.ver || existing.ver < ver;
-  let customerId = existing?.customerId;
-  if (!customerId && event.customer) customerId = await resolveCustomer(event.customer, shopId, deps);
-
-  let item = existing as OrderItem;
-  let changed = false;
-  if (isNewer || (customerId && !existing?.customerId)) {
-    ({ item, changed } = await applyOrderStateIfNewer(deps.db, shopId, order, customerId));
-  }
-  customerId = item.customerId;
+  const resolved = event.customer ? await resolveCustomer(event.customer, shopId, deps) : undefined;
+  const profile = resolved ? await getProfile(deps.db, shopId, resolved) : undefined;
+  const { item, changed } = await applyOrderStateIfNewer(deps.db, shopId, order, resolved);
+  const customerId = item.customerId;
   if (!customerId) return { outcome: 'unattributed' };
+  const ver = orderVersion(order);
+  const outcome = changed ? 'applied' : item.ver === ver ? 'duplicate' : 'stale';
 
-  await putTimelineEntry(deps.db, shopId, customerId, {
-    at: event.occurredAt,
-    entryId: event.eventId,
-    type: 'order',
-    channel: 'web',
-    source: event.source,
-    orderId: order.orderId,
-    status: order.status,
-    total: { amount: order.total, currency: order.currency },
-  });
-  // A refund that arrived before its order had no customer to be shown to: show it now.
-  if (changed && item.ov === 1) {
-    for (const refund of refundsOf(item)) await putRefundEntry(shopId, customerId, refund, order.currency, event.source, deps);
-  }
+  // The order's first customer stays its customer: read that profile if it is not the one read above.
+  const current = customerId === resolved ? profile : await getProfile(deps.db, shopId, customerId);
+  const state = orderStateOf(item)!;
+  const summary = summarize(state);
+  const held = current?.[orderSummaryAttribute(order.orderId)] as OrderSummary | undefined;
+  const profileBehind = !(held && held.q >= summary.q);
 
-  let profile = await syncSummary(shopId, customerId, item, changed, deps);
-  if (event.customer) {
-    profile = await applyContact(shopId, customerId, event.customer, event.customer.updatedAt ?? event.occurredAt, profile, deps);
+  if (outcome !== 'duplicate' || profileBehind) {
+    await putTimelineEntry(deps.db, shopId, customerId, {
+      at: event.occurredAt,
+      entryId: event.eventId,
+      type: 'order',
+      channel: 'web',
+      source: event.source,
+      orderId: order.orderId,
+      status: order.status,
+      total: { amount: order.total, currency: order.currency },
+    });
+    // A refund that arrived before its order had no customer to be shown to: show it now.
+    if (changed && item.ov === 1) {
+      for (const refund of refundsOf(item)) await putRefundEntry(shopId, customerId, refund, order.currency, event.source, deps);
+    }
   }
-  return { customerId, outcome: changed ? 'applied' : existing?.ver === ver ? 'duplicate' : 'stale' };
+  const contactAt = event.customer?.updatedAt ?? event.occurredAt;
+  await changeProfile(shopId, customerId, { orderId: order.orderId, value: summary }, event.customer, contactAt, current, deps);
+  return { customerId, outcome };
 }
 
 function putRefundEntry(
@@ -207,9 +207,15 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   const { shopId } = event;
   const { item, changed } = await recordRefundOnce(deps.db, shopId, refund);
   const customerId = item.customerId;
-  if (!customerId || !item.ver) return { outcome: 'waiting_for_order' };
-  await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
-  await syncSummary(shopId, customerId, item, changed, deps);
+  const state = orderStateOf(item);
+  if (!customerId || !state) return { outcome: 'waiting_for_order' };
+  const profile = await getProfile(deps.db, shopId, customerId);
+  const summary = summarize(state);
+  const held = profile?.[orderSummaryAttribute(state.orderId)] as OrderSummary | undefined;
+  if (changed || !(held && held.q >= summary.q)) {
+    await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
+  }
+  await changeProfile(shopId, customerId, { orderId: state.orderId, value: summary }, undefined, event.occurredAt, profile, deps);
   return { customerId, outcome: changed ? 'applied' : 'duplicate' };
 }
 
@@ -217,9 +223,8 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
   const customer = event.customer!;
   const customerId = await resolveCustomer(customer, event.shopId, deps);
   if (!customerId) return { outcome: 'unattributed' };
-  const at = customer.updatedAt ?? event.occurredAt;
   const profile = await getProfile(deps.db, event.shopId, customerId);
-  await applyContact(event.shopId, customerId, customer, at, profile, deps);
+  await changeProfile(event.shopId, customerId, undefined, customer, customer.updatedAt ?? event.occurredAt, profile, deps);
   await putTimelineEntry(deps.db, event.shopId, customerId, {
     at: event.occurredAt,
     entryId: event.eventId,
