@@ -4,11 +4,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { handler } from '#functions/webhook.ts';
 import { lambdaContext } from '#infra/local/lambda.ts';
 import { documentClient, resetClients, sqsClient } from '#shared/aws/clients.ts';
-import { resetSecrets } from '#shared/aws/secrets.ts';
+import { enqueueEvents } from '#shared/aws/event-queue.ts';
+import { masterKey as loadMasterKey, resetSecrets } from '#shared/aws/secrets.ts';
 import { resetConfig } from '#shared/config.ts';
 import { shopKey } from '#shared/data/keys.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
-import { resetShopCache, webhookDeps } from '#shared/deps.ts';
+import { loadShop, resetShopCache } from '#shared/deps.ts';
 import { encryptSecret } from '#shared/domain/crypto.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
 import { receiveWebhook } from '#shared/use-cases/receive-webhook.ts';
@@ -138,7 +139,7 @@ export async function benchWebhook(opts: WebhookOptions = {}): Promise<BenchResu
     if (enqueued !== warmup + iterations) throw new Error(`expected ${warmup + iterations} events on the queue, got ${enqueued}`);
 
     // The use case alone, without middy and the logger: where the time goes.
-    const deps = webhookDeps();
+    const deps = { loadShop, masterKey: loadMasterKey, enqueue: enqueueEvents };
     const useCaseTimes: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
       const command = { source: 'generic' as const, shopId: SHOP_ID, headers, body: Buffer.from(body, 'utf8'), now: new Date() };

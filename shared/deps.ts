@@ -1,6 +1,4 @@
-import { documentClient } from '#shared/aws/clients.ts';
-import { enqueueEvents } from '#shared/aws/event-queue.ts';
-import { masterKey } from '#shared/aws/secrets.ts';
+import { documentClient } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
@@ -8,7 +6,9 @@ import { regionOfLocale } from '#shared/domain/identity.ts';
 
 /**
  * The production wiring of ports to adapters, built lazily once per container. Handlers pass
- * these to use cases; tests pass their own.
+ * these to use cases; tests pass their own. Only DynamoDB is wired here: a function that also
+ * needs the queue or the secrets imports those adapters itself, so no function loads an SDK
+ * package it does not use.
  */
 
 export function db(): Db {
@@ -32,12 +32,6 @@ export function resetShopCache(): void {
 }
 
 export const now = () => new Date();
-
-export const webhookDeps = () => ({
-  loadShop,
-  masterKey,
-  enqueue: enqueueEvents,
-});
 
 export const readDeps = () => ({ db: db(), loadShop });
 

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { sqsClient } from '#shared/aws/clients.ts';
+import { sqsClient } from '#shared/aws/sqs.ts';
 import { config } from '#shared/config.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
 
