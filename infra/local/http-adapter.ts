@@ -1,0 +1,341 @@
+/**
+ * A thin stand-in for API Gateway's HTTP API in front of the functions: route matching with
+ * `{param}` paths, the payload format 2.0 event, and API Gateway's reading of the result. No
+ * emulator is faithful enough here, and this is small enough to keep exact.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpMethod } from '#functions/triggers.ts';
+import { emulatorRegion, listen } from './emulators.ts';
+import { Activity, describeError, type HttpHandler, invoke, type LocalFunction, localAccountId } from './lambda.ts';
+
+export interface HttpRouteBinding {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/customers/{customerId}`; a last `{name+}` is greedy. */
+  path: string;
+  fn: LocalFunction;
+  handler: HttpHandler;
+}
+
+export interface HttpAdapterOptions {
+  routes: HttpRouteBinding[];
+  /** 0 picks a free port. Always bound to 127.0.0.1. */
+  port?: number;
+  /** Rapport's contract: a body over 256 KB is answered 413 without calling the function. */
+  maxBodyBytes?: number;
+  region?: string;
+  activity?: Activity;
+  log?: (line: string) => void;
+}
+
+export interface HttpAdapter {
+  url: string;
+  server: Server;
+  /** Refuses new requests, waits for those in flight, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export const MAX_BODY_BYTES = 256 * 1024;
+const API_ID = 'local';
+
+export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAdapter> {
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const region = opts.region ?? emulatorRegion;
+  const activity = opts.activity ?? new Activity();
+  const log = opts.log ?? (() => undefined);
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    if (closing) {
+      sendJson(res, 503, { message: 'Service Unavailable' }, { connection: 'close' });
+      return;
+    }
+    const done = activity
+      .track(() => handle(req, res))
+      .catch((err) => {
+        log(`http adapter failure\n${describeError(err)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+    const match = matchRoute(opts.routes, method, rawPath);
+    if (!match) {
+      // HTTP APIs answer an unknown path and a known path with another method alike. `message` is
+      // API Gateway's shape; `error` is Rapport's, so clients need to know only one.
+      sendJson(res, 404, {
+        message: 'Not Found',
+        error: { code: 'not_found', message: `No route for ${method} ${rawPath}` },
+      });
+      return;
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too_large') {
+      sendJson(
+        res,
+        413,
+        { error: { code: 'payload_too_large', message: `Request body exceeds ${maxBodyBytes} bytes` } },
+        { connection: 'close' },
+      );
+      // Reading has stopped; Node closes the connection once the answer is out, dropping the rest.
+      return;
+    }
+    const routeKey = `${match.route.method} ${match.route.path}`;
+    const event = toHttpEvent(req, { routeKey, rawPath, target, pathParameters: match.pathParameters, body });
+    let result: unknown;
+    try {
+      result = await invoke(match.route.fn, match.route.handler, event, { region, activity });
+    } catch (err) {
+      log(`${match.route.fn.name}: ${routeKey} failed; answered 500\n${describeError(err)}`);
+      sendJson(res, 500, { message: 'Internal Server Error' });
+      return;
+    }
+    writeResult(res, result);
+  };
+
+  const url = await listen(server, opts.port ?? 0, '127.0.0.1');
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((done) => server.close(() => done()));
+        await Promise.allSettled([...inFlight]);
+        // Sockets kept alive after their last answer would hold close() open until they time out.
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
+
+export interface RouteMatch<R> {
+  route: R;
+  pathParameters: Record<string, string>;
+}
+
+/**
+ * API Gateway's choice among routes: the method must be the route's, and the most specific path
+ * wins (a literal segment beats `{param}`, which beats a greedy `{param+}`).
+ */
+export function matchRoute<R extends { method: string; path: string }>(
+  routes: readonly R[],
+  method: string,
+  rawPath: string,
+): RouteMatch<R> | undefined {
+  const segments = rawPath.split('/').slice(1);
+  let best: { match: RouteMatch<R>; score: number[] } | undefined;
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const result = matchPath(route.path, segments);
+    if (!result) continue;
+    if (!best || compareScores(result.score, best.score) > 0) {
+      best = { match: { route, pathParameters: result.pathParameters }, score: result.score };
+    }
+  }
+  return best?.match;
+}
+
+function matchPath(pattern: string, segments: string[]): { pathParameters: Record<string, string>; score: number[] } | undefined {
+  const parts = pattern.split('/').slice(1);
+  const pathParameters: Record<string, string> = {};
+  const score: number[] = [];
+  for (const [i, part] of parts.entries()) {
+    const param = /^\{([^{}]+)\}$/.exec(part)?.[1];
+    if (param?.endsWith('+')) {
+      if (i !== parts.length - 1) return undefined;
+      const rest = segments.slice(i);
+      if (rest.length === 0 || rest.join('/') === '') return undefined;
+      pathParameters[param.slice(0, -1)] = rest.map(decodeSegment).join('/');
+      score.push(0);
+      return { pathParameters, score };
+    }
+    const segment = segments[i];
+    if (segment === undefined) return undefined;
+    if (param !== undefined) {
+      if (segment === '') return undefined;
+      pathParameters[param] = decodeSegment(segment);
+      score.push(1);
+    } else if (part === segment) {
+      score.push(2);
+    } else {
+      return undefined;
+    }
+  }
+  return parts.length === segments.length ? { pathParameters, score } : undefined;
+}
+
+function compareScores(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? -1) - (b[i] ?? -1);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too_large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const detach = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        detach();
+        req.pause();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      detach();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      detach();
+      reject(err);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
+}
+
+interface EventParts {
+  routeKey: string;
+  rawPath: string;
+  /** The request target as sent: path and query string. */
+  target: string;
+  pathParameters: Record<string, string>;
+  body: Buffer;
+}
+
+/** The payload format 2.0 event API Gateway's HTTP API sends to a Lambda proxy integration. */
+export function toHttpEvent(req: IncomingMessage, parts: EventParts): APIGatewayProxyEventV2 {
+  const now = new Date();
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] as string).toLowerCase();
+    const value = req.rawHeaders[i + 1] as string;
+    // API Gateway moves cookies out of the headers into their own field, one entry per cookie.
+    if (name === 'cookie') {
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] ??= sourceIp;
+  headers['x-forwarded-port'] ??= String(req.socket.localPort ?? '');
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+
+  const queryAt = parts.target.indexOf('?');
+  const rawQueryString = queryAt === -1 ? '' : parts.target.slice(queryAt + 1);
+  const query: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(rawQueryString)) {
+    query[key] = key in query ? `${query[key]},${value}` : value;
+  }
+
+  const domainName = headers.host ?? '127.0.0.1';
+  const method = req.method ?? 'GET';
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: parts.routeKey,
+    rawPath: parts.rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 && { cookies }),
+    headers,
+    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
+    requestContext: {
+      accountId: localAccountId,
+      apiId: API_ID,
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: {
+        method,
+        path: parts.rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomBytes(11).toString('base64'),
+      routeKey: parts.routeKey,
+      stage: '$default',
+      time: apiGatewayTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(Object.keys(parts.pathParameters).length > 0 && { pathParameters: parts.pathParameters }),
+    ...(parts.body.length > 0 && { body: parts.body.toString('utf8') }),
+    isBase64Encoded: false,
+  };
+  return event;
+}
+
+/** `12/Mar/2020:19:03:58 +0000`, as API Gateway writes requestContext.time. */
+function apiGatewayTime(d: Date): string {
+  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/**
+ * API Gateway's reading of a 2.0 result: an object with a statusCode is a response; anything else
+ * (a string, an object without statusCode) is the body of a 200 application/json response.
+ */
+export function writeResult(res: ServerResponse, result: unknown): void {
+  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
+    const r = result as APIGatewayProxyStructuredResultV2;
+    for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, String(value));
+    if (r.cookies?.length) res.setHeader('set-cookie', r.cookies);
+    const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+    res.statusCode = r.statusCode ?? 200;
+    res.end(body);
+    return;
+  }
+  const body = typeof result === 'string' ? result : (JSON.stringify(result) ?? '');
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json');
+  res.end(body);
+}
+
+/** Headers are set rather than written so Node adds content-length, as API Gateway sends it. */
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.statusCode = status;
+  for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...headers })) {
+    res.setHeader(name, value);
+  }
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,71 @@
+/**
+ * `npm start`: the whole of Rapport on this machine. The last line printed,
+ * `Rapport is running at http://127.0.0.1:<port>`, is the signal scripts and tests wait for.
+ */
+import { describeError } from './lambda.ts';
+import { type Runtime, startRuntime } from './runtime.ts';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * One Ctrl-C can arrive twice: the terminal signals the whole process group, and the tsx CLI that
+ * `npm start` runs relays the signal when it misses our acknowledgement. Only a signal this long
+ * after the first counts as the user insisting.
+ */
+const RELAYED_SIGNAL_WINDOW_MS = 500;
+
+let runtime: Runtime | undefined;
+let firstSignalAt: number | undefined;
+
+function shutdown(signal: NodeJS.Signals): void {
+  if (firstSignalAt !== undefined) {
+    if (Date.now() - firstSignalAt < RELAYED_SIGNAL_WINDOW_MS) return;
+    warn(`${signal} again: exiting without saving undelivered messages`);
+    process.exit(1);
+  }
+  firstSignalAt = Date.now();
+  say(`${signal}: stopping (draining queues, saving what is left)…`);
+  // A signal during startup is answered once startup is done, so no emulator is left behind.
+  if (runtime) stopAndExit(runtime);
+}
+
+function stopAndExit(r: Runtime): void {
+  r.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      warn(`stop failed: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+
+// On Lambda an unhandled rejection fails one invocation; here it must not take the whole API down.
+process.on('unhandledRejection', (reason) => warn(`unhandled rejection\n${describeError(reason)}`));
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+try {
+  const startedAt = Date.now();
+  runtime = await startRuntime({ log: warn });
+  if (firstSignalAt !== undefined) {
+    stopAndExit(runtime);
+  } else {
+    const engine = runtime.dynamodb === 'external' ? `external (${runtime.endpoints.dynamodb})` : runtime.dynamodb;
+    say(`DynamoDB: ${engine}, table ${runtime.tableName}`);
+    say(`Data: ${runtime.dataDir ?? 'in memory'}`);
+    say(`Queues: ${Object.keys(runtime.queues).join(', ')}, each with a dead-letter queue`);
+    say(`Started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    say(`Admin key: ${runtime.adminKey}`);
+    say(`Mail viewer: ${runtime.mailViewerUrl}`);
+    say(`Rapport is running at ${runtime.apiUrl}`);
+  }
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  warn(
+    e.code === 'EADDRINUSE'
+      ? `Port ${process.env.PORT ?? 3000} is in use; set PORT to a free one.`
+      : `Rapport could not start\n${describeError(err)}`,
+  );
+  process.exit(1);
+}

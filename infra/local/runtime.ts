@@ -1,0 +1,442 @@
+/**
+ * The local runtime: every function of functions/triggers.ts in this process, behind a local HTTP
+ * API and SQS pollers, on embedded emulators (or on endpoints the user names). The handlers are
+ * the very modules Lambda runs; only the environment differs, and shared/config.ts reads it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { functions as allFunctions, env, type FunctionSpec, type QueueName, queues } from '#functions/triggers.ts';
+import { resetClients } from '#shared/aws/clients.ts';
+import { resetConfig } from '#shared/config.ts';
+import {
+  type DynamoEngine,
+  type Emulator,
+  emulatorCredentials,
+  emulatorRegion,
+  ensureQueues,
+  ensureTable,
+  type QueueUrls,
+  sleep,
+  sqsClientFor,
+  startDynamo,
+  startSes,
+  startSqs,
+} from './emulators.ts';
+import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter } from './http-adapter.ts';
+import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
+import { type SqsPoller, startSqsPoller } from './sqs-poller.ts';
+
+export interface RuntimeOptions {
+  /** API port; 0 picks a free one. Default: PORT or 3000. */
+  port?: number;
+  /** Where data lives. Default: RAPPORT_DATA_DIR or `.rapport`; `null` keeps everything in memory. */
+  dataDir?: string | null;
+  /** Default: RAPPORT_DYNAMODB or `dynalite`. */
+  dynamodb?: DynamoEngine;
+  /** Default: RAPPORT_ADMIN_KEY or `local-admin-key`. */
+  adminKey?: string;
+  /** SQS visibility timeout of every queue; a failed message comes back after this. Default 30. */
+  visibilityTimeoutSeconds?: number;
+  /** Pollers per consumed queue. Default 2. */
+  pollerConcurrency?: number;
+  /** Overrides every queue's batching window (seconds); tests use 0. Default: functions/triggers.ts. */
+  batchingWindowSeconds?: number;
+  /** How long stop() lets the pollers empty the queues before saving what is left. Default 15 s. */
+  drainTimeoutMs?: number;
+  /** The functions to run. Default: `functions` of functions/triggers.ts. */
+  functions?: readonly FunctionSpec[];
+  /** Handlers by function name, used instead of importing the function's entry (tests). */
+  handlers?: Readonly<Record<string, AnyHandler>>;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  apiUrl: string;
+  mailViewerUrl: string;
+  adminKey: string;
+  tableName: string;
+  /** Absolute data directory, or null when everything is in memory. */
+  dataDir: string | null;
+  dynamodb: DynamoEngine | 'external';
+  endpoints: { dynamodb: string; sqs: string; ses: string };
+  queues: Record<QueueName, QueueUrls>;
+  /**
+   * Resolves when no queue (dead-letter queues aside) has a message visible, in flight or delayed
+   * and no handler is running; rejects after timeoutMs (default 30 s).
+   */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Idempotent. Stops taking requests, drains, saves undelivered messages, stops the emulators. */
+  stop(): Promise<void>;
+}
+
+export const TABLE_NAME = 'rapport';
+export const QUEUE_PREFIX = 'rapport-';
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const PENDING_FILE = 'pending-messages.json';
+const SECRETS_FILE = 'secrets.json';
+const LOCK_FILE = 'runtime.lock';
+
+interface PendingMessage {
+  queue: string;
+  deadLetter: boolean;
+  body: string;
+  messageAttributes: Record<string, { dataType: string; stringValue?: string; binaryValue?: string }>;
+}
+
+export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const log = opts.log ?? (() => undefined);
+  const dataDir = resolveDataDir(opts.dataDir);
+  const engine = opts.dynamodb ?? parseEngine(process.env.RAPPORT_DYNAMODB);
+  const adminKey = opts.adminKey ?? process.env.RAPPORT_ADMIN_KEY ?? 'local-admin-key';
+  // shared/config.ts would reject it on the first admin request; say so now instead.
+  if (adminKey.length < 8) throw new Error('RAPPORT_ADMIN_KEY must be at least 8 characters');
+  const port = opts.port ?? Number(process.env.PORT ?? 3000);
+  const specs = opts.functions ?? allFunctions;
+
+  // Undone in reverse order if startup fails half way, and by stop().
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        log(`cleanup failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      acquireLock(dataDir);
+      cleanups.push(() => rmSync(join(dataDir, LOCK_FILE), { force: true }));
+    }
+    const masterKey = dataDir ? loadOrCreateMasterKey(dataDir) : randomBytes(32).toString('hex');
+
+    const external = {
+      dynamodb: process.env.RAPPORT_DYNAMODB_ENDPOINT || undefined,
+      sqs: process.env.RAPPORT_SQS_ENDPOINT || undefined,
+      ses: process.env.RAPPORT_SES_ENDPOINT || undefined,
+    };
+    const dynamoDataDir = dataDir ? join(dataDir, engine === 'dynalite' ? 'dynamodb' : 'dynamodb-local') : undefined;
+    const started = await Promise.allSettled([
+      external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir }),
+      external.sqs ? undefined : startSqs(),
+      external.ses ? undefined : startSes(),
+    ]);
+    for (const result of started) {
+      if (result.status === 'fulfilled' && result.value) cleanups.push(result.value.stop);
+    }
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [dynamo, sqs, ses] = started.map((r) => (r as PromiseFulfilledResult<Emulator | undefined>).value);
+    const endpoints = {
+      dynamodb: external.dynamodb ?? (dynamo as Emulator).endpoint,
+      sqs: external.sqs ?? (sqs as Emulator).endpoint,
+      ses: external.ses ?? (ses as Emulator).endpoint,
+    };
+
+    const [queueUrls] = await Promise.all([
+      ensureQueues(endpoints.sqs, {
+        prefix: QUEUE_PREFIX,
+        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds ?? 30,
+      }),
+      ensureTable(endpoints.dynamodb, TABLE_NAME),
+    ]);
+
+    // Handlers build their configuration and clients from these on first use.
+    process.env[env.tableName] = TABLE_NAME;
+    for (const name of Object.keys(queues) as QueueName[]) process.env[env.queueUrl(name)] = queueUrls[name].url;
+    process.env.DYNAMODB_ENDPOINT = endpoints.dynamodb;
+    process.env.SQS_ENDPOINT = endpoints.sqs;
+    process.env.SES_ENDPOINT = endpoints.ses;
+    process.env.AWS_REGION ||= emulatorRegion;
+    process.env.AWS_ACCESS_KEY_ID ||= emulatorCredentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ||= emulatorCredentials.secretAccessKey;
+    process.env.RAPPORT_ADMIN_KEY = adminKey;
+    process.env.RAPPORT_MASTER_KEY = masterKey;
+    resetConfig();
+    resetClients();
+    cleanups.push(() => resetClients());
+
+    const region = process.env.AWS_REGION;
+    const sqsAdmin = sqsClientFor(endpoints.sqs);
+    cleanups.push(() => sqsAdmin.destroy());
+    const handlers = new Map<string, AnyHandler>();
+    for (const spec of specs) {
+      if (!spec.routes?.length && !spec.consumes) continue;
+      handlers.set(spec.name, opts.handlers?.[spec.name] ?? (await loadHandler(spec)));
+    }
+    const handlerOf = (spec: FunctionSpec) => handlers.get(spec.name) as AnyHandler;
+
+    const activity = new Activity();
+    const routes: HttpRouteBinding[] = specs.flatMap((spec) =>
+      (spec.routes ?? []).map((route) => ({ ...route, fn: spec, handler: handlerOf(spec) as HttpHandler })),
+    );
+    const http: HttpAdapter = await startHttpAdapter({ routes, port, region, activity, log });
+    cleanups.push(() => http.close());
+
+    // Saved messages go back only now that nothing else can fail: a failed start must not lose them.
+    if (dataDir) await restorePendingMessages(dataDir, sqsAdmin, queueUrls, log);
+
+    const pollers: SqsPoller[] = [];
+    cleanups.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    for (const spec of specs) {
+      if (!spec.consumes) continue;
+      const queue = queues[spec.consumes];
+      pollers.push(
+        startSqsPoller({
+          endpoint: endpoints.sqs,
+          queueUrl: queueUrls[spec.consumes].url,
+          queueArn: queueUrls[spec.consumes].arn,
+          fn: spec,
+          handler: handlerOf(spec) as SqsHandler,
+          batchSize: queue.batchSize,
+          batchingWindowSeconds: opts.batchingWindowSeconds ?? queue.maxBatchingWindowSeconds,
+          concurrency: opts.pollerConcurrency ?? 2,
+          region,
+          activity,
+          log,
+        }),
+      );
+    }
+
+    const idle = (timeoutMs = 30_000) => waitUntilIdle(sqsAdmin, queueUrls, activity, timeoutMs);
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        await http.close();
+        try {
+          await idle(opts.drainTimeoutMs ?? 15_000);
+        } catch (err) {
+          log(`stopping before the queues drained: ${(err as Error).message}`);
+        }
+        await Promise.all(pollers.map((p) => p.stop()));
+        // fauxqs keeps queues in memory only; a queue the user runs keeps its own messages.
+        if (dataDir && !external.sqs) await savePendingMessages(dataDir, endpoints.sqs, queueUrls, log);
+        await cleanUp();
+      })();
+      return stopping;
+    };
+
+    return {
+      apiUrl: http.url,
+      mailViewerUrl: endpoints.ses,
+      adminKey,
+      tableName: TABLE_NAME,
+      dataDir,
+      dynamodb: external.dynamodb ? 'external' : engine,
+      endpoints,
+      queues: queueUrls,
+      idle,
+      stop,
+    };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}
+
+function resolveDataDir(option: string | null | undefined): string | null {
+  if (option === null) return null;
+  return resolve(option ?? (process.env.RAPPORT_DATA_DIR || '.rapport'));
+}
+
+function parseEngine(value: string | undefined): DynamoEngine {
+  if (value === undefined || value === '' || value === 'dynalite') return 'dynalite';
+  if (value === 'dynamodb-local') return 'dynamodb-local';
+  throw new Error(`RAPPORT_DYNAMODB must be dynalite or dynamodb-local, not ${value}`);
+}
+
+/** dynalite's LevelDB and DynamoDB Local's file each allow one process; say so before they fail obscurely. */
+function acquireLock(dataDir: string): void {
+  const path = join(dataDir, LOCK_FILE);
+  try {
+    writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const holder = Number(readFileSync(path, 'utf8'));
+  if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+    throw new Error(`${dataDir} is in use by another Rapport runtime (pid ${holder}); stop it or set RAPPORT_DATA_DIR`);
+  }
+  writeFileSync(path, String(process.pid), { mode: 0o600 });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The local stand-in for the deployment secret: made once, kept readable by the owner only. */
+function loadOrCreateMasterKey(dataDir: string): string {
+  const path = join(dataDir, SECRETS_FILE);
+  try {
+    const { masterKey } = JSON.parse(readFileSync(path, 'utf8')) as { masterKey?: unknown };
+    if (typeof masterKey === 'string' && /^[0-9a-f]{64}$/.test(masterKey)) return masterKey;
+    throw new Error(`${path} has no valid masterKey (64 hex characters)`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const masterKey = randomBytes(32).toString('hex');
+  writeFileSync(path, `${JSON.stringify({ masterKey }, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  return masterKey;
+}
+
+async function loadHandler(spec: FunctionSpec): Promise<AnyHandler> {
+  const mod = (await import(pathToFileURL(resolve(repoRoot, spec.entry)).href)) as { handler?: unknown };
+  if (typeof mod.handler !== 'function') throw new Error(`${spec.entry} does not export a handler function`);
+  return mod.handler as AnyHandler;
+}
+
+async function waitUntilIdle(
+  client: SQSClient,
+  queueUrls: Record<QueueName, QueueUrls>,
+  activity: Activity,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // A handler that starts and ends between two reads would go unseen; `started` catches it.
+    const startedBefore = activity.started;
+    const busy = activity.running > 0;
+    const counts = await Promise.all(
+      Object.entries(queueUrls).map(async ([name, { url }]) => {
+        const { Attributes = {} } = await client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          }),
+        );
+        const visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
+        const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+        const delayed = Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+        return { name, visible, inFlight, delayed };
+      }),
+    );
+    const empty = counts.every((c) => c.visible + c.inFlight + c.delayed === 0);
+    if (!busy && empty && activity.running === 0 && activity.started === startedBefore) return;
+    if (Date.now() >= deadline) {
+      const queueState = counts.map((c) => `${c.name}: ${c.visible} visible, ${c.inFlight} in flight, ${c.delayed} delayed`);
+      throw new Error(`not idle after ${timeoutMs} ms (${[...queueState, `${activity.running} handler(s) running`].join('; ')})`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Everything still in a queue or dead-letter queue, read through fauxqs's inspection endpoint (in flight too). */
+async function savePendingMessages(
+  dataDir: string,
+  sqsEndpoint: string,
+  queueUrls: Record<QueueName, QueueUrls>,
+  log: (line: string) => void,
+): Promise<void> {
+  interface Inspected {
+    messages: {
+      ready: FauxqsMessage[];
+      delayed: FauxqsMessage[];
+      inflight: Array<{ message: FauxqsMessage }>;
+    };
+  }
+  interface FauxqsMessage {
+    body: string;
+    messageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+  }
+  const pending: PendingMessage[] = [];
+  for (const queue of Object.keys(queueUrls) as QueueName[]) {
+    for (const deadLetter of [false, true]) {
+      const name = `${QUEUE_PREFIX}${queue}${deadLetter ? '-dlq' : ''}`;
+      const res = await fetch(`${sqsEndpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+      if (!res.ok) throw new Error(`cannot read queue ${name} to save it (HTTP ${res.status})`);
+      const { messages } = (await res.json()) as Inspected;
+      for (const m of [...messages.ready, ...messages.delayed, ...messages.inflight.map((e) => e.message)]) {
+        const messageAttributes: PendingMessage['messageAttributes'] = {};
+        for (const [key, v] of Object.entries(m.messageAttributes ?? {})) {
+          messageAttributes[key] = {
+            dataType: v.DataType,
+            ...(v.StringValue !== undefined && { stringValue: v.StringValue }),
+            ...(v.BinaryValue !== undefined && { binaryValue: v.BinaryValue }),
+          };
+        }
+        pending.push({ queue, deadLetter, body: m.body, messageAttributes });
+      }
+    }
+  }
+  writePending(dataDir, pending);
+  if (pending.length > 0) log(`saved ${pending.length} undelivered message(s) to ${join(dataDir, PENDING_FILE)}`);
+}
+
+function writePending(dataDir: string, pending: PendingMessage[]): void {
+  const path = join(dataDir, PENDING_FILE);
+  if (pending.length === 0) {
+    rmSync(path, { force: true });
+    return;
+  }
+  // Bodies hold customer data: owner-only, and written whole or not at all.
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ version: 1, savedAt: new Date().toISOString(), messages: pending }), {
+    mode: 0o600,
+  });
+  renameSync(tmp, path);
+}
+
+async function restorePendingMessages(
+  dataDir: string,
+  client: SQSClient,
+  queueUrls: Record<QueueName, QueueUrls>,
+  log: (line: string) => void,
+): Promise<void> {
+  let saved: { messages: PendingMessage[] };
+  try {
+    saved = JSON.parse(readFileSync(join(dataDir, PENDING_FILE), 'utf8')) as { messages: PendingMessage[] };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const unknown = saved.messages.filter((m) => !(m.queue in queueUrls));
+  const known = saved.messages.filter((m) => m.queue in queueUrls);
+  const byUrl = new Map<string, PendingMessage[]>();
+  for (const m of known) {
+    const urls = queueUrls[m.queue as QueueName];
+    const url = m.deadLetter ? urls.dlqUrl : urls.url;
+    byUrl.set(url, [...(byUrl.get(url) ?? []), m]);
+  }
+  for (const [url, messages] of byUrl) {
+    for (let i = 0; i < messages.length; i += 10) {
+      const { Failed } = await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.slice(i, i + 10).map((m, n) => ({
+            Id: String(n),
+            MessageBody: m.body,
+            MessageAttributes: Object.fromEntries(
+              Object.entries(m.messageAttributes).map(([key, v]) => [
+                key,
+                {
+                  DataType: v.dataType,
+                  StringValue: v.stringValue,
+                  BinaryValue: v.binaryValue === undefined ? undefined : Buffer.from(v.binaryValue, 'base64'),
+                },
+              ]),
+            ),
+          })),
+        }),
+      );
+      if (Failed?.length) throw new Error(`could not re-send ${Failed.length} saved message(s): ${Failed[0]?.Message}`);
+    }
+  }
+  // A message for a queue that no longer exists stays in the file rather than being dropped.
+  writePending(dataDir, unknown);
+  if (known.length > 0) log(`re-sent ${known.length} message(s) saved at the last stop`);
+  if (unknown.length > 0) log(`${unknown.length} saved message(s) are for queues that no longer exist; kept in ${PENDING_FILE}`);
+}
