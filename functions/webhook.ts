@@ -1,20 +1,28 @@
 import { enqueueEvents } from '#shared/aws/event-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
-import { loadShop } from '#shared/deps.ts';
+import { markDelivered, wasDelivered } from '#shared/data/delivery-repo.ts';
+import { db, loadShop } from '#shared/deps.ts';
 import { httpHandler, json, rawBody } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
-import { receiveWebhook } from '#shared/use-cases/receive-webhook.ts';
+import { receiveWebhook, type WebhookSource } from '#shared/use-cases/receive-webhook.ts';
 
-const webhookDeps = { loadShop, masterKey, enqueue: enqueueEvents };
+const webhookDeps = {
+  loadShop,
+  masterKey,
+  enqueue: enqueueEvents,
+  wasDelivered: (shopId: string, id: string) => wasDelivered(db(), shopId, id),
+  markDelivered: (shopId: string, id: string, now: Date) => markDelivered(db(), shopId, id, now),
+};
 
-/** POST /webhooks/generic/{shopId}: verify, validate, enqueue, answer 202. */
+/** The route's source: /webhooks/{source}/{shopId} (the trigger table lists exactly these three). */
+const sourceOf = (routeKey: string) => /^POST \/webhooks\/(generic|shopify|woocommerce)\//.exec(routeKey)?.[1] as WebhookSource;
+
+/** POST /webhooks/{generic|shopify|woocommerce}/{shopId}: verify, normalize, enqueue, answer 202. */
 export const handler = httpHandler(async (event) => {
   const shopId = event.pathParameters?.shopId ?? '';
-  logger.appendKeys({ shopId });
-  const result = await receiveWebhook(
-    { source: 'generic', shopId, headers: event.headers, body: rawBody(event), now: new Date() },
-    webhookDeps,
-  );
-  logger.info('webhook accepted', { source: 'generic', ...result });
+  const source = sourceOf(event.routeKey);
+  logger.appendKeys({ shopId, source });
+  const result = await receiveWebhook({ source, shopId, headers: event.headers, body: rawBody(event), now: new Date() }, webhookDeps);
+  logger.info('webhook answered', { ...result });
   return json(result.accepted > 0 ? 202 : 200, result);
 });

@@ -35,3 +35,17 @@ export function verifyGeneric(secret: string, rawBody: string, header: string | 
     throw new UnauthorizedError('X-Rapport-Signature does not match the body');
   }
 }
+
+/**
+ * Shopify's `X-Shopify-Hmac-Sha256` and WooCommerce's `X-WC-Webhook-Signature`: the base64
+ * HMAC-SHA256 of the raw body bytes. These senders sign no timestamp, and Shopify retries for up
+ * to four hours (deliveries can be a day late), so there is no time window: replays are harmless
+ * because every event is applied idempotently, and Shopify deliveries are also deduplicated.
+ */
+export function verifyBase64Hmac(secret: string, rawBody: Buffer, header: string | undefined, headerName: string): void {
+  if (!header) throw new UnauthorizedError(`missing ${headerName} header`);
+  const expected = hmacSha256(secret, rawBody).digest('base64');
+  if (!safeEqual(header.trim(), expected)) throw new UnauthorizedError(`${headerName} does not match the body`);
+}
+
+export const signBase64Hmac = (secret: string, rawBody: string | Buffer) => hmacSha256(secret, rawBody).digest('base64');

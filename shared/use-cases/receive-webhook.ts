@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { normalizeShopify } from '#shared/connectors/shopify.ts';
+import type { ConnectorContext, NormalizeResult } from '#shared/connectors/types.ts';
+import { normalizeWooCommerce } from '#shared/connectors/woocommerce.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { decryptSecret } from '#shared/domain/crypto.ts';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { type CanonicalEvent, CanonicalEventSchema, ShopIdSchema } from '#shared/domain/event.ts';
-import { verifyGeneric } from '#shared/domain/signature.ts';
+import { verifyBase64Hmac, verifyGeneric } from '#shared/domain/signature.ts';
 import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
 
 /**
@@ -17,8 +20,10 @@ const MAX_EVENTS_PER_DELIVERY = 100;
 /** The event types a shop may send on the generic route; erasure and interactions have their own routes. */
 const GENERIC_TYPES = new Set(['order.upserted', 'refund.created', 'customer.upserted']);
 
+export type WebhookSource = 'generic' | 'shopify' | 'woocommerce';
+
 export interface WebhookCommand {
-  source: 'generic';
+  source: WebhookSource;
   shopId: string;
   headers: Record<string, string | undefined>;
   body: Buffer;
@@ -29,11 +34,16 @@ export interface WebhookDeps {
   loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
   masterKey: () => Promise<string>;
   enqueue: (events: CanonicalEvent[]) => Promise<void>;
+  /** Shopify delivery dedupe (X-Shopify-Webhook-Id). */
+  wasDelivered: (shopId: string, deliveryId: string) => Promise<boolean>;
+  markDelivered: (shopId: string, deliveryId: string, now: Date) => Promise<void>;
 }
 
 export interface WebhookResult {
   accepted: number;
   ignored: number;
+  /** Why nothing was enqueued, when that is the answer: a repeated delivery, an unknown topic, a ping. */
+  note?: 'duplicate_delivery' | 'unknown_topic' | 'ping';
 }
 
 const GenericDelivery = z.union([
@@ -41,21 +51,85 @@ const GenericDelivery = z.union([
   z.record(z.string(), z.unknown()),
 ]);
 
+/**
+ * WooCommerce, on creating a webhook, posts an unsigned form body `webhook_id=<id>` and disables
+ * the webhook unless it gets exactly 200. It carries nothing to enqueue, so answering it unsigned
+ * is safe.
+ */
+function isWooCommercePing(command: WebhookCommand): boolean {
+  return (
+    command.source === 'woocommerce' &&
+    command.headers['x-wc-webhook-signature'] === undefined &&
+    /^webhook_id=\d{1,20}$/.test(command.body.toString('utf8').trim())
+  );
+}
+
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
+  if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
   const shop = await deps.loadShop(parseOrThrow(ShopIdSchema, command.shopId, 'shopId'));
   if (!shop) throw new NotFoundError(`no shop ${command.shopId}`);
   const sealed = shop.secrets[command.source];
   if (!sealed) throw new UnauthorizedError(`shop ${shop.shopId} has no ${command.source} webhook secret`);
   const secret = decryptSecret(await deps.masterKey(), sealed, `${shop.shopId}:${command.source}`);
-  verifyGeneric(secret, command.body.toString('utf8'), command.headers['x-rapport-signature'], Math.floor(command.now.getTime() / 1000));
+  const { headers } = command;
 
-  const delivery = parseOrThrow(GenericDelivery, parseJson(command.body));
-  const raw = Array.isArray(delivery) ? delivery : [delivery];
-  const events = raw.map((element, i) => genericEvent(element, shop, Array.isArray(delivery) ? `[${i}]` : ''));
-  const kept = events.filter((event) => !(event.order?.test && shop.settings.ignoreTestOrders));
-  if (kept.length > 0) await deps.enqueue(kept);
-  return { accepted: kept.length, ignored: events.length - kept.length };
+  switch (command.source) {
+    case 'generic': {
+      verifyGeneric(secret, command.body.toString('utf8'), headers['x-rapport-signature'], Math.floor(command.now.getTime() / 1000));
+      const delivery = parseOrThrow(GenericDelivery, parseJson(command.body));
+      const raw = Array.isArray(delivery) ? delivery : [delivery];
+      const events = raw.map((element, i) => genericEvent(element, shop, Array.isArray(delivery) ? `[${i}]` : ''));
+      const kept = events.filter((event) => !(event.order?.test && shop.settings.ignoreTestOrders));
+      if (kept.length > 0) await deps.enqueue(kept);
+      return { accepted: kept.length, ignored: events.length - kept.length };
+    }
+    case 'shopify': {
+      verifyBase64Hmac(secret, command.body, headers['x-shopify-hmac-sha256'], 'X-Shopify-Hmac-Sha256');
+      const deliveryId = headers['x-shopify-webhook-id']?.trim() || undefined;
+      if (deliveryId && !/^[\w.:-]{1,128}$/.test(deliveryId))
+        throw new ValidationError('X-Shopify-Webhook-Id', 'X-Shopify-Webhook-Id is malformed');
+      if (deliveryId && (await deps.wasDelivered(shop.shopId, deliveryId))) return { accepted: 0, ignored: 0, note: 'duplicate_delivery' };
+      const topic = requireHeader(headers, 'x-shopify-topic', 'X-Shopify-Topic');
+      const result = await enqueueNormalized(
+        normalizeShopify(topic, command.body.toString('utf8'), context(shop, command, deliveryId)),
+        deps,
+      );
+      // Marked only once enqueued: a delivery that failed half-way is retried by Shopify, not lost.
+      if (deliveryId) await deps.markDelivered(shop.shopId, deliveryId, command.now);
+      return result;
+    }
+    case 'woocommerce': {
+      verifyBase64Hmac(secret, command.body, headers['x-wc-webhook-signature'], 'X-WC-Webhook-Signature');
+      const topic = requireHeader(headers, 'x-wc-webhook-topic', 'X-WC-Webhook-Topic');
+      const deliveryId = headers['x-wc-webhook-delivery-id']?.trim() || undefined;
+      return enqueueNormalized(normalizeWooCommerce(topic, command.body.toString('utf8'), context(shop, command, deliveryId)), deps);
+    }
+  }
+}
+
+function requireHeader(headers: Record<string, string | undefined>, name: string, display: string): string {
+  const value = headers[name]?.trim();
+  if (!value || value.length > 100) throw new ValidationError(display, `${display} header is missing or malformed`);
+  return value;
+}
+
+function context(shop: ShopRecord, command: WebhookCommand, deliveryId: string | undefined): ConnectorContext {
+  return {
+    shopId: shop.shopId,
+    currency: shop.currency,
+    ignoreTestOrders: shop.settings.ignoreTestOrders,
+    receivedAt: command.now,
+    deliveryId,
+    headers: command.headers,
+  };
+}
+
+async function enqueueNormalized(result: NormalizeResult, deps: WebhookDeps): Promise<WebhookResult> {
+  if (result.kind === 'unknown_topic') return { accepted: 0, ignored: 0, note: 'unknown_topic' };
+  if (result.kind === 'invalid') throw new ValidationError(result.field, result.message);
+  if (result.events.length > 0) await deps.enqueue(result.events);
+  return { accepted: result.events.length, ignored: result.ignored };
 }
 
 function genericEvent(element: Record<string, unknown>, shop: ShopRecord, prefix: string): CanonicalEvent {
