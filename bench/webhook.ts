@@ -139,7 +139,13 @@ export async function benchWebhook(opts: WebhookOptions = {}): Promise<BenchResu
     if (enqueued !== warmup + iterations) throw new Error(`expected ${warmup + iterations} events on the queue, got ${enqueued}`);
 
     // The use case alone, without middy and the logger: where the time goes.
-    const deps = { loadShop, masterKey: loadMasterKey, enqueue: enqueueEvents };
+    const deps = {
+      loadShop,
+      masterKey: loadMasterKey,
+      enqueue: enqueueEvents,
+      wasDelivered: async () => false,
+      markDelivered: async () => {},
+    };
     const useCaseTimes: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
       const command = { source: 'generic' as const, shopId: SHOP_ID, headers, body: Buffer.from(body, 'utf8'), now: new Date() };

@@ -63,10 +63,14 @@ export const functions: FunctionSpec[] = [
     entry: 'functions/webhook.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    // Shopify and WooCommerce routes join this function with the connectors (issue 3).
-    routes: [{ method: 'POST', path: '/webhooks/generic/{shopId}' }],
+    routes: [
+      { method: 'POST', path: '/webhooks/generic/{shopId}' },
+      { method: 'POST', path: '/webhooks/shopify/{shopId}' },
+      { method: 'POST', path: '/webhooks/woocommerce/{shopId}' },
+    ],
     sendsTo: ['interactions'],
-    tableActions: ['dynamodb:GetItem'],
+    // GetItem: the shop and Shopify delivery markers; PutItem: a new delivery marker.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     secrets: ['master'],
   },
   {
@@ -75,7 +79,17 @@ export const functions: FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 30,
     consumes: 'interactions',
-    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // DeleteItem, Query and BatchWriteItem serve the privacy topics (erasure of a customer or a shop).
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+    ],
+    usesIndex: true,
   },
   {
     name: 'createShop',
@@ -109,6 +123,32 @@ export const functions: FunctionSpec[] = [
     timeoutSeconds: 10,
     routes: [{ method: 'GET', path: '/v1/customers/{customerId}/timeline' }],
     tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
+  },
+  {
+    name: 'logInteraction',
+    entry: 'functions/log-interaction.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/interactions' }],
+    sendsTo: ['interactions'],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
+    name: 'exportCustomer',
+    entry: 'functions/export-customer.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    routes: [{ method: 'GET', path: '/v1/customers/{customerId}/export' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  },
+  {
+    name: 'eraseCustomer',
+    entry: 'functions/erase-customer.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'DELETE', path: '/v1/customers/{customerId}' }],
+    sendsTo: ['interactions'],
+    tableActions: ['dynamodb:GetItem'],
   },
 ];
 

@@ -1,7 +1,16 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { customerPk, identityKey, orderSummaryAttribute, profileIndexKeys, profileKey, timelineKey } from '#shared/data/keys.ts';
-import { type Contact, type ContactField, stampAttribute } from '#shared/domain/contact.ts';
+import {
+  customerPk,
+  identityKey,
+  orderSummaryAttribute,
+  profileIndexKeys,
+  profileKey,
+  timelineKey,
+  tombstoneKey,
+} from '#shared/data/keys.ts';
+import { stampAttribute } from '#shared/domain/contact.ts';
+import { sha256Hex } from '#shared/domain/crypto.ts';
 import type { IdentityRef } from '#shared/domain/identity.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';
 
@@ -33,6 +42,16 @@ export async function getIdentityOwners(db: Db, shopId: string, refs: IdentityRe
   );
   const byPk = new Map((Responses?.[db.table] ?? []).map((item) => [item.PK as string, item.customerId as string]));
   return keys.map((key) => byPk.get(key.PK));
+}
+
+/** Whether any of these identities was erased in the last week (see keys.tombstoneKey). */
+export async function anyErased(db: Db, shopId: string, refs: IdentityRef[], now: Date): Promise<boolean> {
+  if (refs.length === 0) return false;
+  const keys = refs.map((ref) => tombstoneKey(shopId, sha256Hex(identityKey(shopId, ref.kind, ref.value).PK)));
+  const { Responses } = await db.client.send(
+    new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys, ProjectionExpression: 'expiresAt' } } }),
+  );
+  return (Responses?.[db.table] ?? []).some((item) => (item.expiresAt as number) > now.getTime() / 1000);
 }
 
 /**
@@ -81,8 +100,8 @@ function creationClause(shopId: string, customerId: string, now: string) {
 export interface ProfileChange {
   /** An order summary to hold, replacing an older one (lower seq `q`) of the same order. */
   summary?: { orderId: string; value: OrderSummary };
-  /** Contact fields to set, each stamped `at`; only fields whose stamp is older are written. */
-  contact?: { values: Contact; fields: ContactField[]; at: number };
+  /** Last-writer-wins fields to set, each stamped `at`; only fields whose stamp is older are written. */
+  stamped?: { values: Record<string, string | number>; fields: string[]; at: number };
   /** An external id to add to the profile's set. */
   externalId?: string;
 }
@@ -114,12 +133,12 @@ export async function applyProfileChangeIfNewer(
     sets.push('#summary = :summary');
     conditions.push('(attribute_not_exists(#summary) OR #summary.q < :q)');
   }
-  if (change.contact && change.contact.fields.length > 0) {
-    values[':at'] = change.contact.at;
-    change.contact.fields.forEach((field, i) => {
+  if (change.stamped && change.stamped.fields.length > 0) {
+    values[':at'] = change.stamped.at;
+    change.stamped.fields.forEach((field, i) => {
       names[`#f${i}`] = field;
       names[`#t${i}`] = stampAttribute(field);
-      values[`:v${i}`] = change.contact?.values[field];
+      values[`:v${i}`] = change.stamped?.values[field];
       sets.push(`#f${i} = :v${i}`, `#t${i} = :at`);
       conditions.push(`(attribute_not_exists(#t${i}) OR #t${i} < :at OR (#t${i} = :at AND #f${i} < :v${i}))`);
     });

@@ -32,6 +32,15 @@ export const identityKey = (shopId: string, kind: IdentityKind, value: string) =
   SK: 'ID',
 });
 
+/**
+ * An erased identity, for a week: a late redelivery of an old event must not create a new customer
+ * from details the shop asked us to forget. Keyed by a hash, so the tombstone holds no PII.
+ */
+export const tombstoneKey = (shopId: string, identityHash: string) => ({ PK: `SHOP#${shopId}#ID#erased#${identityHash}`, SK: 'ID' });
+
+/** A webhook delivery already accepted (Shopify's X-Shopify-Webhook-Id), kept 72 hours. */
+export const deliveryKey = (shopId: string, deliveryId: string) => ({ PK: `SHOP#${shopId}#DLV#${deliveryId}`, SK: 'DLV' });
+
 /** Write sharding of the per-shop listing index: a stable shard per customer. */
 export function profileIndexKeys(shopId: string, customerId: string) {
   let hash = 0;
@@ -43,3 +52,7 @@ export function profileIndexKeys(shopId: string, customerId: string) {
 /** Order summaries are top-level profile attributes so one UpdateItem can set one order atomically. */
 export const ORDER_SUMMARY_PREFIX = 'o_';
 export const orderSummaryAttribute = (orderId: string) => `${ORDER_SUMMARY_PREFIX}${orderId}`;
+
+/** The profile attribute holding the last contact on a channel (ISO time), kept last-writer-wins. */
+export const lastContactAttribute = (channel: string) => `lc_${channel}`;
+export const LAST_CONTACT_PREFIX = 'lc_';

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { orderKey } from '#shared/data/keys.ts';
 import type { EventOrder, EventRefund } from '#shared/domain/event.ts';
@@ -46,6 +46,21 @@ export async function getOrder(db: Db, shopId: string, orderId: string, consiste
   return Item as OrderItem | undefined;
 }
 
+/** Access pattern: several orders by id (a customer's export), a hundred at a time. */
+export async function getOrders(db: Db, shopId: string, orderIds: string[]): Promise<OrderItem[]> {
+  const orders: OrderItem[] = [];
+  for (let i = 0; i < orderIds.length; i += 100) {
+    let keys: Record<string, unknown>[] = orderIds.slice(i, i + 100).map((orderId) => orderKey(shopId, orderId));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('batch read did not finish');
+      const { Responses, UnprocessedKeys } = await db.client.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys } } }));
+      orders.push(...((Responses?.[db.table] ?? []) as OrderItem[]));
+      keys = UnprocessedKeys?.[db.table]?.Keys ?? [];
+    }
+  }
+  return orders;
+}
+
 async function updateOrReadBack(db: Db, shopId: string, orderId: string, update: UpdateCommand) {
   try {
     const { Attributes } = await db.client.send(update);
@@ -79,7 +94,9 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
   };
   let set =
     'shopId = :shop, orderId = :order, ver = :ver, #status = :status, currency = :currency, #total = :total, ' +
-    'reportedRefunded = :reported, createdAt = :created, updatedAt = :updated, #lines = :lines, testOrder = :test';
+    // The first createdAt stays: a deletion (Shopify orders/delete, WooCommerce order.deleted) carries
+    // no creation date and is stamped with the time it happened.
+    'reportedRefunded = :reported, createdAt = if_not_exists(createdAt, :created), updatedAt = :updated, #lines = :lines, testOrder = :test';
   if (customerId) {
     set += ', customerId = if_not_exists(customerId, :customer)';
     values[':customer'] = customerId;

@@ -24,7 +24,7 @@ export type ContactField = (typeof CONTACT_FIELDS)[number];
 export type Contact = Partial<Record<ContactField, string>>;
 
 /** The attribute holding the time (epoch ms) of the event a field's value came from. */
-export const stampAttribute = (field: ContactField) => `t_${field}`;
+export const stampAttribute = (field: string) => `t_${field}`;
 
 export function contactOf(customer: EventCustomer, defaultCountry?: string): Contact {
   const contact: Contact = {
@@ -43,14 +43,23 @@ export function contactOf(customer: EventCustomer, defaultCountry?: string): Con
   return contact;
 }
 
-/** The fields of `incoming` (stamped `at`, epoch ms) that beat what `stored` holds. */
-export function winningFields(stored: Record<string, unknown>, incoming: Contact, at: number): ContactField[] {
-  return CONTACT_FIELDS.filter((field) => {
+/**
+ * The fields of `incoming` (stamped `at`, epoch ms) that beat what `stored` holds. Any profile
+ * field kept last-writer-wins uses this rule: contact details, last contact per channel, the
+ * latest NPS and CSAT answers.
+ */
+export function winningFields<F extends string>(
+  stored: Record<string, unknown>,
+  incoming: Partial<Record<F, string | number>>,
+  at: number,
+): F[] {
+  return (Object.keys(incoming) as F[]).filter((field) => {
     const value = incoming[field];
     if (value === undefined) return false;
     const storedAt = stored[stampAttribute(field)];
     if (typeof storedAt !== 'number') return true;
     if (at !== storedAt) return at > storedAt;
-    return value > String(stored[field] ?? '');
+    // Same instant: the larger value wins, and a value erased at that instant stays erased.
+    return stored[field] !== undefined && String(value) > String(stored[field]);
   });
 }

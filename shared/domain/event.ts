@@ -19,6 +19,11 @@ const id = z.string().trim().min(1).max(256);
 
 export const CustomerSchema = z
   .object({
+    /** Rapport's own customer id, when the caller knows it (the interactions API). */
+    customerId: z
+      .string()
+      .regex(/^c_[0-9a-f]{20}$/)
+      .optional(),
     /** The source's own customer id, namespaced by source: `shopify:7412341234123412341`. */
     externalId: id.optional(),
     email: z.string().trim().max(320).optional(),
@@ -34,8 +39,8 @@ export const CustomerSchema = z
     /** When the source last changed this customer: the newest contact details win. */
     updatedAt: isoInstant.optional(),
   })
-  .refine((c) => c.externalId || c.email || c.phone, {
-    message: 'a customer needs at least one of externalId, email or phone',
+  .refine((c) => c.customerId || c.externalId || c.email || c.phone, {
+    message: 'a customer needs at least one of customerId, externalId, email or phone',
   });
 
 export const OrderStatusSchema = z.enum(['pending', 'paid', 'cancelled', 'refunded', 'partially_refunded']);
@@ -83,6 +88,10 @@ export const InteractionSchema = z.object({
   comment: z.string().max(2000).optional(),
 });
 
+/**
+ * DESIGN §4's six types, plus two the privacy topics need (Shopify's mandatory customers/data_request
+ * and shop/redact): an export request for one customer, and the erasure of a whole shop.
+ */
 export const EventTypeSchema = z.enum([
   'order.upserted',
   'refund.created',
@@ -90,6 +99,8 @@ export const EventTypeSchema = z.enum([
   'customer.erased',
   'interaction.logged',
   'feedback.submitted',
+  'customer.data_requested',
+  'shop.erased',
 ]);
 
 export const SourceSchema = z.enum(['shopify', 'woocommerce', 'generic', 'import', 'api']);
@@ -105,6 +116,8 @@ export const CanonicalEventSchema = z
     order: OrderSchema.optional(),
     refund: RefundSchema.optional(),
     interaction: InteractionSchema.optional(),
+    /** The sender's id of a privacy request (Shopify's data_request.id), kept with the export. */
+    requestId: z.string().max(256).optional(),
   })
   .superRefine((event, ctx) => {
     const need = (field: 'customer' | 'order' | 'refund' | 'interaction') => {
@@ -119,6 +132,7 @@ export const CanonicalEventSchema = z
         break;
       case 'customer.upserted':
       case 'customer.erased':
+      case 'customer.data_requested':
         need('customer');
         break;
       case 'interaction.logged':

@@ -1,4 +1,4 @@
-import { ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
+import { LAST_CONTACT_PREFIX, ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
 
@@ -68,6 +68,21 @@ export function aggregate(summaries: Iterable<OrderSummary>): Aggregates {
   };
 }
 
+/** When a last-writer-wins field was last set (its stamp), as ISO time. */
+function stampOf(item: Record<string, unknown>, field: string): string | null {
+  const stamp = item[`t_${field}`];
+  return typeof stamp === 'number' ? new Date(stamp).toISOString() : null;
+}
+
+/** The last contact per channel: `{ "phone": "2026-03-01T10:00:00.000Z", ... }`. */
+function lastContactOf(item: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(item)
+      .filter(([name]) => name.startsWith(LAST_CONTACT_PREFIX))
+      .map(([name, value]) => [name.slice(LAST_CONTACT_PREFIX.length), value as string]),
+  );
+}
+
 /** Shop and customer ids, read from the profile's key (SHOP#{shopId}#C#{customerId}). */
 function idsOf(item: Record<string, unknown>) {
   const match = /^SHOP#(.+)#C#([^#]+)$/.exec(String(item.PK));
@@ -104,6 +119,15 @@ export function profileView(item: Record<string, unknown>, currency: string) {
     rfm: item.rfm ?? null,
     clv: item.clv ?? null,
     segments: (item.segments as string[] | undefined) ?? [],
+    lastContact: lastContactOf(item),
+    feedback: {
+      nps: (item.nps as number | undefined) ?? null,
+      npsAt: stampOf(item, 'nps'),
+      csat: (item.csat as number | undefined) ?? null,
+      csatAt: stampOf(item, 'csat'),
+    },
+    ...(item.dataRequestedAt ? { dataRequestedAt: item.dataRequestedAt as string } : {}),
+    ...(item.erasedAt ? { erasedAt: item.erasedAt as string } : {}),
     createdAt: item.createdAt as string,
   };
 }

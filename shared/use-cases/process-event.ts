@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  anyErased,
   applyProfileChangeIfNewer,
   claimIdentity,
   getIdentityOwner,
@@ -9,8 +10,9 @@ import {
   putTimelineEntry,
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { orderSummaryAttribute } from '#shared/data/keys.ts';
+import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
 import { applyOrderStateIfNewer, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
+import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
@@ -44,14 +46,16 @@ export async function processEvent(event: CanonicalEvent, deps: ProcessDeps): Pr
       return recordRefund(event, deps);
     case 'customer.upserted':
       return upsertCustomer(event, deps);
-    default:
-      // Erasure and interactions arrive with the connectors (issue 3); the webhook does not accept them yet.
-      throw new UnsupportedEventError(`event type ${event.type} is not processed yet`);
+    case 'interaction.logged':
+    case 'feedback.submitted':
+      return logInteraction(event, deps);
+    case 'customer.erased':
+      return eraseCustomer(event, deps);
+    case 'customer.data_requested':
+      return recordDataRequest(event, deps);
+    case 'shop.erased':
+      return eraseShop(event, deps);
   }
-}
-
-export class UnsupportedEventError extends Error {
-  override name = 'UnsupportedEventError';
 }
 
 const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
@@ -63,6 +67,7 @@ const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
  * person cannot create two customers — the loser of the claim adopts the winner's id.
  */
 export async function resolveCustomer(customer: EventCustomer, shopId: string, deps: ProcessDeps) {
+  if (customer.customerId) return customer.customerId;
   const refs = identityRefs(customer, await deps.phoneRegion(shopId));
   const [primary, ...others] = refs;
   if (!primary) return undefined;
@@ -73,6 +78,8 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
     if (primaryOwner) return primaryOwner;
     const otherOwners = await getIdentityOwners(deps.db, shopId, others, consistent);
     const known = otherOwners.find((owner) => owner !== undefined);
+    // Nobody owns these details: unless they were erased this week, they are a new customer.
+    if (!known && attempt === 0 && (await anyErased(deps.db, shopId, refs, deps.now()))) return undefined;
     const candidate = known ?? newCustomerId();
     const owner = await claimIdentity(deps.db, shopId, primary, candidate, now);
     if (owner !== candidate) continue; // someone else claimed it first: adopt theirs on the next read
@@ -84,36 +91,54 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
   throw new Error('identity resolution did not settle after 4 attempts');
 }
 
-/** The contact part of a profile change: the fields this event's customer wins against `profile`. */
-function contactChange(customer: EventCustomer | undefined, at: string, profile: ProfileItem | undefined, region: string | undefined) {
-  if (!customer) return {};
-  const values = contactOf(customer, region);
+/**
+ * The last-writer-wins part of a profile change: contact details from the event's customer and any
+ * `extra` fields (last contact per channel, latest NPS/CSAT), keeping those that beat `profile`.
+ */
+function stampedChange(
+  customer: EventCustomer | undefined,
+  extra: Record<string, string | number>,
+  at: string,
+  profile: ProfileItem | undefined,
+  region: string | undefined,
+) {
+  const values: Record<string, string | number> = {
+    ...(customer ? (contactOf(customer, region) as Record<string, string>) : {}),
+    ...extra,
+  };
   const stamp = Date.parse(at);
   const fields = winningFields(profile ?? {}, values, stamp);
-  const ext = customer.externalId;
+  const ext = customer?.externalId;
   const externalId = ext && !(profile?.externalIds as Set<string> | undefined)?.has(ext) ? ext : undefined;
   return {
-    ...(fields.length > 0 ? { contact: { values, fields, at: stamp } } : {}),
+    ...(fields.length > 0 ? { stamped: { values, fields, at: stamp } } : {}),
     ...(externalId ? { externalId } : {}),
   };
 }
 
+interface ChangeRequest {
+  summary?: { orderId: string; value: OrderSummary };
+  customer?: EventCustomer;
+  extra?: Record<string, string | number>;
+  /** The stamp of the last-writer-wins fields. */
+  at: string;
+}
+
 /**
- * Write a profile change — an order summary and/or contact fields — in one conditional update.
- * When a concurrent writer got there first the condition fails; re-read and recompute what still
- * wins, at most five times. Identities for an email or phone that changed are claimed for this
- * customer when free; one already owned by another customer stays with its owner (merging two
+ * Write a profile change — an order summary and/or last-writer-wins fields — in one conditional
+ * update. When a concurrent writer got there first the condition fails; re-read and recompute what
+ * still wins, at most five times. Identities for an email or phone that changed are claimed for
+ * this customer when free; one already owned by another customer stays with its owner (merging two
  * customers is a separate, explicit operation).
  */
 async function changeProfile(
   shopId: string,
   customerId: string,
-  summary: { orderId: string; value: OrderSummary } | undefined,
-  customer: EventCustomer | undefined,
-  at: string,
+  request: ChangeRequest,
   profile: ProfileItem | undefined,
   deps: ProcessDeps,
 ): Promise<ProfileItem | undefined> {
+  const { summary, customer, extra = {}, at } = request;
   const region = customer ? await deps.phoneRegion(shopId) : undefined;
   const now = deps.now().toISOString();
   let current = profile;
@@ -121,15 +146,17 @@ async function changeProfile(
     const held = summary ? (current?.[orderSummaryAttribute(summary.orderId)] as OrderSummary | undefined) : undefined;
     const change = {
       ...(summary && !(held && held.q >= summary.value.q) ? { summary } : {}),
-      ...contactChange(customer, at, current, region),
+      ...stampedChange(customer, extra, at, current, region),
     };
     if (Object.keys(change).length === 0 && current) return current;
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
       // A new profile's identities were all claimed when the customer was resolved.
       for (const field of current ? (['email', 'phone'] as const) : []) {
-        const value = change.contact?.fields.includes(field) ? change.contact.values[field] : undefined;
-        if (value && value !== current?.[field]) await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
+        const value = change.stamped?.fields.includes(field) ? change.stamped.values[field] : undefined;
+        if (typeof value === 'string' && value !== current?.[field]) {
+          await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
+        }
       }
       return written;
     }
@@ -178,8 +205,14 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
       for (const refund of refundsOf(item)) await putRefundEntry(shopId, customerId, refund, order.currency, event.source, deps);
     }
   }
-  const contactAt = event.customer?.updatedAt ?? event.occurredAt;
-  await changeProfile(shopId, customerId, { orderId: order.orderId, value: summary }, event.customer, contactAt, current, deps);
+  const at = event.customer?.updatedAt ?? event.occurredAt;
+  await changeProfile(
+    shopId,
+    customerId,
+    { summary: { orderId: order.orderId, value: summary }, customer: event.customer, at },
+    current,
+    deps,
+  );
   return { customerId, outcome };
 }
 
@@ -215,7 +248,7 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   if (changed || !(held && held.q >= summary.q)) {
     await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
   }
-  await changeProfile(shopId, customerId, { orderId: state.orderId, value: summary }, undefined, event.occurredAt, profile, deps);
+  await changeProfile(shopId, customerId, { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt }, profile, deps);
   return { customerId, outcome: changed ? 'applied' : 'duplicate' };
 }
 
@@ -224,7 +257,7 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
   const customerId = await resolveCustomer(customer, event.shopId, deps);
   if (!customerId) return { outcome: 'unattributed' };
   const profile = await getProfile(deps.db, event.shopId, customerId);
-  await changeProfile(event.shopId, customerId, undefined, customer, customer.updatedAt ?? event.occurredAt, profile, deps);
+  await changeProfile(event.shopId, customerId, { customer, at: customer.updatedAt ?? event.occurredAt }, profile, deps);
   await putTimelineEntry(deps.db, event.shopId, customerId, {
     at: event.occurredAt,
     entryId: event.eventId,
@@ -235,4 +268,84 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
     fields: Object.keys(contactOf(customer, await deps.phoneRegion(event.shopId))).sort(),
   });
   return { customerId, outcome: 'applied' };
+}
+
+/**
+ * A touch on any channel, or a feedback answer: a timeline entry, the last contact on that channel
+ * and (for feedback) the latest NPS / CSAT, each last-writer-wins by the time it happened.
+ */
+async function logInteraction(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  const { shopId } = event;
+  const interaction = event.interaction!;
+  const customerId = await resolveCustomer(event.customer!, shopId, deps);
+  if (!customerId) return { outcome: 'unattributed' };
+  await putTimelineEntry(deps.db, shopId, customerId, {
+    at: event.occurredAt,
+    entryId: event.eventId,
+    type: event.type === 'feedback.submitted' ? 'feedback' : 'interaction',
+    source: event.source,
+    ...interaction,
+  });
+  const extra: Record<string, string | number> = { [lastContactAttribute(interaction.channel)]: event.occurredAt };
+  if (interaction.nps !== undefined) extra.nps = interaction.nps;
+  if (interaction.csat !== undefined) extra.csat = interaction.csat;
+  const profile = await getProfile(deps.db, shopId, customerId);
+  await changeProfile(shopId, customerId, { customer: event.customer, extra, at: event.occurredAt }, profile, deps);
+  return { customerId, outcome: 'applied' };
+}
+
+/** The customers an event's identities already name (never creates one). */
+async function existingCustomers(event: CanonicalEvent, deps: ProcessDeps): Promise<string[]> {
+  const customer = event.customer!;
+  if (customer.customerId) return [customer.customerId];
+  const refs = identityRefs(customer, await deps.phoneRegion(event.shopId));
+  const owners = await getIdentityOwners(deps.db, event.shopId, refs, true);
+  return [...new Set(owners.filter((owner): owner is string => owner !== undefined))];
+}
+
+/**
+ * Erasure (Shopify customers/redact and customers/delete, WooCommerce customer.deleted, the API):
+ * the customer's contact details, identities and free-text notes go; aggregates, which hold no
+ * personal data, stay. The per-field stamps stay too, so a late redelivery of an older event
+ * cannot bring an erased detail back.
+ */
+async function eraseCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  const customers = await existingCustomers(event, deps);
+  for (const customerId of customers) {
+    await eraseCustomerData(deps.db, event.shopId, customerId, deps.now().toISOString());
+    await putTimelineEntry(deps.db, event.shopId, customerId, {
+      at: event.occurredAt,
+      entryId: event.eventId,
+      type: 'privacy',
+      channel: 'web',
+      source: event.source,
+      action: 'erased',
+    });
+  }
+  return { customerId: customers[0], outcome: customers.length > 0 ? 'erased' : 'unknown_customer' };
+}
+
+/** A data request (Shopify customers/data_request): recorded; the export is served by the API. */
+async function recordDataRequest(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  const customers = await existingCustomers(event, deps);
+  for (const customerId of customers) {
+    await putTimelineEntry(deps.db, event.shopId, customerId, {
+      at: event.occurredAt,
+      entryId: event.eventId,
+      type: 'privacy',
+      channel: 'web',
+      source: event.source,
+      action: 'data_requested',
+      ...(event.requestId ? { requestId: event.requestId } : {}),
+    });
+    const profile = await getProfile(deps.db, event.shopId, customerId);
+    await changeProfile(event.shopId, customerId, { extra: { dataRequestedAt: event.occurredAt }, at: event.occurredAt }, profile, deps);
+  }
+  return { customerId: customers[0], outcome: customers.length > 0 ? 'recorded' : 'unknown_customer' };
+}
+
+/** Shopify shop/redact: everything the shop's customers left here, and the shop itself. */
+async function eraseShop(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  const erased = await eraseShopData(deps.db, event.shopId);
+  return { outcome: `erased ${erased} items` };
 }

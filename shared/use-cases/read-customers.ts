@@ -24,7 +24,7 @@ export async function authenticateShop(token: string | undefined, deps: Pick<Rea
   return shop;
 }
 
-const CustomerIdSchema = z.string().regex(/^c_[0-9a-f]{20}$/, 'a customer id such as c_0123456789abcdef0123');
+export const CustomerIdSchema = z.string().regex(/^c_[0-9a-f]{20}$/, 'a customer id such as c_0123456789abcdef0123');
 
 export async function getCustomer(shop: ShopRecord, customerId: unknown, deps: ReadDeps) {
   const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');

@@ -45,7 +45,6 @@ it('moves a poison message to the DLQ after 5 receives without holding back its 
 
   const db = { client: DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb)), table: runtime.tableName };
   const deadline = Date.now() + 30_000;
-  let dead: string | undefined;
   while (Date.now() < deadline) {
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: runtime.queues.interactions.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
@@ -60,7 +59,7 @@ it('moves a poison message to the DLQ after 5 receives without holding back its 
       MessageSystemAttributeNames: ['ApproximateReceiveCount'],
     }),
   );
-  dead = Messages?.[0]?.Body;
+  const dead = Messages?.[0]?.Body;
   expect(Messages).toHaveLength(1);
   expect(dead).toBe(bodies[2]);
   // Five receives on the source queue (the sixth, here, is the DLQ's own).

@@ -1,0 +1,143 @@
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { getProfile } from '#shared/data/customer-repo.ts';
+import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { customerPk, identityKey, ORDER_SUMMARY_PREFIX, orderKey, profileKey, shopKey, tombstoneKey } from '#shared/data/keys.ts';
+import { table } from '#shared/data/table-definition.ts';
+import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
+import { sha256Hex } from '#shared/domain/crypto.ts';
+
+type Key = { PK: string; SK: string };
+
+/** The identity items a profile's contact details and external ids occupy. */
+function identityKeysOf(shopId: string, profile: Record<string, unknown>): Key[] {
+  const keys: Key[] = [];
+  if (typeof profile.email === 'string') keys.push(identityKey(shopId, 'email', profile.email));
+  if (typeof profile.phone === 'string') keys.push(identityKey(shopId, 'phone', profile.phone));
+  for (const ext of (profile.externalIds as Set<string> | undefined) ?? []) keys.push(identityKey(shopId, 'ext', ext));
+  return keys;
+}
+
+const TOMBSTONE_SECONDS = 7 * 24 * 3600;
+
+/** Free text a person typed (interaction summaries, feedback comments) may hold anything personal. */
+const FREE_TEXT = ['summary', 'comment'];
+
+/**
+ * Invariant: after erasure no item of this customer holds contact details, an identity pointing
+ * at them, or free text; aggregates and per-field stamps (no personal data) remain.
+ */
+export async function eraseCustomerData(db: Db, shopId: string, customerId: string, now: string): Promise<void> {
+  const profile = await getProfile(db, shopId, customerId, true);
+  if (!profile) return;
+  const expiresAt = Math.floor(Date.parse(now) / 1000) + TOMBSTONE_SECONDS;
+  for (const key of identityKeysOf(shopId, profile)) {
+    await db.client.send(new PutCommand({ TableName: db.table, Item: { ...tombstoneKey(shopId, sha256Hex(key.PK)), expiresAt } }));
+    try {
+      await db.client.send(
+        new DeleteCommand({
+          TableName: db.table,
+          Key: key,
+          ConditionExpression: 'customerId = :customer',
+          ExpressionAttributeValues: { ':customer': customerId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // owned by someone else (or gone): leave it
+    }
+  }
+  const names = Object.fromEntries(CONTACT_FIELDS.map((field, i) => [`#c${i}`, field]));
+  await db.client.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: profileKey(shopId, customerId),
+      UpdateExpression: `SET erasedAt = :now REMOVE ${Object.keys(names).join(', ')}, externalIds`,
+      // Every name goes through a placeholder: several contact fields are DynamoDB reserved words.
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':now': now },
+    }),
+  );
+  for await (const item of partitionItems(db, customerPk(shopId, customerId), 'T#')) {
+    if (!FREE_TEXT.some((field) => field in item)) continue;
+    await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: { PK: item.PK as string, SK: item.SK as string },
+        UpdateExpression: `REMOVE ${FREE_TEXT.map((_, i) => `#x${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(FREE_TEXT.map((field, i) => [`#x${i}`, field])),
+      }),
+    );
+  }
+}
+
+/** Access pattern: every item of one partition (optionally under an SK prefix), a page at a time. */
+async function* partitionItems(db: Db, pk: string, skPrefix = ''): AsyncGenerator<Record<string, unknown>> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.client.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: skPrefix ? 'PK = :pk AND begins_with(SK, :sk)' : 'PK = :pk',
+        ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':sk': skPrefix } : { ':pk': pk },
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield* page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
+/** Access pattern: every customer of a shop, through the sparse sharded GSI1 (never a scan). */
+export async function* shopCustomerKeys(db: Db, shopId: string): AsyncGenerator<Key> {
+  for (let shard = 0; shard < table.gsi1.shards; shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.client.send(
+        new QueryCommand({
+          TableName: db.table,
+          IndexName: table.gsi1.name,
+          KeyConditionExpression: `${table.gsi1.partitionKey} = :pk`,
+          ExpressionAttributeValues: { ':pk': `SHOP#${shopId}#S#${shard}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) yield { PK: item.PK as string, SK: item.SK as string };
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+async function deleteAll(db: Db, keys: Key[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 25) {
+    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('batch delete did not finish');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
+      requests = (UnprocessedItems?.[db.table] ?? []) as typeof requests;
+    }
+  }
+}
+
+/**
+ * Shop erasure: every customer's partition (profile, timeline), their identities and orders, then
+ * the shop. Orders never attributed to a customer hold no personal data; delivery markers expire
+ * by TTL. Returns how many items were deleted.
+ */
+export async function eraseShopData(db: Db, shopId: string): Promise<number> {
+  let deleted = 0;
+  for await (const { PK } of shopCustomerKeys(db, shopId)) {
+    const keys: Key[] = [];
+    for await (const item of partitionItems(db, PK)) {
+      keys.push({ PK: item.PK as string, SK: item.SK as string });
+      if (item.SK !== 'PROFILE') continue;
+      keys.push(...identityKeysOf(shopId, item));
+      for (const name of Object.keys(item)) {
+        if (name.startsWith(ORDER_SUMMARY_PREFIX)) keys.push(orderKey(shopId, name.slice(ORDER_SUMMARY_PREFIX.length)));
+      }
+    }
+    await deleteAll(db, keys);
+    deleted += keys.length;
+  }
+  await deleteAll(db, [shopKey(shopId)]);
+  return deleted + 1;
+}
