@@ -150,6 +150,22 @@ export const functions: FunctionSpec[] = [
     sendsTo: ['interactions'],
     tableActions: ['dynamodb:GetItem'],
   },
+  {
+    name: 'getProgram',
+    entry: 'functions/get-program.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/program' }],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
+    name: 'putProgram',
+    entry: 'functions/put-program.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'PUT', path: '/v1/program' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  },
 ];
 
 /** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */

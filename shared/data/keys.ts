@@ -9,6 +9,9 @@ export type IdentityKind = 'ext' | 'email' | 'phone';
 
 export const shopKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'SHOP' });
 
+/** The shop's loyalty program, versioned (shared/loyalty/program.ts). */
+export const programKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'PROGRAM' });
+
 export const customerPk = (shopId: string, customerId: string) => `SHOP#${shopId}#C#${customerId}`;
 
 export const profileKey = (shopId: string, customerId: string) => ({ PK: customerPk(shopId, customerId), SK: 'PROFILE' });

@@ -1,0 +1,12 @@
+import { db, loadShop } from '#shared/deps.ts';
+import { bearerToken, httpHandler, json } from '#shared/http/http-handler.ts';
+import { logger } from '#shared/observability.ts';
+import { readProgram } from '#shared/use-cases/manage-program.ts';
+import { authenticateShop } from '#shared/use-cases/read-customers.ts';
+
+/** GET /v1/program: the shop's loyalty program (the defaults, as version 0, until it saves one). */
+export const handler = httpHandler(async (event) => {
+  const shop = await authenticateShop(bearerToken(event), { loadShop });
+  logger.appendKeys({ shopId: shop.shopId });
+  return json(200, await readProgram(shop, db()));
+});

@@ -1,0 +1,39 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { programKey } from '#shared/data/keys.ts';
+import { ConflictError } from '#shared/domain/errors.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+
+export interface StoredProgram {
+  version: number;
+  updatedAt: string;
+  program: Program;
+}
+
+/** Access pattern: a shop's current loyalty program (absent until the shop first saves one). */
+export async function getStoredProgram(db: Db, shopId: string): Promise<StoredProgram | undefined> {
+  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: programKey(shopId), ConsistentRead: true }));
+  return Item ? { version: Item.version as number, updatedAt: Item.updatedAt as string, program: Item.program as Program } : undefined;
+}
+
+/**
+ * Invariant: versions follow one another; a program saved on top of a version that is no longer
+ * current is refused (optimistic concurrency), so two editors cannot silently overwrite each other.
+ */
+export async function putProgramIfVersion(db: Db, shopId: string, basedOn: number, program: Program, now: string): Promise<StoredProgram> {
+  const stored = { version: basedOn + 1, updatedAt: now, program };
+  try {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...programKey(shopId), ...stored },
+        ConditionExpression: basedOn === 0 ? 'attribute_not_exists(PK)' : 'version = :basedOn',
+        ...(basedOn === 0 ? {} : { ExpressionAttributeValues: { ':basedOn': basedOn } }),
+      }),
+    );
+    return stored;
+  } catch (error) {
+    if (isConditionFailure(error)) throw new ConflictError(`the program changed since version ${basedOn}: read it again and re-apply`);
+    throw error;
+  }
+}

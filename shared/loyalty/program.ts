@@ -1,0 +1,203 @@
+import * as z from 'zod';
+import { currencyExponent } from '#shared/domain/money.ts';
+
+/**
+ * The loyalty program as code: one zod-validated, versioned document per shop. Every rule the
+ * engine applies is written here, so a shop can read, preview and diff exactly what its customers
+ * get — the opposite of undocumented tier rules.
+ */
+
+const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, up to 40 characters');
+
+/** A name per locale, e.g. { "en": "Gold", "vi": "Vàng" }; `en` is required as the fallback. */
+const LocalizedName = z
+  .record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en or vi-VN'), z.string().trim().min(1).max(60))
+  .refine((names) => 'en' in names, { message: 'an English name (en) is required as the fallback' });
+
+/** Over which period the tier metric is summed. */
+export const WindowSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('lifetime') }),
+  z.object({ kind: z.literal('calendarYear') }),
+  z.object({ kind: z.literal('rollingMonths'), months: z.number().int().min(1).max(120) }),
+]);
+
+export const TierSchema = z.object({
+  id: Id,
+  name: LocalizedName,
+  /** In the metric's unit: minor units of the shop currency (spend), orders, or qualifying points. */
+  threshold: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Points earned are multiplied by this (hundredths allowed: 1.25). */
+  earnMultiplier: z
+    .number()
+    .min(0)
+    .max(10)
+    .refine((m) => Number.isInteger(Math.round(m * 100)) && Math.abs(m * 100 - Math.round(m * 100)) < 1e-9, 'at most two decimals'),
+});
+
+export const ExpirySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  /** All spendable points expire after this many months without an earning or redeeming event. */
+  z.object({ kind: z.literal('inactivity'), months: z.number().int().min(1).max(120) }),
+  /** Each earning expires this many months after it became spendable. */
+  z.object({ kind: z.literal('fixedTerm'), months: z.number().int().min(1).max(120) }),
+]);
+
+export const ProgramSchema = z
+  .object({
+    tiers: z.object({
+      metric: z.enum(['spend', 'orders', 'points']),
+      window: WindowSchema,
+      /** Lowest first; the first has threshold 0 (everyone starts there). */
+      levels: z.array(TierSchema).min(1).max(10),
+      downgrade: z.object({
+        /** A tier, once reached, holds at least this long before the scheduled run may lower it. */
+        termMonths: z.number().int().min(1).max(36),
+        /** Extra days after the term during which the customer can still requalify. */
+        graceDays: z.number().int().min(0).max(365),
+        /** The warning (with the exact shortfall) goes out this many days before a downgrade. */
+        warningDays: z.number().int().min(0).max(90),
+      }),
+    }),
+    points: z.object({
+      /** `points` points for every `per` minor units of net paid spend, times the tier multiplier. */
+      earn: z.object({ points: z.number().int().min(0).max(1_000_000), per: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+      firstOrderBonus: z.number().int().min(0).max(1_000_000),
+      birthdayBonus: z.number().int().min(0).max(1_000_000),
+      /** Earned points become spendable after this many days (0: at once), so a quick refund cannot be spent first. */
+      pendingDays: z.number().int().min(0).max(90),
+      expiry: ExpirySchema,
+      /** The points-expiring reminder goes out this many days before they expire. */
+      reminderDays: z.number().int().min(0).max(90),
+      /** Lifetime points that trigger a milestone message, ascending. */
+      milestones: z.array(z.number().int().min(1)).max(20),
+      /** What one point is worth when redeemed, in minor units of the shop currency (for liability). */
+      pointValue: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      /** Which earned points count toward a `points` tier metric: all earned, or only those from paid orders (no bonuses). */
+      qualifying: z.enum(['all', 'orders']),
+    }),
+    email: z.object({
+      fromAddress: z.email(),
+      fromName: z.string().trim().min(1).max(100),
+      replyTo: z.email().optional(),
+      /** At most this many marketing emails per customer in any 7 days. */
+      maxMarketingPerWeek: z.number().int().min(0).max(14),
+      /** The post-purchase feedback request goes out this many days after a paid order. */
+      feedbackDelayDays: z.number().int().min(0).max(90),
+    }),
+  })
+  .superRefine((program, ctx) => {
+    const levels = program.tiers.levels;
+    if (levels[0] && levels[0].threshold !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', 0, 'threshold'], message: 'the first tier starts at 0' });
+    }
+    levels.forEach((level, i) => {
+      const previous = levels[i - 1];
+      if (previous && level.threshold <= previous.threshold) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'threshold'], message: 'thresholds must increase from tier to tier' });
+      }
+      if (levels.findIndex((other) => other.id === level.id) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'id'], message: `tier id ${level.id} is used twice` });
+      }
+    });
+    program.points.milestones.forEach((milestone, i) => {
+      const previous = program.points.milestones[i - 1];
+      if (previous !== undefined && milestone <= previous) {
+        ctx.addIssue({ code: 'custom', path: ['points', 'milestones', i], message: 'milestones must increase' });
+      }
+    });
+  });
+
+export type Program = z.infer<typeof ProgramSchema>;
+export type Tier = z.infer<typeof TierSchema>;
+
+/**
+ * How many minor units make "one point's worth" of spend by default: one major unit, except where a
+ * major unit is worth very little and a point per unit would make absurd balances.
+ */
+const DEFAULT_EARN_PER: Readonly<Record<string, number>> = {
+  VND: 10_000,
+  IDR: 1_000_000,
+  KRW: 1_000,
+  JPY: 100,
+  CLP: 1_000,
+  COP: 400_000,
+  UGX: 4_000,
+  PYG: 7_000,
+};
+
+/**
+ * A new shop's program: tiers on the number of paid orders in a rolling year (currency-neutral, so
+ * sensible in every shop), one point per major unit (or its local equivalent), a first-order and a
+ * birthday bonus, points expiring after a year of inactivity. The shop edits it from here.
+ */
+export function defaultProgram(shop: { currency: string; name: string }): Program {
+  const exponent = currencyExponent(shop.currency) ?? 2;
+  const per = DEFAULT_EARN_PER[shop.currency] ?? 10 ** exponent;
+  return {
+    tiers: {
+      metric: 'orders',
+      window: { kind: 'rollingMonths', months: 12 },
+      levels: [
+        { id: 'member', name: { en: 'Member', vi: 'Thành viên' }, threshold: 0, earnMultiplier: 1 },
+        { id: 'silver', name: { en: 'Silver', vi: 'Bạc' }, threshold: 3, earnMultiplier: 1.25 },
+        { id: 'gold', name: { en: 'Gold', vi: 'Vàng' }, threshold: 8, earnMultiplier: 1.5 },
+      ],
+      downgrade: { termMonths: 12, graceDays: 30, warningDays: 14 },
+    },
+    points: {
+      earn: { points: 1, per },
+      firstOrderBonus: 50,
+      birthdayBonus: 100,
+      pendingDays: 0,
+      expiry: { kind: 'inactivity', months: 12 },
+      reminderDays: 30,
+      milestones: [500, 1000, 5000],
+      // A point is worth 1% of the spend that earns it.
+      pointValue: Math.max(1, Math.round(per / 100)),
+      qualifying: 'orders',
+    },
+    email: {
+      fromAddress: 'loyalty@example.com',
+      fromName: shop.name.slice(0, 100) || 'Loyalty',
+      maxMarketingPerWeek: 2,
+      feedbackDelayDays: 7,
+    },
+  };
+}
+
+export interface DiffLine {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  from?: unknown;
+  to?: unknown;
+}
+
+/** What changes between two programs, field by field (arrays by index), for review before applying. */
+export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] {
+  if (JSON.stringify(from) === JSON.stringify(to)) return [];
+  const isContainer = (value: unknown) => typeof value === 'object' && value !== null;
+  if (!isContainer(from) || !isContainer(to) || Array.isArray(from) !== Array.isArray(to)) {
+    if (from === undefined) return [{ path, change: 'added', to }];
+    if (to === undefined) return [{ path, change: 'removed', from }];
+    return [{ path, change: 'changed', from, to }];
+  }
+  const a = from as Record<string, unknown>;
+  const b = to as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  const at = (key: string) => (Array.isArray(from) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+  return keys.flatMap((key) => diffPrograms(a[key], b[key], at(key)));
+}
+
+export function formatDiff(lines: DiffLine[]): string {
+  if (lines.length === 0) return 'no changes';
+  const show = (value: unknown) => JSON.stringify(value);
+  return lines
+    .map((line) =>
+      line.change === 'added'
+        ? `+ ${line.path}: ${show(line.to)}`
+        : line.change === 'removed'
+          ? `- ${line.path}: ${show(line.from)}`
+          : `~ ${line.path}: ${show(line.from)} → ${show(line.to)}`,
+    )
+    .join('\n');
+}

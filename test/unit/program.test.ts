@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseOrThrow } from '#shared/http/validate.ts';
+import { defaultProgram, diffPrograms, formatDiff, ProgramSchema } from '#shared/loyalty/program.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: these tests write invalid values on purpose
+type Loose = any;
+
+describe('the loyalty program document', () => {
+  it('gives every new shop a valid default, scaled to its currency', () => {
+    for (const currency of ['VND', 'USD', 'JPY', 'KWD', 'EUR']) {
+      const program = defaultProgram({ currency, name: 'Trà Việt' });
+      expect(() => ProgramSchema.parse(program)).not.toThrow();
+    }
+    expect(defaultProgram({ currency: 'VND', name: 'x' }).points.earn).toEqual({ points: 1, per: 10_000 });
+    expect(defaultProgram({ currency: 'USD', name: 'x' }).points.earn).toEqual({ points: 1, per: 100 });
+    expect(defaultProgram({ currency: 'KWD', name: 'x' }).points.earn).toEqual({ points: 1, per: 1000 });
+  });
+
+  it.each([
+    ['a first tier above zero', (p: Loose) => (p.tiers.levels[0].threshold = 5), 'tiers.levels[0].threshold'],
+    ['thresholds that do not increase', (p: Loose) => (p.tiers.levels[2].threshold = 3), 'tiers.levels[2].threshold'],
+    ['a tier id used twice', (p: Loose) => (p.tiers.levels[1].id = 'member'), 'tiers.levels[1].id'],
+    ['a multiplier with three decimals', (p: Loose) => (p.tiers.levels[1].earnMultiplier = 1.255), 'tiers.levels[1].earnMultiplier'],
+    ['a tier without an English name', (p: Loose) => (p.tiers.levels[1].name = { vi: 'Bạc' }), 'tiers.levels[1].name'],
+    ['an unknown metric', (p: Loose) => (p.tiers.metric = 'visits'), 'tiers.metric'],
+    ['a rolling window of 0 months', (p: Loose) => (p.tiers.window = { kind: 'rollingMonths', months: 0 }), 'tiers.window.months'],
+    ['earning per 0', (p: Loose) => (p.points.earn.per = 0), 'points.earn.per'],
+    ['an expiry kind that does not exist', (p: Loose) => (p.points.expiry = { kind: 'never' }), 'points.expiry.kind'],
+    ['a bad sender address', (p: Loose) => (p.email.fromAddress = 'not-an-email'), 'email.fromAddress'],
+    ['milestones out of order', (p: Loose) => (p.points.milestones = [1000, 500]), 'points.milestones[1]'],
+  ])('rejects %s with the path of the bad field', (_what, mutate, path) => {
+    const program = structuredClone(defaultProgram({ currency: 'VND', name: 'x' }));
+    mutate(program);
+    expect(() => parseOrThrow(ProgramSchema, program)).toThrow(expect.objectContaining({ field: path }));
+  });
+
+  it('shows what a change does, field by field', () => {
+    const before = defaultProgram({ currency: 'VND', name: 'x' });
+    const after = structuredClone(before);
+    after.tiers.levels[1]!.threshold = 4;
+    after.tiers.levels.push({ id: 'diamond', name: { en: 'Diamond' }, threshold: 20, earnMultiplier: 2 });
+    after.points.birthdayBonus = 200;
+    const diff = diffPrograms(before, after);
+    expect(diff).toEqual([
+      { path: 'tiers.levels[1].threshold', change: 'changed', from: 3, to: 4 },
+      { path: 'tiers.levels[3]', change: 'added', to: { id: 'diamond', name: { en: 'Diamond' }, threshold: 20, earnMultiplier: 2 } },
+      { path: 'points.birthdayBonus', change: 'changed', from: 100, to: 200 },
+    ]);
+    expect(formatDiff(diff)).toContain('~ tiers.levels[1].threshold: 3 → 4');
+    expect(formatDiff(diffPrograms(before, before))).toBe('no changes');
+  });
+});
