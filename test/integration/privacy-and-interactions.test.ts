@@ -8,7 +8,7 @@ import { profileView } from '#shared/domain/profile.ts';
 import { exportCustomer } from '#shared/use-cases/customer-privacy.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { startTestDb } from '#test/support/dynamo.ts';
-import { aCustomer, orderEvent } from '#test/support/factories.ts';
+import { aCustomer, aShop, orderEvent } from '#test/support/factories.ts';
 
 let db: Db;
 let stop: () => Promise<void>;
@@ -113,17 +113,7 @@ describe('privacy', () => {
 
   it('records a data request, and the export holds profile, orders and timeline', async () => {
     const shop = newShop();
-    await putShopIfAbsent(db, {
-      shopId: shop,
-      name: 'x',
-      currency: 'VND',
-      timezone: 'Asia/Ho_Chi_Minh',
-      locale: 'vi-VN',
-      apiKeyHashes: [],
-      secrets: {},
-      settings: { ignoreTestOrders: true },
-      createdAt: '2026-01-01T00:00:00.000Z',
-    });
+    await putShopIfAbsent(db, aShop(shop));
     const { customerId } = await processEvent(orderEvent(shop), deps());
     await processEvent(
       event(shop, { type: 'customer.data_requested', source: 'shopify', requestId: '9999', customer: { email: 'LAN.nguyen@example.com' } }),
@@ -139,17 +129,7 @@ describe('privacy', () => {
 
   it('erases a whole shop through its index, leaving no customer data behind', async () => {
     const shop = newShop();
-    await putShopIfAbsent(db, {
-      shopId: shop,
-      name: 'x',
-      currency: 'VND',
-      timezone: 'Asia/Ho_Chi_Minh',
-      locale: 'vi-VN',
-      apiKeyHashes: [],
-      secrets: {},
-      settings: { ignoreTestOrders: true },
-      createdAt: '2026-01-01T00:00:00.000Z',
-    });
+    await putShopIfAbsent(db, aShop(shop));
     const other = newShop();
     await processEvent(orderEvent(other), deps());
     for (let i = 0; i < 5; i++)

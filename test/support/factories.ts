@@ -1,3 +1,4 @@
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import type { CanonicalEvent, EventCustomer, EventOrder } from '#shared/domain/event.ts';
 
 /** Small factories for canonical events; overrides win. */
@@ -54,5 +55,20 @@ export function refundEvent(
     occurredAt: createdAt,
     source: 'generic',
     refund: { refundId, orderId, amount, currency: 'VND', createdAt },
+  };
+}
+
+export function aShop(shopId: string, overrides: Partial<ShopRecord> = {}): ShopRecord {
+  return {
+    shopId,
+    name: 'Trà Việt',
+    currency: 'VND',
+    timezone: 'Asia/Ho_Chi_Minh',
+    locale: 'vi-VN',
+    apiKeyHashes: [],
+    secrets: {},
+    settings: { ignoreTestOrders: true },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
   };
 }
