@@ -1,0 +1,138 @@
+import type { Program, Tier } from '#shared/loyalty/program.ts';
+
+/**
+ * The loyalty rules as pure functions of the program and the facts: no I/O, no clock but the one
+ * passed in, so the processor, the scheduled run, the preview API and the tests all compute the same
+ * answer. Integer arithmetic throughout (BigInt where a product can pass 2^53).
+ */
+
+/** A paid order's part in the rules: its net value and when it was placed. */
+export interface QualifyingOrder {
+  net: number;
+  placedAt: Date;
+  /** Points this order has earned (after clawbacks), for a `points` tier metric. */
+  points: number;
+}
+
+/**
+ * Points an order earns: `earn.points` per `earn.per` minor units of net paid spend, times the
+ * tier multiplier, rounded down. Because it is a function of the net, a refund of a share of the
+ * order claws back exactly that share (the earn recomputed on the new net), and a cancellation all.
+ */
+export function pointsFor(net: number, program: Program, earnMultiplier: number): number {
+  if (net <= 0) return 0;
+  const hundredths = BigInt(Math.round(earnMultiplier * 100));
+  const { points, per } = program.points.earn;
+  return Number((BigInt(net) * BigInt(points) * hundredths) / (BigInt(per) * 100n));
+}
+
+/** The start of the tier metric's window at `now`: rolling months, the calendar year (UTC), or ever. */
+export function windowStart(program: Program, now: Date): Date {
+  const window = program.tiers.window;
+  switch (window.kind) {
+    case 'lifetime':
+      return new Date(0);
+    case 'calendarYear':
+      return new Date(Date.UTC(now.getUTCFullYear(), 0, 1));
+    case 'rollingMonths': {
+      const start = new Date(now);
+      start.setUTCMonth(start.getUTCMonth() - window.months);
+      return start;
+    }
+  }
+}
+
+/** The tier metric at `now`: spend (minor units), paid orders, or qualifying points in the window. */
+export function qualifyingMetric(
+  orders: QualifyingOrder[],
+  bonusPoints: Array<{ points: number; at: Date }>,
+  program: Program,
+  now: Date,
+): number {
+  const from = windowStart(program, now).getTime();
+  const inWindow = orders.filter((order) => order.placedAt.getTime() >= from && order.placedAt.getTime() <= now.getTime());
+  switch (program.tiers.metric) {
+    case 'spend':
+      return inWindow.reduce((sum, order) => sum + order.net, 0);
+    case 'orders':
+      return inWindow.filter((order) => order.net > 0).length;
+    case 'points': {
+      const earned = inWindow.reduce((sum, order) => sum + order.points, 0);
+      if (program.points.qualifying === 'orders') return earned;
+      return (
+        earned + bonusPoints.filter((b) => b.at.getTime() >= from && b.at.getTime() <= now.getTime()).reduce((s, b) => s + b.points, 0)
+      );
+    }
+  }
+}
+
+/** The highest tier whose threshold the metric reaches. */
+export function tierFor(metric: number, program: Program): Tier {
+  const levels = program.tiers.levels;
+  let reached = levels[0] as Tier;
+  for (const level of levels) if (metric >= level.threshold) reached = level;
+  return reached;
+}
+
+export const tierIndex = (program: Program, tierId: string | undefined) => {
+  const index = program.tiers.levels.findIndex((level) => level.id === tierId);
+  return index < 0 ? 0 : index;
+};
+
+/** A manual override: `floor` keeps the customer at or above a tier; `pin` holds exactly that tier. */
+export interface TierOverride {
+  tier: string;
+  mode: 'floor' | 'pin';
+}
+
+/**
+ * Moving up happens as soon as an event crosses a threshold: the tier after an event is the higher of
+ * the current tier and the earned one (never lower — going down is the scheduled run's job), within
+ * the override.
+ */
+export function tierAfterEvent(current: string | undefined, metric: number, program: Program, override?: TierOverride): Tier {
+  const levels = program.tiers.levels;
+  if (override?.mode === 'pin') return levels[tierIndex(program, override.tier)] as Tier;
+  const earned = tierIndex(program, tierFor(metric, program).id);
+  const floor = override ? tierIndex(program, override.tier) : 0;
+  return levels[Math.max(earned, tierIndex(program, current), floor)] as Tier;
+}
+
+export type DowngradeDecision =
+  | { action: 'keep' }
+  | { action: 'warn'; downgradeOn: Date; to: Tier; shortfall: number }
+  | { action: 'downgrade'; to: Tier };
+
+const DAY = 86_400_000;
+
+/**
+ * What the scheduled run does about a customer's tier at `now`. A tier holds for the term from
+ * `tierSince`, then a grace period; if at term end + grace the metric no longer earns the tier, the
+ * customer moves down ONE tier (and `tierSince` restarts, so a further step waits another term).
+ * `warningDays` before that date the customer is warned, with the exact shortfall to keep the tier.
+ */
+export function downgradeDecision(
+  current: string | undefined,
+  tierSince: Date,
+  metric: number,
+  program: Program,
+  now: Date,
+  override?: TierOverride,
+): DowngradeDecision {
+  const index = tierIndex(program, current);
+  const levels = program.tiers.levels;
+  if (index === 0 || override?.mode === 'pin') return { action: 'keep' };
+  const floor = override ? tierIndex(program, override.tier) : 0;
+  if (index <= floor) return { action: 'keep' };
+  const held = levels[index] as Tier;
+  if (metric >= held.threshold) return { action: 'keep' };
+  const { termMonths, graceDays, warningDays } = program.tiers.downgrade;
+  const termEnd = new Date(tierSince);
+  termEnd.setUTCMonth(termEnd.getUTCMonth() + termMonths);
+  const downgradeOn = new Date(termEnd.getTime() + graceDays * DAY);
+  const to = levels[index - 1] as Tier;
+  if (now.getTime() >= downgradeOn.getTime()) return { action: 'downgrade', to };
+  if (now.getTime() >= downgradeOn.getTime() - warningDays * DAY)
+    return { action: 'warn', downgradeOn, to, shortfall: held.threshold - metric };
+  return { action: 'keep' };
+}
