@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient, ensureTable, isLoopbackEndpoint, startDynamo } from '#infra/local/emulators.ts';
 import type { Db } from '#shared/data/db.ts';
 import { type CanonicalEvent, CanonicalEventSchema, type EventCustomer, type EventOrder } from '#shared/domain/event.ts';
+import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { orderEvent } from '#test/support/factories.ts';
 import { type CommandCost, describeCosts, meterCapacity, totals } from './capacity.ts';
@@ -44,7 +45,8 @@ export async function benchIngest(): Promise<BenchResult> {
     let clock = new Date('2026-01-05T09:00:00.000Z');
     // The processor reads the shop's region from its 30-second shop cache: one shop read per
     // container per half minute, not per order, so it is left out here.
-    const deps = { db, now: () => clock, phoneRegion: async () => 'VN' };
+    const program = defaultProgram({ currency: 'VND', name: 'bench' });
+    const deps = { db, now: () => clock, phoneRegion: async () => 'VN', program: async () => program };
 
     const run = async (event: CanonicalEvent): Promise<Measured> => {
       meter.take();

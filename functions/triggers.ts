@@ -166,6 +166,14 @@ export const functions: FunctionSpec[] = [
     routes: [{ method: 'PUT', path: '/v1/program' }],
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
   },
+  {
+    name: 'redeemPoints',
+    entry: 'functions/redeem-points.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/customers/{customerId}/redemptions' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  },
 ];
 
 /** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */

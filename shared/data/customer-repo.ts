@@ -6,6 +6,7 @@ import {
   orderSummaryAttribute,
   profileIndexKeys,
   profileKey,
+  redemptionAttribute,
   timelineKey,
   tombstoneKey,
 } from '#shared/data/keys.ts';
@@ -104,6 +105,13 @@ export interface ProfileChange {
   stamped?: { values: Record<string, string | number>; fields: string[]; at: number };
   /** An external id to add to the profile's set. */
   externalId?: string;
+  /** Loyalty effects: attributes to set (tier, bonus marker, the outbox), balance and lifetime deltas. */
+  loyalty?: { sets: Record<string, unknown>; balanceDelta: number; lifetimeDelta: number };
+  /**
+   * The profile version (`pv`) the change was planned from: the write succeeds only if nobody wrote
+   * the profile since, so plans that read the whole profile (points, tiers) are never stale.
+   */
+  version: number;
 }
 
 /**
@@ -143,11 +151,35 @@ export async function applyProfileChangeIfNewer(
       conditions.push(`(attribute_not_exists(#t${i}) OR #t${i} < :at OR (#t${i} = :at AND #f${i} < :v${i}))`);
     });
   }
-  let update = `SET ${sets.join(', ')}`;
+  values[':pvNext'] = change.version + 1;
+  sets.push('pv = :pvNext');
+  if (change.version === 0) conditions.push('attribute_not_exists(pv)');
+  else {
+    values[':pv'] = change.version;
+    conditions.push('pv = :pv');
+  }
+  const adds: string[] = [];
+  if (change.loyalty) {
+    Object.entries(change.loyalty.sets).forEach(([name, value], i) => {
+      names[`#l${i}`] = name;
+      values[`:l${i}`] = value;
+      sets.push(`#l${i} = :l${i}`);
+    });
+    if (change.loyalty.balanceDelta !== 0) {
+      adds.push('pointsBalance :balanceDelta');
+      values[':balanceDelta'] = change.loyalty.balanceDelta;
+    }
+    if (change.loyalty.lifetimeDelta !== 0) {
+      adds.push('pointsLifetime :lifetimeDelta');
+      values[':lifetimeDelta'] = change.loyalty.lifetimeDelta;
+    }
+  }
   if (change.externalId) {
-    update += ' ADD externalIds :ext';
+    adds.push('externalIds :ext');
     values[':ext'] = new Set([change.externalId]);
   }
+  let update = `SET ${sets.join(', ')}`;
+  if (adds.length > 0) update += ` ADD ${adds.join(', ')}`;
   try {
     const { Attributes } = await db.client.send(
       new UpdateCommand({
@@ -157,6 +189,45 @@ export async function applyProfileChangeIfNewer(
         ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
         ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Invariant: the balance never goes below zero and a redemption key is spent once. One conditional
+ * update takes the points and records the redemption on the profile (so a repeat of the key finds
+ * it); concurrent redemptions serialize on the condition. Returns the profile after the write, or
+ * undefined when the key was used already or the spendable balance is too small.
+ */
+export async function redeemPointsOnce(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  key: string,
+  redemption: { points: number; at: string; reason?: string; entryId: string },
+  notSpendable: number,
+): Promise<ProfileItem | undefined> {
+  try {
+    const { Attributes } = await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: profileKey(shopId, customerId),
+        UpdateExpression: 'SET #r = :redemption, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :minus',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#r) AND pointsBalance >= :needed',
+        ExpressionAttributeNames: { '#r': redemptionAttribute(key) },
+        ExpressionAttributeValues: {
+          ':redemption': redemption,
+          ':zero': 0,
+          ':one': 1,
+          ':minus': -redemption.points,
+          ':needed': redemption.points + notSpendable,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -30,6 +30,12 @@ export const timelineKey = (shopId: string, customerId: string, occurredAt: stri
   SK: timelineSk(occurredAt, eventId),
 });
 
+/** A points ledger entry: append-only, keyed by when it happened and its deterministic id. */
+export const ledgerKey = (shopId: string, customerId: string, at: string, entryId: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: `PTS#${at}#${entryId}`,
+});
+
 export const identityKey = (shopId: string, kind: IdentityKind, value: string) => ({
   PK: `SHOP#${shopId}#ID#${kind}#${value}`,
   SK: 'ID',
@@ -55,6 +61,9 @@ export function profileIndexKeys(shopId: string, customerId: string) {
 /** Order summaries are top-level profile attributes so one UpdateItem can set one order atomically. */
 export const ORDER_SUMMARY_PREFIX = 'o_';
 export const orderSummaryAttribute = (orderId: string) => `${ORDER_SUMMARY_PREFIX}${orderId}`;
+
+/** A redemption, recorded on the profile under its Idempotency-Key so a repeat finds the first answer. */
+export const redemptionAttribute = (key: string) => `rd_${key}`;
 
 /** The profile attribute holding the last contact on a channel (ISO time), kept last-writer-wins. */
 export const lastContactAttribute = (channel: string) => `lc_${channel}`;

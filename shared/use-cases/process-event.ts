@@ -11,12 +11,15 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
+import { hasLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
 import { applyOrderStateIfNewer, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
+import { type LedgerEntryDraft, type LoyaltyPlan, planOrderChange, type TriggerDraft } from '#shared/loyalty/plan.ts';
+import type { Program } from '#shared/loyalty/program.ts';
 
 /**
  * The processor's use case: apply one canonical event to the single table so that, whatever the
@@ -28,6 +31,8 @@ import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order
 export interface ProcessDeps {
   db: Db;
   now: () => Date;
+  /** The shop's loyalty program (the saved one or the defaults). */
+  program: (shopId: string) => Promise<Program>;
   /** The region a phone number without a country code is read in: the shop's (vi-VN → VN). */
   phoneRegion: (shopId: string) => Promise<string | undefined>;
 }
@@ -120,16 +125,23 @@ interface ChangeRequest {
   summary?: { orderId: string; value: OrderSummary };
   customer?: EventCustomer;
   extra?: Record<string, string | number>;
-  /** The stamp of the last-writer-wins fields. */
+  /** The stamp of the last-writer-wins fields, and the time loyalty effects are dated. */
   at: string;
 }
 
+/** The loyalty effects of the last profile write: rewritten if a crash lost them before they were written. */
+interface Outbox {
+  ledger: LedgerEntryDraft[];
+  triggers: TriggerDraft[];
+  tier?: LoyaltyPlan['tierChange'] & { at: string };
+}
+
 /**
- * Write a profile change — an order summary and/or last-writer-wins fields — in one conditional
- * update. When a concurrent writer got there first the condition fails; re-read and recompute what
- * still wins, at most five times. Identities for an email or phone that changed are claimed for
- * this customer when free; one already owned by another customer stays with its owner (merging two
- * customers is a separate, explicit operation).
+ * Write a profile change — an order summary with its loyalty effects, and/or last-writer-wins
+ * fields — in one update conditional on the profile version it was planned from. When a concurrent
+ * writer got there first, re-read and re-plan, at most eight times. Identities for an email or
+ * phone that changed are claimed for this customer when free; one already owned by another customer
+ * stays with its owner (merging two customers is a separate, explicit operation).
  */
 async function changeProfile(
   shopId: string,
@@ -140,15 +152,33 @@ async function changeProfile(
 ): Promise<ProfileItem | undefined> {
   const { summary, customer, extra = {}, at } = request;
   const region = customer ? await deps.phoneRegion(shopId) : undefined;
+  const program = summary ? await deps.program(shopId) : undefined;
   const now = deps.now().toISOString();
   let current = profile;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 8; attempt++) {
     const held = summary ? (current?.[orderSummaryAttribute(summary.orderId)] as OrderSummary | undefined) : undefined;
-    const change = {
-      ...(summary && !(held && held.q >= summary.value.q) ? { summary } : {}),
-      ...stampedChange(customer, extra, at, current, region),
+    const plan =
+      summary && program && !(held && held.q >= summary.value.q)
+        ? planOrderChange(current, summary.orderId, summary.value, program, at)
+        : undefined;
+    const stamped = stampedChange(customer, extra, at, current, region);
+    if (!plan && Object.keys(stamped).length === 0 && current) {
+      if (summary) await rewriteLostOutbox(shopId, customerId, current, deps);
+      return current;
+    }
+    const outbox: Outbox | undefined = plan && {
+      ledger: plan.ledger,
+      triggers: plan.triggers,
+      ...(plan.tierChange ? { tier: { ...plan.tierChange, at } } : {}),
     };
-    if (Object.keys(change).length === 0 && current) return current;
+    const change = {
+      ...(plan && summary ? { summary: { orderId: summary.orderId, value: plan.summary } } : {}),
+      ...(plan && outbox
+        ? { loyalty: { sets: { ...plan.sets, ob: outbox }, balanceDelta: plan.balanceDelta, lifetimeDelta: plan.lifetimeDelta } }
+        : {}),
+      ...stamped,
+      version: (current?.pv as number | undefined) ?? 0,
+    };
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
       // A new profile's identities were all claimed when the customer was resolved.
@@ -158,11 +188,52 @@ async function changeProfile(
           await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
         }
       }
+      if (outbox) await writeOutbox(shopId, customerId, outbox, deps);
       return written;
     }
     current = await getProfile(deps.db, shopId, customerId, true);
   }
-  throw new Error('profile change did not settle after 5 attempts');
+  throw new Error('profile change did not settle after 8 attempts');
+}
+
+/** The ledger entries, triggers and tier entry a profile write decided, as items of their own. */
+async function writeOutbox(shopId: string, customerId: string, outbox: Outbox, deps: ProcessDeps) {
+  for (const entry of outbox.ledger) await putLedgerEntry(deps.db, shopId, customerId, entry);
+  if (outbox.tier) {
+    const { at, from, to, metric, threshold } = outbox.tier;
+    await putTimelineEntry(deps.db, shopId, customerId, {
+      at,
+      entryId: `tier:${to}:${at}`,
+      type: 'tier',
+      channel: 'web',
+      source: 'rapport',
+      from: from ?? null,
+      to,
+      reason: from === undefined ? 'joined the program' : `tier metric ${metric} reached the ${to} threshold ${threshold}`,
+    });
+  }
+  // Until the email stage consumes them, triggers are timeline entries with once-only keys.
+  for (const trigger of outbox.triggers) {
+    await putTimelineEntry(deps.db, shopId, customerId, {
+      at: trigger.at,
+      entryId: `trigger:${trigger.key}`,
+      type: 'trigger',
+      channel: 'email',
+      source: 'rapport',
+      trigger: trigger.trigger,
+      ...trigger.data,
+    });
+  }
+}
+
+/**
+ * A repeated delivery whose profile write already happened: if a crash came between that write and
+ * its ledger entries, write them now (checked with a read, so a plain repeat writes nothing).
+ */
+async function rewriteLostOutbox(shopId: string, customerId: string, profile: ProfileItem, deps: ProcessDeps) {
+  const outbox = profile.ob as Outbox | undefined;
+  const first = outbox?.ledger[0];
+  if (outbox && first && !(await hasLedgerEntry(deps.db, shopId, customerId, first))) await writeOutbox(shopId, customerId, outbox, deps);
 }
 
 /**

@@ -7,12 +7,12 @@ import type { CanonicalEvent } from '#shared/domain/event.ts';
 import { profileView } from '#shared/domain/profile.ts';
 import { exportCustomer } from '#shared/use-cases/customer-privacy.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
-import { startTestDb } from '#test/support/dynamo.ts';
+import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop, orderEvent } from '#test/support/factories.ts';
 
 let db: Db;
 let stop: () => Promise<void>;
-const deps = () => ({ db, now: () => new Date('2026-03-10T00:00:00Z'), phoneRegion: async () => 'VN' });
+const deps = () => processDepsFor(db);
 let shopN = 0;
 const newShop = () => `privacy-${process.pid}-${shopN++}`;
 
@@ -63,7 +63,7 @@ describe('interactions and feedback', () => {
     expect(profile.lastContact).toEqual({ phone: '2026-03-05T09:00:00.000Z', email: '2026-03-07T00:00:00.000Z' });
     expect(profile.feedback).toMatchObject({ nps: 9, npsAt: '2026-03-07T00:00:00.000Z' });
     const types = (await getTimelinePage(db, shop, customerId!, 10)).items.map((i) => i.type);
-    expect(types.sort()).toEqual(['feedback', 'feedback', 'interaction', 'order']);
+    expect(types.sort()).toEqual(['feedback', 'feedback', 'interaction', 'order', 'tier']);
   });
 
   it('creates a customer for a touch from someone new', async () => {
@@ -123,7 +123,7 @@ describe('privacy', () => {
     const data = await exportCustomer(shopRecord, customerId, db);
     expect(data.profile).toMatchObject({ customerId, email: 'lan.nguyen@example.com', dataRequestedAt: '2026-03-05T09:00:00.000Z' });
     expect(data.orders).toEqual([expect.objectContaining({ orderId: '5001', total: 1_999_000, customerId })]);
-    expect(data.timeline.map((entry) => entry.type).sort()).toEqual(['order', 'privacy']);
+    expect(data.timeline.map((entry) => entry.type).sort()).toEqual(['order', 'privacy', 'tier']);
     expect(data.timeline.find((entry) => entry.type === 'privacy')).toMatchObject({ action: 'data_requested', requestId: '9999' });
   });
 

@@ -3,12 +3,12 @@ import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/cust
 import type { Db } from '#shared/data/db.ts';
 import { profileView } from '#shared/domain/profile.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
-import { startTestDb } from '#test/support/dynamo.ts';
+import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, orderEvent, refundEvent } from '#test/support/factories.ts';
 
 let db: Db;
 let stop: () => Promise<void>;
-const deps = () => ({ db, now: () => new Date('2026-03-10T00:00:00Z'), phoneRegion: async () => 'VN' });
+const deps = () => processDepsFor(db);
 let shopN = 0;
 const newShop = () => `shop-${process.pid}-${shopN++}`;
 
@@ -44,7 +44,8 @@ describe('processing canonical events', () => {
     expect(await getIdentityOwner(db, shop, { kind: 'email', value: 'lan.nguyen@example.com' })).toBe(customerId);
     expect(await getIdentityOwner(db, shop, { kind: 'phone', value: '+84912345678' })).toBe(customerId);
     const page = await getTimelinePage(db, shop, customerId!, 10);
-    expect(page.items.map((item) => item.type)).toEqual(['order']);
+    // The order, and the customer joining the program's first tier.
+    expect(page.items.map((item) => item.type).sort()).toEqual(['order', 'tier']);
   });
 
   it('changes nothing on a duplicate and ignores a stale state', async () => {
@@ -65,7 +66,7 @@ describe('processing canonical events', () => {
     expect(profile.totalSpent.amount).toBe(1_999_000 - 499_000);
     expect(profile.refunded.amount).toBe(499_000);
     const types = (await getTimelinePage(db, shop, customerId!, 10)).items.map((item) => item.type).sort();
-    expect(types).toEqual(['order', 'refund']);
+    expect(types).toEqual(['order', 'refund', 'tier']);
   });
 
   it('nets refunds after the order and drops cancelled and fully refunded orders from the aggregates', async () => {

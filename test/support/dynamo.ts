@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type DynamoEngine, dynamoClient, ensureTable, isLoopbackEndpoint, startDynamo } from '#infra/local/emulators.ts';
 import type { Db } from '#shared/data/db.ts';
+import { defaultProgram } from '#shared/loyalty/program.ts';
 
 /**
  * An emulated DynamoDB for integration tests: dynalite or DynamoDB Local, as the vitest project
@@ -24,5 +25,15 @@ export async function startTestDb(): Promise<{ db: Db; endpoint: string; engine:
       client.destroy();
       await emulator.stop();
     },
+  };
+}
+
+/** Processor dependencies for tests: a fixed clock, Vietnamese phone numbers, the default VND program. */
+export function processDepsFor(db: Db, now = new Date('2026-03-10T00:00:00Z')) {
+  return {
+    db,
+    now: () => now,
+    phoneRegion: async () => 'VN',
+    program: async () => defaultProgram({ currency: 'VND', name: 'test' }),
   };
 }

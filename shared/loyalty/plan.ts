@@ -1,0 +1,140 @@
+import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+import { pointsFor, type QualifyingOrder, qualifyingMetric, type TierOverride, tierAfterEvent, tierIndex } from '#shared/loyalty/rules.ts';
+
+/**
+ * What a change to one order means for the loyalty program, planned from the profile as read: the
+ * points the order earns now, the ledger entries that move the balance there, a first-order bonus,
+ * a tier change, milestone triggers. Pure: the processor writes the plan in one conditional profile
+ * update (conditional on the profile version it read), then the ledger and trigger items.
+ */
+
+/** Loyalty fields an order summary carries on the profile. */
+export interface LoyaltySummary extends OrderSummary {
+  /** points the order currently earns (its target after clawbacks) */
+  e?: number;
+  /** earn multiplier in hundredths, fixed when the order first earned */
+  m?: number;
+  /** points applied to the balance by the change with seq q (negative: a clawback) */
+  pa?: number;
+  /** points a clawback could not take because they were already spent (written off) */
+  pw?: number;
+}
+
+export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust';
+
+export interface LedgerEntryDraft {
+  /** Deterministic, so a repeated delivery rewrites the same entry instead of adding one. */
+  entryId: string;
+  kind: LedgerKind;
+  points: number;
+  at: string;
+  source: Record<string, string | number>;
+  writtenOff?: number;
+}
+
+export interface TriggerDraft {
+  /** `${trigger}:${period}`: once per (customer, trigger, period). */
+  key: string;
+  trigger: 'tier_up' | 'tier_down_warning' | 'tier_down' | 'points_milestone' | 'points_expiring' | 'redemption_receipt';
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface LoyaltyPlan {
+  summary: LoyaltySummary;
+  /** Attribute values to set (besides the summary). */
+  sets: Record<string, unknown>;
+  balanceDelta: number;
+  lifetimeDelta: number;
+  ledger: LedgerEntryDraft[];
+  triggers: TriggerDraft[];
+  tierChange?: { from: string | undefined; to: string; metric: number; threshold: number };
+}
+
+export function summariesOf(profile: Record<string, unknown> | undefined): Map<string, LoyaltySummary> {
+  const summaries = new Map<string, LoyaltySummary>();
+  for (const [name, value] of Object.entries(profile ?? {}))
+    if (name.startsWith('o_')) summaries.set(name.slice(2), value as LoyaltySummary);
+  return summaries;
+}
+
+export function qualifyingOrders(summaries: Iterable<LoyaltySummary>): QualifyingOrder[] {
+  return [...summaries].filter(counts).map((s) => ({ net: netOf(s), placedAt: new Date(s.c * 1000), points: s.e ?? 0 }));
+}
+
+export const multiplierOf = (program: Program, tierId: string | undefined) =>
+  Math.round((program.tiers.levels[tierIndex(program, tierId)]?.earnMultiplier ?? 1) * 100);
+
+export function planOrderChange(
+  profile: Record<string, unknown> | undefined,
+  orderId: string,
+  next: OrderSummary,
+  program: Program,
+  at: string,
+): LoyaltyPlan {
+  const summaries = summariesOf(profile);
+  const held = summaries.get(orderId);
+  const currentTier = profile?.tier as string | undefined;
+  const balance = (profile?.pointsBalance as number | undefined) ?? 0;
+  const lifetime = (profile?.pointsLifetime as number | undefined) ?? 0;
+
+  // The multiplier is the customer's tier when the order first earned; later tiers do not re-price it.
+  const m = held?.m ?? multiplierOf(program, currentTier);
+  const e = counts(next) ? pointsFor(netOf(next), program, m / 100) : 0;
+  const delta = e - (held?.e ?? 0);
+  // Policy: the balance never goes below zero. A clawback takes what is there; the rest, already
+  // spent, is written off and recorded on the entry.
+  const applied = delta >= 0 ? delta : -Math.min(balance, -delta);
+  const writtenOff = applied - delta;
+  const summary: LoyaltySummary = { ...next, e, m, pa: applied, pw: writtenOff };
+  const ledger: LedgerEntryDraft[] = [];
+  if (delta !== 0) {
+    ledger.push({
+      entryId: `order:${orderId}:${next.q}`,
+      kind: delta > 0 ? 'earn' : 'clawback',
+      points: applied,
+      at,
+      source: { orderId },
+      ...(writtenOff ? { writtenOff } : {}),
+    });
+  }
+  const sets: Record<string, unknown> = {};
+  let balanceDelta = applied;
+  let lifetimeDelta = delta;
+
+  const bonus = program.points.firstOrderBonus;
+  if (!profile?.bf && counts(next) && bonus > 0) {
+    sets.bf = { orderId, points: bonus, at };
+    ledger.push({ entryId: 'bonus:first-order', kind: 'bonus', points: bonus, at, source: { orderId, reason: 'first order' } });
+    balanceDelta += bonus;
+    lifetimeDelta += bonus;
+  }
+
+  summaries.set(orderId, summary);
+  const bonuses = sets.bf || profile?.bf ? [{ points: ((sets.bf ?? profile?.bf) as { points: number }).points, at: new Date(at) }] : [];
+  const metric = qualifyingMetric(qualifyingOrders(summaries.values()), bonuses, program, new Date(at));
+  const tier = tierAfterEvent(currentTier, metric, program, profile?.tierOverride as TierOverride | undefined);
+  const triggers: TriggerDraft[] = [];
+  let tierChange: LoyaltyPlan['tierChange'];
+  if (tier.id !== currentTier) {
+    sets.tier = tier.id;
+    sets.tierSince = at;
+    tierChange = { from: currentTier, to: tier.id, metric, threshold: tier.threshold };
+    // Starting in the base tier is no news; climbing is.
+    if (tierIndex(program, tier.id) > tierIndex(program, currentTier)) {
+      triggers.push({
+        key: `tier_up:${tier.id}:${at.slice(0, 10)}`,
+        trigger: 'tier_up',
+        at,
+        data: { from: currentTier ?? null, to: tier.id, metric },
+      });
+    }
+  }
+  for (const milestone of program.points.milestones) {
+    if (lifetime < milestone && lifetime + lifetimeDelta >= milestone) {
+      triggers.push({ key: `points_milestone:${milestone}`, trigger: 'points_milestone', at, data: { milestone } });
+    }
+  }
+  return { summary, sets, balanceDelta, lifetimeDelta, ledger, triggers, ...(tierChange ? { tierChange } : {}) };
+}

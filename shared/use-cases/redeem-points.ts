@@ -1,0 +1,117 @@
+import * as z from 'zod';
+import { getProfile, putTimelineEntry, redeemPointsOnce } from '#shared/data/customer-repo.ts';
+import type { Db } from '#shared/data/db.ts';
+import { redemptionAttribute } from '#shared/data/keys.ts';
+import { ledgerEntries, putLedgerEntry } from '#shared/data/ledger-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
+import { type LedgerEntryDraft, summariesOf } from '#shared/loyalty/plan.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
+
+/**
+ * POST /v1/customers/{customerId}/redemptions: spend points. Never below zero, never twice for one
+ * Idempotency-Key (the repeat gets the first answer), safe under concurrent requests — one
+ * conditional update on the profile decides (shared/data/customer-repo.ts redeemPointsOnce).
+ */
+
+export const RedemptionSchema = z.object({
+  points: z.number().int().min(1).max(1_000_000_000),
+  reason: z.string().trim().max(200).optional(),
+});
+
+const KeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, 'an Idempotency-Key of 8–100 letters, digits, . _ : -');
+
+const DAY = 86_400_000;
+
+/** Points earned less than `pendingDays` ago are on the balance but not spendable yet. */
+export function pendingPoints(profile: Record<string, unknown>, program: Program, now: Date): number {
+  const days = program.points.pendingDays;
+  if (days === 0) return 0;
+  let pending = 0;
+  for (const summary of summariesOf(profile).values()) {
+    if (summary.c * 1000 + days * DAY > now.getTime()) pending += Math.max(0, summary.e ?? 0);
+  }
+  return Math.min(pending, (profile.pointsBalance as number | undefined) ?? 0);
+}
+
+interface RedemptionRecord {
+  points: number;
+  at: string;
+  reason?: string;
+  entryId: string;
+}
+
+export async function redeemPoints(
+  shop: ShopRecord,
+  customerId: unknown,
+  body: unknown,
+  idempotencyKey: string | undefined,
+  deps: { db: Db; program: (shopId: string) => Promise<Program>; now: () => Date },
+) {
+  const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
+  if (idempotencyKey === undefined) throw new ValidationError('Idempotency-Key', 'the Idempotency-Key header is required');
+  const key = parseOrThrow(KeySchema, idempotencyKey, 'Idempotency-Key');
+  const request = parseOrThrow(RedemptionSchema, body);
+  const profile = await getProfile(deps.db, shop.shopId, id, true);
+  if (!profile) throw new NotFoundError(`no customer ${id}`);
+  const earlier = profile[redemptionAttribute(key)] as RedemptionRecord | undefined;
+  if (earlier) return firstAnswer(deps.db, shop.shopId, id, earlier, profile);
+
+  const now = deps.now();
+  const record: RedemptionRecord = {
+    points: request.points,
+    at: now.toISOString(),
+    entryId: `redeem:${key}`,
+    ...(request.reason ? { reason: request.reason } : {}),
+  };
+  const pending = pendingPoints(profile, await deps.program(shop.shopId), now);
+  const written = await redeemPointsOnce(deps.db, shop.shopId, id, key, record, pending);
+  if (!written) {
+    const after = await getProfile(deps.db, shop.shopId, id, true);
+    const raced = after?.[redemptionAttribute(key)] as RedemptionRecord | undefined;
+    if (raced && after) return firstAnswer(deps.db, shop.shopId, id, raced, after);
+    const balance = (after?.pointsBalance as number | undefined) ?? 0;
+    throw new ConflictError(
+      `not enough points: ${request.points} asked, ${balance - pending} spendable (balance ${balance}, pending ${pending})`,
+    );
+  }
+  const balance = written.pointsBalance as number;
+  const entry: LedgerEntryDraft & { balanceAfter: number } = {
+    entryId: record.entryId,
+    kind: 'redeem',
+    points: -record.points,
+    at: record.at,
+    source: { idempotencyKey: key, ...(record.reason ? { reason: record.reason } : {}) },
+    balanceAfter: balance,
+  };
+  await putLedgerEntry(deps.db, shop.shopId, id, entry);
+  await putTimelineEntry(deps.db, shop.shopId, id, {
+    at: record.at,
+    entryId: `trigger:redemption_receipt:${key}`,
+    type: 'trigger',
+    channel: 'email',
+    source: 'rapport',
+    trigger: 'redemption_receipt',
+    points: record.points,
+    balance,
+  });
+  return { status: 201 as const, entry, balance };
+}
+
+/** The answer a key got the first time: its ledger entry (rewritten if a crash lost it). */
+async function firstAnswer(db: Db, shopId: string, customerId: string, record: RedemptionRecord, profile: Record<string, unknown>) {
+  const entries = await ledgerEntries(db, shopId, customerId);
+  const found = entries.find((entry) => entry.entryId === record.entryId) as (LedgerEntryDraft & { balanceAfter?: number }) | undefined;
+  if (found) return { status: 201 as const, entry: found, balance: found.balanceAfter ?? (profile.pointsBalance as number) };
+  const entry: LedgerEntryDraft = {
+    entryId: record.entryId,
+    kind: 'redeem',
+    points: -record.points,
+    at: record.at,
+    source: { reason: record.reason ?? '' },
+  };
+  await putLedgerEntry(db, shopId, customerId, entry);
+  return { status: 201 as const, entry, balance: profile.pointsBalance as number };
+}

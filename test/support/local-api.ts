@@ -1,0 +1,62 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Runtime } from '#infra/local/runtime.ts';
+import type { Db } from '#shared/data/db.ts';
+import { type RawResponse, send } from '#test/support/senders.ts';
+
+/** The local stack's HTTP API as a shop owner uses it: create a shop, read customers back. */
+
+export interface ShopInput {
+  shopId: string;
+  currency?: string;
+  locale?: string;
+  timezone?: string;
+  secrets?: { shopify?: string; woocommerce?: string; generic?: string };
+  settings?: { ignoreTestOrders?: boolean };
+}
+
+/** POST /admin/shops; answers the shop's API key (shown once). */
+export async function createShopOverHttp(runtime: Runtime, input: ShopInput): Promise<string> {
+  const res = await send(`${runtime.apiUrl}/admin/shops`, {
+    headers: { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `Shop ${input.shopId}`,
+      currency: 'USD',
+      locale: 'en-US',
+      timezone: 'America/Toronto',
+      ...input,
+    }),
+  });
+  if (res.status !== 201) throw new Error(`creating ${input.shopId}: ${res.status} ${res.text}`);
+  return res.json.apiKey as string;
+}
+
+/** GET on the shop API with its key. */
+export function apiGet(runtime: Runtime, apiKey: string, path: string): Promise<RawResponse> {
+  return send(`${runtime.apiUrl}${path}`, { method: 'GET', headers: { authorization: `Bearer ${apiKey}` } });
+}
+
+/** GET /v1/customers?<kind>=<value>: the one profile found, or undefined (the lookup must answer 200). */
+export async function lookup(runtime: Runtime, apiKey: string, kind: 'externalId' | 'email' | 'phone', value: string) {
+  const res = await apiGet(runtime, apiKey, `/v1/customers?${kind}=${encodeURIComponent(value)}`);
+  if (res.status !== 200) throw new Error(`lookup ${kind}=${value}: ${res.status} ${res.text}`);
+  const items = res.json.items as unknown[];
+  if (items.length > 1) throw new Error(`lookup ${kind}=${value} found ${items.length} customers`);
+  // biome-ignore lint/suspicious/noExplicitAny: profiles are checked by assertions, not by types
+  return items[0] as any;
+}
+
+/** Every item of one shop (its own partitions: SHOP#{shopId} and SHOP#{shopId}#…), sorted, for before/after comparisons. */
+export async function shopItems(db: Db, shopId: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.client.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const pk = String(item.PK);
+      if (pk === `SHOP#${shopId}` || pk.startsWith(`SHOP#${shopId}#`)) items.push(item);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const key = (item: Record<string, unknown>) => `${item.PK}\u0000${item.SK}`;
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
