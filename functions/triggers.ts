@@ -174,6 +174,23 @@ export const functions: FunctionSpec[] = [
     routes: [{ method: 'POST', path: '/v1/customers/{customerId}/redemptions' }],
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   },
+  {
+    name: 'getLiability',
+    entry: 'functions/get-liability.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    routes: [{ method: 'GET', path: '/v1/loyalty/liability' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+    usesIndex: true,
+  },
+  {
+    name: 'setTierOverride',
+    entry: 'functions/set-tier-override.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'PUT', path: '/v1/customers/{customerId}/tier' }],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
 ];
 
 /** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */

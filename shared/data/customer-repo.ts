@@ -77,6 +77,21 @@ export async function claimIdentity(db: Db, shopId: string, ref: IdentityRef, cu
 
 /* ---------- profile: SHOP#{shopId}#C#{customerId} / PROFILE ---------- */
 
+/** Access pattern: many profiles by key (the liability report), a hundred at a time. */
+export async function getProfiles(db: Db, keys: Array<{ PK: string; SK: string }>): Promise<ProfileItem[]> {
+  const profiles: ProfileItem[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('batch read did not finish');
+      const { Responses, UnprocessedKeys } = await db.client.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending } } }));
+      profiles.push(...(Responses?.[db.table] ?? []));
+      pending = UnprocessedKeys?.[db.table]?.Keys ?? [];
+    }
+  }
+  return profiles;
+}
+
 /** Access pattern: get a customer's profile. */
 export async function getProfile(db: Db, shopId: string, customerId: string, consistent = false) {
   const { Item } = await db.client.send(

@@ -101,7 +101,7 @@ export function tierAfterEvent(current: string | undefined, metric: number, prog
 export type DowngradeDecision =
   | { action: 'keep' }
   | { action: 'warn'; downgradeOn: Date; to: Tier; shortfall: number }
-  | { action: 'downgrade'; to: Tier };
+  | { action: 'downgrade'; downgradeOn: Date; to: Tier };
 
 const DAY = 86_400_000;
 
@@ -131,7 +131,7 @@ export function downgradeDecision(
   termEnd.setUTCMonth(termEnd.getUTCMonth() + termMonths);
   const downgradeOn = new Date(termEnd.getTime() + graceDays * DAY);
   const to = levels[index - 1] as Tier;
-  if (now.getTime() >= downgradeOn.getTime()) return { action: 'downgrade', to };
+  if (now.getTime() >= downgradeOn.getTime()) return { action: 'downgrade', downgradeOn, to };
   if (now.getTime() >= downgradeOn.getTime() - warningDays * DAY)
     return { action: 'warn', downgradeOn, to, shortfall: held.threshold - metric };
   return { action: 'keep' };

@@ -11,15 +11,15 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
-import { hasLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
 import { applyOrderStateIfNewer, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
-import { type LedgerEntryDraft, type LoyaltyPlan, planOrderChange, type TriggerDraft } from '#shared/loyalty/plan.ts';
+import { planOrderChange } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { type Outbox, rewriteLostOutbox, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
  * The processor's use case: apply one canonical event to the single table so that, whatever the
@@ -129,13 +129,6 @@ interface ChangeRequest {
   at: string;
 }
 
-/** The loyalty effects of the last profile write: rewritten if a crash lost them before they were written. */
-interface Outbox {
-  ledger: LedgerEntryDraft[];
-  triggers: TriggerDraft[];
-  tier?: LoyaltyPlan['tierChange'] & { at: string };
-}
-
 /**
  * Write a profile change — an order summary with its loyalty effects, and/or last-writer-wins
  * fields — in one update conditional on the profile version it was planned from. When a concurrent
@@ -194,46 +187,6 @@ async function changeProfile(
     current = await getProfile(deps.db, shopId, customerId, true);
   }
   throw new Error('profile change did not settle after 8 attempts');
-}
-
-/** The ledger entries, triggers and tier entry a profile write decided, as items of their own. */
-async function writeOutbox(shopId: string, customerId: string, outbox: Outbox, deps: ProcessDeps) {
-  for (const entry of outbox.ledger) await putLedgerEntry(deps.db, shopId, customerId, entry);
-  if (outbox.tier) {
-    const { at, from, to, metric, threshold } = outbox.tier;
-    await putTimelineEntry(deps.db, shopId, customerId, {
-      at,
-      entryId: `tier:${to}:${at}`,
-      type: 'tier',
-      channel: 'web',
-      source: 'rapport',
-      from: from ?? null,
-      to,
-      reason: from === undefined ? 'joined the program' : `tier metric ${metric} reached the ${to} threshold ${threshold}`,
-    });
-  }
-  // Until the email stage consumes them, triggers are timeline entries with once-only keys.
-  for (const trigger of outbox.triggers) {
-    await putTimelineEntry(deps.db, shopId, customerId, {
-      at: trigger.at,
-      entryId: `trigger:${trigger.key}`,
-      type: 'trigger',
-      channel: 'email',
-      source: 'rapport',
-      trigger: trigger.trigger,
-      ...trigger.data,
-    });
-  }
-}
-
-/**
- * A repeated delivery whose profile write already happened: if a crash came between that write and
- * its ledger entries, write them now (checked with a read, so a plain repeat writes nothing).
- */
-async function rewriteLostOutbox(shopId: string, customerId: string, profile: ProfileItem, deps: ProcessDeps) {
-  const outbox = profile.ob as Outbox | undefined;
-  const first = outbox?.ledger[0];
-  if (outbox && first && !(await hasLedgerEntry(deps.db, shopId, customerId, first))) await writeOutbox(shopId, customerId, outbox, deps);
 }
 
 /**

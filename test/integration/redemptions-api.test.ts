@@ -14,6 +14,7 @@ import { orderEvent } from '#test/support/factories.ts';
 let runtime: Runtime;
 let auth: Record<string, string>;
 let customerId: string;
+let signingSecret: string;
 
 beforeAll(async () => {
   runtime = await startRuntime({
@@ -28,6 +29,7 @@ beforeAll(async () => {
     body: JSON.stringify({ shopId: 'redeem-shop', name: 'Trà Việt', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
   });
   const shop = (await created.json()) as { apiKey: string; generatedSecrets: { generic: string } };
+  signingSecret = shop.generatedSecrets.generic;
   auth = { authorization: `Bearer ${shop.apiKey}` };
   // 500,000 ₫ at the default 1 point per 10,000 ₫ = 50 points, plus the 50-point first-order bonus.
   const body = JSON.stringify(orderEvent('redeem-shop', { total: 500_000, lineItems: [] }));
@@ -86,4 +88,37 @@ it('answers a repeated Idempotency-Key with the first answer, and names what is 
   expect(((await missingKey.json()) as { error: { field: string } }).error.field).toBe('Idempotency-Key');
   const negative = await redeem('negative-key', -5);
   expect(((await negative.json()) as { error: { field: string } }).error.field).toBe('points');
+});
+
+it('reports the liability and applies manual tier overrides', async () => {
+  // A second customer: 1,000,000 ₫ = 100 points + the 50-point first-order bonus, worth 100 ₫ each by default.
+  const body = JSON.stringify(
+    orderEvent('redeem-shop', { orderId: 'second', total: 1_000_000, lineItems: [] }, { externalId: 'generic:2002' }),
+  );
+  await fetch(`${runtime.apiUrl}/webhooks/generic/redeem-shop`, {
+    method: 'POST',
+    headers: { 'x-rapport-signature': signGeneric(signingSecret, body, Math.floor(Date.now() / 1000)) },
+    body,
+  });
+  await runtime.idle();
+  const liability = (await (await fetch(`${runtime.apiUrl}/v1/loyalty/liability`, { headers: auth })).json()) as Record<string, unknown>;
+  expect(liability).toMatchObject({
+    customers: 2,
+    customersWithPoints: 1,
+    points: { outstanding: 150, pending: 0, spendable: 150 },
+    pointValue: { amount: 100, currency: 'VND' },
+    value: { amount: 15_000, currency: 'VND' },
+  });
+
+  const setTier = (override: unknown) =>
+    fetch(`${runtime.apiUrl}/v1/customers/${customerId}/tier`, { method: 'PUT', headers: auth, body: JSON.stringify({ override }) });
+  expect(await (await setTier({ tier: 'gold', mode: 'pin' })).json()).toMatchObject({ tier: 'gold', override: { mode: 'pin' } });
+  expect(await (await setTier(null)).json()).toMatchObject({ tier: 'gold', override: null });
+  const bad = await setTier({ tier: 'platinum', mode: 'floor' });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('override.tier');
+  const timeline = (await (await fetch(`${runtime.apiUrl}/v1/customers/${customerId}/timeline?limit=50`, { headers: auth })).json()) as {
+    items: Array<{ type: string; reason?: string }>;
+  };
+  expect(timeline.items.find((e) => e.type === 'tier' && e.reason?.startsWith('manual override'))).toBeDefined();
 });

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expiryOutlook } from '#shared/loyalty/expiry.ts';
+import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, pointsFor, qualifyingMetric, tierAfterEvent, tierFor } from '#shared/loyalty/rules.ts';
 
@@ -86,5 +88,45 @@ describe('tiers', () => {
       action: 'keep',
     });
     expect(downgradeDecision('member', since, 0, spendProgram, new Date('2027-01-01T00:00:00Z'))).toEqual({ action: 'keep' });
+  });
+});
+
+describe('points expiry', () => {
+  const entry = (entryId: string, kind: LedgerEntryDraft['kind'], points: number, at: string): LedgerEntryDraft => ({
+    entryId,
+    kind,
+    points,
+    at,
+    source: {},
+  });
+  const fixed: Program = { ...program, points: { ...program.points, expiry: { kind: 'fixedTerm', months: 6 } } };
+
+  it('expires each credit after its term, oldest used first', () => {
+    const ledger = [
+      entry('a', 'earn', 100, '2026-01-01T00:00:00.000Z'),
+      entry('b', 'earn', 50, '2026-03-01T00:00:00.000Z'),
+      entry('r', 'redeem', -70, '2026-04-01T00:00:00.000Z'),
+    ];
+    // 70 redeemed from the January lot: 30 of it expire on 1 July, the March lot on 1 September.
+    expect(expiryOutlook(ledger, fixed, new Date('2026-06-15T00:00:00Z'))).toMatchObject({
+      dueNow: 0,
+      next: { points: 30, on: new Date('2026-07-01T00:00:00Z') },
+    });
+    expect(expiryOutlook(ledger, fixed, new Date('2026-07-02T00:00:00Z'))).toMatchObject({ dueNow: 30, next: { points: 50 } });
+    const afterExpiry = [...ledger, entry('x', 'expire', -30, '2026-07-02T00:00:00.000Z')];
+    expect(expiryOutlook(afterExpiry, fixed, new Date('2026-07-03T00:00:00Z')).dueNow).toBe(0);
+  });
+
+  it('expires everything a set time after the last activity, and nothing without a policy', () => {
+    const ledger = [entry('a', 'earn', 100, '2026-01-01T00:00:00.000Z'), entry('r', 'redeem', -10, '2026-02-01T00:00:00.000Z')];
+    expect(expiryOutlook(ledger, program, new Date('2027-01-15T00:00:00Z'))).toMatchObject({
+      dueNow: 0,
+      next: { points: 90, on: new Date('2027-02-01T00:00:00Z') },
+    });
+    expect(expiryOutlook(ledger, program, new Date('2027-02-01T00:00:00Z')).dueNow).toBe(90);
+    expect(
+      expiryOutlook(ledger, { ...program, points: { ...program.points, expiry: { kind: 'none' } } }, new Date('2030-01-01T00:00:00Z'))
+        .dueNow,
+    ).toBe(0);
   });
 });

@@ -1,0 +1,150 @@
+import { applyProfileChangeIfNewer, getProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
+import type { Db } from '#shared/data/db.ts';
+import { ledgerEntries } from '#shared/data/ledger-repo.ts';
+import { expiryOutlook } from '#shared/loyalty/expiry.ts';
+import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+import { downgradeDecision, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+
+/**
+ * The loyalty work of the scheduled run for one customer: tier downgrades at term end (a warning
+ * first, then one step down after the grace period) and points expiry (a reminder first). Every
+ * effect has a once-only id — (customer, trigger, period) — so a retried run changes nothing more.
+ */
+
+export interface ReviewDeps {
+  db: Db;
+  program: (shopId: string) => Promise<Program>;
+  now: () => Date;
+}
+
+export interface ReviewResult {
+  tier: 'keep' | 'warn' | 'downgrade';
+  expired: number;
+  reminded: boolean;
+}
+
+const day = (date: Date) => date.toISOString().slice(0, 10);
+const DAY = 86_400_000;
+
+async function putTrigger(db: Db, shopId: string, customerId: string, trigger: TriggerDraft) {
+  await putTimelineEntry(db, shopId, customerId, {
+    at: trigger.at,
+    entryId: `trigger:${trigger.key}`,
+    type: 'trigger',
+    channel: 'email',
+    source: 'rapport',
+    trigger: trigger.trigger,
+    ...trigger.data,
+  });
+}
+
+export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
+  const program = await deps.program(shopId);
+  const now = deps.now();
+  const at = now.toISOString();
+  const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false };
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const profile = await getProfile(deps.db, shopId, customerId, true);
+    if (!profile?.tier || typeof profile.tierSince !== 'string') break;
+    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+    const decision = downgradeDecision(
+      profile.tier as string,
+      new Date(profile.tierSince),
+      metric,
+      program,
+      now,
+      profile.tierOverride as TierOverride | undefined,
+    );
+    result.tier = decision.action;
+    // Dated by the schedule, not by the run: a retried or later run lands on the same entries.
+    if (decision.action === 'warn') {
+      await putTrigger(deps.db, shopId, customerId, {
+        key: `tier_down_warning:${profile.tier}:${day(decision.downgradeOn)}`,
+        trigger: 'tier_down_warning',
+        at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
+        data: {
+          tier: profile.tier,
+          to: decision.to.id,
+          downgradeOn: decision.downgradeOn.toISOString(),
+          shortfall: decision.shortfall,
+          metric,
+        },
+      });
+    }
+    if (decision.action !== 'downgrade') break;
+    const since = decision.downgradeOn.toISOString();
+    const outbox = {
+      ledger: [],
+      triggers: [
+        {
+          key: `tier_down:${decision.to.id}:${day(new Date(since))}`,
+          trigger: 'tier_down' as const,
+          at: since,
+          data: { from: profile.tier, to: decision.to.id, metric },
+        },
+      ],
+      tier: {
+        from: profile.tier as string,
+        to: decision.to.id,
+        metric,
+        threshold: decision.to.threshold,
+        at: since,
+        reason: `term and grace ended with tier metric ${metric}, below the ${profile.tier} threshold`,
+      },
+    };
+    const written = await applyProfileChangeIfNewer(
+      deps.db,
+      shopId,
+      customerId,
+      {
+        loyalty: { sets: { tier: decision.to.id, tierSince: since, ob: outbox }, balanceDelta: 0, lifetimeDelta: 0 },
+        version: (profile.pv as number | undefined) ?? 0,
+      },
+      at,
+    );
+    if (written) {
+      await writeOutbox(shopId, customerId, outbox, deps);
+      break;
+    }
+  }
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const profile = await getProfile(deps.db, shopId, customerId, true);
+    const balance = (profile?.pointsBalance as number | undefined) ?? 0;
+    if (!profile || balance <= 0) break;
+    const entries = await ledgerEntries(deps.db, shopId, customerId);
+    const outlook = expiryOutlook(entries, program, now);
+    if (outlook.next && now.getTime() >= outlook.next.on.getTime() - program.points.reminderDays * DAY) {
+      await putTrigger(deps.db, shopId, customerId, {
+        key: `points_expiring:${day(outlook.next.on)}`,
+        trigger: 'points_expiring',
+        at: new Date(outlook.next.on.getTime() - program.points.reminderDays * DAY).toISOString(),
+        data: { points: outlook.next.points, expiresOn: outlook.next.on.toISOString() },
+      });
+      result.reminded = true;
+    }
+    const entryId = `expire:${outlook.periodKey}`;
+    const due = Math.min(outlook.dueNow, balance);
+    if (due <= 0 || entries.some((entry) => entry.entryId === entryId)) break;
+    const outbox = {
+      ledger: [{ entryId, kind: 'expire' as const, points: -due, at, source: { policy: program.points.expiry.kind } }],
+      triggers: [],
+    };
+    const written = await applyProfileChangeIfNewer(
+      deps.db,
+      shopId,
+      customerId,
+      { loyalty: { sets: { ob: outbox }, balanceDelta: -due, lifetimeDelta: 0 }, version: (profile.pv as number | undefined) ?? 0 },
+      at,
+    );
+    if (written) {
+      await writeOutbox(shopId, customerId, outbox, deps);
+      result.expired = due;
+      break;
+    }
+  }
+  return result;
+}
