@@ -36,7 +36,7 @@ export interface LedgerEntryDraft {
 export interface TriggerDraft {
   /** `${trigger}:${period}`: once per (customer, trigger, period). */
   key: string;
-  trigger: 'tier_up' | 'tier_down_warning' | 'tier_down' | 'points_milestone' | 'points_expiring' | 'redemption_receipt';
+  trigger: 'tier_up' | 'tier_down_warning' | 'tier_down' | 'points_milestone' | 'points_expiring' | 'redemption_receipt' | 'birthday';
   at: string;
   data: Record<string, unknown>;
 }

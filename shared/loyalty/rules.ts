@@ -136,3 +136,16 @@ export function downgradeDecision(
     return { action: 'warn', downgradeOn, to, shortfall: held.threshold - metric };
   return { action: 'keep' };
 }
+
+/** Today's date (YYYY-MM-DD) in a time zone. */
+export function localDate(now: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** Whether a birthday (YYYY-MM-DD) falls on `today`; 29 February is celebrated on the 28th in other years. */
+export function isBirthday(birthday: string, today: string): boolean {
+  const monthDay = birthday.slice(5);
+  const year = Number(today.slice(0, 4));
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return monthDay === today.slice(5) || (monthDay === '02-29' && !leap && today.slice(5) === '02-28');
+}

@@ -4,7 +4,7 @@ import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
 import { writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
@@ -17,12 +17,15 @@ export interface ReviewDeps {
   db: Db;
   program: (shopId: string) => Promise<Program>;
   now: () => Date;
+  /** The shop's IANA time zone: a birthday is today where the shop is. */
+  timezone: (shopId: string) => Promise<string>;
 }
 
 export interface ReviewResult {
   tier: 'keep' | 'warn' | 'downgrade';
   expired: number;
   reminded: boolean;
+  birthdayBonus: number;
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -44,7 +47,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
   const program = await deps.program(shopId);
   const now = deps.now();
   const at = now.toISOString();
-  const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false };
+  const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false, birthdayBonus: 0 };
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const profile = await getProfile(deps.db, shopId, customerId, true);
@@ -146,5 +149,37 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
       break;
     }
   }
+  await awardBirthdayBonus(shopId, customerId, program, now, deps, result);
   return result;
+}
+
+/** The birthday bonus, once a year, on the customer's birthday where the shop is; with a birthday trigger. */
+async function awardBirthdayBonus(shopId: string, customerId: string, program: Program, now: Date, deps: ReviewDeps, result: ReviewResult) {
+  const today = localDate(now, await deps.timezone(shopId));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const profile = await getProfile(deps.db, shopId, customerId, true);
+    const birthday = profile?.birthday;
+    if (!profile || typeof birthday !== 'string' || !isBirthday(birthday, today)) return;
+    const year = today.slice(0, 4);
+    const entryId = `bonus:birthday:${year}`;
+    if ((await ledgerEntries(deps.db, shopId, customerId)).some((entry) => entry.entryId === entryId)) return;
+    const bonus = program.points.birthdayBonus;
+    const at = `${today}T00:00:00.000Z`;
+    const outbox = {
+      ledger: bonus > 0 ? [{ entryId, kind: 'bonus' as const, points: bonus, at, source: { reason: 'birthday' } }] : [],
+      triggers: [{ key: `birthday:${year}`, trigger: 'birthday' as const, at, data: { bonus } }],
+    };
+    const written = await applyProfileChangeIfNewer(
+      deps.db,
+      shopId,
+      customerId,
+      { loyalty: { sets: { ob: outbox }, balanceDelta: bonus, lifetimeDelta: bonus }, version: (profile.pv as number | undefined) ?? 0 },
+      now.toISOString(),
+    );
+    if (written) {
+      await writeOutbox(shopId, customerId, outbox, deps);
+      result.birthdayBonus = bonus;
+      return;
+    }
+  }
 }

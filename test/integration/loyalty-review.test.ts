@@ -6,7 +6,7 @@ import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
-import { orderEvent } from '#test/support/factories.ts';
+import { aCustomer, orderEvent } from '#test/support/factories.ts';
 
 /**
  * The scheduled run's loyalty work for one customer, with the default program: silver at 3 paid
@@ -18,7 +18,12 @@ let db: Db;
 let stop: () => Promise<void>;
 const program = defaultProgram({ currency: 'VND', name: 'test' });
 const review = (shopId: string, customerId: string, now: string) =>
-  reviewCustomerLoyalty(shopId, customerId, { db, program: async () => program, now: () => new Date(now) });
+  reviewCustomerLoyalty(shopId, customerId, {
+    db,
+    program: async () => program,
+    now: () => new Date(now),
+    timezone: async () => 'Asia/Ho_Chi_Minh',
+  });
 
 beforeAll(async () => {
   ({ db, stop } = await startTestDb());
@@ -71,4 +76,23 @@ it('reminds before points expire after a year without activity, then expires the
   expect(ledger.reduce((sum, e) => sum + e.points, 0)).toBe(0);
   expect((await getProfile(db, shop, customerId, true))?.pointsBalance).toBe(0);
   expect((await triggers(shop, customerId)).filter((t) => t === 'points_expiring')).toHaveLength(1);
+});
+
+it('gives the birthday bonus once, on the birthday where the shop is', async () => {
+  const shop = `review-birthday-${process.pid}`;
+  const { customerId } = await processEvent(
+    orderEvent(
+      shop,
+      { orderId: 'b1', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' },
+      aCustomer({ birthday: '1990-04-12' }),
+    ),
+    processDepsFor(db),
+  );
+  const before = (await getProfile(db, shop, customerId!, true))?.pointsBalance as number;
+  // 11 April 18:00 UTC is already 12 April in Hồ Chí Minh City (UTC+7).
+  expect((await review(shop, customerId!, '2026-04-11T16:00:00.000Z')).birthdayBonus).toBe(0);
+  expect((await review(shop, customerId!, '2026-04-11T18:00:00.000Z')).birthdayBonus).toBe(100);
+  expect((await review(shop, customerId!, '2026-04-12T10:00:00.000Z')).birthdayBonus).toBe(0);
+  expect((await getProfile(db, shop, customerId!, true))?.pointsBalance).toBe(before + 100);
+  expect((await triggers(shop, customerId!)).filter((t) => t === 'birthday')).toHaveLength(1);
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, pointsFor, qualifyingMetric, tierAfterEvent, tierFor } from '#shared/loyalty/rules.ts';
+import { downgradeDecision, isBirthday, localDate, pointsFor, qualifyingMetric, tierAfterEvent, tierFor } from '#shared/loyalty/rules.ts';
 
 const program: Program = defaultProgram({ currency: 'VND', name: 'x' });
 const spendProgram: Program = {
@@ -128,5 +128,16 @@ describe('points expiry', () => {
       expiryOutlook(ledger, { ...program, points: { ...program.points, expiry: { kind: 'none' } } }, new Date('2030-01-01T00:00:00Z'))
         .dueNow,
     ).toBe(0);
+  });
+});
+
+describe('birthdays', () => {
+  it('reads the date where the shop is, and keeps 29 February in other years', () => {
+    expect(localDate(new Date('2026-04-11T18:00:00Z'), 'Asia/Ho_Chi_Minh')).toBe('2026-04-12');
+    expect(localDate(new Date('2026-04-11T18:00:00Z'), 'America/New_York')).toBe('2026-04-11');
+    expect(isBirthday('1990-04-12', '2026-04-12')).toBe(true);
+    expect(isBirthday('1992-02-29', '2026-02-28')).toBe(true);
+    expect(isBirthday('1992-02-29', '2028-02-28')).toBe(false);
+    expect(isBirthday('1992-02-29', '2028-02-29')).toBe(true);
   });
 });
