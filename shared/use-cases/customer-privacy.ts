@@ -1,6 +1,7 @@
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
+import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
@@ -32,7 +33,8 @@ export async function exportCustomer(shop: ShopRecord, customerId: unknown, db: 
     .filter((name) => name.startsWith(ORDER_SUMMARY_PREFIX))
     .map((name) => name.slice(ORDER_SUMMARY_PREFIX.length));
   const orders = (await getOrders(db, shop.shopId, orderIds)).map(({ PK: _pk, SK: _sk, ver: _v, seq: _s, ov: _o, ...order }) => order);
-  return { exportedAt: new Date().toISOString(), profile: profileView(item, shop.currency), orders, timeline };
+  const ledger = await ledgerEntries(db, shop.shopId, id);
+  return { exportedAt: new Date().toISOString(), profile: profileView(item, shop.currency), orders, pointsLedger: ledger, timeline };
 }
 
 export async function requestErasure(

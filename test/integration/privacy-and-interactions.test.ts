@@ -123,6 +123,7 @@ describe('privacy', () => {
     const data = await exportCustomer(shopRecord, customerId, db);
     expect(data.profile).toMatchObject({ customerId, email: 'lan.nguyen@example.com', dataRequestedAt: '2026-03-05T09:00:00.000Z' });
     expect(data.orders).toEqual([expect.objectContaining({ orderId: '5001', total: 1_999_000, customerId })]);
+    expect(data.pointsLedger.map((entry) => entry.kind).sort()).toEqual(['bonus', 'earn']);
     expect(data.timeline.map((entry) => entry.type).sort()).toEqual(['order', 'privacy', 'tier']);
     expect(data.timeline.find((entry) => entry.type === 'privacy')).toMatchObject({ action: 'data_requested', requestId: '9999' });
   });
