@@ -117,6 +117,27 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
   );
 }
 
+/**
+ * Invariant: an order's first customer stays its customer. An order item made without one (a
+ * deletion or a refund that came first) takes the customer of the first state that names one,
+ * even a state too old to replace the stored one.
+ */
+export async function attachCustomerIfMissing(db: Db, shopId: string, orderId: string, customerId: string) {
+  return updateOrReadBack(
+    db,
+    shopId,
+    orderId,
+    new UpdateCommand({
+      TableName: db.table,
+      Key: orderKey(shopId, orderId),
+      UpdateExpression: 'SET customerId = :customer',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(customerId)',
+      ExpressionAttributeValues: { ':customer': customerId },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+}
+
 /** Invariant: a refund is recorded once, whether or not its order has arrived yet. */
 export async function recordRefundOnce(db: Db, shopId: string, refund: EventRefund) {
   const record: RefundRecord = { amount: refund.amount, createdAt: refund.createdAt };

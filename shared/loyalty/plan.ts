@@ -112,7 +112,8 @@ export function planOrderChange(
   }
 
   summaries.set(orderId, summary);
-  const bonuses = sets.bf || profile?.bf ? [{ points: ((sets.bf ?? profile?.bf) as { points: number }).points, at: new Date(at) }] : [];
+  const bonusMarker = (sets.bf ?? profile?.bf) as { points: number } | undefined;
+  const bonuses = bonusMarker ? [{ points: bonusMarker.points, at: new Date(at) }] : [];
   const metric = qualifyingMetric(qualifyingOrders(summaries.values()), bonuses, program, new Date(at));
   const tier = tierAfterEvent(currentTier, metric, program, profile?.tierOverride as TierOverride | undefined);
   const triggers: TriggerDraft[] = [];

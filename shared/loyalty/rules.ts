@@ -76,7 +76,7 @@ export function tierFor(metric: number, program: Program): Tier {
 
 export const tierIndex = (program: Program, tierId: string | undefined) => {
   const index = program.tiers.levels.findIndex((level) => level.id === tierId);
-  return index < 0 ? 0 : index;
+  return Math.max(index, 0);
 };
 
 /** A manual override: `floor` keeps the customer at or above a tier; `pin` holds exactly that tier. */

@@ -11,7 +11,7 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
-import { applyOrderStateIfNewer, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
+import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
@@ -200,7 +200,8 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   const { shopId } = event;
   const resolved = event.customer ? await resolveCustomer(event.customer, shopId, deps) : undefined;
   const profile = resolved ? await getProfile(deps.db, shopId, resolved) : undefined;
-  const { item, changed } = await applyOrderStateIfNewer(deps.db, shopId, order, resolved);
+  let { item, changed } = await applyOrderStateIfNewer(deps.db, shopId, order, resolved);
+  if (!changed && !item.customerId && resolved) item = (await attachCustomerIfMissing(deps.db, shopId, order.orderId, resolved)).item;
   const customerId = item.customerId;
   if (!customerId) return { outcome: 'unattributed' };
   const ver = orderVersion(order);

@@ -132,6 +132,17 @@ async function enqueueNormalized(result: NormalizeResult, deps: WebhookDeps): Pr
   return { accepted: result.events.length, ignored: result.ignored };
 }
 
+/** An id from the event's own content; a body nested too deep to serialize is refused, not a 500. */
+function derivedEventId(element: Record<string, unknown>, field: string): string {
+  let text: string;
+  try {
+    text = JSON.stringify(element);
+  } catch {
+    throw new ValidationError(field, 'the event is nested too deeply to derive an eventId: give one');
+  }
+  return `gen:${createHash('sha256').update(text).digest('hex').slice(0, 40)}`;
+}
+
 function genericEvent(element: Record<string, unknown>, shop: ShopRecord, prefix: string): CanonicalEvent {
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
   if (element.shopId !== undefined && element.shopId !== shop.shopId) {
@@ -147,7 +158,7 @@ function genericEvent(element: Record<string, unknown>, shop: ShopRecord, prefix
       shopId: shop.shopId,
       source: 'generic',
       // The same delivery always yields the same id, so a redelivery is recognized downstream.
-      eventId: element.eventId ?? `gen:${createHash('sha256').update(JSON.stringify(element)).digest('hex').slice(0, 40)}`,
+      eventId: element.eventId ?? derivedEventId(element, at('eventId')),
     },
     prefix,
   );

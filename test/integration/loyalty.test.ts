@@ -77,9 +77,6 @@ describe('points and tiers on events', () => {
 });
 
 describe('loyalty under permutation and duplication (property)', () => {
-  type Step =
-    | { kind: 'order'; order: number; total: number; status: 'paid' | 'cancelled' }
-    | { kind: 'refund'; order: number; refund: number; amount: number };
   const historyArb = fc.array(
     fc.oneof(
       fc.record({
