@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import {
   customerPk,
@@ -64,7 +64,12 @@ export async function claimIdentity(db: Db, shopId: string, ref: IdentityRef, cu
     await db.client.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...identityKey(shopId, ref.kind, ref.value), customerId, kind: ref.kind, createdAt: now },
+        Item: {
+          ...identityKey(shopId, ref.kind, ref.value),
+          customerId,
+          kind: ref.kind,
+          createdAt: now,
+        },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );

@@ -47,6 +47,9 @@ export const identityKey = (shopId: string, kind: IdentityKind, value: string) =
  */
 export const tombstoneKey = (shopId: string, identityHash: string) => ({ PK: `SHOP#${shopId}#ID#erased#${identityHash}`, SK: 'ID' });
 
+/** A short lease on a shop's serialized work (data/lease-repo.ts), e.g. creating customers' identities. */
+export const leaseKey = (shopId: string, name: string) => ({ PK: `SHOP#${shopId}#LEASE#${name}`, SK: 'LEASE' });
+
 /** A webhook delivery already accepted (Shopify's X-Shopify-Webhook-Id), kept 72 hours. */
 export const deliveryKey = (shopId: string, deliveryId: string) => ({ PK: `SHOP#${shopId}#DLV#${deliveryId}`, SK: 'DLV' });
 

@@ -11,6 +11,7 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
+import { withLease } from '#shared/data/lease-repo.ts';
 import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
@@ -67,33 +68,29 @@ const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
 
 /**
  * Identify: the customer an event's identities name, creating one when none is known. The most
- * trusted identity (external id, then email, then phone) decides; a new customer is created by
- * claiming that identity with a conditional write, so two concurrent first events for the same
- * person cannot create two customers — the loser of the claim adopts the winner's id.
+ * trusted identity (external id, then email, then phone) decides. The common case, a known
+ * customer, is one read. Creating a customer, or giving a known one identities nobody holds yet, is
+ * serialized per shop under a short lease: otherwise two first events naming one person by different
+ * identities (`{email}` and `{externalId, email}`) could each create a customer. Identities already
+ * held by another customer stay with it (merging two customers is a separate, explicit operation).
  */
-export async function resolveCustomer(customer: EventCustomer, shopId: string, deps: ProcessDeps) {
+export async function resolveCustomer(customer: EventCustomer, shopId: string, deps: ProcessDeps): Promise<string | undefined> {
   if (customer.customerId) return customer.customerId;
   const refs = identityRefs(customer, await deps.phoneRegion(shopId));
-  const [primary, ...others] = refs;
+  const [primary] = refs;
   if (!primary) return undefined;
-  const now = deps.now().toISOString();
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const consistent = attempt > 0;
-    const primaryOwner = await getIdentityOwner(deps.db, shopId, primary, consistent);
-    if (primaryOwner) return primaryOwner;
-    const otherOwners = await getIdentityOwners(deps.db, shopId, others, consistent);
-    const known = otherOwners.find((owner) => owner !== undefined);
-    // Nobody owns these details: unless they were erased this week, they are a new customer.
-    if (!known && attempt === 0 && (await anyErased(deps.db, shopId, refs, deps.now()))) return undefined;
-    const candidate = known ?? newCustomerId();
-    const owner = await claimIdentity(deps.db, shopId, primary, candidate, now);
-    if (owner !== candidate) continue; // someone else claimed it first: adopt theirs on the next read
-    for (const [i, ref] of others.entries()) {
-      if (otherOwners[i] === undefined) await claimIdentity(deps.db, shopId, ref, candidate, now);
-    }
-    return candidate;
-  }
-  throw new Error('identity resolution did not settle after 4 attempts');
+  const known = await getIdentityOwner(deps.db, shopId, primary);
+  if (known) return known;
+  return withLease(deps.db, shopId, 'identities', async () => {
+    const owners = await getIdentityOwners(deps.db, shopId, refs, true);
+    const owner = owners.find((candidate) => candidate !== undefined);
+    // Nobody holds these details: unless they were erased this week, they are a new customer.
+    if (!owner && (await anyErased(deps.db, shopId, refs, deps.now()))) return undefined;
+    const customerId = owner ?? newCustomerId();
+    const now = deps.now().toISOString();
+    for (const [i, ref] of refs.entries()) if (owners[i] === undefined) await claimIdentity(deps.db, shopId, ref, customerId, now);
+    return customerId;
+  });
 }
 
 /**

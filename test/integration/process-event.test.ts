@@ -112,6 +112,20 @@ describe('processing canonical events', () => {
     expect((await profileOf(shop, results[0]!.customerId!)).orderCount).toBe(8);
   });
 
+  // Every two of these events share an identity, so processed one after another, in any order, they make one customer.
+  it('never splits one new customer in two when first events with different identities race', async () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const shop = newShop();
+      const [a, b, c] = await Promise.all([
+        processEvent(orderEvent(shop, { orderId: 'a' }, { email: 'race@example.vn' }), deps()),
+        processEvent(orderEvent(shop, { orderId: 'b' }, { externalId: 'generic:race', email: 'race@example.vn' }), deps()),
+        processEvent(orderEvent(shop, { orderId: 'c' }, { externalId: 'generic:race', email: 'race@example.vn', phone: '+84900000001' }), deps()),
+      ]);
+      expect(new Set([a.customerId, b.customerId, c.customerId]).size, `trial ${trial}`).toBe(1);
+      expect((await profileOf(shop, a.customerId!)).orderCount).toBe(3);
+    }
+  });
+
   it('keeps, for each contact field, the value of the newest event that carried it', async () => {
     const shop = newShop();
     const newer = orderEvent(
