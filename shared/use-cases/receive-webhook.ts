@@ -66,9 +66,10 @@ function isWooCommercePing(command: WebhookCommand): boolean {
 
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
-  if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
   const shop = await deps.loadShop(parseOrThrow(ShopIdSchema, command.shopId, 'shopId'));
   if (!shop) throw new NotFoundError(`no shop ${command.shopId}`);
+  // After the shop check, so a mistyped URL fails when the webhook is created, not on every order.
+  if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
   const sealed = shop.secrets[command.source];
   if (!sealed) throw new UnauthorizedError(`shop ${shop.shopId} has no ${command.source} webhook secret`);
   const secret = decryptSecret(await deps.masterKey(), sealed, `${shop.shopId}:${command.source}`);
