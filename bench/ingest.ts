@@ -7,6 +7,7 @@ import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { orderEvent } from '#test/support/factories.ts';
 import { type CommandCost, describeCosts, meterCapacity, totals } from './capacity.ts';
+import { spineOnly } from './loyalty.ts';
 import { customer, order } from './orders.ts';
 import type { BenchResult } from './report.ts';
 import { mean, round } from './stats.ts';
@@ -45,7 +46,8 @@ export async function benchIngest(): Promise<BenchResult> {
     let clock = new Date('2026-01-05T09:00:00.000Z');
     // The processor reads the shop's region from its 30-second shop cache: one shop read per
     // container per half minute, not per order, so it is left out here.
-    const program = defaultProgram({ currency: 'VND', name: 'bench' });
+    // The spine alone: a program that awards nothing (the loyalty bench measures what points add).
+    const program = spineOnly(defaultProgram({ currency: 'VND', name: 'bench' }));
     const deps = { db, now: () => clock, phoneRegion: async () => 'VN', program: async () => program };
 
     const run = async (event: CanonicalEvent): Promise<Measured> => {

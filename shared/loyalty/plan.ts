@@ -15,10 +15,6 @@ export interface LoyaltySummary extends OrderSummary {
   e?: number;
   /** earn multiplier in hundredths, fixed when the order first earned */
   m?: number;
-  /** points applied to the balance by the change with seq q (negative: a clawback) */
-  pa?: number;
-  /** points a clawback could not take because they were already spent (written off) */
-  pw?: number;
 }
 
 export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust';
@@ -87,7 +83,9 @@ export function planOrderChange(
   // spent, is written off and recorded on the entry.
   const applied = delta >= 0 ? delta : -Math.min(balance, -delta);
   const writtenOff = applied - delta;
-  const summary: LoyaltySummary = { ...next, e, m, pa: applied, pw: writtenOff };
+  // Only what later plans need stays on the profile (every byte of it is paid on each write); the
+  // applied and written-off amounts live in the ledger entry.
+  const summary: LoyaltySummary = { ...next, e, m };
   const ledger: LedgerEntryDraft[] = [];
   if (delta !== 0) {
     ledger.push({

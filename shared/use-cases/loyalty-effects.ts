@@ -17,6 +17,8 @@ export interface Outbox {
   tier?: LoyaltyPlan['tierChange'] & { at: string; reason?: string };
 }
 
+export const hasEffects = (outbox: Outbox) => outbox.ledger.length > 0 || outbox.triggers.length > 0 || outbox.tier !== undefined;
+
 /** The ledger entries, triggers and tier entry a profile write decided, as items of their own. */
 export async function writeOutbox(shopId: string, customerId: string, outbox: Outbox, deps: { db: Db }) {
   for (const entry of outbox.ledger) await putLedgerEntry(deps.db, shopId, customerId, entry);

@@ -20,7 +20,7 @@ import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
 import { planOrderChange } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { type Outbox, rewriteLostOutbox, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { hasEffects, type Outbox, rewriteLostOutbox, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
  * The processor's use case: apply one canonical event to the single table so that, whatever the
@@ -164,7 +164,14 @@ async function changeProfile(
     const change = {
       ...(plan && summary ? { summary: { orderId: summary.orderId, value: plan.summary } } : {}),
       ...(plan && outbox
-        ? { loyalty: { sets: { ...plan.sets, ob: outbox }, balanceDelta: plan.balanceDelta, lifetimeDelta: plan.lifetimeDelta } }
+        ? {
+            loyalty: {
+              // The outbox is recorded only when there is something to write: a profile under 1 KB costs one write unit.
+              sets: { ...plan.sets, ...(hasEffects(outbox) ? { ob: outbox } : {}) },
+              balanceDelta: plan.balanceDelta,
+              lifetimeDelta: plan.lifetimeDelta,
+            },
+          }
         : {}),
       ...stamped,
       version: (current?.pv as number | undefined) ?? 0,
@@ -178,7 +185,7 @@ async function changeProfile(
           await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
         }
       }
-      if (outbox) await writeOutbox(shopId, customerId, outbox, deps);
+      if (outbox && hasEffects(outbox)) await writeOutbox(shopId, customerId, outbox, deps);
       return written;
     }
     current = await getProfile(deps.db, shopId, customerId, true);
