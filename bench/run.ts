@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, local, import (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, local, import (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchAnalytics } from './analytics.ts';
 import { benchBundles } from './bundles.ts';
 import { type Bundle, bundle, repoRoot } from './bundling.ts';
 import { benchColdImport } from './cold-import.ts';
@@ -19,7 +20,7 @@ import { round } from './stats.ts';
 import { benchWebhook } from './webhook.ts';
 
 const RESULTS_FILE = join(repoRoot, 'bench', 'results.json');
-const ALL = ['bundles', 'coldImport', 'webhook', 'ingest', 'loyalty', 'local', 'import'] as const;
+const ALL = ['bundles', 'coldImport', 'webhook', 'ingest', 'loyalty', 'analytics', 'local', 'import'] as const;
 type BenchName = (typeof ALL)[number];
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -47,7 +48,9 @@ async function main(): Promise<number> {
     const start = Date.now();
     try {
       const result = await work();
-      results[name] = result.figures;
+      // The analytics bench reports two families of figures (clv.*, resegment.*): they stand at the top.
+      if (name === 'analytics') Object.assign(results, result.figures);
+      else results[name] = result.figures;
       rows.push(...result.rows);
       notes.push(...(result.notes ?? []));
     } catch (err) {
@@ -75,6 +78,7 @@ async function main(): Promise<number> {
   if (names.includes('webhook')) await runBench('webhook', () => benchWebhook());
   if (names.includes('ingest')) await runBench('ingest', () => benchIngest());
   if (names.includes('loyalty')) await runBench('loyalty', () => benchLoyalty());
+  if (names.includes('analytics')) await runBench('analytics', () => benchAnalytics());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
   if (names.includes('import')) await runBench('import', () => benchImport());
 

@@ -27,7 +27,7 @@ export interface BgNbdData {
 }
 
 /** The sorted distinct values of a column and, per row, the position of its value among them. */
-function distinctIndex(values: ArrayLike<number>): { distinct: Float64Array; index: Uint32Array } {
+export function distinctIndex(values: ArrayLike<number>): { distinct: Float64Array; index: Uint32Array } {
   const seen = new Set<number>();
   for (let i = 0; i < values.length; i++) seen.add(values[i] as number);
   const distinct = Float64Array.from(seen).sort();
@@ -217,6 +217,7 @@ export function fitBgNbd(data: BgNbdData): BgNbdFit {
   const objective = (theta: number[]) => -ll(fromLog(theta)) / data.customers;
   let starts: number[][];
   let step = 0.5;
+  let xTolerance = 1e-8;
   let pilotIterations = 0;
   let pilotEvaluations = 0;
   const sample = data.weight.length > PILOT_GROUPS ? thin(data, PILOT_FRACTION) : undefined;
@@ -224,7 +225,9 @@ export function fitBgNbd(data: BgNbdData): BgNbdFit {
     const pilot = fitBgNbd(sample);
     const { r, alpha, a, b } = pilot.params;
     starts = [[Math.log(r), Math.log(alpha), Math.log(a), Math.log(b)]];
-    step = 0.1;
+    step = 0.05;
+    // a millionth in log-parameters: far below the standard errors of a fit this size
+    xTolerance = 1e-6;
     pilotIterations = pilot.iterations;
     pilotEvaluations = pilot.evaluations;
   } else {
@@ -242,7 +245,7 @@ export function fitBgNbd(data: BgNbdData): BgNbdFit {
       [Math.log(2), scale + 1, Math.log(2), Math.log(5)],
     ];
   }
-  const result = minimizeWithRestarts(objective, starts, { xTolerance: 1e-8, fTolerance: 1e-12, step });
+  const result = minimizeWithRestarts(objective, starts, { xTolerance, fTolerance: 1e-12, step });
   const diverged = result.x.some((v) => Math.abs(v) > DIVERGED);
   return {
     params: fromLog(result.x),

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type BgNbdFit, type BgNbdParams, expectedPurchases, fitBgNbd, groupBgNbd, probabilityAlive } from './bgnbd.ts';
+import { type BgNbdFit, type BgNbdParams, distinctIndex, expectedPurchases, fitBgNbd, groupBgNbd, probabilityAlive } from './bgnbd.ts';
 import { CsvFormatError, formatCsv } from './csv.ts';
 import { AnalyticsDataError, AnalyticsUsageError } from './errors.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaFit, type GammaGammaParams, groupGammaGamma } from './gamma-gamma.ts';
@@ -244,6 +244,66 @@ export function scoreClvMany(model: ClvModel, customers: readonly ClvInput[], op
     const spend = spendOf(model, c);
     return { pAlive: hit.pAlive, expectedPurchases: hit.expectedPurchases, expectedSpend: spend, clv: hit.expectedPurchases * spend };
   });
+}
+
+export interface ClvColumns {
+  frequency: ArrayLike<number>;
+  recency: ArrayLike<number>;
+  T: ArrayLike<number>;
+  monetary: ArrayLike<number>;
+}
+
+export interface ClvScoreColumns {
+  /** NaN under the historical model. */
+  pAlive: Float64Array;
+  expectedPurchases: Float64Array;
+  expectedSpend: Float64Array;
+  clv: Float64Array;
+}
+
+/**
+ * scoreClvMany for a whole shop in typed arrays (one entry per customer, no objects): each
+ * distinct (x, tₓ, T) is scored once. Undiscounted; see scoreClv for discounting.
+ */
+export function scoreClvColumns(model: ClvModel, columns: ClvColumns, options: { horizon: number }): ClvScoreColumns {
+  const n = columns.frequency.length;
+  const xs = distinctIndex(columns.frequency);
+  const Ts = distinctIndex(columns.T);
+  const txs = distinctIndex(columns.recency);
+  const slots = new Map<number, number>();
+  const tuplePAlive: number[] = [];
+  const tuplePurchases: number[] = [];
+  const out: ClvScoreColumns = {
+    pAlive: new Float64Array(n),
+    expectedPurchases: new Float64Array(n),
+    expectedSpend: new Float64Array(n),
+    clv: new Float64Array(n),
+  };
+  const nT = Ts.distinct.length;
+  const nTx = txs.distinct.length;
+  for (let i = 0; i < n; i++) {
+    const key = ((xs.index[i] as number) * nT + (Ts.index[i] as number)) * nTx + (txs.index[i] as number);
+    const c: ClvInput = {
+      frequency: columns.frequency[i] as number,
+      recency: columns.recency[i] as number,
+      T: columns.T[i] as number,
+      monetary: columns.monetary[i] as number,
+    };
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = tuplePurchases.length;
+      slots.set(key, slot);
+      tuplePurchases.push(purchasesBy(model, c, options.horizon));
+      tuplePAlive.push(model.model === 'bgnbd-gg' ? probabilityAlive(model.bgnbd.params, c.frequency, c.recency, c.T) : Number.NaN);
+    }
+    const purchases = tuplePurchases[slot] as number;
+    const spend = spendOf(model, c);
+    out.pAlive[i] = tuplePAlive[slot] as number;
+    out.expectedPurchases[i] = purchases;
+    out.expectedSpend[i] = spend;
+    out.clv[i] = purchases * spend;
+  }
+  return out;
 }
 
 export interface HoldoutCheck {

@@ -21,32 +21,50 @@ export interface GammaGammaData {
   customers: number;
 }
 
-/** Keeps the customers the model applies to (x > 0, m > 0) and merges identical (x, m). */
+/**
+ * Keeps the customers the model applies to (x > 0, m > 0) and merges identical (x, m): bucketed by
+ * x, each bucket's spends sorted as numbers, so the result is the same in any input order.
+ */
 export function groupGammaGamma(x: ArrayLike<number>, m: ArrayLike<number>, weight?: ArrayLike<number>): GammaGammaData {
-  const byX = new Map<number, Map<number, number>>();
-  let customers = 0;
+  const buckets = new Map<number, { m: number[]; w: number[] }>();
   for (let i = 0; i < x.length; i++) {
     const xi = x[i] as number;
     const mi = m[i] as number;
     if (!(xi > 0 && mi > 0 && Number.isFinite(mi))) continue;
-    const w = weight ? (weight[i] as number) : 1;
-    let byM = byX.get(xi);
-    if (!byM) {
-      byM = new Map();
-      byX.set(xi, byM);
+    let bucket = buckets.get(xi);
+    if (!bucket) {
+      bucket = { m: [], w: [] };
+      buckets.set(xi, bucket);
     }
-    byM.set(mi, (byM.get(mi) ?? 0) + w);
-    customers += w;
+    bucket.m.push(mi);
+    if (weight) bucket.w.push(weight[i] as number);
   }
   const xs: number[] = [];
   const ms: number[] = [];
   const ws: number[] = [];
-  for (const xi of [...byX.keys()].sort((p, q) => p - q)) {
-    const byM = byX.get(xi) as Map<number, number>;
-    for (const mi of [...byM.keys()].sort((p, q) => p - q)) {
-      xs.push(xi);
-      ms.push(mi);
-      ws.push(byM.get(mi) as number);
+  let customers = 0;
+  for (const xi of [...buckets.keys()].sort((p, q) => p - q)) {
+    const bucket = buckets.get(xi) as { m: number[]; w: number[] };
+    let order: ArrayLike<number>;
+    let values: ArrayLike<number>;
+    if (weight) {
+      order = Uint32Array.from(bucket.m, (_, k) => k).sort((i, j) => (bucket.m[i] as number) - (bucket.m[j] as number));
+      values = bucket.m;
+    } else {
+      values = Float64Array.from(bucket.m).sort();
+      order = Uint32Array.from(values, (_, k) => k);
+    }
+    for (let k = 0; k < order.length; k++) {
+      const row = order[k] as number;
+      const mi = values[row] as number;
+      const w = weight ? (bucket.w[row] as number) : 1;
+      customers += w;
+      if (xs[xs.length - 1] === xi && ms[ms.length - 1] === mi) ws[ws.length - 1] = (ws[ws.length - 1] as number) + w;
+      else {
+        xs.push(xi);
+        ms.push(mi);
+        ws.push(w);
+      }
     }
   }
   return { x: Float64Array.from(xs), m: Float64Array.from(ms), weight: Float64Array.from(ws), customers };
