@@ -119,7 +119,10 @@ describe('processing canonical events', () => {
       const [a, b, c] = await Promise.all([
         processEvent(orderEvent(shop, { orderId: 'a' }, { email: 'race@example.vn' }), deps()),
         processEvent(orderEvent(shop, { orderId: 'b' }, { externalId: 'generic:race', email: 'race@example.vn' }), deps()),
-        processEvent(orderEvent(shop, { orderId: 'c' }, { externalId: 'generic:race', email: 'race@example.vn', phone: '+84900000001' }), deps()),
+        processEvent(
+          orderEvent(shop, { orderId: 'c' }, { externalId: 'generic:race', email: 'race@example.vn', phone: '+84900000001' }),
+          deps(),
+        ),
       ]);
       expect(new Set([a.customerId, b.customerId, c.customerId]).size, `trial ${trial}`).toBe(1);
       expect((await profileOf(shop, a.customerId!)).orderCount).toBe(3);
