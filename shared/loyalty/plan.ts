@@ -83,9 +83,10 @@ export function planOrderChange(
   // spent, is written off and recorded on the entry.
   const applied = delta >= 0 ? delta : -Math.min(balance, -delta);
   const writtenOff = applied - delta;
-  // Only what later plans need stays on the profile (every byte of it is paid on each write); the
-  // applied and written-off amounts live in the ledger entry.
-  const summary: LoyaltySummary = { ...next, e, m };
+  // Only what later plans need stays on the profile (every byte of it is paid on each write): an
+  // order that earns nothing carries no points fields; applied and written-off amounts live in the
+  // ledger entry.
+  const summary: LoyaltySummary = { ...next, ...(e > 0 ? { e, m } : {}) };
   const ledger: LedgerEntryDraft[] = [];
   if (delta !== 0) {
     ledger.push({
