@@ -162,7 +162,9 @@ describe('npm start, as a shop would use it', () => {
     expect(page1.items).toHaveLength(1);
     expect(page1.items[0]).toMatchObject({ type: 'order', orderId: 'A-2' });
     const page2 = await json(await fetch(`${api}/v1/customers/${customerId}/timeline?limit=5&cursor=${page1.cursor}`, { headers: auth }));
-    expect(page2.items.map((i: { orderId: string }) => i.orderId)).toEqual(['A-1']);
+    // The rest: the first order, and the customer joining the program's first tier with it.
+    expect(page2.items.filter((i: { type: string }) => i.type === 'order').map((i: { orderId: string }) => i.orderId)).toEqual(['A-1']);
+    expect(page2.items.map((i: { type: string }) => i.type).sort()).toEqual(['order', 'tier']);
     expect((await fetch(`${api}/v1/customers/${customerId}`)).status).toBe(401);
   });
 
