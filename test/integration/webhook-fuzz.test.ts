@@ -25,7 +25,7 @@ import { applyEdits, DEEP_ARRAY, DEEP_OBJECT, editsArb, garble, garbleArb } from
  *
  * - the answer is one of 200/202/400/401/404/413, JSON, with `error.code` on 4xx (and the field on 400);
  * - the status is the one the contract gives for what was sent — 413 over 256 KB, 200 for the
- *   WooCommerce ping, 400 for a malformed shop id, 404 for an unknown shop, 401 for anything not
+ *   WooCommerce ping to a known shop, 400 for a malformed shop id, 404 for an unknown shop, 401 for anything not
  *   signed with the shop's secret — and only a correctly signed delivery is ever read further;
  * - nothing is enqueued or written unless the answer is 2xx, and a 2xx enqueues exactly `accepted`.
  *
@@ -572,10 +572,12 @@ function signatureOf(source: Source, d: Delivery, nowSeconds: number): string | 
         return `t=${nowSeconds},v1=${'0'.repeat(64)},v1=${hex}`;
       case 'upper-hex':
         return `t=${nowSeconds},v1=${hex.toUpperCase()}`;
+      // Well outside the 5-minute window: a second ticking between signing and the handler's clock
+      // must not carry a "future" signature back inside it.
       case 'stale':
-        return at(nowSeconds - 301);
+        return at(nowSeconds - 400);
       case 'future':
-        return at(nowSeconds + 301);
+        return at(nowSeconds + 400);
       case 'wrong-secret':
         return at(nowSeconds, WRONG_SECRET);
       case 'other-sender':
@@ -669,15 +671,16 @@ function headersOf(source: Source, d: Delivery, nowSeconds: number): Record<stri
 /** The answer the contract gives before any body is read, or 'read' when the delivery is verified and read. */
 function expectedStatus(source: Source, d: Delivery, headers: Record<string, string>): number | 'read' {
   if (d.body.bytes.length > MAX_BODY) return 413;
+  const shopId = d.shopId ?? '';
+  if (!SHOP_ID.test(shopId)) return 400;
+  if (!EXISTING_SHOPS.includes(shopId)) return 404;
+  // The unsigned creation ping is answered 200 once the shop is known (a mistyped URL fails at creation).
   if (
     source === 'woocommerce' &&
     headers['x-wc-webhook-signature'] === undefined &&
     /^webhook_id=\d{1,20}$/.test(d.body.bytes.toString('utf8').trim())
   )
     return 200;
-  const shopId = d.shopId ?? '';
-  if (!SHOP_ID.test(shopId)) return 400;
-  if (!EXISTING_SHOPS.includes(shopId)) return 404;
   if (!SIGNED_SHOPS.includes(shopId) || !signatureHolds(source, d)) return 401;
   return 'read';
 }
