@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EMAIL_TRIGGERS, isMarketing } from '#shared/email/render.ts';
 import {
   type ContactFacts,
   decideContact,
@@ -40,6 +41,11 @@ describe('classification', () => {
       'points_milestone',
       'feedback_request',
     ]);
+  });
+
+  it('agrees with the renderer on the triggers and on which are marketing (one list should own both)', () => {
+    expect([...TRIGGERS].sort()).toEqual([...EMAIL_TRIGGERS].sort());
+    for (const trigger of TRIGGERS) expect(isMarketing(trigger), trigger).toBe(EMAIL_CLASS[trigger] === 'marketing');
   });
 });
 
