@@ -1,7 +1,7 @@
 /**
- * The embedded emulators behind the local runtime: DynamoDB (dynalite or Amazon's DynamoDB Local),
- * SQS (fauxqs) and SES (aws-ses-v2-local). Each binds 127.0.0.1 on a random port, except DynamoDB
- * Local, which cannot be told to bind one interface.
+ * The embedded emulators behind the local runtime: DynamoDB (dynalite, on a worker thread of its
+ * own, or Amazon's DynamoDB Local, a Java process), SQS (fauxqs) and SES (aws-ses-v2-local). Each
+ * binds 127.0.0.1 on a random port, except DynamoDB Local, which cannot be told to bind one interface.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -26,8 +27,6 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { buildApp } from 'fauxqs';
 import { type QueueName, queues } from '#functions/triggers.ts';
 import { table } from '#shared/data/table-definition.ts';
 
@@ -65,15 +64,48 @@ export function sqsClientFor(endpoint: string): SQSClient {
   return new SQSClient({ endpoint, region: emulatorRegion, credentials: emulatorCredentials });
 }
 
-export async function startDynamo(opts: { engine: DynamoEngine; dataDir?: string }): Promise<Emulator> {
+export async function startDynamo(opts: { engine: DynamoEngine; dataDir?: string; log?: (line: string) => void }): Promise<Emulator> {
   if (opts.dataDir !== undefined) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  return opts.engine === 'dynalite' ? startDynalite(opts.dataDir) : startDynamoDbLocal(opts.dataDir);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return opts.engine === 'dynalite' ? startDynalite(opts.dataDir, log) : startDynamoDbLocal(opts.dataDir);
 }
 
-async function startDynalite(dataDir: string | undefined): Promise<Emulator> {
-  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const endpoint = await listen(server);
-  return { endpoint, stop: () => closeServer(server) };
+/**
+ * dynalite runs on a worker thread (dynalite-worker.mjs): it is the busiest part of the local
+ * stack after the handlers' own SDK work, and on its own thread it gets the second core. A worker,
+ * not a child process, so it can never outlive the runtime: it ends with the process, however
+ * that ends.
+ */
+async function startDynalite(dataDir: string | undefined, log: (line: string) => void): Promise<Emulator> {
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), {
+    workerData: { path: dataDir },
+  });
+  let stopping = false;
+  const exited = new Promise<number>((done) => worker.once('exit', done));
+  const port = await new Promise<number>((done, fail) => {
+    worker.on('message', (message: { type: string; port?: number; message?: string }) => {
+      if (message.type === 'listening') done(message.port as number);
+      else if (message.type === 'failed') fail(new Error(`dynalite could not start: ${message.message}`));
+    });
+    worker.once('error', (err) => fail(new Error(`dynalite could not start: ${err.message}`)));
+    exited.then((code) => fail(new Error(`dynalite exited (${code}) before it answered`)));
+  });
+  worker.on('error', (err) => log(`dynalite failed; DynamoDB is gone until the runtime restarts\n${err.stack ?? err.message}`));
+  exited.then((code) => {
+    if (!stopping) log(`dynalite exited (${code}); DynamoDB is gone until the runtime restarts`);
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (stopping) return exited.then(() => undefined);
+      stopping = true;
+      worker.postMessage('stop');
+      // Closing LevelDB takes milliseconds; a worker that hangs is ended rather than waited for.
+      const timer = setTimeout(() => void worker.terminate(), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 async function startDynamoDbLocal(dataDir: string | undefined): Promise<Emulator> {
@@ -231,6 +263,8 @@ async function enableTtl(client: DynamoDBClient, tableName: string): Promise<voi
 }
 
 export async function startSqs(): Promise<Emulator> {
+  // Imported here: the consumer thread uses this module too, and has no use for an SQS server.
+  const { buildApp } = await import('fauxqs');
   const app = buildApp({ logger: false });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { endpoint: address.replace('localhost', '127.0.0.1'), stop: () => app.close() };

@@ -19,18 +19,35 @@ export class FunctionTimeoutError extends Error {
   override name = 'FunctionTimeoutError';
 }
 
-/** Invocations in flight, and how many ever started (so a snapshot can tell if one came and went). */
+/**
+ * Invocations in flight, and how many ever started (so a snapshot can tell if one came and went).
+ * The counters live in shared memory, so a consumer running on a worker thread counts in the same
+ * place as the HTTP adapter on the main thread, and `idle()` reads both at once.
+ */
 export class Activity {
-  running = 0;
-  started = 0;
+  readonly buffer: SharedArrayBuffer;
+  private readonly counters: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.buffer = buffer;
+    this.counters = new Int32Array(buffer, 0, 2);
+  }
+
+  get running(): number {
+    return Atomics.load(this.counters, 0);
+  }
+
+  get started(): number {
+    return Atomics.load(this.counters, 1);
+  }
 
   async track<T>(work: () => Promise<T>): Promise<T> {
-    this.running++;
-    this.started++;
+    Atomics.add(this.counters, 0, 1);
+    Atomics.add(this.counters, 1, 1);
     try {
       return await work();
     } finally {
-      this.running--;
+      Atomics.sub(this.counters, 0, 1);
     }
   }
 }

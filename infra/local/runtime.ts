@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { functions as allFunctions, env, type FunctionSpec, type QueueName, queues } from '#functions/triggers.ts';
 import { resetClients } from '#shared/aws/clients.ts';
@@ -27,7 +26,9 @@ import {
 } from './emulators.ts';
 import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter } from './http-adapter.ts';
 import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
+import { loadHandler } from './load-handler.ts';
 import { type SqsPoller, startSqsPoller } from './sqs-poller.ts';
+import { type ConsumerConfig, startConsumerThread } from './threads.ts';
 
 export interface RuntimeOptions {
   /** API port; 0 picks a free one. Default: PORT or 3000. */
@@ -40,8 +41,13 @@ export interface RuntimeOptions {
   adminKey?: string;
   /** SQS visibility timeout of every queue; a failed message comes back after this. Default 30. */
   visibilityTimeoutSeconds?: number;
-  /** Pollers per consumed queue. Default 2. */
+  /** Pollers per consumed queue, each with a batch in flight. Default 4. */
   pollerConcurrency?: number;
+  /**
+   * Run the queue consumers loaded from their modules on a worker thread (threads.ts), so they get
+   * a core of their own. Default true; injected `handlers` always run on the main thread.
+   */
+  threads?: boolean;
   /** Overrides every queue's batching window (seconds); tests use 0. Default: functions/triggers.ts. */
   batchingWindowSeconds?: number;
   /** How long stop() lets the pollers empty the queues before saving what is left. Default 15 s. */
@@ -74,9 +80,18 @@ export interface Runtime {
 
 export const TABLE_NAME = 'rapport';
 export const QUEUE_PREFIX = 'rapport-';
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { repoRoot } from './load-handler.ts';
+
+/**
+ * Batches in flight per consumed queue (Lambda would run many more). Measured on two cores with
+ * the consumer on its own thread: 2 leaves the thread waiting on DynamoDB, 4 keeps it busy, and
+ * 8 or 16 only interleave more work on the same thread.
+ */
+const DEFAULT_POLLER_CONCURRENCY = 4;
 
 const PENDING_FILE = 'pending-messages.json';
+/** In the data directory while a runtime is up (see RuntimeFile); how `rapport` finds it. */
+export const RUNTIME_FILE = 'runtime.json';
 const SECRETS_FILE = 'secrets.json';
 const LOCK_FILE = 'runtime.lock';
 
@@ -117,6 +132,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     }
     const masterKey = dataDir ? loadOrCreateMasterKey(dataDir) : randomBytes(32).toString('hex');
 
+    // Consumers imported from their modules run on a thread of their own (threads.ts). It starts
+    // now, so their imports overlap with starting the emulators; it gets the environment later.
+    const activity = new Activity();
+    const pollers: SqsPoller[] = [];
+    cleanups.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    const threaded = specs.filter((spec) => (opts.threads ?? true) && spec.consumes && !spec.routes?.length && !opts.handlers?.[spec.name]);
+    const thread = threaded.length > 0 ? startConsumerThread({ functions: threaded, activity, log }) : undefined;
+    if (thread) pollers.push(thread);
+
     const external = {
       dynamodb: process.env.RAPPORT_DYNAMODB_ENDPOINT || undefined,
       sqs: process.env.RAPPORT_SQS_ENDPOINT || undefined,
@@ -124,7 +148,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     };
     const dynamoDataDir = dataDir ? join(dataDir, engine === 'dynalite' ? 'dynamodb' : 'dynamodb-local') : undefined;
     const started = await Promise.allSettled([
-      external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir }),
+      external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir, log }),
       external.sqs ? undefined : startSqs(),
       external.ses ? undefined : startSes(),
     ]);
@@ -166,14 +190,28 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const region = process.env.AWS_REGION;
     const sqsAdmin = sqsClientFor(endpoints.sqs);
     cleanups.push(() => sqsAdmin.destroy());
+    const consumerOf = (spec: FunctionSpec): ConsumerConfig | undefined => {
+      if (!spec.consumes) return undefined;
+      const queue = queues[spec.consumes];
+      return {
+        fn: spec,
+        queueUrl: queueUrls[spec.consumes].url,
+        queueArn: queueUrls[spec.consumes].arn,
+        batchSize: queue.batchSize,
+        batchingWindowSeconds: opts.batchingWindowSeconds ?? queue.maxBatchingWindowSeconds,
+        concurrency: opts.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY,
+      };
+    };
+
     const handlers = new Map<string, AnyHandler>();
     for (const spec of specs) {
       if (!spec.routes?.length && !spec.consumes) continue;
+      if (threaded.includes(spec)) continue;
       handlers.set(spec.name, opts.handlers?.[spec.name] ?? (await loadHandler(spec)));
     }
     const handlerOf = (spec: FunctionSpec) => handlers.get(spec.name) as AnyHandler;
+    await thread?.loaded;
 
-    const activity = new Activity();
     const routes: HttpRouteBinding[] = specs.flatMap((spec) =>
       (spec.routes ?? []).map((route) => ({ ...route, fn: spec, handler: handlerOf(spec) as HttpHandler })),
     );
@@ -183,33 +221,40 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     // Saved messages go back only now that nothing else can fail: a failed start must not lose them.
     if (dataDir) await restorePendingMessages(dataDir, sqsAdmin, queueUrls, log);
 
-    const pollers: SqsPoller[] = [];
-    cleanups.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    thread?.start({
+      consumers: threaded.map((spec) => consumerOf(spec) as ConsumerConfig),
+      sqsEndpoint: endpoints.sqs,
+      region,
+      env: { ...process.env } as Record<string, string>,
+    });
     for (const spec of specs) {
-      if (!spec.consumes) continue;
-      const queue = queues[spec.consumes];
-      pollers.push(
-        startSqsPoller({
-          endpoint: endpoints.sqs,
-          queueUrl: queueUrls[spec.consumes].url,
-          queueArn: queueUrls[spec.consumes].arn,
-          fn: spec,
-          handler: handlerOf(spec) as SqsHandler,
-          batchSize: queue.batchSize,
-          batchingWindowSeconds: opts.batchingWindowSeconds ?? queue.maxBatchingWindowSeconds,
-          concurrency: opts.pollerConcurrency ?? 2,
-          region,
-          activity,
-          log,
-        }),
-      );
+      const consumer = consumerOf(spec);
+      if (!consumer || threaded.includes(spec)) continue;
+      pollers.push(startSqsPoller({ ...consumer, endpoint: endpoints.sqs, handler: handlerOf(spec) as SqsHandler, region, activity, log }));
     }
 
     const idle = (timeoutMs = 30_000) => waitUntilIdle(sqsAdmin, queueUrls, activity, timeoutMs);
 
+    // Last: the file says the runtime is up, so it is written only once everything is.
+    const discovery = dataDir
+      ? publishRuntimeFile(dataDir, {
+          pid: process.pid,
+          apiUrl: http.url,
+          tableName: TABLE_NAME,
+          endpoints,
+          queues: Object.fromEntries(
+            Object.entries(queueUrls).map(([name, urls]) => [name, { url: urls.url, dlqUrl: urls.dlqUrl }]),
+          ) as RuntimeFile['queues'],
+          adminKey,
+        })
+      : undefined;
+    if (discovery) cleanups.push(discovery.remove);
+
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
+        // First: a tool that finds the runtime now would send to queues about to be saved and emptied.
+        discovery?.remove();
         await http.close();
         try {
           await idle(opts.drainTimeoutMs ?? 15_000);
@@ -240,6 +285,51 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     await cleanUp();
     throw err;
   }
+}
+
+/**
+ * `<dataDir>/runtime.json`, written (mode 0600) once a runtime with a data directory is up and
+ * removed when it stops, so tools such as `rapport import` can find its API, table and queues.
+ * A runtime that was killed leaves it behind: check `pid` (readRuntimeFile does).
+ */
+export interface RuntimeFile {
+  pid: number;
+  apiUrl: string;
+  tableName: string;
+  endpoints: { dynamodb: string; sqs: string; ses: string };
+  queues: Record<QueueName, { url: string; dlqUrl: string }>;
+  adminKey: string;
+}
+
+function publishRuntimeFile(dataDir: string, content: RuntimeFile): { remove: () => void } {
+  const path = join(dataDir, RUNTIME_FILE);
+  // It holds the admin key: owner-only, like secrets.json beside it, and written whole or not at all.
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+  const remove = () => {
+    process.off('exit', remove);
+    try {
+      if ((JSON.parse(readFileSync(path, 'utf8')) as Partial<RuntimeFile>).pid === content.pid) rmSync(path, { force: true });
+    } catch {
+      // Already gone, or not ours to remove.
+    }
+  };
+  // An exit without stop() (a second Ctrl-C) must not leave a file pointing at nothing.
+  process.on('exit', remove);
+  return { remove };
+}
+
+/** The running runtime of a data directory, or undefined when none is (no file, or its process is gone). */
+export function readRuntimeFile(dataDir: string): RuntimeFile | undefined {
+  let content: RuntimeFile;
+  try {
+    content = JSON.parse(readFileSync(join(resolve(dataDir), RUNTIME_FILE), 'utf8')) as RuntimeFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return Number.isInteger(content.pid) && content.pid > 0 && isAlive(content.pid) ? content : undefined;
 }
 
 function resolveDataDir(option: string | null | undefined): string | null {
@@ -291,12 +381,6 @@ function loadOrCreateMasterKey(dataDir: string): string {
   const masterKey = randomBytes(32).toString('hex');
   writeFileSync(path, `${JSON.stringify({ masterKey }, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
   return masterKey;
-}
-
-async function loadHandler(spec: FunctionSpec): Promise<AnyHandler> {
-  const mod = (await import(pathToFileURL(resolve(repoRoot, spec.entry)).href)) as { handler?: unknown };
-  if (typeof mod.handler !== 'function') throw new Error(`${spec.entry} does not export a handler function`);
-  return mod.handler as AnyHandler;
 }
 
 async function waitUntilIdle(

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackEndpoint } from '#infra/local/emulators.ts';
-import { type HttpAdapter, type HttpRouteBinding, matchRoute, startHttpAdapter } from '#infra/local/http-adapter.ts';
+import { apiGatewayTime, type HttpAdapter, type HttpRouteBinding, matchRoute, startHttpAdapter } from '#infra/local/http-adapter.ts';
 import type { HttpHandler } from '#infra/local/lambda.ts';
 
 const fn = { name: 'fake', memoryMb: 128, timeoutSeconds: 2 };
@@ -110,6 +110,12 @@ describe('local HTTP adapter (API Gateway HTTP API, payload format 2.0)', () => 
     expect(event).not.toHaveProperty('queryStringParameters');
     expect(event).not.toHaveProperty('pathParameters');
     expect(event).not.toHaveProperty('cookies');
+  });
+
+  it("writes requestContext.time as API Gateway does, in UTC whatever the machine's time zone", () => {
+    expect(apiGatewayTime(new Date(Date.UTC(2020, 2, 12, 19, 3, 58)))).toBe('12/Mar/2020:19:03:58 +0000');
+    expect(apiGatewayTime(new Date(Date.UTC(2026, 0, 1, 0, 0, 0)))).toBe('01/Jan/2026:00:00:00 +0000');
+    expect(apiGatewayTime(new Date(Date.UTC(2025, 11, 31, 23, 59, 59)))).toBe('31/Dec/2025:23:59:59 +0000');
   });
 
   it('prefers the most specific route', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import {
   startSes,
   startSqs,
 } from '#infra/local/emulators.ts';
-import { type Runtime, type RuntimeOptions, startRuntime } from '#infra/local/runtime.ts';
+import { type Runtime, type RuntimeOptions, readRuntimeFile, startRuntime } from '#infra/local/runtime.ts';
 import { documentClient, sqsClient } from '#shared/aws/clients.ts';
 import { config } from '#shared/config.ts';
 
@@ -229,6 +229,75 @@ describe(`local runtime on ${engine}`, () => {
 
     const item = await documentClient().send(new GetCommand({ TableName: second.tableName, Key: { PK: 'THING#kept', SK: 'THING' } }));
     expect(item.Item?.body).toBe('m-0');
+  });
+
+  it('publishes runtime.json (0600) while it runs with a data directory, for tools to find it', async () => {
+    const dataDir = tempDir();
+    const runtime = await start({ dataDir, handlers: { fakeApi, fakeConsumer: consumer('succeed').handler } });
+    const path = join(dataDir, 'runtime.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const published = JSON.parse(readFileSync(path, 'utf8'));
+    expect(published).toEqual({
+      pid: process.pid,
+      apiUrl: runtime.apiUrl,
+      tableName: runtime.tableName,
+      endpoints: runtime.endpoints,
+      queues: { interactions: { url: runtime.queues.interactions.url, dlqUrl: runtime.queues.interactions.dlqUrl } },
+      adminKey: runtime.adminKey,
+    });
+    expect(readRuntimeFile(dataDir)).toEqual(published);
+    // What a tool does with it: send to the queue it names, and see the runtime consume it.
+    const client = sqsClientFor(published.endpoints.sqs);
+    await client.send(new SendMessageCommand({ QueueUrl: published.queues.interactions.url, MessageBody: 'found' }));
+    client.destroy();
+    await runtime.idle(10_000);
+
+    await runtime.stop();
+    expect(existsSync(path)).toBe(false);
+    expect(readRuntimeFile(dataDir)).toBeUndefined();
+    // A file left by a runtime that was killed does not count.
+    writeFileSync(path, JSON.stringify({ ...published, pid: 2 ** 22 + 1 }), { mode: 0o600 });
+    expect(readRuntimeFile(dataDir)).toBeUndefined();
+  });
+
+  it('runs a consumer loaded from its module on a worker thread that idle() and stop() wait for', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'consumed.ndjson');
+    const entry = join(dir, 'consumer.mjs');
+    writeFileSync(
+      entry,
+      [
+        "import { appendFileSync } from 'node:fs';",
+        "import { isMainThread } from 'node:worker_threads';",
+        'export const handler = async (event) => {',
+        '  await new Promise((done) => setTimeout(done, 300));',
+        '  for (const r of event.Records) {',
+        `    appendFileSync(${JSON.stringify(out)}, JSON.stringify({ body: r.body, isMainThread, queue: process.env.INTERACTIONS_QUEUE_URL }) + '\\n');`,
+        '  }',
+        '  return { batchItemFailures: [] };',
+        '};',
+      ].join('\n'),
+    );
+    const functions: FunctionSpec[] = [
+      fakeFunctions[0] as FunctionSpec,
+      { ...(fakeFunctions[1] as FunctionSpec), name: 'moduleConsumer', entry },
+    ];
+    const runtime = await start({ dataDir: null, functions, handlers: { fakeApi } });
+    expect((await fetch(`${runtime.apiUrl}/things/t1`, { method: 'POST', body: 'to-a-thread' })).status).toBe(202);
+    await runtime.idle(10_000);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([{ body: 'to-a-thread', isMainThread: false, queue: runtime.queues.interactions.url }]);
+    await runtime.stop();
+
+    // A module without a handler fails the start, and leaves nothing running behind it.
+    const broken = join(dir, 'broken.mjs');
+    writeFileSync(broken, 'export const notAHandler = 1;\n');
+    await expect(
+      start({ dataDir: null, functions: [{ ...(fakeFunctions[1] as FunctionSpec), name: 'brokenConsumer', entry: broken }] }),
+    ).rejects.toThrow(/broken\.mjs does not export a handler function/);
   });
 
   it('uses RAPPORT_*_ENDPOINT instead of starting its own emulators', async () => {
