@@ -56,6 +56,9 @@ export {
 /** The repeat customers a model fit needs at least; below it the historical averages are used. */
 export const MIN_REPEAT_CUSTOMERS = 50;
 
+/** Above this, a BG/NBD dropout parameter (a or b) has diverged rather than been estimated. */
+const MAX_DROPOUT_PARAMETER = 10_000;
+
 /** What a customer's CLV is computed from: the BG/NBD summary and the mean repeat spend. */
 export interface ClvInput {
   frequency: number;
@@ -130,6 +133,13 @@ export function fitClvModel(customers: readonly ClvInput[], { minRepeatCustomers
     ),
   );
   if (!bgnbd.converged) return historicalModel(customers, 'the BG/NBD fit did not converge');
+  // a, b running off together (a Beta dropout with no spread) means the data cannot tell dropout
+  // apart from a lower purchase rate; its predictions are neither stable nor computable. Seen on
+  // small shops with short histories.
+  const { a, b } = bgnbd.params;
+  if (!(a < MAX_DROPOUT_PARAMETER && b < MAX_DROPOUT_PARAMETER)) {
+    return historicalModel(customers, `the BG/NBD dropout parameters diverged (a = ${a.toPrecision(3)}, b = ${b.toPrecision(3)})`);
+  }
   const ggData = groupGammaGamma(
     customers.map((c) => c.frequency),
     customers.map((c) => c.monetary),

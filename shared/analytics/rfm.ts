@@ -75,6 +75,22 @@ function binOf(bins: RfmBins, v: number): number {
   return 0;
 }
 
+/**
+ * One customer's scores against bins computed over the whole shop (rfmBins of each measure): the
+ * same numbers rfmScoreColumns gives, so a run can fit the bins once and score shard by shard.
+ */
+export function rfmScoreWith(
+  bins: { recency: RfmBins; frequency: RfmBins; monetary: RfmBins },
+  recencyDays: number,
+  frequency: number,
+  monetary: number,
+): { r: number; f: number; m: number; segment: RfmSegment } {
+  const r = 6 - binOf(bins.recency, recencyDays);
+  const f = binOf(bins.frequency, frequency);
+  const m = binOf(bins.monetary, monetary);
+  return { r, f, m, segment: rfmSegmentOf(r, f, m) };
+}
+
 export interface RfmColumns {
   r: Uint8Array;
   f: Uint8Array;

@@ -209,7 +209,7 @@ export function segmentFacts(profile: SegmentableProfile, now: Date): SegmentFac
     orderCount: finite(profile.orderCount),
     daysSinceLastOrder: Number.isNaN(lastOrder) ? null : utcDay(now.getTime()) - utcDay(lastOrder),
     pAlive: finite(clv?.pAlive),
-    clv: finite(clv?.clv),
+    clv: finite(clv?.expectedValue12m ?? clv?.clv),
     nps: finite(profile.feedback?.nps),
   };
 }

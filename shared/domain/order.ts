@@ -36,9 +36,12 @@ export interface OrderSummary {
   c: number;
   /** gross line amount per category, for top categories */
   k?: Record<string, number>;
+  /** the order's product ids (at most MAX_PRODUCTS_PER_ORDER), for co-purchase statistics and recommendations */
+  p?: string[];
 }
 
 const MAX_CATEGORIES_PER_ORDER = 5;
+const MAX_PRODUCTS_PER_ORDER = 10;
 
 const PAID_STATUSES: ReadonlySet<OrderStatus> = new Set(['paid', 'partially_refunded', 'refunded']);
 
@@ -62,6 +65,16 @@ export function summarize(state: OrderState): OrderSummary {
   const categories = Object.fromEntries(
     [...byCategory.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_CATEGORIES_PER_ORDER),
   );
+  // Likewise its first ten distinct products: enough for "bought together" and "already bought".
+  // Ids longer than 64 characters are left out: they would cost more profile bytes than they are worth.
+  const products = [
+    ...new Set(
+      state.lineItems.flatMap((line) => {
+        const id = line.productId ?? line.sku;
+        return id && id.length <= 64 ? [id] : [];
+      }),
+    ),
+  ].slice(0, MAX_PRODUCTS_PER_ORDER);
   return {
     q: state.seq,
     s: state.status,
@@ -69,6 +82,7 @@ export function summarize(state: OrderState): OrderSummary {
     r: refundedAmount(state),
     c: Math.floor(Date.parse(state.createdAt) / 1000),
     ...(Object.keys(categories).length > 0 ? { k: categories } : {}),
+    ...(products.length > 0 ? { p: products } : {}),
   };
 }
 
