@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, local, import (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, local, import (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -16,11 +16,12 @@ import { benchIngest } from './ingest.ts';
 import { benchLocalE2e } from './local-e2e.ts';
 import { benchLoyalty } from './loyalty.ts';
 import { type BenchResult, formatTable, mergeResults, type Row, verdict } from './report.ts';
+import { benchResegment } from './resegment.ts';
 import { round } from './stats.ts';
 import { benchWebhook } from './webhook.ts';
 
 const RESULTS_FILE = join(repoRoot, 'bench', 'results.json');
-const ALL = ['bundles', 'coldImport', 'webhook', 'ingest', 'loyalty', 'analytics', 'local', 'import'] as const;
+const ALL = ['bundles', 'coldImport', 'webhook', 'ingest', 'loyalty', 'analytics', 'resegment', 'local', 'import'] as const;
 type BenchName = (typeof ALL)[number];
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
   if (names.includes('ingest')) await runBench('ingest', () => benchIngest());
   if (names.includes('loyalty')) await runBench('loyalty', () => benchLoyalty());
   if (names.includes('analytics')) await runBench('analytics', () => benchAnalytics());
+  if (names.includes('resegment')) await runBench('resegment', () => benchResegment());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
   if (names.includes('import')) await runBench('import', () => benchImport());
 

@@ -12,7 +12,7 @@ export interface HttpRoute {
   path: string;
 }
 
-export type QueueName = 'interactions';
+export type QueueName = 'interactions' | 'runs';
 
 export interface QueueSpec {
   /** maxReceiveCount before a message moves to the queue's dead-letter queue. */
@@ -20,10 +20,17 @@ export interface QueueSpec {
   /** Lambda event source mapping settings; the local poller honours the same numbers. */
   batchSize: number;
   maxBatchingWindowSeconds: number;
+  /**
+   * Locally, how long a received message stays hidden (the runtime's default otherwise): a consumer
+   * that works for minutes must not see its message come back meanwhile. On AWS: 6 × the timeout.
+   */
+  localVisibilityTimeoutSeconds?: number;
 }
 
 export const queues: Record<QueueName, QueueSpec> = {
   interactions: { maxReceiveCount: 5, batchSize: 10, maxBatchingWindowSeconds: 1 },
+  /** Steps of re-segmentation runs (shared/use-cases/resegment.ts): one long step per invocation. */
+  runs: { maxReceiveCount: 3, batchSize: 1, maxBatchingWindowSeconds: 0, localVisibilityTimeoutSeconds: 900 },
 };
 
 /** DynamoDB actions a function may call on the single table (exact IAM actions, no wildcards). */
@@ -55,6 +62,8 @@ export interface FunctionSpec {
   usesIndex?: boolean;
   /** Deployment secrets it reads: the master key sealing webhook secrets, the admin key. */
   secrets?: DeploymentSecret[];
+  /** Creates shops' daily run schedules (EventBridge Scheduler, targeting the runs queue). */
+  createsRunSchedules?: boolean;
 }
 
 export const functions: FunctionSpec[] = [
@@ -99,6 +108,7 @@ export const functions: FunctionSpec[] = [
     routes: [{ method: 'POST', path: '/admin/shops' }],
     tableActions: ['dynamodb:PutItem'],
     secrets: ['master', 'admin'],
+    createsRunSchedules: true,
   },
   {
     name: 'getCustomer',
@@ -190,6 +200,55 @@ export const functions: FunctionSpec[] = [
     timeoutSeconds: 10,
     routes: [{ method: 'PUT', path: '/v1/customers/{customerId}/tier' }],
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
+    name: 'startRun',
+    entry: 'functions/start-run.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/runs' }],
+    sendsTo: ['runs'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  },
+  {
+    name: 'getRun',
+    entry: 'functions/get-run.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/runs/{runId}' }],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
+    name: 'resegment',
+    entry: 'functions/resegment.ts',
+    // The fit holds compact columns for every customer of the shop: ~60 MB per million, plus the
+    // profiles of the page being read. 3 GB also buys the CPU (Lambda scales CPU with memory).
+    memoryMb: 3008,
+    timeoutSeconds: 900,
+    consumes: 'runs',
+    sendsTo: ['runs'],
+    // Query: GSI1 shards, ledgers (expiry); BatchGetItem: profiles, orders (product titles);
+    // BatchWriteItem: segment memberships; UpdateItem: runs, profiles; PutItem: timeline, ledger, runs.
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+    ],
+    usesIndex: true,
+  },
+  {
+    name: 'segments',
+    entry: 'functions/segments.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/v1/segments' },
+      { method: 'GET', path: '/v1/segments/{segmentId}/customers' },
+    ],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
 ];
 

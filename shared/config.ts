@@ -7,6 +7,7 @@ import * as z from 'zod';
 const ConfigSchema = z.object({
   TABLE_NAME: z.string().min(1),
   INTERACTIONS_QUEUE_URL: z.string().optional(),
+  RUNS_QUEUE_URL: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   SQS_ENDPOINT: z.url().optional(),

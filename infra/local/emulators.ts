@@ -286,7 +286,7 @@ export async function ensureQueues(
           MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
         });
         const main = await ensureQueue(client, `${opts.prefix}${name}`, {
-          VisibilityTimeout: String(opts.visibilityTimeoutSeconds),
+          VisibilityTimeout: String(queues[name].localVisibilityTimeoutSeconds ?? opts.visibilityTimeoutSeconds),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: queues[name].maxReceiveCount }),
         });
         return [name, { url: main.url, arn: main.arn, dlqUrl: dlq.url, dlqArn: dlq.arn }] as const;

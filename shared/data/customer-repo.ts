@@ -1,4 +1,12 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import {
   customerPk,
@@ -258,6 +266,28 @@ export async function redeemPointsOnce(
   }
 }
 
+/**
+ * The scheduled run's derived fields (rfm, clv, segments, …): set as they are, without the profile
+ * version — nothing the processor plans from reads them — and only on an existing profile.
+ */
+export async function setDerivedFields(db: Db, shopId: string, customerId: string, fields: Record<string, unknown>): Promise<void> {
+  const entries = Object.entries(fields);
+  try {
+    await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: profileKey(shopId, customerId),
+        UpdateExpression: `SET ${entries.map((_, i) => `#d${i} = :d${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#d${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:d${i}`, value])),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error; // erased with its shop meanwhile: nothing to score
+  }
+}
+
 /* ---------- timeline: SHOP#{shopId}#C#{customerId} / T#{occurredAt}#{entryId} ---------- */
 
 export interface TimelineEntry {
@@ -278,6 +308,33 @@ export async function putTimelineEntry(db: Db, shopId: string, customerId: strin
       Item: { ...timelineKey(shopId, customerId, entry.at, entry.entryId), ...entry },
     }),
   );
+}
+
+/** Many timeline entries at once (the scheduled run), 25 per BatchWriteItem; idempotent by key like putTimelineEntry. */
+export async function putTimelineEntries(
+  db: Db,
+  shopId: string,
+  entries: Array<{ customerId: string; entry: TimelineEntry }>,
+): Promise<void> {
+  for (let i = 0; i < entries.length; i += 25) {
+    let requests: Record<string, unknown>[] = entries.slice(i, i + 25).map(({ customerId, entry }) => ({
+      PutRequest: { Item: { ...timelineKey(shopId, customerId, entry.at, entry.entryId), ...entry } },
+    }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 10) throw new Error('timeline batch write did not finish');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 25 * 2 ** attempt)));
+      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
+      requests = (UnprocessedItems?.[db.table] ?? []) as Record<string, unknown>[];
+    }
+  }
+}
+
+/** Whether a timeline entry exists (a once-only entry is read before it is written, so a re-run writes nothing). */
+export async function hasTimelineEntry(db: Db, shopId: string, customerId: string, at: string, entryId: string): Promise<boolean> {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: timelineKey(shopId, customerId, at, entryId), ProjectionExpression: 'PK' }),
+  );
+  return Item !== undefined;
 }
 
 /** Access pattern: a customer's timeline, newest first, a page at a time. */

@@ -71,3 +71,22 @@ export const redemptionAttribute = (key: string) => `rd_${key}`;
 /** The profile attribute holding the last contact on a channel (ISO time), kept last-writer-wins. */
 export const lastContactAttribute = (channel: string) => `lc_${channel}`;
 export const LAST_CONTACT_PREFIX = 'lc_';
+
+/** A re-segmentation run: under the shop's partition (DESIGN §5). */
+export const runKey = (shopId: string, runId: string) => ({ PK: `SHOP#${shopId}`, SK: `RUN#${runId}` });
+
+/** The shop's co-purchase statistics, written by the run when they change. */
+export const coPurchaseKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'COPURCHASE' });
+
+/** Customers per segment (RFM segments, tiers, rule segments) as of the last run. */
+export const segmentCountsKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'SEGMENTS' });
+
+/** The members of one segment, one item per customer, sorted by customer id. */
+export const segmentMembersPk = (shopId: string, segmentId: string) => `SHOP#${shopId}#SEG#${segmentId}`;
+export const segmentMemberKey = (shopId: string, segmentId: string, customerId: string) => ({
+  PK: segmentMembersPk(shopId, segmentId),
+  SK: customerId,
+});
+
+/** The shop directory: one item per shop with its time zone, for the local scheduler and operators. */
+export const shopDirectoryKey = (shopId: string) => ({ PK: 'SHOPS', SK: shopId });

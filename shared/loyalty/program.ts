@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { segmentsDocumentSchema } from '#shared/analytics/segments.ts';
 import { currencyExponent } from '#shared/domain/money.ts';
 
 /**
@@ -42,6 +43,8 @@ export const ExpirySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fixedTerm'), months: z.number().int().min(1).max(120) }),
 ]);
 
+const DEFAULT_ANALYTICS = { winBackPAliveBelow: 0.3, segments: [] };
+
 export const ProgramSchema = z
   .object({
     tiers: z.object({
@@ -84,6 +87,22 @@ export const ProgramSchema = z
       /** The post-purchase feedback request goes out this many days after a paid order. */
       feedbackDelayDays: z.number().int().min(0).max(90),
     }),
+    /** The scheduled run (shared/use-cases/resegment.ts). Programs saved before it existed get the defaults. */
+    analytics: z
+      .object({
+        /** A win-back trigger when P(alive) falls below this (0: only on entering a win-back RFM segment). */
+        winBackPAliveBelow: z.number().min(0).max(1),
+        /** The shop's rule segments (shared/analytics/segments.ts). */
+        segments: segmentsDocumentSchema.shape.segments,
+      })
+      .superRefine((analytics, ctx) => {
+        const checked = segmentsDocumentSchema.safeParse({ segments: analytics.segments });
+        if (!checked.success) {
+          for (const issue of checked.error.issues)
+            ctx.addIssue({ code: 'custom', path: issue.path as (string | number)[], message: issue.message });
+        }
+      })
+      .default(DEFAULT_ANALYTICS),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -108,6 +127,10 @@ export const ProgramSchema = z
   });
 
 export type Program = z.infer<typeof ProgramSchema>;
+
+/** The program's analytics settings; a program stored before they existed has the defaults. */
+export const analyticsOf = (program: Program): Program['analytics'] =>
+  (program as Partial<Program>).analytics ?? { ...DEFAULT_ANALYTICS, segments: [] };
 export type Tier = z.infer<typeof TierSchema>;
 
 /**
@@ -162,6 +185,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
       maxMarketingPerWeek: 2,
       feedbackDelayDays: 7,
     },
+    analytics: { ...DEFAULT_ANALYTICS, segments: [] },
   };
 }
 

@@ -1,4 +1,4 @@
-import { applyProfileChangeIfNewer, getProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
+import { applyProfileChangeIfNewer, getProfile, hasTimelineEntry, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
@@ -26,12 +26,16 @@ export interface ReviewResult {
   expired: number;
   reminded: boolean;
   birthdayBonus: number;
+  /** Items written (profile, ledger, timeline): 0 when the review changed nothing. */
+  writes: number;
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 const DAY = 86_400_000;
 
-async function putTrigger(db: Db, shopId: string, customerId: string, trigger: TriggerDraft) {
+/** Writes a reminder trigger unless an earlier run did (read first: a re-run writes nothing). Returns whether it wrote. */
+async function putTrigger(db: Db, shopId: string, customerId: string, trigger: TriggerDraft): Promise<boolean> {
+  if (await hasTimelineEntry(db, shopId, customerId, trigger.at, `trigger:${trigger.key}`)) return false;
   await putTimelineEntry(db, shopId, customerId, {
     at: trigger.at,
     entryId: `trigger:${trigger.key}`,
@@ -41,13 +45,14 @@ async function putTrigger(db: Db, shopId: string, customerId: string, trigger: T
     trigger: trigger.trigger,
     ...trigger.data,
   });
+  return true;
 }
 
 export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
   const program = await deps.program(shopId);
   const now = deps.now();
   const at = now.toISOString();
-  const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false, birthdayBonus: 0 };
+  const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false, birthdayBonus: 0, writes: 0 };
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const profile = await getProfile(deps.db, shopId, customerId, true);
@@ -64,18 +69,21 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     result.tier = decision.action;
     // Dated by the schedule, not by the run: a retried or later run lands on the same entries.
     if (decision.action === 'warn') {
-      await putTrigger(deps.db, shopId, customerId, {
-        key: `tier_down_warning:${profile.tier}:${day(decision.downgradeOn)}`,
-        trigger: 'tier_down_warning',
-        at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
-        data: {
-          tier: profile.tier,
-          to: decision.to.id,
-          downgradeOn: decision.downgradeOn.toISOString(),
-          shortfall: decision.shortfall,
-          metric,
-        },
-      });
+      if (
+        await putTrigger(deps.db, shopId, customerId, {
+          key: `tier_down_warning:${profile.tier}:${day(decision.downgradeOn)}`,
+          trigger: 'tier_down_warning',
+          at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
+          data: {
+            tier: profile.tier,
+            to: decision.to.id,
+            downgradeOn: decision.downgradeOn.toISOString(),
+            shortfall: decision.shortfall,
+            metric,
+          },
+        })
+      )
+        result.writes++;
     }
     if (decision.action !== 'downgrade') break;
     const since = decision.downgradeOn.toISOString();
@@ -110,6 +118,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     );
     if (written) {
       await writeOutbox(shopId, customerId, outbox, deps);
+      result.writes += 3;
       break;
     }
   }
@@ -121,12 +130,13 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     const entries = await ledgerEntries(deps.db, shopId, customerId);
     const outlook = expiryOutlook(entries, program, now);
     if (outlook.next && now.getTime() >= outlook.next.on.getTime() - program.points.reminderDays * DAY) {
-      await putTrigger(deps.db, shopId, customerId, {
+      const wrote = await putTrigger(deps.db, shopId, customerId, {
         key: `points_expiring:${day(outlook.next.on)}`,
         trigger: 'points_expiring',
         at: new Date(outlook.next.on.getTime() - program.points.reminderDays * DAY).toISOString(),
         data: { points: outlook.next.points, expiresOn: outlook.next.on.toISOString() },
       });
+      if (wrote) result.writes++;
       result.reminded = true;
     }
     const entryId = `expire:${outlook.periodKey}`;
@@ -146,6 +156,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     if (written) {
       await writeOutbox(shopId, customerId, outbox, deps);
       result.expired = due;
+      result.writes += 2;
       break;
     }
   }
@@ -179,6 +190,7 @@ async function awardBirthdayBonus(shopId: string, customerId: string, program: P
     if (written) {
       await writeOutbox(shopId, customerId, outbox, deps);
       result.birthdayBonus = bonus;
+      result.writes += 2 + outbox.ledger.length;
       return;
     }
   }

@@ -1,0 +1,69 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod';
+import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
+import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
+import { ShopIdSchema } from '#shared/domain/event.ts';
+import { logger } from '#shared/observability.ts';
+import { type RunDeps, runStep, scheduledRun } from '#shared/use-cases/resegment.ts';
+
+/**
+ * Runs queue consumer: one step of a re-segmentation run per message (batch size 1) — the fit of a
+ * shop, or one GSI1 shard's apply (which hands over to a continuation before the timeout). The
+ * daily EventBridge schedule sends `{"shopId", "trigger": "schedule"}`, which starts the day's run.
+ */
+const processor = new BatchProcessor(EventType.SQS);
+
+const shopId = ShopIdSchema;
+const MessageSchema = z.union([
+  z.object({ shopId, trigger: z.literal('schedule') }),
+  z.object({ shopId, runId: z.string().max(64), step: z.literal('fit') }),
+  z.object({
+    shopId,
+    runId: z.string().max(64),
+    step: z.literal('apply'),
+    shard: z.number().int().min(0).max(255),
+    cursor: z.record(z.string(), z.unknown()).optional(),
+    partial: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+
+function deps(context: Context | undefined): RunDeps {
+  return {
+    db: db(),
+    now,
+    program: loadProgram,
+    timezone: async (id) => (await loadShop(id))?.timezone ?? 'UTC',
+    enqueue: enqueueRunSteps,
+    remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+let currentContext: Context | undefined;
+
+async function processRecord(record: SQSRecord) {
+  const message = MessageSchema.parse(JSON.parse(record.body));
+  if ('trigger' in message) {
+    const run = await scheduledRun(message.shopId, deps(currentContext));
+    logger.info('scheduled run', { shopId: message.shopId, runId: run?.runId, status: run?.status });
+    return;
+  }
+  const started = Date.now();
+  await runStep(message as Parameters<typeof runStep>[0], deps(currentContext));
+  logger.info('run step done', {
+    shopId: message.shopId,
+    runId: message.runId,
+    step: message.step,
+    ...('shard' in message ? { shard: message.shard } : {}),
+    ms: Date.now() - started,
+  });
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event, context) => {
+    currentContext = context;
+    return processPartialResponse(event, processRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
+  });

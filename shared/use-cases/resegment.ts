@@ -1,0 +1,698 @@
+import { randomBytes } from 'node:crypto';
+import { type ClvModel, fitClvModel, holdoutCheck, scoreClv } from '#shared/analytics/clv.ts';
+import { CoPurchaseCounter } from '#shared/analytics/co-purchase.ts';
+import { isoOfDay } from '#shared/analytics/numeric.ts';
+import { type RfmBins, rfmBins, rfmScoreWith } from '#shared/analytics/rfm.ts';
+import { compileSegments, parseSegmentsDocument, segmentFacts } from '#shared/analytics/segments.ts';
+import { summarizeTransactions, type Transaction } from '#shared/analytics/transactions.ts';
+import {
+  getProfile,
+  getProfiles,
+  type ProfileItem,
+  putTimelineEntries,
+  setDerivedFields,
+  type TimelineEntry,
+} from '#shared/data/customer-repo.ts';
+import type { Db } from '#shared/data/db.ts';
+import { getOrders } from '#shared/data/order-repo.ts';
+import {
+  createRunIfAbsent,
+  finishRun,
+  getRun,
+  markRunStarted,
+  putCoPurchaseIfChanged,
+  putSegmentCountsIfChanged,
+  type RunRecord,
+  recordShardResult,
+  setRunModel,
+  setShardProgress,
+  shardKeysPage,
+  writeMemberships,
+} from '#shared/data/run-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { table } from '#shared/data/table-definition.ts';
+import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { counts, netOf } from '#shared/domain/order.ts';
+import { orderSummaries, profileView } from '#shared/domain/profile.ts';
+import { qualifyingOrders, summariesOf } from '#shared/loyalty/plan.ts';
+import { analyticsOf, type Program } from '#shared/loyalty/program.ts';
+import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
+
+/**
+ * The re-segmentation run (issue 5; DESIGN §2 "resegment fn"): for one shop, as of one instant,
+ * score every customer — RFM, CLV, rule segments — review their loyalty (downgrades, expiry,
+ * birthdays), find the win-back moments, and write only what changed.
+ *
+ * It is split so no Lambda invocation has to hold a big shop for long:
+ *   1. fit   — one invocation reads every profile of the shop through GSI1 (16 shards in parallel,
+ *              compact fields only) and fits what needs the whole shop: the RFM quintile bins, the
+ *              BG/NBD + Gamma-Gamma model (with a holdout check), co-purchase statistics. The fit is
+ *              stored on the run record; then one message per shard is queued.
+ *   2. apply — one invocation per GSI1 shard scores its customers against the stored fit and writes
+ *              the changes; when its time runs short it queues its own continuation (cursor and
+ *              counters in the message). The shard's counters are set once on the run record; the
+ *              write that completes the set of shards finishes the run.
+ * Every step is idempotent under redelivery: the fit is set once, shard results once, and every
+ * item the run writes has a deterministic key from (customer, run) or (customer, trigger, period).
+ */
+
+export const RUN_SHARDS = table.gsi1.shards;
+const WEEKS_12_MONTHS = 52;
+const DAY_S = 86_400;
+const DAY_MS = DAY_S * 1000;
+/** The holdout: fit on all but the last 26 weeks, compare predicted and actual purchases in them. */
+const HOLDOUT_DAYS = 182;
+const WIN_BACK_SEGMENTS = new Set(['At Risk', "Can't Lose Them", 'About To Sleep']);
+
+export type RunMessage =
+  | { shopId: string; runId: string; step: 'fit' }
+  | { shopId: string; runId: string; step: 'apply'; shard: number; cursor?: Record<string, unknown>; partial?: ShardCounters };
+
+export interface RunDeps {
+  db: Db;
+  program: (shopId: string) => Promise<Program>;
+  timezone: (shopId: string) => Promise<string>;
+  now: () => Date;
+  /** Queues follow-up steps (the runs queue on AWS and locally; run them in process in the CLI). */
+  enqueue: (messages: RunMessage[]) => Promise<void>;
+  /** Time left in this invocation; the apply step hands over to a continuation when it runs short. */
+  remainingMs?: () => number;
+  /** Customers scored concurrently within a page. */
+  concurrency?: number;
+}
+
+export interface ShardCounters {
+  customers: number;
+  scored: number;
+  profilesWritten: number;
+  timelineWritten: number;
+  membershipsWritten: number;
+  triggers: number;
+  loyaltyWrites: number;
+  downgrades: number;
+  warnings: number;
+  pointsExpired: number;
+  birthdays: number;
+  byModel: Record<string, number>;
+  segments: Record<string, number>;
+}
+
+const emptyCounters = (): ShardCounters => ({
+  customers: 0,
+  scored: 0,
+  profilesWritten: 0,
+  timelineWritten: 0,
+  membershipsWritten: 0,
+  triggers: 0,
+  loyaltyWrites: 0,
+  downgrades: 0,
+  warnings: 0,
+  pointsExpired: 0,
+  birthdays: 0,
+  byModel: {},
+  segments: {},
+});
+
+/* ---------------- starting a run ---------------- */
+
+const runIdOf = (now: Date) =>
+  `r_${now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}_${randomBytes(3).toString('hex')}`;
+
+/**
+ * POST /v1/runs: a run now. Refused (409) while another run of the shop started in the last hour is
+ * still going — two runs at once would only do the same work twice.
+ */
+export async function requestRun(
+  shop: ShopRecord,
+  trigger: 'api' | 'cli',
+  deps: Pick<RunDeps, 'db' | 'now' | 'enqueue'>,
+): Promise<RunRecord> {
+  const now = deps.now();
+  const run: RunRecord = {
+    runId: runIdOf(now),
+    shopId: shop.shopId,
+    status: 'queued',
+    trigger,
+    requestedAt: now.toISOString(),
+    asOf: now.toISOString(),
+    shards: RUN_SHARDS,
+    shardResults: {},
+    progress: {},
+  };
+  await createRunIfAbsent(deps.db, run);
+  await deps.enqueue([{ shopId: shop.shopId, runId: run.runId, step: 'fit' }]);
+  return run;
+}
+
+/**
+ * The daily schedule's run: its id is the shop's local date, so a schedule delivered twice (or
+ * retried) is the same run, and its `asOf` is the moment it was first created.
+ */
+export async function scheduledRun(shopId: string, deps: RunDeps): Promise<RunRecord | undefined> {
+  const now = deps.now();
+  const runId = `d_${localDate(now, await deps.timezone(shopId)).replaceAll('-', '')}`;
+  const created = await createRunIfAbsent(deps.db, {
+    runId,
+    shopId,
+    status: 'queued',
+    trigger: 'schedule',
+    requestedAt: now.toISOString(),
+    asOf: now.toISOString(),
+    shards: RUN_SHARDS,
+    shardResults: {},
+    progress: {},
+  });
+  const run = await getRun(deps.db, shopId, runId);
+  if (!run || run.status === 'succeeded') return run;
+  if (created || run.status === 'queued') await deps.enqueue([{ shopId, runId, step: 'fit' }]);
+  return run;
+}
+
+/** GET /v1/runs/{runId}. */
+export async function readRun(shop: ShopRecord, runId: string, db: Db) {
+  const run = await getRun(db, shop.shopId, runId);
+  if (!run) throw new NotFoundError(`no run ${runId}`);
+  const shardsDone = Object.keys(run.shardResults ?? {}).length;
+  const read = Object.values(run.progress ?? {}).reduce((sum, n) => sum + n, 0);
+  const customers = (run.model?.customers as number | undefined) ?? null;
+  return {
+    ...run,
+    progress: { shardsDone, shards: run.shards, customersRead: read, customers },
+  };
+}
+
+/* ---------------- reading the shop ---------------- */
+
+/** Every profile of the shop, page by page from the 16 GSI1 shards read side by side. */
+async function forEachShopProfile(db: Db, shopId: string, visit: (profile: ProfileItem) => void): Promise<void> {
+  await Promise.all(
+    Array.from({ length: RUN_SHARDS }, async (_, shard) => {
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        const page = await shardKeysPage(db, shopId, shard, 100, cursor);
+        for (const profile of await getProfiles(db, page.keys)) visit(profile);
+        cursor = page.cursor;
+      } while (cursor);
+    }),
+  );
+}
+
+const customerIdOf = (profile: ProfileItem) => String(profile.PK).slice(String(profile.PK).lastIndexOf('#C#') + 3);
+
+interface Purchases {
+  /** Paid, counted orders up to the analysis day: (day, net amount), and product ids. */
+  days: number[];
+  amounts: number[];
+  products: string[][];
+  orderIds: string[];
+}
+
+function purchasesOf(profile: ProfileItem, analysisDay: number): Purchases {
+  const out: Purchases = { days: [], amounts: [], products: [], orderIds: [] };
+  for (const [orderId, summary] of orderSummaries(profile)) {
+    if (!counts(summary)) continue;
+    const day = Math.floor(summary.c / DAY_S);
+    if (day > analysisDay) continue;
+    out.days.push(day);
+    out.amounts.push(netOf(summary));
+    out.products.push(summary.p ?? []);
+    out.orderIds.push(orderId);
+  }
+  return out;
+}
+
+function rfmMeasures(p: Purchases, analysisDay: number) {
+  let last = Number.NEGATIVE_INFINITY;
+  let monetary = 0;
+  for (const day of p.days) last = Math.max(last, day);
+  for (const amount of [...p.amounts].sort((a, b) => a - b)) monetary += amount;
+  return { recencyDays: analysisDay - last, frequency: p.days.length, monetary };
+}
+
+const transactionsOf = (customerId: string, p: Purchases): Transaction[] =>
+  p.days.map((day, i) => ({ customerId, day, amount: p.amounts[i] as number }));
+
+/* ---------------- step 1: fit ---------------- */
+
+export interface RunModel {
+  asOf: string;
+  analysisDate: string;
+  customers: number;
+  buyers: number;
+  rfm: { recency: RfmBins; frequency: RfmBins; monetary: RfmBins } | null;
+  clv: { unit: 'week'; horizon: number; fit: ClvModel } | null;
+  holdout: ReturnType<typeof holdoutCheck> | null;
+  coPurchase: { baskets: number; products: number; pairs: number };
+}
+
+const utcDay = (iso: string) => Math.floor(Date.parse(iso) / DAY_MS);
+
+export async function fitStep(shopId: string, runId: string, deps: RunDeps): Promise<RunModel | undefined> {
+  const run = await getRun(deps.db, shopId, runId);
+  if (!run || run.status === 'succeeded' || run.status === 'failed') return undefined;
+  let model = run.model as RunModel | undefined;
+  if (!model) {
+    await markRunStarted(deps.db, shopId, runId, deps.now().toISOString());
+    model = await fitShop(shopId, run.asOf, deps);
+    // Plain JSON: DynamoDB stores no undefined, and the apply step reads back exactly this.
+    await setRunModel(deps.db, shopId, runId, JSON.parse(JSON.stringify(model)), deps.now().toISOString());
+    model = (await getRun(deps.db, shopId, runId))?.model as RunModel | undefined;
+  }
+  const done = new Set(Object.keys(run.shardResults ?? {}));
+  await deps.enqueue(
+    Array.from({ length: RUN_SHARDS }, (_, shard) => shard)
+      .filter((shard) => !done.has(String(shard)))
+      .map((shard) => ({ shopId, runId, step: 'apply' as const, shard })),
+  );
+  return model;
+}
+
+/** Reads the shop once and fits what needs all of it. Pure apart from the reads; independent of read order. */
+export async function fitShop(shopId: string, asOf: string, deps: Pick<RunDeps, 'db'>): Promise<RunModel> {
+  const analysisDay = utcDay(asOf);
+  const recency: number[] = [];
+  const frequency: number[] = [];
+  const monetary: number[] = [];
+  const transactions: Transaction[] = [];
+  const coPurchase = new CoPurchaseCounter();
+  const orderOfProduct = new Map<string, string>();
+  let customers = 0;
+  await forEachShopProfile(deps.db, shopId, (profile) => {
+    customers++;
+    const purchases = purchasesOf(profile, analysisDay);
+    if (purchases.days.length === 0) return;
+    const m = rfmMeasures(purchases, analysisDay);
+    recency.push(m.recencyDays);
+    frequency.push(m.frequency);
+    monetary.push(m.monetary);
+    const customerId = customerIdOf(profile);
+    transactions.push(...transactionsOf(customerId, purchases));
+    purchases.products.forEach((products, i) => {
+      coPurchase.add(products);
+      for (const product of products) {
+        const orderId = purchases.orderIds[i] as string;
+        // the smallest order id holding the product: the same whatever order the shards answer in
+        const known = orderOfProduct.get(product);
+        if (known === undefined || orderId < known) orderOfProduct.set(product, orderId);
+      }
+    });
+  });
+
+  const summary = summarizeTransactions(transactions, { calibrationEndDay: analysisDay, unit: 'week' });
+  const fit = summary.customers.length > 0 ? fitClvModel(summary.customers) : null;
+  let holdout: RunModel['holdout'] = null;
+  const calibrationEnd = analysisDay - HOLDOUT_DAYS;
+  const earlier = summarizeTransactions(transactions, { calibrationEndDay: calibrationEnd, unit: 'week' });
+  if (earlier.customers.length > 0) {
+    holdout = holdoutCheck(fitClvModel(earlier.customers), earlier.customers, {
+      ...earlier,
+      lastDay: Math.min(earlier.lastDay, analysisDay),
+    });
+  }
+
+  const stats = coPurchase.stats();
+  const catalogue = await productCatalogue(deps.db, shopId, stats, orderOfProduct);
+  await putCoPurchaseIfChanged(deps.db, shopId, { ...stats, products: catalogue }, { asOf });
+
+  return {
+    asOf,
+    analysisDate: isoOfDay(analysisDay),
+    customers,
+    buyers: recency.length,
+    rfm: recency.length > 0 ? { recency: rfmBins(recency), frequency: rfmBins(frequency), monetary: rfmBins(monetary) } : null,
+    clv: fit ? { unit: 'week', horizon: WEEKS_12_MONTHS, fit } : null,
+    holdout,
+    coPurchase: {
+      baskets: stats.baskets,
+      products: stats.bestSellers.length,
+      pairs: Object.values(stats.related).reduce((sum, list) => sum + list.length, 0),
+    },
+  };
+}
+
+/** Titles and prices of the products the statistics name, from one order line each (for emails). */
+async function productCatalogue(
+  db: Db,
+  shopId: string,
+  stats: ReturnType<CoPurchaseCounter['stats']>,
+  orderOfProduct: Map<string, string>,
+): Promise<Record<string, { title: string; price: number }>> {
+  const wanted = new Set([...stats.bestSellers.map((b) => b.productId), ...Object.keys(stats.related)]);
+  for (const list of Object.values(stats.related)) for (const r of list) wanted.add(r.productId);
+  const orderIds = [...new Set([...wanted].flatMap((product) => orderOfProduct.get(product) ?? []))].sort();
+  const catalogue: Record<string, { title: string; price: number }> = {};
+  for (const order of await getOrders(db, shopId, orderIds)) {
+    for (const line of (order.lines as Array<{ productId?: string; sku?: string; title: string; price: number }> | undefined) ?? []) {
+      const id = line.productId ?? line.sku;
+      if (id && wanted.has(id) && !catalogue[id]) catalogue[id] = { title: line.title, price: line.price };
+    }
+  }
+  return Object.fromEntries(Object.entries(catalogue).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/* ---------------- step 2: apply, one shard ---------------- */
+
+const rfmSlug = (segment: string) =>
+  segment
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+export const segmentIdOfRfm = (segment: string) => `rfm:${rfmSlug(segment)}`;
+export const segmentIdOfTier = (tier: string) => `tier:${tier}`;
+export const segmentIdOfRule = (id: string) => `rule:${id}`;
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export interface Derived {
+  rfm: { r: number; f: number; m: number; segment: string } | null;
+  clv: { pAlive: number | null; expectedPurchases12m: number; expectedValue12m: number; model: string } | null;
+  segments: string[];
+  /** Every segment the customer is in as the run sees it (RFM, tier, rules): the membership items. */
+  memberships: string[];
+}
+
+/** A customer's derived fields against the run's fit. Pure. */
+export function deriveCustomer(
+  profile: ProfileItem,
+  model: RunModel,
+  compiled: ReturnType<typeof compileSegments>,
+  shop: { currency: string },
+): Derived {
+  const analysisDay = utcDay(model.asOf);
+  const purchases = purchasesOf(profile, analysisDay);
+  let rfm: Derived['rfm'] = null;
+  let clv: Derived['clv'] = null;
+  if (purchases.days.length > 0 && model.rfm) {
+    const m = rfmMeasures(purchases, analysisDay);
+    rfm = rfmScoreWith(model.rfm, m.recencyDays, m.frequency, m.monetary);
+  }
+  if (purchases.days.length > 0 && model.clv) {
+    const [input] = summarizeTransactions(transactionsOf('c', purchases), { calibrationEndDay: analysisDay, unit: 'week' }).customers;
+    if (input) {
+      const score = scoreClv(model.clv.fit, input, { horizon: model.clv.horizon });
+      // A number the model cannot give (a series that does not converge at extreme parameters) is
+      // left out rather than stored as NaN; the profile says no model produced it.
+      if ([score.expectedPurchases, score.clv, score.pAlive ?? 0].every(Number.isFinite)) {
+        clv = {
+          pAlive: score.pAlive === null ? null : round(score.pAlive, 4),
+          expectedPurchases12m: round(score.expectedPurchases, 3),
+          expectedValue12m: Math.round(score.clv),
+          model: model.clv.fit.model,
+        };
+      }
+    }
+  }
+  const view = profileView(profile, shop.currency);
+  const facts = segmentFacts({ ...view, rfm, clv }, new Date(model.asOf));
+  const segments = compiled(facts);
+  const memberships = [
+    ...(rfm ? [segmentIdOfRfm(rfm.segment)] : []),
+    ...(typeof profile.tier === 'string' ? [segmentIdOfTier(profile.tier)] : []),
+    ...segments.map(segmentIdOfRule),
+  ].sort();
+  return { rfm, clv, segments, memberships };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Could the loyalty review change anything for this customer today? Pure, conservative: false only when surely not. */
+export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now: Date, today: string): boolean {
+  if (typeof profile.birthday === 'string' && isBirthday(profile.birthday, today)) return true;
+  if (typeof profile.tier === 'string' && typeof profile.tierSince === 'string') {
+    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+    const decision = downgradeDecision(
+      profile.tier,
+      new Date(profile.tierSince),
+      metric,
+      program,
+      now,
+      profile.tierOverride as TierOverride | undefined,
+    );
+    if (decision.action !== 'keep') return true;
+  }
+  const balance = (profile.pointsBalance as number | undefined) ?? 0;
+  const expiry = program.points.expiry;
+  if (balance > 0 && expiry.kind !== 'none') {
+    // Nothing can expire (or be reminded of) before `months` after the oldest possible credit, nor,
+    // under inactivity, before `months` after the last paid order (an earning, so activity).
+    const horizon = new Date(now.getTime() + (program.points.reminderDays + 1) * DAY_MS);
+    horizon.setUTCMonth(horizon.getUTCMonth() - expiry.months);
+    const created = Date.parse(String(profile.createdAt));
+    if (!(created > horizon.getTime())) {
+      if (expiry.kind === 'fixedTerm') return true;
+      let lastOrder = Number.NEGATIVE_INFINITY;
+      for (const summary of orderSummaries(profile).values()) if (counts(summary)) lastOrder = Math.max(lastOrder, summary.c * 1000);
+      if (!(lastOrder > horizon.getTime())) return true;
+    }
+  }
+  return false;
+}
+
+export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>, deps: RunDeps): Promise<ShardCounters | undefined> {
+  const { shopId, runId, shard } = message;
+  const run = await getRun(deps.db, shopId, runId);
+  if (!run?.model || run.status !== 'applying' || run.shardResults?.[String(shard)]) return undefined;
+  const model = run.model as unknown as RunModel;
+  const program = await deps.program(shopId);
+  const settings = analyticsOf(program);
+  const compiled = compileSegments(parseSegmentsDocument({ segments: settings.segments }));
+  const names = new Map(settings.segments.map((s) => [segmentIdOfRule(s.id), s.name]));
+  const shop = { currency: (await shopCurrency(deps, shopId)) ?? 'USD' };
+  const asOf = new Date(model.asOf);
+  const today = localDate(asOf, await deps.timezone(shopId));
+  const counters = message.partial ?? emptyCounters();
+  const concurrency = deps.concurrency ?? 8;
+  let cursor = message.cursor;
+  do {
+    const page = await shardKeysPage(deps.db, shopId, shard, 100, cursor);
+    const profiles = await getProfiles(deps.db, page.keys);
+    const planned: Array<Awaited<ReturnType<typeof applyCustomer>>> = [];
+    const context = { model, compiled, names, program, settings, shop, asOf, today, runId, shopId };
+    for (let i = 0; i < profiles.length; i += concurrency) {
+      planned.push(
+        ...(await Promise.all(profiles.slice(i, i + concurrency).map((profile) => applyCustomer(profile, context, counters, deps)))),
+      );
+    }
+    const entries = planned.flatMap((p) => p.timeline.map((entry) => ({ customerId: p.customerId, entry })));
+    await putTimelineEntries(deps.db, shopId, entries);
+    counters.timelineWritten += entries.length;
+    const memberships = planned.flatMap((p) => p.memberships);
+    await writeMemberships(deps.db, shopId, memberships);
+    counters.membershipsWritten += memberships.length;
+    const updates = planned.filter((p) => p.update);
+    for (let i = 0; i < updates.length; i += concurrency) {
+      await Promise.all(
+        updates.slice(i, i + concurrency).map((p) => setDerivedFields(deps.db, shopId, p.customerId, p.update as Record<string, unknown>)),
+      );
+    }
+    counters.profilesWritten += updates.length;
+    cursor = page.cursor;
+    await setShardProgress(deps.db, shopId, runId, shard, counters.customers);
+    if (cursor && deps.remainingMs && deps.remainingMs() < 60_000) {
+      await deps.enqueue([{ shopId, runId, step: 'apply', shard, cursor, partial: counters }]);
+      return undefined;
+    }
+  } while (cursor);
+
+  const after = await recordShardResult(deps.db, shopId, runId, shard, JSON.parse(JSON.stringify(counters)));
+  if (after && Object.keys(after.shardResults ?? {}).length >= after.shards) await finishShopRun(after, deps);
+  return counters;
+}
+
+async function shopCurrency(deps: RunDeps, shopId: string): Promise<string | undefined> {
+  const { getShop } = await import('#shared/data/shop-repo.ts');
+  return (await getShop(deps.db, shopId))?.currency;
+}
+
+interface ApplyContext {
+  model: RunModel;
+  compiled: ReturnType<typeof compileSegments>;
+  names: Map<string, string>;
+  program: Program;
+  settings: Program['analytics'];
+  shop: { currency: string };
+  asOf: Date;
+  today: string;
+  runId: string;
+  shopId: string;
+}
+
+/**
+ * One customer: the loyalty review (which writes its own effects), then what the run must write —
+ * timeline entries (segment changes, a win-back trigger), membership changes and the derived
+ * fields. The page writes them in that order: a crash after the entries and before the profile is
+ * repaired by the retry, which rewrites the same entries (their ids hold the run id or the period).
+ */
+async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: ShardCounters, deps: RunDeps) {
+  const customerId = customerIdOf(read);
+  let profile = read;
+  // Loyalty first (a downgrade changes the tier the segments see), then the derived fields.
+  if (read.erasedAt === undefined && mayNeedLoyaltyReview(profile, ctx.program, ctx.asOf, ctx.today)) {
+    const review = await reviewCustomerLoyalty(ctx.shopId, customerId, {
+      db: deps.db,
+      program: async () => ctx.program,
+      now: () => ctx.asOf,
+      timezone: deps.timezone,
+    });
+    counters.loyaltyWrites += review.writes;
+    if (review.tier === 'downgrade') counters.downgrades++;
+    if (review.tier === 'warn') counters.warnings++;
+    counters.pointsExpired += review.expired;
+    if (review.birthdayBonus > 0) counters.birthdays++;
+    if (review.writes > 0) profile = (await getProfile(deps.db, ctx.shopId, customerId, true)) ?? read;
+  }
+
+  const derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop);
+  counters.customers++;
+  if (derived.rfm) counters.scored++;
+  const modelName = derived.clv?.model ?? 'none';
+  counters.byModel[modelName] = (counters.byModel[modelName] ?? 0) + 1;
+  for (const id of derived.memberships) counters.segments[id] = (counters.segments[id] ?? 0) + 1;
+
+  const at = ctx.model.asOf;
+  const before = new Set((profile.sm as string[] | undefined) ?? []);
+  const after = new Set(derived.memberships);
+  const entered = derived.memberships.filter((id) => !before.has(id));
+  const left = [...before].filter((id) => !after.has(id)).sort();
+  const erased = profile.erasedAt !== undefined;
+
+  // Segment changes on the timeline (tiers have their own entries, written when the tier changes).
+  const timeline: TimelineEntry[] = [];
+  for (const [ids, change] of [
+    [entered, 'entered'],
+    [left, 'left'],
+  ] as const) {
+    for (const id of ids) {
+      if (id.startsWith('tier:')) continue;
+      timeline.push({
+        at,
+        entryId: `segment:${id}:${change}:${ctx.runId}`,
+        type: 'segment',
+        channel: 'web',
+        source: 'rapport',
+        segment: id,
+        name: ctx.names.get(id) ?? (id.startsWith('rfm:') ? (derived.rfm?.segment ?? (profile.rfm as { segment?: string })?.segment) : id),
+        change,
+      });
+    }
+  }
+
+  // Win-back: on entering a win-back RFM segment, or P(alive) falling below the shop's threshold; once a month.
+  const previousRfm = (profile.rfm as Derived['rfm'] | undefined)?.segment;
+  const previousPAlive = (profile.clv as Derived['clv'] | undefined)?.pAlive;
+  const threshold = ctx.settings.winBackPAliveBelow;
+  const reasons: string[] = [];
+  if (derived.rfm && WIN_BACK_SEGMENTS.has(derived.rfm.segment) && previousRfm !== derived.rfm.segment)
+    reasons.push(`rfm:${derived.rfm.segment}`);
+  const pAlive = derived.clv?.pAlive;
+  if (typeof pAlive === 'number' && pAlive < threshold && !(typeof previousPAlive === 'number' && previousPAlive < threshold)) {
+    reasons.push(`pAlive<${threshold}`);
+  }
+  const period = at.slice(0, 7);
+  let winBack = false;
+  if (reasons.length > 0 && profile.wb !== period && !erased) {
+    timeline.push({
+      at,
+      entryId: `trigger:win_back:${period}`,
+      type: 'trigger',
+      channel: 'email',
+      source: 'rapport',
+      trigger: 'win_back',
+      key: `win_back:${period}`,
+      reasons,
+      rfmSegment: derived.rfm?.segment ?? null,
+      pAlive: pAlive ?? null,
+    });
+    counters.triggers++;
+    winBack = true;
+  }
+
+  const changed =
+    !same(profile.rfm, derived.rfm) ||
+    !same(profile.clv, derived.clv) ||
+    !same(profile.segments, derived.segments) ||
+    !same(profile.sm, derived.memberships);
+  return {
+    customerId,
+    timeline,
+    memberships: [
+      ...entered.map((segmentId) => ({ segmentId, customerId, member: true, since: at })),
+      ...left.map((segmentId) => ({ segmentId, customerId, member: false, since: at })),
+    ],
+    update:
+      changed || winBack
+        ? {
+            rfm: derived.rfm,
+            clv: derived.clv,
+            segments: derived.segments,
+            sm: derived.memberships,
+            analyzedAt: at,
+            ...(winBack ? { wb: period } : {}),
+          }
+        : undefined,
+  };
+}
+
+/* ---------------- finishing ---------------- */
+
+export function sumCounters(results: Iterable<Record<string, unknown>>): ShardCounters {
+  const total = emptyCounters();
+  for (const result of results) {
+    const c = result as unknown as ShardCounters;
+    for (const key of Object.keys(total) as (keyof ShardCounters)[]) {
+      if (key === 'byModel' || key === 'segments') {
+        for (const [name, n] of Object.entries(c[key] ?? {})) total[key][name] = (total[key][name] ?? 0) + n;
+      } else total[key] += (c[key] as number | undefined) ?? 0;
+    }
+  }
+  return total;
+}
+
+async function finishShopRun(run: RunRecord, deps: RunDeps): Promise<void> {
+  const totals = sumCounters(Object.values(run.shardResults));
+  const segmentCounts = Object.fromEntries(Object.entries(totals.segments).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const wroteCounts = await putSegmentCountsIfChanged(deps.db, run.shopId, segmentCounts, { runId: run.runId, asOf: run.asOf });
+  const writes = totals.profilesWritten + totals.timelineWritten + totals.membershipsWritten + totals.loyaltyWrites + (wroteCounts ? 1 : 0);
+  await finishRun(deps.db, run.shopId, run.runId, 'succeeded', {
+    finishedAt: deps.now().toISOString(),
+    totals: { ...totals, segmentCountsWritten: wroteCounts, itemsWritten: writes },
+  });
+}
+
+/** A step that cannot succeed (the shop is gone): the run is marked failed, with why. */
+export async function failRun(shopId: string, runId: string, error: string, deps: Pick<RunDeps, 'db' | 'now'>) {
+  await finishRun(deps.db, shopId, runId, 'failed', { finishedAt: deps.now().toISOString(), error });
+}
+
+/** Runs one queued step (the resegment function's body). */
+export async function runStep(message: RunMessage, deps: RunDeps): Promise<void> {
+  if (message.step === 'fit') await fitStep(message.shopId, message.runId, deps);
+  else await applyStep(message, deps);
+}
+
+/** A whole run in this process (the CLI): fit, then the shards side by side; returns the finished run. */
+export async function runToCompletion(
+  shop: ShopRecord,
+  deps: Omit<RunDeps, 'enqueue'>,
+  onProgress?: (run: RunRecord) => void,
+  onStart?: (runId: string) => void,
+): Promise<RunRecord> {
+  const pending: RunMessage[] = [];
+  const local: RunDeps = { ...deps, enqueue: async (messages) => void pending.push(...messages) };
+  const run = await requestRun(shop, 'cli', local);
+  onStart?.(run.runId);
+  while (pending.length > 0) {
+    const batch = pending.splice(0, pending.length);
+    await Promise.all(batch.map((message) => runStep(message, local)));
+    const current = await getRun(deps.db, shop.shopId, run.runId);
+    if (current) onProgress?.(current);
+  }
+  const finished = await getRun(deps.db, shop.shopId, run.runId);
+  if (!finished) throw new ConflictError(`run ${run.runId} disappeared`);
+  return finished;
+}
