@@ -5,14 +5,16 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
+import { scheduleEnv } from '#shared/aws/scheduler.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
 import { RapportFunction } from './rapport-function.ts';
 
@@ -143,8 +145,44 @@ export class RapportStack extends Stack {
       this.queues[name] = { queue, deadLetterQueue };
     }
 
+    // Daily re-segmentation runs: one EventBridge Scheduler schedule per shop (created with the
+    // shop, in its time zone: shared/aws/scheduler.ts), in this group, sending to the runs queue
+    // with this role — the only thing the role may do.
+    const runScheduleGroup = new CfnScheduleGroup(this, 'RunScheduleGroup', { name: `${this.stackName}-runs` });
+    const runScheduleRole = new Role(this, 'RunScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: "EventBridge Scheduler sends shops' daily run messages to the runs queue",
+    });
+    runScheduleRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.runs.queue.queueArn] }));
+
     this.functions = {};
     for (const spec of functions) this.functions[spec.name] = this.createFunction(spec);
+    for (const spec of functions.filter((f) => f.createsRunSchedules)) {
+      const fn = this.fn(spec.name);
+      fn.addEnvironment(scheduleEnv.group, runScheduleGroup.ref);
+      fn.addEnvironment(scheduleEnv.roleArn, runScheduleRole.roleArn);
+      fn.addEnvironment(scheduleEnv.queueArn, this.queues.runs.queue.queueArn);
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['scheduler:CreateSchedule'],
+          resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${runScheduleGroup.ref}/*` })],
+        }),
+      );
+      Validations.of(fn.role as Role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${runScheduleGroup.node.id}>/*]`,
+        reason:
+          'Each shop gets its own schedule, named run-{shopId} when the shop is created; the grant is CreateSchedule only, only in the runs schedule group.',
+      });
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [runScheduleRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
+    }
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.api = new HttpApi(this, 'Api', {

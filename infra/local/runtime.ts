@@ -27,6 +27,7 @@ import {
 import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter } from './http-adapter.ts';
 import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
 import { loadHandler } from './load-handler.ts';
+import { startRunScheduler } from './run-scheduler.ts';
 import { type SqsPoller, startSqsPoller } from './sqs-poller.ts';
 import { type ConsumerConfig, startConsumerThread } from './threads.ts';
 
@@ -231,6 +232,13 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       const consumer = consumerOf(spec);
       if (!consumer || threaded.includes(spec)) continue;
       pollers.push(startSqsPoller({ ...consumer, endpoint: endpoints.sqs, handler: handlerOf(spec) as SqsHandler, region, activity, log }));
+    }
+
+    if (specs.some((spec) => spec.consumes === 'runs')) {
+      const { documentClient } = await import('#shared/aws/dynamodb.ts');
+      cleanups.push(
+        startRunScheduler({ db: { client: documentClient(), table: TABLE_NAME }, sqs: sqsAdmin, queueUrl: queueUrls.runs.url, log }),
+      );
     }
 
     const idle = (timeoutMs = 30_000) => waitUntilIdle(sqsAdmin, queueUrls, activity, timeoutMs);

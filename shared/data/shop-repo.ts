@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { shopKey } from '#shared/data/keys.ts';
+import { shopDirectoryKey, shopKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
 
 export type WebhookSource = 'shopify' | 'woocommerce' | 'generic';
@@ -41,4 +41,30 @@ export async function putShopIfAbsent(db: Db, shop: ShopRecord): Promise<void> {
     if (isConditionFailure(error)) throw new ConflictError(`shop ${shop.shopId} already exists`);
     throw error;
   }
+}
+
+/** The shop directory (SHOPS / {shopId}): which shops exist and their time zones, for the local scheduler. */
+export async function putShopDirectoryEntry(db: Db, shop: Pick<ShopRecord, 'shopId' | 'timezone' | 'createdAt'>): Promise<void> {
+  await db.client.send(
+    new PutCommand({ TableName: db.table, Item: { ...shopDirectoryKey(shop.shopId), timezone: shop.timezone, createdAt: shop.createdAt } }),
+  );
+}
+
+/** Access pattern: every shop with its time zone (one small partition; read by the local scheduler each hour). */
+export async function listShopDirectory(db: Db): Promise<Array<{ shopId: string; timezone: string }>> {
+  const shops: Array<{ shopId: string; timezone: string }> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.client.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': shopDirectoryKey('').PK },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) shops.push({ shopId: item.SK as string, timezone: item.timezone as string });
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return shops;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
-import { putShopIfAbsent, type ShopRecord, type WebhookSource } from '#shared/data/shop-repo.ts';
+import { putShopDirectoryEntry, putShopIfAbsent, type ShopRecord, type WebhookSource } from '#shared/data/shop-repo.ts';
 import { encryptSecret, newApiKey, safeEqual, sha256Hex } from '#shared/domain/crypto.ts';
 import { UnauthorizedError } from '#shared/domain/errors.ts';
 import { CurrencySchema, ShopIdSchema } from '#shared/domain/event.ts';
@@ -41,6 +41,8 @@ export interface CreateShopDeps {
   masterKey: () => Promise<string>;
   adminKey: () => Promise<string>;
   now: () => Date;
+  /** Creates the shop's daily re-segmentation schedule (EventBridge Scheduler on AWS; locally the runtime's croner reads the shop directory). */
+  scheduleRuns?: (shop: ShopRecord) => Promise<void>;
 }
 
 export async function authorizeAdmin(token: string | undefined, deps: Pick<CreateShopDeps, 'adminKey'>) {
@@ -74,6 +76,8 @@ export async function createShop(body: unknown, deps: CreateShopDeps) {
     createdAt: deps.now().toISOString(),
   };
   await putShopIfAbsent(deps.db, shop);
+  await putShopDirectoryEntry(deps.db, shop);
+  await deps.scheduleRuns?.(shop);
   const { apiKeyHashes: _hashes, secrets: _secrets, ...visible } = shop;
   return { ...visible, apiKey, ...(Object.keys(generated).length > 0 ? { generatedSecrets: generated } : {}) };
 }

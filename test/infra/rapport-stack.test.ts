@@ -180,6 +180,7 @@ describe('IAM', () => {
       ...spec.tableActions,
       ...(sendsTo.length ? ['sqs:SendMessage'] : []),
       ...(spec.secrets?.length ? ['secretsmanager:GetSecretValue'] : []),
+      ...(spec.createsRunSchedules ? ['scheduler:CreateSchedule', 'iam:PassRole'] : []),
       ...(consumed
         ? ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']
         : []),
@@ -199,6 +200,35 @@ describe('IAM', () => {
     expect(actionsOf(statements).filter((a) => a.includes('*'))).toEqual([]);
     for (const s of statements.filter((s) => asArray(s.Resource).includes('*'))) {
       expect(asArray(s.Action).every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+  });
+});
+
+describe('daily runs', () => {
+  it('lets only the schedule creators create schedules, in the runs group, passing a role that may only send to the runs queue', () => {
+    const [[groupId, group]] = ofType('AWS::Scheduler::ScheduleGroup') as [[string, Resource]];
+    expect(group.Properties.Name).toEqual(expect.stringContaining('-runs'));
+    const roles = ofType('AWS::IAM::Role').filter(([, r]) =>
+      r.Properties.AssumeRolePolicyDocument.Statement.some((st: Cfn) => st.Principal?.Service === 'scheduler.amazonaws.com'),
+    );
+    expect(roles).toHaveLength(1);
+    const [roleId] = roles[0] as [string, Resource];
+    const rolePolicies = ofType('AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === roleId));
+    const roleStatements = rolePolicies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(roleStatements).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: arnOf(stack.queues.runs.queue) })]);
+
+    for (const spec of functions) {
+      const statements = statementsOf(spec);
+      const creates = withAction(statements, 'scheduler:CreateSchedule');
+      const passes = withAction(statements, 'iam:PassRole');
+      if (!spec.createsRunSchedules) {
+        expect(creates.length + passes.length, spec.name).toBe(0);
+        continue;
+      }
+      expect(JSON.stringify(creates[0]?.Resource)).toContain(groupId);
+      expect(passes[0]?.Resource).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      const variables = resources[logicalId(stack.functions[spec.name]!)]!.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables).toMatchObject({ RUN_SCHEDULE_GROUP: { Ref: groupId }, RUNS_QUEUE_ARN: arnOf(stack.queues.runs.queue) });
     }
   });
 });
