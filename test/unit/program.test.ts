@@ -50,3 +50,26 @@ describe('the loyalty program document', () => {
     expect(formatDiff(diffPrograms(before, before))).toBe('no changes');
   });
 });
+
+describe('the analytics section', () => {
+  const base = defaultProgram({ currency: 'VND', name: 'Trà Việt' });
+
+  it('defaults for a program saved before it existed', () => {
+    const { analytics: _dropped, ...older } = base;
+    expect(ProgramSchema.parse(older).analytics).toEqual({ winBackPAliveBelow: 0.3, segments: [] });
+  });
+
+  it('validates rule segments with the segments document rules, naming the path', () => {
+    const bad = {
+      ...base,
+      analytics: {
+        winBackPAliveBelow: 0.3,
+        segments: [{ id: 'vip', name: 'VIP', rule: { field: 'rfmSegment', op: 'eq', value: 'Champs' } }],
+      },
+    };
+    const result = ProgramSchema.safeParse(bad);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path.slice(0, 3)).toEqual(['analytics', 'segments', 0]);
+    expect(result.error?.issues[0]?.message).toContain('Champs');
+  });
+});
