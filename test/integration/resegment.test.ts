@@ -9,7 +9,15 @@ import { putShopIfAbsent } from '#shared/data/shop-repo.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { listSegments } from '#shared/use-cases/read-segments.ts';
-import { type RunDeps, type RunMessage, type RunModel, requestRun, runStep, runToCompletion } from '#shared/use-cases/resegment.ts';
+import {
+  type RunDeps,
+  type RunMessage,
+  type RunModel,
+  requestRun,
+  runStep,
+  runToCompletion,
+  segmentIdOfRfm,
+} from '#shared/use-cases/resegment.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aShop, orderEvent } from '#test/support/factories.ts';
 
@@ -171,12 +179,12 @@ describe('a run over a shop', () => {
       expect(profile?.rfm).toEqual({ r: expected?.r, f: expected?.f, m: expected?.m, segment: expected?.segment });
       const score = scoreClv(model.clv?.fit as never, clvInputs.get(id) as never, { horizon: 52 });
       expect(profile?.clv).toMatchObject({ model: modelName, expectedValue12m: Math.round(score.clv) });
-      if (score.pAlive === null) expect((profile?.clv as { pAlive: unknown }).pAlive).toBeNull();
-      else expect((profile?.clv as { pAlive: number }).pAlive).toBeCloseTo(score.pAlive, 4);
+      if (score.pAlive === null) expect((profile!.clv as { pAlive: unknown }).pAlive).toBeNull();
+      else expect((profile!.clv as { pAlive: number }).pAlive).toBeCloseTo(score.pAlive, 4);
       const spent = customer.orders.reduce((sum, o) => sum + o.total, 0);
       const tea = customer.orders.some((o) => o.products.some((p) => p.startsWith('tea')));
       const expectedSegments = [...(spent >= 3_000_000 ? ['big-spenders'] : [])];
-      expect((profile?.segments as string[]).filter((s) => s === 'big-spenders')).toEqual(expectedSegments);
+      expect((profile!.segments as string[]).filter((s) => s === 'big-spenders')).toEqual(expectedSegments);
       if (!tea) expect(profile?.segments).not.toContain('tea-lovers');
     }
   });
@@ -200,10 +208,7 @@ describe('a run over a shop', () => {
     expect(timeline).toContainEqual(
       expect.objectContaining({
         change: 'entered',
-        segment: `rfm:${String((profile?.rfm as { segment: string }).segment)
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '-')
-          .replace(/^-|-$/g, '')}`,
+        segment: segmentIdOfRfm((profile!.rfm as { segment: string }).segment),
       }),
     );
     const stats = (await getCoPurchase(db, SHOP)) as {
