@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { processDeps } from '#shared/deps.ts';
 import { CanonicalEventSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
@@ -12,7 +13,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function processRecord(record: SQSRecord) {
   const event = CanonicalEventSchema.parse(JSON.parse(record.body));
-  const result = await processEvent(event, processDeps());
+  const result = await processEvent(event, { ...processDeps(), triggers: enqueueTriggerEmails });
   // Keys go on the line itself, not appendKeys: records of one batch must not lend keys to each other.
   logger.info('event processed', { shopId: event.shopId, eventId: event.eventId, type: event.type, ...result });
 }

@@ -1,3 +1,4 @@
+import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
 import { bearerToken, httpHandler, json, rawBody } from '#shared/http/http-handler.ts';
 import { parseJson } from '#shared/http/validate.ts';
@@ -18,6 +19,7 @@ export const handler = httpHandler(async (event) => {
       db: db(),
       program: loadProgram,
       now,
+      triggers: enqueueTriggerEmails,
     },
   );
   return json(status, answer);

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
 import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
@@ -37,6 +38,7 @@ function deps(context: Context | undefined): RunDeps {
     program: loadProgram,
     timezone: async (id) => (await loadShop(id))?.timezone ?? 'UTC',
     enqueue: enqueueRunSteps,
+    triggers: enqueueTriggerEmails,
     remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
   };
 }

@@ -12,7 +12,10 @@ export interface HttpRoute {
   path: string;
 }
 
-export type QueueName = 'interactions' | 'runs';
+export type QueueName = 'interactions' | 'runs' | 'email';
+
+/** SNS topics a function subscribes to. */
+export type TopicName = 'sesFeedback';
 
 export interface QueueSpec {
   /** maxReceiveCount before a message moves to the queue's dead-letter queue. */
@@ -25,12 +28,20 @@ export interface QueueSpec {
    * that works for minutes must not see its message come back meanwhile. On AWS: 6 × the timeout.
    */
   localVisibilityTimeoutSeconds?: number;
+  /** At most this many concurrent consumers (Lambda's event source maximum concurrency; locally the pollers). */
+  maxConcurrency?: number;
 }
 
 export const queues: Record<QueueName, QueueSpec> = {
   interactions: { maxReceiveCount: 5, batchSize: 10, maxBatchingWindowSeconds: 1 },
   /** Steps of re-segmentation runs (shared/use-cases/resegment.ts): one long step per invocation. */
   runs: { maxReceiveCount: 3, batchSize: 1, maxBatchingWindowSeconds: 0, localVisibilityTimeoutSeconds: 900 },
+  /**
+   * Trigger records for the email function. Pacing: 2 concurrent consumers × batches of 10 sent one
+   * by one (~50–100 ms per SES call) stays under a 14 emails/s SES account; raise both with the
+   * account's sending rate. SES throttling re-queues the message with a delay (never a failed receive).
+   */
+  email: { maxReceiveCount: 5, batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
 };
 
 /** DynamoDB actions a function may call on the single table (exact IAM actions, no wildcards). */
@@ -64,6 +75,12 @@ export interface FunctionSpec {
   secrets?: DeploymentSecret[];
   /** Creates shops' daily run schedules (EventBridge Scheduler, targeting the runs queue). */
   createsRunSchedules?: boolean;
+  /** Sends email through SES (ses:SendRawEmail from the shops' verified identities). */
+  sendsEmail?: boolean;
+  /** Invoked by this SNS topic. */
+  subscribes?: TopicName;
+  /** Needs the public API URL (links in emails). */
+  needsPublicUrl?: boolean;
 }
 
 export const functions: FunctionSpec[] = [
@@ -88,6 +105,7 @@ export const functions: FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 30,
     consumes: 'interactions',
+    sendsTo: ['email'],
     // DeleteItem, Query and BatchWriteItem serve the privacy topics (erasure of a customer or a shop).
     tableActions: [
       'dynamodb:GetItem',
@@ -182,6 +200,7 @@ export const functions: FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     routes: [{ method: 'POST', path: '/v1/customers/{customerId}/redemptions' }],
+    sendsTo: ['email'],
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   },
   {
@@ -226,7 +245,7 @@ export const functions: FunctionSpec[] = [
     memoryMb: 3008,
     timeoutSeconds: 900,
     consumes: 'runs',
-    sendsTo: ['runs'],
+    sendsTo: ['runs', 'email'],
     // Query: GSI1 shards, ledgers (expiry); BatchGetItem: profiles, orders (product titles);
     // BatchWriteItem: segment memberships; UpdateItem: runs, profiles; PutItem: timeline, ledger, runs.
     tableActions: [
@@ -250,6 +269,65 @@ export const functions: FunctionSpec[] = [
     ],
     tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
+  {
+    name: 'email',
+    entry: 'functions/email.ts',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    consumes: 'email',
+    // Throttled messages go back on the queue with a delay.
+    sendsTo: ['email'],
+    // GetItem: shop, program, profile, send records, suppression, statistics; PutItem: send records,
+    // the SES message map, timeline, the per-customer lease; UpdateItem: the profile's recent sends;
+    // DeleteItem: releasing the lease.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    secrets: ['master'],
+    sendsEmail: true,
+    needsPublicUrl: true,
+  },
+  {
+    name: 'sesFeedback',
+    entry: 'functions/ses-feedback.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    subscribes: 'sesFeedback',
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  },
+  {
+    name: 'unsubscribe',
+    entry: 'functions/unsubscribe.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/unsubscribe' },
+      { method: 'POST', path: '/unsubscribe' },
+    ],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    secrets: ['master'],
+  },
+  {
+    name: 'feedback',
+    entry: 'functions/feedback.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/feedback' },
+      { method: 'POST', path: '/feedback' },
+    ],
+    sendsTo: ['interactions'],
+    tableActions: ['dynamodb:GetItem'],
+    secrets: ['master'],
+  },
+  {
+    name: 'previewEmail',
+    entry: 'functions/preview-email.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/emails/preview' }],
+    tableActions: ['dynamodb:GetItem'],
+    secrets: ['master'],
+    needsPublicUrl: true,
+  },
 ];
 
 /** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */
@@ -257,4 +335,6 @@ export const env = {
   tableName: 'TABLE_NAME',
   queueUrl: (queue: QueueName) => `${queue.toUpperCase()}_QUEUE_URL`,
   secretArn: { master: 'RAPPORT_SECRET_ARN', admin: 'RAPPORT_ADMIN_SECRET_ARN' } satisfies Record<DeploymentSecret, string>,
+  publicUrl: 'PUBLIC_API_URL',
+  sesConfigurationSet: 'SES_CONFIGURATION_SET',
 } as const;

@@ -6,14 +6,17 @@ import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ConfigurationSet, EmailSendingEvent, EventDestination } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
+import { env, type FunctionSpec, functions, type QueueName, queues, type TopicName } from '#functions/triggers.ts';
 import { scheduleEnv } from '#shared/aws/scheduler.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
 import { RapportFunction } from './rapport-function.ts';
@@ -46,6 +49,8 @@ export class RapportStack extends Stack {
   readonly deploymentSecret: Secret;
   readonly adminKeySecret: Secret;
   readonly alarmTopic: Topic;
+  readonly topics: Record<TopicName, Topic>;
+  readonly configurationSet: ConfigurationSet;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -157,6 +162,40 @@ export class RapportStack extends Stack {
     });
     runScheduleRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.runs.queue.queueArn] }));
 
+    // SES feedback (bounces, complaints, deliveries) through a configuration set to an SNS topic.
+    // The notifications name recipients, so the topic is encrypted with a key SES may use.
+    const feedbackKey = new Key(this, 'SesFeedbackKey', {
+      description: 'Encrypts the SES feedback topic (notifications name recipients)',
+      enableKeyRotation: true,
+    });
+    feedbackKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    const sesFeedbackTopic = new Topic(this, 'SesFeedbackTopic', {
+      displayName: 'Rapport SES feedback',
+      enforceSSL: true,
+      masterKey: feedbackKey,
+    });
+    sesFeedbackTopic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('ses.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [sesFeedbackTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.topics = { sesFeedback: sesFeedbackTopic };
+    this.configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', {});
+    this.configurationSet.addEventDestination('Feedback', {
+      destination: EventDestination.snsTopic(sesFeedbackTopic),
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.DELIVERY, EmailSendingEvent.REJECT],
+    });
+
     this.functions = {};
     for (const spec of functions) this.functions[spec.name] = this.createFunction(spec);
     for (const spec of functions.filter((f) => f.createsRunSchedules)) {
@@ -226,7 +265,17 @@ export class RapportStack extends Stack {
         'Every route authenticates inside its function: webhooks by the HMAC signature of the raw body (which an authorizer cannot see), the shop API by a bearer key checked against its stored hash, /admin by the admin key, /unsubscribe by its HMAC-signed token.',
     });
 
+    // Links in emails (unsubscribe, feedback): a custom domain from `cdk deploy -c publicUrl=https://…`,
+    // else the API's own URL. Built from the API id, so the functions depend on the API, not its routes.
+    const publicUrl =
+      (this.node.tryGetContext('publicUrl') as string | undefined)?.replace(/\/$/, '') ??
+      `https://${this.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    for (const spec of functions.filter((f) => f.needsPublicUrl)) this.fn(spec.name).addEnvironment(env.publicUrl, publicUrl);
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the Rapport HTTP API' });
+    new CfnOutput(this, 'SesConfigurationSet', {
+      value: this.configurationSet.configurationSetName,
+      description: 'Every email is sent with this configuration set; its events reach the SES feedback function',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarmTopic.topicArn,
@@ -257,8 +306,26 @@ export class RapportStack extends Stack {
           batchSize: queue.batchSize,
           maxBatchingWindow: Duration.seconds(queue.maxBatchingWindowSeconds),
           reportBatchItemFailures: true,
+          ...(queue.maxConcurrency ? { maxConcurrency: queue.maxConcurrency } : {}),
         }),
       );
+    }
+    if (spec.subscribes) this.topics[spec.subscribes].addSubscription(new LambdaSubscription(fn));
+    if (spec.sendsEmail) {
+      // Any identity of this account: each shop sends from its own verified address or domain.
+      const identities = this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
+      const configurationSet = this.formatArn({
+        service: 'ses',
+        resource: 'configuration-set',
+        resourceName: this.configurationSet.configurationSetName,
+      });
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:SendRawEmail'], resources: [identities, configurationSet] }));
+      fn.addEnvironment(env.sesConfigurationSet, this.configurationSet.configurationSetName);
+      Validations.of(fn.role as Role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason:
+          "Shops send from their own verified SES identities, added after deployment; the grant is SendRawEmail only, from this account's identities, with this stack's configuration set.",
+      });
     }
     return fn;
   }

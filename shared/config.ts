@@ -8,6 +8,11 @@ const ConfigSchema = z.object({
   TABLE_NAME: z.string().min(1),
   INTERACTIONS_QUEUE_URL: z.string().optional(),
   RUNS_QUEUE_URL: z.string().optional(),
+  EMAIL_QUEUE_URL: z.string().optional(),
+  /** The public base URL of the API (unsubscribe and feedback links in emails). */
+  PUBLIC_API_URL: z.url().optional(),
+  /** The SES configuration set whose events reach the feedback function (AWS only). */
+  SES_CONFIGURATION_SET: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   SQS_ENDPOINT: z.url().optional(),

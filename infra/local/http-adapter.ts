@@ -3,9 +3,9 @@
  * `{param}` paths, the payload format 2.0 event, and API Gateway's reading of the result. No
  * emulator is faithful enough here, and this is small enough to keep exact.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SNSEvent } from 'aws-lambda';
 import type { HttpMethod } from '#functions/triggers.ts';
 import { emulatorRegion, listen } from './emulators.ts';
 import { Activity, describeError, type HttpHandler, invoke, type LocalFunction, localAccountId } from './lambda.ts';
@@ -18,8 +18,16 @@ export interface HttpRouteBinding {
   handler: HttpHandler;
 }
 
+/** A function subscribed to an SNS topic: locally, `POST /_local/sns/{topic}` with the message as the body delivers it. */
+export interface TopicBinding {
+  topic: string;
+  fn: LocalFunction;
+  handler: (event: SNSEvent, context: Context) => unknown;
+}
+
 export interface HttpAdapterOptions {
   routes: HttpRouteBinding[];
+  topics?: TopicBinding[];
   /** 0 picks a free port. Always bound to 127.0.0.1. */
   port?: number;
   /** Rapport's contract: a body over 256 KB is answered 413 without calling the function. */
@@ -67,6 +75,29 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+    const topic = method === 'POST' ? /^\/_local\/sns\/([A-Za-z0-9_-]+)$/.exec(rawPath)?.[1] : undefined;
+    const subscriber = topic ? opts.topics?.find((t) => t.topic === topic) : undefined;
+    if (subscriber) {
+      const body = await readBody(req, maxBodyBytes);
+      if (body === 'too_large') {
+        sendJson(
+          res,
+          413,
+          { error: { code: 'payload_too_large', message: `Request body exceeds ${maxBodyBytes} bytes` } },
+          { connection: 'close' },
+        );
+        return;
+      }
+      try {
+        await invoke(subscriber.fn, subscriber.handler, snsEventOf(subscriber.topic, body.toString('utf8'), region), { region, activity });
+      } catch (err) {
+        log(`${subscriber.fn.name}: SNS ${subscriber.topic} failed\n${describeError(err)}`);
+        sendJson(res, 500, { message: 'Internal Server Error' });
+        return;
+      }
+      sendJson(res, 200, { delivered: 1 });
+      return;
+    }
     const match = matchRoute(opts.routes, method, rawPath);
     if (!match) {
       // HTTP APIs answer an unknown path and a known path with another method alike. `message` is
@@ -339,4 +370,31 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
     res.setHeader(name, value);
   }
   res.end(JSON.stringify(body));
+}
+
+/** The SNS → Lambda event for one message, as AWS builds it (one record). */
+export function snsEventOf(topic: string, message: string, region: string): SNSEvent {
+  const arn = `arn:aws:sns:${region}:${localAccountId}:${topic}`;
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${arn}:${randomUUID()}`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: randomUUID(),
+          TopicArn: arn,
+          Subject: '',
+          Message: message,
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: '',
+          SigningCertUrl: '',
+          UnsubscribeUrl: '',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
 }

@@ -24,7 +24,7 @@ import {
   startSes,
   startSqs,
 } from './emulators.ts';
-import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter } from './http-adapter.ts';
+import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter, type TopicBinding } from './http-adapter.ts';
 import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
 import { loadHandler } from './load-handler.ts';
 import { startRunScheduler } from './run-scheduler.ts';
@@ -200,13 +200,14 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
         queueArn: queueUrls[spec.consumes].arn,
         batchSize: queue.batchSize,
         batchingWindowSeconds: opts.batchingWindowSeconds ?? queue.maxBatchingWindowSeconds,
-        concurrency: opts.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY,
+        // The event source's maximum concurrency (the email queue's pacing) bounds the pollers as it bounds Lambda.
+        concurrency: Math.min(opts.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY, queue.maxConcurrency ?? Number.POSITIVE_INFINITY),
       };
     };
 
     const handlers = new Map<string, AnyHandler>();
     for (const spec of specs) {
-      if (!spec.routes?.length && !spec.consumes) continue;
+      if (!spec.routes?.length && !spec.consumes && !spec.subscribes) continue;
       if (threaded.includes(spec)) continue;
       handlers.set(spec.name, opts.handlers?.[spec.name] ?? (await loadHandler(spec)));
     }
@@ -216,8 +217,14 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const routes: HttpRouteBinding[] = specs.flatMap((spec) =>
       (spec.routes ?? []).map((route) => ({ ...route, fn: spec, handler: handlerOf(spec) as HttpHandler })),
     );
-    const http: HttpAdapter = await startHttpAdapter({ routes, port, region, activity, log });
+    const topics: TopicBinding[] = specs.flatMap((spec) =>
+      spec.subscribes ? [{ topic: spec.subscribes, fn: spec, handler: handlerOf(spec) as TopicBinding['handler'] }] : [],
+    );
+    const http: HttpAdapter = await startHttpAdapter({ routes, topics, port, region, activity, log });
     cleanups.push(() => http.close());
+    // Links in emails point here unless the user names a public URL (RAPPORT_PUBLIC_URL: a tunnel, say).
+    process.env[env.publicUrl] = process.env.RAPPORT_PUBLIC_URL || http.url;
+    resetConfig();
 
     // Saved messages go back only now that nothing else can fail: a failed start must not lose them.
     if (dataDir) await restorePendingMessages(dataDir, sqsAdmin, queueUrls, log);

@@ -1,4 +1,5 @@
 import { resetDocumentClient } from '#shared/aws/dynamodb.ts';
+import { resetSesClient } from '#shared/aws/ses.ts';
 import { resetSqsClient } from '#shared/aws/sqs.ts';
 
 /**
@@ -11,4 +12,5 @@ export { sqsClient } from '#shared/aws/sqs.ts';
 export function resetClients(): void {
   resetDocumentClient();
   resetSqsClient();
+  resetSesClient();
 }

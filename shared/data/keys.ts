@@ -90,3 +90,15 @@ export const segmentMemberKey = (shopId: string, segmentId: string, customerId: 
 
 /** The shop directory: one item per shop with its time zone, for the local scheduler and operators. */
 export const shopDirectoryKey = (shopId: string) => ({ PK: 'SHOPS', SK: shopId });
+
+/** An email send (or skip) for one (customer, trigger, period): its send id makes it once only. */
+export const emailSendKey = (shopId: string, customerId: string, sendId: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: `EMAIL#${sendId}`,
+});
+
+/** An SES message id → the send it was (for SES feedback, which names only the message and the address). */
+export const sesMessageKey = (messageId: string) => ({ PK: `SESMSG#${messageId}`, SK: 'SESMSG' });
+
+/** An address that must never be mailed again (permanent bounce, complaint), by SHA-256 of the lower-cased address: no PII stored. */
+export const suppressionKey = (addressHash: string) => ({ PK: `SUPPRESSED#${addressHash}`, SK: 'SUPPRESSED' });

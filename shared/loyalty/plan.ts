@@ -32,7 +32,17 @@ export interface LedgerEntryDraft {
 export interface TriggerDraft {
   /** `${trigger}:${period}`: once per (customer, trigger, period). */
   key: string;
-  trigger: 'tier_up' | 'tier_down_warning' | 'tier_down' | 'points_milestone' | 'points_expiring' | 'redemption_receipt' | 'birthday';
+  trigger:
+    | 'welcome'
+    | 'tier_up'
+    | 'tier_down_warning'
+    | 'tier_down'
+    | 'points_milestone'
+    | 'points_expiring'
+    | 'redemption_receipt'
+    | 'birthday'
+    | 'win_back'
+    | 'feedback_request';
   at: string;
   data: Record<string, unknown>;
 }
@@ -130,6 +140,11 @@ export function planOrderChange(
         data: { from: currentTier ?? null, to: tier.id, metric },
       });
     }
+  }
+  // Welcome: once, with the first order that counts (the email stage decides whether it may go).
+  if (!profile?.wl && counts(next)) {
+    sets.wl = at;
+    triggers.push({ key: 'welcome', trigger: 'welcome', at, data: { bonus: sets.bf ? bonus : 0 } });
   }
   for (const milestone of program.points.milestones) {
     if (lifetime < milestone && lifetime + lifetimeDelta >= milestone) {

@@ -15,12 +15,61 @@ export interface Outbox {
   ledger: LedgerEntryDraft[];
   triggers: TriggerDraft[];
   tier?: LoyaltyPlan['tierChange'] & { at: string; reason?: string };
+  /** The source of the event that decided these effects: an `import` never mails anyone. */
+  source?: string;
+}
+
+/** A trigger on its way to the email stage: the timeline entry's content plus whose it is. */
+export interface TriggerRecord {
+  shopId: string;
+  customerId: string;
+  key: string;
+  trigger: TriggerDraft['trigger'];
+  at: string;
+  data: Record<string, unknown>;
+  source?: string;
+}
+
+/** Where triggers go once they are on the timeline: the email queue (functions pass its adapter). */
+export type TriggerSink = (records: TriggerRecord[]) => Promise<void>;
+
+export interface EffectDeps {
+  db: Db;
+  triggers?: TriggerSink;
+}
+
+export const triggerRecords = (shopId: string, customerId: string, drafts: TriggerDraft[], source?: string): TriggerRecord[] =>
+  drafts.map((draft) => ({
+    shopId,
+    customerId,
+    key: draft.key,
+    trigger: draft.trigger,
+    at: draft.at,
+    data: draft.data,
+    ...(source ? { source } : {}),
+  }));
+
+/** Timeline entries for triggers (idempotent by key), then the email stage, which sends each key at most once. */
+export async function emitTriggers(shopId: string, customerId: string, drafts: TriggerDraft[], deps: EffectDeps, source?: string) {
+  for (const trigger of drafts) {
+    await putTimelineEntry(deps.db, shopId, customerId, {
+      at: trigger.at,
+      entryId: `trigger:${trigger.key}`,
+      type: 'trigger',
+      channel: 'email',
+      source: 'rapport',
+      trigger: trigger.trigger,
+      key: trigger.key,
+      ...trigger.data,
+    });
+  }
+  if (drafts.length > 0) await deps.triggers?.(triggerRecords(shopId, customerId, drafts, source));
 }
 
 export const hasEffects = (outbox: Outbox) => outbox.ledger.length > 0 || outbox.triggers.length > 0 || outbox.tier !== undefined;
 
 /** The ledger entries, triggers and tier entry a profile write decided, as items of their own. */
-export async function writeOutbox(shopId: string, customerId: string, outbox: Outbox, deps: { db: Db }) {
+export async function writeOutbox(shopId: string, customerId: string, outbox: Outbox, deps: EffectDeps) {
   for (const entry of outbox.ledger) await putLedgerEntry(deps.db, shopId, customerId, entry);
   if (outbox.tier) {
     const { at, from, to, metric, threshold, reason } = outbox.tier;
@@ -35,26 +84,22 @@ export async function writeOutbox(shopId: string, customerId: string, outbox: Ou
       reason: reason ?? (from === undefined ? 'joined the program' : `tier metric ${metric} reached the ${to} threshold ${threshold}`),
     });
   }
-  // Until the email stage consumes them, triggers are timeline entries with once-only keys.
-  for (const trigger of outbox.triggers) {
-    await putTimelineEntry(deps.db, shopId, customerId, {
-      at: trigger.at,
-      entryId: `trigger:${trigger.key}`,
-      type: 'trigger',
-      channel: 'email',
-      source: 'rapport',
-      trigger: trigger.trigger,
-      ...trigger.data,
-    });
-  }
+  await emitTriggers(shopId, customerId, outbox.triggers, deps, outbox.source);
 }
 
 /**
  * A repeated delivery whose profile write already happened: if a crash came between that write and
  * its ledger entries, write them now (checked with a read, so a plain repeat writes nothing).
  */
-export async function rewriteLostOutbox(shopId: string, customerId: string, profile: Record<string, unknown>, deps: { db: Db }) {
+export async function rewriteLostOutbox(shopId: string, customerId: string, profile: Record<string, unknown>, deps: EffectDeps) {
   const outbox = profile.ob as Outbox | undefined;
-  const first = outbox?.ledger[0];
-  if (outbox && first && !(await hasLedgerEntry(deps.db, shopId, customerId, first))) await writeOutbox(shopId, customerId, outbox, deps);
+  if (!outbox) return;
+  const first = outbox.ledger[0];
+  if (first && !(await hasLedgerEntry(deps.db, shopId, customerId, first))) {
+    await writeOutbox(shopId, customerId, outbox, deps);
+    return;
+  }
+  // The items are there; the email stage may not have heard (a crash after the writes). Telling it
+  // again is free of writes: it sends each (customer, trigger, period) at most once.
+  if (outbox.triggers.length > 0) await deps.triggers?.(triggerRecords(shopId, customerId, outbox.triggers, outbox.source));
 }

@@ -20,7 +20,7 @@ import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
 import { planOrderChange } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { hasEffects, type Outbox, rewriteLostOutbox, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
  * The processor's use case: apply one canonical event to the single table so that, whatever the
@@ -36,6 +36,8 @@ export interface ProcessDeps {
   program: (shopId: string) => Promise<Program>;
   /** The region a phone number without a country code is read in: the shop's (vi-VN → VN). */
   phoneRegion: (shopId: string) => Promise<string | undefined>;
+  /** Where triggers go after the timeline (the email queue); none in tests that do not mail. */
+  triggers?: TriggerSink;
 }
 
 export interface ProcessResult {
@@ -124,6 +126,8 @@ interface ChangeRequest {
   extra?: Record<string, string | number>;
   /** The stamp of the last-writer-wins fields, and the time loyalty effects are dated. */
   at: string;
+  /** The event's source, carried to the triggers (imported history never mails anyone). */
+  source?: string;
 }
 
 /**
@@ -156,11 +160,20 @@ async function changeProfile(
       if (summary) await rewriteLostOutbox(shopId, customerId, current, deps);
       return current;
     }
-    const outbox: Outbox | undefined = plan && {
-      ledger: plan.ledger,
-      triggers: plan.triggers,
-      ...(plan.tierChange ? { tier: { ...plan.tierChange, at } } : {}),
-    };
+    // A customer who subscribes before any order is welcomed then, once (the first counted order welcomes the others).
+    const subscribes =
+      !plan && !current?.wl && stamped.stamped?.fields.includes('consentEmail') && stamped.stamped.values.consentEmail === 'subscribed';
+    const welcome = subscribes ? [{ key: 'welcome', trigger: 'welcome' as const, at, data: { bonus: 0 } }] : [];
+    const outbox: Outbox | undefined = plan
+      ? {
+          ledger: plan.ledger,
+          triggers: plan.triggers,
+          ...(plan.tierChange ? { tier: { ...plan.tierChange, at } } : {}),
+          ...(request.source ? { source: request.source } : {}),
+        }
+      : subscribes
+        ? { ledger: [], triggers: welcome, ...(request.source ? { source: request.source } : {}) }
+        : undefined;
     const change = {
       ...(plan && summary ? { summary: { orderId: summary.orderId, value: plan.summary } } : {}),
       ...(plan && outbox
@@ -173,6 +186,7 @@ async function changeProfile(
             },
           }
         : {}),
+      ...(subscribes && outbox ? { loyalty: { sets: { wl: at, ob: outbox }, balanceDelta: 0, lifetimeDelta: 0 } } : {}),
       ...stamped,
       version: (current?.pv as number | undefined) ?? 0,
     };
@@ -238,7 +252,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   await changeProfile(
     shopId,
     customerId,
-    { summary: { orderId: order.orderId, value: summary }, customer: event.customer, at },
+    { summary: { orderId: order.orderId, value: summary }, customer: event.customer, at, source: event.source },
     current,
     deps,
   );
@@ -277,7 +291,13 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   if (changed || !(held && held.q >= summary.q)) {
     await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
   }
-  await changeProfile(shopId, customerId, { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt }, profile, deps);
+  await changeProfile(
+    shopId,
+    customerId,
+    { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt, source: event.source },
+    profile,
+    deps,
+  );
   return { customerId, outcome: changed ? 'applied' : 'duplicate' };
 }
 
@@ -286,7 +306,13 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
   const customerId = await resolveCustomer(customer, event.shopId, deps);
   if (!customerId) return { outcome: 'unattributed' };
   const profile = await getProfile(deps.db, event.shopId, customerId);
-  await changeProfile(event.shopId, customerId, { customer, at: customer.updatedAt ?? event.occurredAt }, profile, deps);
+  await changeProfile(
+    event.shopId,
+    customerId,
+    { customer, at: customer.updatedAt ?? event.occurredAt, source: event.source },
+    profile,
+    deps,
+  );
   await putTimelineEntry(deps.db, event.shopId, customerId, {
     at: event.occurredAt,
     entryId: event.eventId,

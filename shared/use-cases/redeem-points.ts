@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { getProfile, putTimelineEntry, redeemPointsOnce } from '#shared/data/customer-repo.ts';
+import { getProfile, redeemPointsOnce } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { redemptionAttribute } from '#shared/data/keys.ts';
 import { ledgerEntries, putLedgerEntry } from '#shared/data/ledger-repo.ts';
@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/er
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { type LedgerEntryDraft, summariesOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { emitTriggers, type TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
 /**
@@ -48,7 +49,7 @@ export async function redeemPoints(
   customerId: unknown,
   body: unknown,
   idempotencyKey: string | undefined,
-  deps: { db: Db; program: (shopId: string) => Promise<Program>; now: () => Date },
+  deps: { db: Db; program: (shopId: string) => Promise<Program>; now: () => Date; triggers?: TriggerSink },
 ) {
   const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
   if (idempotencyKey === undefined) throw new ValidationError('Idempotency-Key', 'the Idempotency-Key header is required');
@@ -87,16 +88,12 @@ export async function redeemPoints(
     balanceAfter: balance,
   };
   await putLedgerEntry(deps.db, shop.shopId, id, entry);
-  await putTimelineEntry(deps.db, shop.shopId, id, {
-    at: record.at,
-    entryId: `trigger:redemption_receipt:${key}`,
-    type: 'trigger',
-    channel: 'email',
-    source: 'rapport',
-    trigger: 'redemption_receipt',
-    points: record.points,
-    balance,
-  });
+  await emitTriggers(
+    shop.shopId,
+    id,
+    [{ key: `redemption_receipt:${key}`, trigger: 'redemption_receipt', at: record.at, data: { points: record.points, balance } }],
+    deps,
+  );
   return { status: 201 as const, entry, balance };
 }
 

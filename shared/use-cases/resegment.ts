@@ -8,6 +8,7 @@ import { summarizeTransactions, type Transaction } from '#shared/analytics/trans
 import {
   getProfile,
   getProfiles,
+  hasTimelineEntry,
   type ProfileItem,
   putTimelineEntries,
   setDerivedFields,
@@ -34,9 +35,10 @@ import { table } from '#shared/data/table-definition.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
 import { orderSummaries, profileView } from '#shared/domain/profile.ts';
-import { qualifyingOrders, summariesOf } from '#shared/loyalty/plan.ts';
+import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import { analyticsOf, type Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { type TriggerSink, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
 
 /**
@@ -80,6 +82,8 @@ export interface RunDeps {
   remainingMs?: () => number;
   /** Customers scored concurrently within a page. */
   concurrency?: number;
+  /** The email stage (see loyalty-effects.ts): win-back and feedback requests go there after the timeline. */
+  triggers?: TriggerSink;
 }
 
 export interface ShardCounters {
@@ -491,6 +495,8 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
       );
     }
     counters.profilesWritten += updates.length;
+    const records = planned.flatMap((p) => triggerRecords(shopId, p.customerId, p.triggers));
+    if (records.length > 0) await deps.triggers?.(records);
     cursor = page.cursor;
     await setShardProgress(deps.db, shopId, runId, shard, counters.customers);
     if (cursor && deps.remainingMs && deps.remainingMs() < 60_000) {
@@ -538,6 +544,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
       program: async () => ctx.program,
       now: () => ctx.asOf,
       timezone: deps.timezone,
+      ...(deps.triggers ? { triggers: deps.triggers } : {}),
     });
     counters.loyaltyWrites += review.writes;
     if (review.tier === 'downgrade') counters.downgrades++;
@@ -563,6 +570,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
 
   // Segment changes on the timeline (tiers have their own entries, written when the tier changes).
   const timeline: TimelineEntry[] = [];
+  const triggers: TriggerDraft[] = [];
   for (const [ids, change] of [
     [entered, 'entered'],
     [left, 'left'],
@@ -610,6 +618,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     });
     counters.triggers++;
     winBack = true;
+    triggers.push({ key: `win_back:${period}`, trigger: 'win_back', at, data: { reasons, rfmSegment: derived.rfm?.segment ?? null } });
   }
 
   const changed =
@@ -617,9 +626,39 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     !same(profile.clv, derived.clv) ||
     !same(profile.segments, derived.segments) ||
     !same(profile.sm, derived.memberships);
+  // The post-purchase feedback request, N days after each paid order; due for a week, sent once by the email stage.
+  if (!erased) {
+    for (const [orderId, summary] of orderSummaries(profile)) {
+      if (!counts(summary)) continue;
+      const due = summary.c * 1000 + ctx.program.email.feedbackDelayDays * DAY_MS;
+      if (due > ctx.asOf.getTime() || due <= ctx.asOf.getTime() - 7 * DAY_MS) continue;
+      const draft: TriggerDraft = {
+        key: `feedback_request:${orderId}`,
+        trigger: 'feedback_request',
+        at: new Date(due).toISOString(),
+        data: { orderId },
+      };
+      triggers.push(draft);
+      if (!(await hasTimelineEntry(deps.db, ctx.shopId, customerId, draft.at, `trigger:${draft.key}`))) {
+        timeline.push({
+          at: draft.at,
+          entryId: `trigger:${draft.key}`,
+          type: 'trigger',
+          channel: 'email',
+          source: 'rapport',
+          trigger: draft.trigger,
+          key: draft.key,
+          orderId,
+        });
+        counters.triggers++;
+      }
+    }
+  }
+
   return {
     customerId,
     timeline,
+    triggers,
     memberships: [
       ...entered.map((segmentId) => ({ segmentId, customerId, member: true, since: at })),
       ...left.map((segmentId) => ({ segmentId, customerId, member: false, since: at })),

@@ -5,7 +5,7 @@ import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
-import { writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { type TriggerSink, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
  * The loyalty work of the scheduled run for one customer: tier downgrades at term end (a warning
@@ -19,6 +19,8 @@ export interface ReviewDeps {
   now: () => Date;
   /** The shop's IANA time zone: a birthday is today where the shop is. */
   timezone: (shopId: string) => Promise<string>;
+  /** The email stage (see loyalty-effects.ts). */
+  triggers?: TriggerSink;
 }
 
 export interface ReviewResult {
@@ -34,7 +36,10 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 const DAY = 86_400_000;
 
 /** Writes a reminder trigger unless an earlier run did (read first: a re-run writes nothing). Returns whether it wrote. */
-async function putTrigger(db: Db, shopId: string, customerId: string, trigger: TriggerDraft): Promise<boolean> {
+async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, trigger: TriggerDraft): Promise<boolean> {
+  // Told to the email stage every time it is due (it sends each key once), written to the timeline once.
+  await deps.triggers?.(triggerRecords(shopId, customerId, [trigger]));
+  const db = deps.db;
   if (await hasTimelineEntry(db, shopId, customerId, trigger.at, `trigger:${trigger.key}`)) return false;
   await putTimelineEntry(db, shopId, customerId, {
     at: trigger.at,
@@ -43,6 +48,7 @@ async function putTrigger(db: Db, shopId: string, customerId: string, trigger: T
     channel: 'email',
     source: 'rapport',
     trigger: trigger.trigger,
+    key: trigger.key,
     ...trigger.data,
   });
   return true;
@@ -70,7 +76,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     // Dated by the schedule, not by the run: a retried or later run lands on the same entries.
     if (decision.action === 'warn') {
       if (
-        await putTrigger(deps.db, shopId, customerId, {
+        await putTrigger(deps, shopId, customerId, {
           key: `tier_down_warning:${profile.tier}:${day(decision.downgradeOn)}`,
           trigger: 'tier_down_warning',
           at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
@@ -130,7 +136,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     const entries = await ledgerEntries(deps.db, shopId, customerId);
     const outlook = expiryOutlook(entries, program, now);
     if (outlook.next && now.getTime() >= outlook.next.on.getTime() - program.points.reminderDays * DAY) {
-      const wrote = await putTrigger(deps.db, shopId, customerId, {
+      const wrote = await putTrigger(deps, shopId, customerId, {
         key: `points_expiring:${day(outlook.next.on)}`,
         trigger: 'points_expiring',
         at: new Date(outlook.next.on.getTime() - program.points.reminderDays * DAY).toISOString(),

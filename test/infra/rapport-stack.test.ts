@@ -181,6 +181,7 @@ describe('IAM', () => {
       ...(sendsTo.length ? ['sqs:SendMessage'] : []),
       ...(spec.secrets?.length ? ['secretsmanager:GetSecretValue'] : []),
       ...(spec.createsRunSchedules ? ['scheduler:CreateSchedule', 'iam:PassRole'] : []),
+      ...(spec.sendsEmail ? ['ses:SendRawEmail'] : []),
       ...(consumed
         ? ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']
         : []),
@@ -200,6 +201,33 @@ describe('IAM', () => {
     expect(actionsOf(statements).filter((a) => a.includes('*'))).toEqual([]);
     for (const s of statements.filter((s) => asArray(s.Resource).includes('*'))) {
       expect(asArray(s.Action).every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+  });
+});
+
+describe('email', () => {
+  it('paces the email function by the event source maximum concurrency', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(arnOf(stack.queues.email.queue)),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties.ScalingConfig).toEqual({ MaximumConcurrency: queues.email.maxConcurrency });
+  });
+
+  it('sends SES feedback through an encrypted topic to the feedback function, from the configuration set every email uses', () => {
+    const topic = resources[logicalId(stack.topics.sesFeedback)]!;
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    const subscriptions = ofType('AWS::SNS::Subscription').filter(
+      ([, sub]) => JSON.stringify(sub.Properties.TopicArn) === JSON.stringify(ref(stack.topics.sesFeedback)),
+    );
+    expect(subscriptions.map(([, sub]) => sub.Properties.Endpoint)).toEqual([arnOf(stack.functions.sesFeedback!)]);
+    const destinations = ofType('AWS::SES::ConfigurationSetEventDestination');
+    expect(destinations).toHaveLength(1);
+    expect(destinations[0]![1].Properties.EventDestination.MatchingEventTypes).toEqual(expect.arrayContaining(['bounce', 'complaint']));
+    for (const spec of functions.filter((f) => f.sendsEmail)) {
+      const variables = resources[logicalId(stack.functions[spec.name]!)]!.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables[env.sesConfigurationSet]).toEqual(ref(stack.configurationSet));
+      expect(JSON.stringify(variables[env.publicUrl])).toContain(logicalId(stack.api));
     }
   });
 });
@@ -281,9 +309,7 @@ describe('queues', () => {
 
   it('alarms on every dead-letter queue as soon as one message lands there', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    const topics = ofType('AWS::SNS::Topic');
-    expect(topics).toHaveLength(1);
-    const topicRef = { Ref: topics[0]![0] };
+    const topicRef = ref(stack.alarmTopic);
     for (const name of Object.keys(queues) as QueueName[]) {
       const dlqName = { 'Fn::GetAtt': [logicalId(stack.queues[name].deadLetterQueue), 'QueueName'] };
       const matching = alarms.filter(([, a]) =>
@@ -300,7 +326,9 @@ describe('queues', () => {
         AlarmActions: [topicRef],
       });
     }
-    const topicPolicy = ofType('AWS::SNS::TopicPolicy')[0]![1].Properties.PolicyDocument.Statement;
+    const topicPolicy = ofType('AWS::SNS::TopicPolicy').find(
+      ([, p]) => JSON.stringify(p.Properties.Topics) === JSON.stringify([topicRef]),
+    )![1].Properties.PolicyDocument.Statement;
     expect(topicPolicy).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );

@@ -1,0 +1,21 @@
+import { SESClient } from '@aws-sdk/client-ses';
+import { config } from '#shared/config.ts';
+
+/**
+ * The SES (v1) client, built once per container. No SDK retries: a send whose answer was lost
+ * could otherwise go out twice; the email queue and the send record own every retry.
+ */
+let ses: SESClient | undefined;
+
+export function sesClient(): SESClient {
+  if (!ses) {
+    const { AWS_REGION, SES_ENDPOINT } = config();
+    ses = new SESClient({ region: AWS_REGION, endpoint: SES_ENDPOINT, maxAttempts: 1 });
+  }
+  return ses;
+}
+
+export function resetSesClient(): void {
+  ses?.destroy();
+  ses = undefined;
+}

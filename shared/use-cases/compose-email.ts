@@ -1,0 +1,140 @@
+import type { ProfileItem } from '#shared/data/customer-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { sha256Hex } from '#shared/domain/crypto.ts';
+import { counts } from '#shared/domain/order.ts';
+import { orderSummaries, profileView } from '#shared/domain/profile.ts';
+import { couponCode } from '#shared/email/coupon.ts';
+import { createFeedbackToken, feedbackUrl } from '#shared/email/feedback-link.ts';
+import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
+import { type CatalogueProduct, type CoPurchaseStats, recommendProducts } from '#shared/email/recommend.ts';
+import { type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
+import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
+import { qualifyingOrders, summariesOf } from '#shared/loyalty/plan.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+import { qualifyingMetric, tierIndex } from '#shared/loyalty/rules.ts';
+import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
+
+/**
+ * From a trigger record and what the table holds to the renderer's context (shared/email/render.ts):
+ * who the customer is, their tier and points and how far the next tier is, the trigger's facts,
+ * products they are likely to want, the unsubscribe link, a coupon for segment offers. Pure, so the
+ * email function and the preview route show exactly the same email.
+ */
+
+export interface StoredCoPurchase extends CoPurchaseStats {
+  products?: Record<string, CatalogueProduct>;
+}
+
+export interface ComposeInput {
+  record: Pick<TriggerRecord, 'shopId' | 'customerId' | 'key' | 'trigger' | 'at' | 'data'>;
+  shop: ShopRecord;
+  program: Program;
+  profile: ProfileItem;
+  coPurchase?: StoredCoPurchase;
+  masterKey: string;
+  /** The public API base URL, for the unsubscribe and feedback links. */
+  publicUrl: string;
+  now: Date;
+}
+
+export interface Composed {
+  context: EmailContext;
+  unsubscribeUrl?: string;
+  /** The token of the unsubscribe link, also the subject of the mailto: unsubscribe. */
+  unsubscribeToken?: string;
+}
+
+const positive = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
+
+/** The customer's tier and the distance to the next one, in the program's tier metric. */
+function loyaltyOf(
+  profile: ProfileItem,
+  program: Program,
+  tierId: string | undefined,
+  now: Date,
+): Pick<EmailContext['customer'], 'tier' | 'progress'> {
+  const levels = program.tiers.levels;
+  const level = levels.find((l) => l.id === tierId);
+  const next = levels[tierIndex(program, tierId) + 1];
+  let progress: EmailContext['customer']['progress'];
+  if (next) {
+    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+    const remaining = next.threshold - metric;
+    if (remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
+  }
+  return { ...(level ? { tier: { id: level.id, name: level.name } } : {}), ...(progress ? { progress } : {}) };
+}
+
+function dataFor(input: ComposeInput): Record<string, unknown> {
+  const { record, shop, program, masterKey, publicUrl, now } = input;
+  const data = record.data;
+  switch (record.trigger as EmailTrigger) {
+    case 'welcome':
+      return positive(data.bonus) ? { bonus: data.bonus } : {};
+    case 'tier_down_warning':
+      return { shortfall: data.shortfall, shortfallMetric: program.tiers.metric, downgradeOn: data.downgradeOn };
+    case 'birthday':
+      return { bonus: data.bonus };
+    case 'win_back': {
+      // A code for this customer and this month's offer, which the shop can check offline (coupon.ts).
+      const offer = record.key;
+      return {
+        coupon: { code: couponCode({ shopId: shop.shopId, customerId: record.customerId, offer }, couponKey(masterKey, shop.shopId)) },
+      };
+    }
+    case 'points_expiring':
+      return { points: data.points, expiresOn: data.expiresOn };
+    case 'feedback_request': {
+      // The link names the order; an id outside the token's alphabet travels as its hash.
+      const raw = String(data.orderId);
+      const orderId = /^[A-Za-z0-9_.:-]{1,64}$/.test(raw) ? raw : `h:${sha256Hex(raw).slice(0, 32)}`;
+      const token = createFeedbackToken(
+        { shopId: shop.shopId, customerId: record.customerId, orderId, issuedAt: Math.floor(now.getTime() / 1000) },
+        feedbackKey(masterKey),
+      );
+      return { feedbackUrl: feedbackUrl(publicUrl, token), orderNumber: String(data.orderId).slice(0, 64) };
+    }
+    case 'redemption_receipt':
+      return { pointsSpent: data.points, ...(typeof data.balance === 'number' ? { balance: data.balance } : {}), redeemedAt: record.at };
+    case 'points_milestone':
+      return { milestone: data.milestone };
+    default:
+      return {};
+  }
+}
+
+export function composeEmail(input: ComposeInput): Composed {
+  const { record, shop, program, profile, coPurchase, masterKey, publicUrl, now } = input;
+  const view = profileView(profile, shop.currency);
+  // The tier the email is about: the one the trigger moved to, else the customer's now.
+  const tierId = typeof record.data.to === 'string' ? record.data.to : (view.tier ?? undefined);
+  const purchased = new Set<string>();
+  for (const summary of orderSummaries(profile).values()) if (counts(summary)) for (const p of summary.p ?? []) purchased.add(p);
+  const recommendations = coPurchase
+    ? recommendProducts({ purchased, stats: coPurchase, catalogue: coPurchase.products ?? {}, limit: 3 })
+    : [];
+  let unsubscribeUrl: string | undefined;
+  let unsubscribeToken: string | undefined;
+  if (isMarketing(record.trigger as EmailTrigger)) {
+    unsubscribeToken = createUnsubscribeToken(
+      { shopId: shop.shopId, customerId: record.customerId, issuedAt: Math.floor(now.getTime() / 1000) },
+      unsubscribeKey(masterKey),
+    );
+    unsubscribeUrl = `${publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken)}`;
+  }
+  const context: EmailContext = {
+    trigger: record.trigger as EmailTrigger,
+    locale: view.locale ?? undefined,
+    shop: { name: shop.name, currency: shop.currency, locale: shop.locale, timezone: shop.timezone },
+    customer: {
+      ...(view.firstName ? { firstName: view.firstName } : {}),
+      ...(view.name ? { name: view.name } : {}),
+      points: view.points,
+      ...loyaltyOf(profile, program, tierId, now),
+    },
+    data: dataFor(input),
+    recommendations,
+    ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+  };
+  return { context, ...(unsubscribeUrl ? { unsubscribeUrl, unsubscribeToken } : {}) };
+}

@@ -1,0 +1,199 @@
+import { getProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
+import type { Db } from '#shared/data/db.ts';
+import { getEmailSend, putEmailSend } from '#shared/data/email-repo.ts';
+import { withLease } from '#shared/data/lease-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
+import { profileView } from '#shared/domain/profile.ts';
+import { buildMime } from '#shared/email/mime.ts';
+import { type EmailTrigger, InvalidEmailContextError, isMarketing, renderEmail } from '#shared/email/render.ts';
+import { type ContactFacts, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
+import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
+import type { Program } from '#shared/loyalty/program.ts';
+import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
+import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
+
+/**
+ * The email stage (DESIGN §2 "email fn"): one trigger record → at most one email. In order:
+ *   1. once: the send id is a hash of (shop, customer, trigger key), and a send record under it —
+ *      sent or skipped — ends every later delivery of the same trigger;
+ *   2. one at a time per customer (a short lease), so the weekly cap counts every email exactly;
+ *   3. the rules of contact (shared/email/rules.ts): consent, suppression, the cap, no mail for
+ *      imported history; a skip is recorded with its reason, on the timeline too;
+ *   4. render in the customer's language, build the MIME message, one SES SendRawEmail call;
+ *   5. record the send (the SES message id, for bounces), the customer's recent marketing sends,
+ *      and a timeline entry.
+ * The record says `sending` before SES is called: if the process dies between SES accepting the
+ * message and the record saying `sent`, the redelivery finds `sending` and does not send again
+ * (at most once: a customer never gets the same email twice; the rare unknown outcome is recorded).
+ * SES throttling puts the message back on the queue with a delay — a new message, so it never
+ * counts toward the dead-letter queue.
+ */
+
+export interface SendEmailDeps {
+  db: Db;
+  now: () => Date;
+  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+  program: (shopId: string) => Promise<Program>;
+  masterKey: () => Promise<string>;
+  coPurchase: (shopId: string) => Promise<StoredCoPurchase | undefined>;
+  /** One SES SendRawEmail; throws SesThrottledError / SesRejectedError (shared/email/ses.ts). */
+  sendRaw: (raw: Uint8Array, tags: Record<string, string>) => Promise<{ messageId: string }>;
+  /** Back on the queue after `delaySeconds`. */
+  requeue: (record: TriggerRecord & { attempt?: number }, delaySeconds: number) => Promise<void>;
+  publicUrl: string;
+}
+
+export type SendOutcome =
+  | { status: 'sent'; sendId: string; messageId: string }
+  | { status: 'skipped'; sendId: string; reason: string }
+  | { status: 'duplicate'; sendId: string }
+  | { status: 'requeued'; sendId: string; delaySeconds: number };
+
+/** A `sending` record older than this is an outcome we cannot know (the process died mid-send). */
+const SENDING_STALE_MS = 2 * 60_000;
+const DAY_MS = 86_400_000;
+/** Sent or skipped: nothing more will happen to this (customer, trigger, period). */
+const isFinal = (status: string) => status === 'sent' || status === 'skipped';
+
+export async function sendTriggerEmail(record: TriggerRecord & { attempt?: number }, deps: SendEmailDeps): Promise<SendOutcome> {
+  const { shopId, customerId } = record;
+  const id = sendId(shopId, customerId, record.key);
+  const before = await getEmailSend(deps.db, shopId, customerId, id);
+  if (before && isFinal(before.status)) return { status: 'duplicate', sendId: id };
+
+  return withLease(deps.db, shopId, `email:${customerId}`, async () => {
+    const now = deps.now();
+    const at = now.toISOString();
+    const existing = await getEmailSend(deps.db, shopId, customerId, id);
+    const skip = async (reason: string): Promise<SendOutcome> => {
+      await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
+      await putTimelineEntry(deps.db, shopId, customerId, {
+        at,
+        entryId: `email:${id}`,
+        type: 'email',
+        channel: 'email',
+        source: 'rapport',
+        status: 'skipped',
+        reason,
+        trigger: record.trigger,
+        key: record.key,
+      });
+      return { status: 'skipped', sendId: id, reason };
+    };
+    if (existing && isFinal(existing.status)) return { status: 'duplicate', sendId: id };
+    if (existing?.status === 'sending') {
+      if (now.getTime() - Date.parse(existing.at) > SENDING_STALE_MS) return skip('send_outcome_unknown');
+      throw new Error('another delivery of this email is being sent; try again later');
+    }
+
+    const [shop, program, profile] = await Promise.all([
+      deps.loadShop(shopId),
+      deps.program(shopId),
+      getProfile(deps.db, shopId, customerId, true),
+    ]);
+    if (!shop || !profile) return skip('no_customer');
+    const view = profileView(profile, shop.currency);
+    const email = view.email ?? undefined;
+    const recent = ((profile.em as string[] | undefined) ?? []).filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
+    const facts: ContactFacts = {
+      trigger: record.trigger as ContactFacts['trigger'],
+      consent: view.consent.email as ContactFacts['consent'],
+      hasAddress: Boolean(email),
+      erased: profile.erasedAt !== undefined,
+      ...(record.source ? { source: record.source as ContactFacts['source'] } : {}),
+      marketingSentAt: recent,
+      maxMarketingPerWeek: program.email.maxMarketingPerWeek,
+      now,
+    };
+    const decision = decideContact(facts);
+    if (!decision.send) return skip(decision.reason);
+    if (email && (await isSuppressed(deps.db, email))) return skip('suppressed');
+
+    const masterKey = await deps.masterKey();
+    let rendered: ReturnType<typeof renderEmail>;
+    let composed: ReturnType<typeof composeEmail>;
+    try {
+      composed = composeEmail({
+        record,
+        shop,
+        program,
+        profile,
+        coPurchase: await deps.coPurchase(shopId),
+        masterKey,
+        publicUrl: deps.publicUrl,
+        now,
+      });
+      rendered = renderEmail(composed.context);
+    } catch (error) {
+      // The trigger lacks a fact the email needs (a birthday without a bonus, say): nothing to send.
+      if (error instanceof InvalidEmailContextError) return skip('incomplete');
+      throw error;
+    }
+    const raw = await buildMime({
+      from: { name: program.email.fromName, address: program.email.fromAddress },
+      ...(program.email.replyTo ? { replyTo: program.email.replyTo } : {}),
+      to: { ...(view.name ? { name: view.name } : {}), address: email as string },
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      sendId: id,
+      ...(composed.unsubscribeUrl
+        ? {
+            unsubscribe: {
+              url: composed.unsubscribeUrl,
+              // Mail clients without one-click write to the shop's reply-to address; the token says who.
+              mailto: { address: program.email.replyTo ?? program.email.fromAddress, subject: `unsubscribe ${composed.unsubscribeToken}` },
+            },
+          }
+        : {}),
+      date: now,
+    });
+
+    await putEmailSend(deps.db, shopId, customerId, id, { status: 'sending', trigger: record.trigger, key: record.key, at });
+    let messageId: string;
+    try {
+      ({ messageId } = await deps.sendRaw(raw, { shop: shopId, send_id: id, trigger: record.trigger }));
+    } catch (error) {
+      if (error instanceof SesThrottledError) {
+        const attempt = (record.attempt ?? 0) + 1;
+        const delaySeconds =
+          error.limit === 'daily_quota'
+            ? 900
+            : Math.min(900, 2 ** Math.min(attempt, 9) + Math.floor(Math.random() * 2 ** Math.min(attempt, 9)));
+        // SES said no: nothing was sent, so the record goes back to "not yet".
+        await putEmailSend(deps.db, shopId, customerId, id, { status: 'throttled', trigger: record.trigger, key: record.key, at, attempt });
+        await deps.requeue({ ...record, attempt }, delaySeconds);
+        return { status: 'requeued', sendId: id, delaySeconds };
+      }
+      if (error instanceof SesRejectedError) return skip(`rejected:${error.code}`);
+      // Not an answer from SES (a network error): whether it sent is unknown; the redelivery decides.
+      throw error;
+    }
+    await recordSesMessage(deps.db, messageId, { shopId, customerId, sendId: id, trigger: record.trigger, at });
+    await putEmailSend(deps.db, shopId, customerId, id, {
+      status: 'sent',
+      trigger: record.trigger,
+      key: record.key,
+      at,
+      messageId,
+      locale: rendered.locale,
+    });
+    if (isMarketing(record.trigger as EmailTrigger)) {
+      await setDerivedFields(deps.db, shopId, customerId, { em: [...recent.filter((t) => marketingInLastWeek([t], now) > 0), at] });
+    }
+    await putTimelineEntry(deps.db, shopId, customerId, {
+      at,
+      entryId: `email:${id}`,
+      type: 'email',
+      channel: 'email',
+      source: 'rapport',
+      status: 'sent',
+      trigger: record.trigger,
+      key: record.key,
+      locale: rendered.locale,
+      messageId,
+    });
+    return { status: 'sent', sendId: id, messageId };
+  });
+}
