@@ -319,6 +319,15 @@ export const functions: FunctionSpec[] = [
     secrets: ['master'],
   },
   {
+    name: 'verifyCoupon',
+    entry: 'functions/verify-coupon.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/coupons/{code}' }],
+    tableActions: ['dynamodb:GetItem'],
+    secrets: ['master'],
+  },
+  {
     name: 'previewEmail',
     entry: 'functions/preview-email.ts',
     memoryMb: 512,

@@ -324,6 +324,17 @@ it('previews exactly what the customer would get', async () => {
   const html = await res.text();
   expect(html).toContain('Lan');
   expect(html).toContain('Vàng'); // gold, in Vietnamese
+  // The preview's win-back coupon is one the shop can check.
+  const winBack = await (
+    await fetch(`${runtime.apiUrl}/v1/emails/preview?customerId=${customerId}&trigger=win_back&format=text`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    })
+  ).text();
+  const coupon = /RP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(winBack)?.[0] as string;
+  expect(coupon).toBeDefined();
+  const checked = await apiGet(runtime, apiKey, `/v1/coupons/${coupon}?customerId=${customerId}&offer=win_back:preview`);
+  expect(checked.json).toMatchObject({ valid: true });
+  expect((await apiGet(runtime, apiKey, `/v1/coupons/${coupon}?customerId=${customerId}&offer=win_back:2026-01`)).json.valid).toBe(false);
   const bad = await apiGet(runtime, apiKey, `/v1/emails/preview?customerId=${customerId}&trigger=nope`);
   expect(bad.status).toBe(400);
   expect(bad.text).toContain('trigger');
