@@ -158,13 +158,27 @@ describe('npm start, as a shop would use it', () => {
       totalSpent: { amount: 1_999_000 + 500_000, currency: 'VND' },
       lastOrderAt: '2026-04-02T00:00:00.000Z',
     });
-    const page1 = await json(await fetch(`${api}/v1/customers/${customerId}/timeline?limit=1`, { headers: auth }));
-    expect(page1.items).toHaveLength(1);
-    expect(page1.items[0]).toMatchObject({ type: 'order', orderId: 'A-2' });
-    const page2 = await json(await fetch(`${api}/v1/customers/${customerId}/timeline?limit=5&cursor=${page1.cursor}`, { headers: auth }));
-    // The rest: the first order, and the customer joining the program's first tier with it.
-    expect(page2.items.filter((i: { type: string }) => i.type === 'order').map((i: { orderId: string }) => i.orderId)).toEqual(['A-1']);
-    expect(page2.items.map((i: { type: string }) => i.type).sort()).toEqual(['order', 'tier']);
+    // The whole timeline, two entries a page, newest first — once the email stage has had its say.
+    const timeline = await waitFor('the welcome email decision', async () => {
+      const items: Array<Record<string, unknown>> = [];
+      let cursor: string | undefined;
+      do {
+        const page = await json(
+          await fetch(`${api}/v1/customers/${customerId}/timeline?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth }),
+        );
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        items.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor);
+      return items.some((i) => i.type === 'email') ? items : undefined;
+    });
+    const ats = timeline.map((i) => String(i.at));
+    expect(ats).toEqual([...ats].sort().reverse());
+    expect(timeline.filter((i) => i.type === 'order').map((i) => i.orderId)).toEqual(['A-2', 'A-1']);
+    // The first order, the customer joining the program's first tier with it, the welcome trigger,
+    // and the email stage's decision: Mai never subscribed, so no welcome email.
+    expect(timeline.map((i) => i.type).sort()).toEqual(['email', 'order', 'order', 'tier', 'trigger']);
+    expect(timeline.find((i) => i.type === 'email')).toMatchObject({ status: 'skipped', reason: 'unsubscribed', trigger: 'welcome' });
     expect((await fetch(`${api}/v1/customers/${customerId}`)).status).toBe(401);
   });
 

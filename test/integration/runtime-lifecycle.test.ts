@@ -242,7 +242,7 @@ describe(`local runtime on ${engine}`, () => {
       apiUrl: runtime.apiUrl,
       tableName: runtime.tableName,
       endpoints: runtime.endpoints,
-      queues: { interactions: { url: runtime.queues.interactions.url, dlqUrl: runtime.queues.interactions.dlqUrl } },
+      queues: Object.fromEntries(Object.entries(runtime.queues).map(([name, q]) => [name, { url: q.url, dlqUrl: q.dlqUrl }])),
       adminKey: runtime.adminKey,
     });
     expect(readRuntimeFile(dataDir)).toEqual(published);
