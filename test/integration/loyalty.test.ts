@@ -72,7 +72,7 @@ describe('points and tiers on events', () => {
         .filter((e) => e.type === 'trigger')
         .map((e) => e.trigger)
         .sort(),
-    ).toEqual(['points_milestone', 'tier_up']); // 3 × 199 + 50 passes 500
+    ).toEqual(['points_milestone', 'tier_up', 'welcome']); // 3 × 199 + 50 passes 500; the first order welcomes
   });
 });
 
