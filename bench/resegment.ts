@@ -1,6 +1,8 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#infra/local/emulators.ts';
 import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
+import { seededRandom } from '#shared/analytics/numeric.ts';
+import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.ts';
 import { resetConfig } from '#shared/config.ts';
 import { profileIndexKeys, profileKey } from '#shared/data/keys.ts';
 import { silenceStdout } from './quiet.ts';
@@ -22,32 +24,6 @@ export const LOCAL_100K_TARGET_SECONDS = 300;
 const SHOP_ID = 'bench-resegment';
 const DAY_S = 86_400;
 
-/** A seeded generator, so every run seeds the same customers. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gammaSampler(rand: () => number) {
-  const gamma = (shape: number): number => {
-    if (shape < 1) return gamma(shape + 1) * rand() ** (1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-      const v = (1 + c * z) ** 3;
-      if (v > 0 && Math.log(1 - rand()) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
-    }
-  };
-  return gamma;
-}
-
 const PRODUCTS = Array.from({ length: 60 }, (_, i) => `sku-${i}`);
 const CATEGORIES = ['Tea', 'Ceramics', 'Snacks', 'Gifts'];
 
@@ -55,21 +31,11 @@ const CATEGORIES = ['Tea', 'Ceramics', 'Snacks', 'Gifts'];
  * One profile as the processor writes it: order summaries (BG/NBD purchases over two years, each
  * customer spending around their own mean), contact fields, tier, GSI1 keys.
  */
-function profileOf(n: number, rand: () => number, gamma: (shape: number) => number, asOf: number) {
+function profileOf(n: number, rand: () => number, gamma: ReturnType<typeof gammaSampler>, asOf: number) {
   const customerId = `c_${n.toString(16).padStart(20, '0')}`;
   const start = asOf - 730 * DAY_S;
-  const lambda = gamma(0.5) / 4 / 7;
-  const pa = gamma(0.8);
-  const p = pa / (pa + gamma(2.4));
-  const mean = Math.max(50_000, Math.round(gamma(3) * 150_000));
-  let day = Math.floor(rand() * 700);
-  const days = [day];
-  while (days.length < 30) {
-    if (rand() < p) break;
-    day += Math.max(1, Math.ceil(-Math.log(1 - rand()) / lambda));
-    if (day >= 730) break;
-    days.push(day);
-  }
+  const mean = Math.max(50_000, Math.round(gamma(3, 1) * 150_000));
+  const days = simulatePurchaseDays(rand, gamma, { r: 0.5, alpha: 4, a: 0.8, b: 2.4 }, Math.floor(rand() * 700), 730);
   const item: Record<string, unknown> = {
     ...profileKey(SHOP_ID, customerId),
     ...profileIndexKeys(SHOP_ID, customerId),
@@ -140,7 +106,7 @@ export async function benchResegment(opts: { customers?: number } = {}): Promise
 
       const client = DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb));
       const seedStart = Date.now();
-      const rand = random(100_000);
+      const rand = seededRandom(100_000);
       const gamma = gammaSampler(rand);
       const asOf = Math.floor(Date.now() / 1000);
       let orders = 0;

@@ -10,6 +10,7 @@ import { config } from '#shared/config.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
 import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
+import { TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
 import { logger } from '#shared/observability.ts';
 import type { StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
@@ -26,18 +27,7 @@ const RecordSchema = z.object({
   shopId: ShopIdSchema,
   customerId: z.string().regex(/^c_[0-9a-f]{20}$/),
   key: z.string().min(1).max(200),
-  trigger: z.enum([
-    'welcome',
-    'tier_up',
-    'tier_down_warning',
-    'tier_down',
-    'birthday',
-    'win_back',
-    'points_expiring',
-    'feedback_request',
-    'redemption_receipt',
-    'points_milestone',
-  ]),
+  trigger: z.enum(TRIGGERS),
   at: z.string(),
   data: z.record(z.string(), z.unknown()).default({}),
   source: z.string().optional(),

@@ -7,7 +7,8 @@ import { seededRandom } from './numeric.ts';
  * recovers the parameters it was generated with. Seeded, so every run draws the same customers.
  */
 
-function gammaSampler(random: () => number) {
+/** Gamma(shape, rate) draws from a uniform source (Marsaglia & Tsang 2000). */
+export function gammaSampler(random: () => number) {
   let spare = Number.NaN;
   const normal = () => {
     if (!Number.isNaN(spare)) {
@@ -109,4 +110,30 @@ export function simulateCustomers(
     totalSpend[i] = total;
   }
   return { x, txDays, TDays, monetary, totalSpend };
+}
+
+/**
+ * One customer's purchase days by the BG/NBD process: a first purchase on `firstDay`, then
+ * purchases at rate λ ~ Gamma(r, α) per week, each followed by dropout with p ~ Beta(a, b); up to
+ * `endDay` (exclusive) and at most `max` purchases. For seeding test and bench shops.
+ */
+export function simulatePurchaseDays(
+  random: () => number,
+  gamma: ReturnType<typeof gammaSampler>,
+  params: BgNbdParams,
+  firstDay: number,
+  endDay: number,
+  max = 30,
+): number[] {
+  const lambdaPerDay = gamma(params.r, params.alpha) / 7;
+  const x = gamma(params.a, 1);
+  const p = x / (x + gamma(params.b, 1));
+  const days = [firstDay];
+  let day = firstDay;
+  while (days.length < max && random() >= p) {
+    day += Math.max(1, Math.ceil(-Math.log(1 - random()) / lambdaPerDay));
+    if (day >= endDay) break;
+    days.push(day);
+  }
+  return days;
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { formatCount, formatDate, formatMoney } from './format.ts';
 import { type Copy, type EmailLanguage, localizedName, PHRASES, type Phrases, resolveLocale, type TierMetric } from './locales.ts';
+import { EMAIL_CLASS, TRIGGERS } from './rules.ts';
 import { TEMPLATES } from './templates.generated.ts';
 
 /**
@@ -13,22 +14,12 @@ import { TEMPLATES } from './templates.generated.ts';
  * progress to the next tier) sit in sections that disappear whole.
  */
 
-export const EMAIL_TRIGGERS = [
-  'welcome',
-  'tier_up',
-  'tier_down_warning',
-  'tier_down',
-  'birthday',
-  'win_back',
-  'points_expiring',
-  'feedback_request',
-  'redemption_receipt',
-  'points_milestone',
-] as const;
+/** The triggers and their class are defined once, with the rules of contact (rules.ts). */
+export const EMAIL_TRIGGERS = TRIGGERS;
 export type EmailTrigger = (typeof EMAIL_TRIGGERS)[number];
 
 /** Sent whatever the customer's marketing consent: a receipt for something the customer did. */
-export const TRANSACTIONAL_TRIGGERS: ReadonlySet<EmailTrigger> = new Set(['redemption_receipt']);
+export const TRANSACTIONAL_TRIGGERS: ReadonlySet<EmailTrigger> = new Set(TRIGGERS.filter((t) => EMAIL_CLASS[t] === 'transactional'));
 
 /** Marketing email needs consent and carries an unsubscribe link (and the List-Unsubscribe headers). */
 export const isMarketing = (trigger: EmailTrigger) => !TRANSACTIONAL_TRIGGERS.has(trigger);

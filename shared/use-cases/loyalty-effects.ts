@@ -49,20 +49,21 @@ export const triggerRecords = (shopId: string, customerId: string, drafts: Trigg
     ...(source ? { source } : {}),
   }));
 
+/** A trigger as its timeline entry: keyed by the trigger key, so it lands on one item however often it fires. */
+export const triggerEntry = (trigger: TriggerDraft) => ({
+  at: trigger.at,
+  entryId: `trigger:${trigger.key}`,
+  type: 'trigger',
+  channel: 'email',
+  source: 'rapport',
+  trigger: trigger.trigger,
+  key: trigger.key,
+  ...trigger.data,
+});
+
 /** Timeline entries for triggers (idempotent by key), then the email stage, which sends each key at most once. */
 export async function emitTriggers(shopId: string, customerId: string, drafts: TriggerDraft[], deps: EffectDeps, source?: string) {
-  for (const trigger of drafts) {
-    await putTimelineEntry(deps.db, shopId, customerId, {
-      at: trigger.at,
-      entryId: `trigger:${trigger.key}`,
-      type: 'trigger',
-      channel: 'email',
-      source: 'rapport',
-      trigger: trigger.trigger,
-      key: trigger.key,
-      ...trigger.data,
-    });
-  }
+  for (const trigger of drafts) await putTimelineEntry(deps.db, shopId, customerId, triggerEntry(trigger));
   if (drafts.length > 0) await deps.triggers?.(triggerRecords(shopId, customerId, drafts, source));
 }
 

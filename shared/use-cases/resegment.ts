@@ -38,7 +38,7 @@ import { orderSummaries, profileView } from '#shared/domain/profile.ts';
 import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import { analyticsOf, type Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
-import { type TriggerSink, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
+import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
 
 /**
@@ -604,21 +604,16 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   const period = at.slice(0, 7);
   let winBack = false;
   if (reasons.length > 0 && profile.wb !== period && !erased) {
-    timeline.push({
-      at,
-      entryId: `trigger:win_back:${period}`,
-      type: 'trigger',
-      channel: 'email',
-      source: 'rapport',
-      trigger: 'win_back',
+    const draft: TriggerDraft = {
       key: `win_back:${period}`,
-      reasons,
-      rfmSegment: derived.rfm?.segment ?? null,
-      pAlive: pAlive ?? null,
-    });
+      trigger: 'win_back',
+      at,
+      data: { reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
+    };
+    timeline.push(triggerEntry(draft));
+    triggers.push(draft);
     counters.triggers++;
     winBack = true;
-    triggers.push({ key: `win_back:${period}`, trigger: 'win_back', at, data: { reasons, rfmSegment: derived.rfm?.segment ?? null } });
   }
 
   const changed =
@@ -640,16 +635,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
       };
       triggers.push(draft);
       if (!(await hasTimelineEntry(deps.db, ctx.shopId, customerId, draft.at, `trigger:${draft.key}`))) {
-        timeline.push({
-          at: draft.at,
-          entryId: `trigger:${draft.key}`,
-          type: 'trigger',
-          channel: 'email',
-          source: 'rapport',
-          trigger: draft.trigger,
-          key: draft.key,
-          orderId,
-        });
+        timeline.push(triggerEntry(draft));
         counters.triggers++;
       }
     }

@@ -5,7 +5,7 @@ import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
-import { type TriggerSink, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
  * The loyalty work of the scheduled run for one customer: tier downgrades at term end (a warning
@@ -41,16 +41,7 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
   await deps.triggers?.(triggerRecords(shopId, customerId, [trigger]));
   const db = deps.db;
   if (await hasTimelineEntry(db, shopId, customerId, trigger.at, `trigger:${trigger.key}`)) return false;
-  await putTimelineEntry(db, shopId, customerId, {
-    at: trigger.at,
-    entryId: `trigger:${trigger.key}`,
-    type: 'trigger',
-    channel: 'email',
-    source: 'rapport',
-    trigger: trigger.trigger,
-    key: trigger.key,
-    ...trigger.data,
-  });
+  await putTimelineEntry(db, shopId, customerId, triggerEntry(trigger));
   return true;
 }
 

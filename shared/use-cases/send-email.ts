@@ -66,19 +66,22 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const now = deps.now();
     const at = now.toISOString();
     const existing = await getEmailSend(deps.db, shopId, customerId, id);
-    const skip = async (reason: string): Promise<SendOutcome> => {
-      await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
-      await putTimelineEntry(deps.db, shopId, customerId, {
+    // The email's one timeline entry: what happened to this (customer, trigger, period).
+    const putEmailEntry = (status: 'sent' | 'skipped', extra: Record<string, unknown>) =>
+      putTimelineEntry(deps.db, shopId, customerId, {
         at,
         entryId: `email:${id}`,
         type: 'email',
         channel: 'email',
         source: 'rapport',
-        status: 'skipped',
-        reason,
+        status,
         trigger: record.trigger,
         key: record.key,
+        ...extra,
       });
+    const skip = async (reason: string): Promise<SendOutcome> => {
+      await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
+      await putEmailEntry('skipped', { reason });
       return { status: 'skipped', sendId: id, reason };
     };
     if (existing && isFinal(existing.status)) return { status: 'duplicate', sendId: id };
@@ -182,18 +185,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     if (isMarketing(record.trigger as EmailTrigger)) {
       await setDerivedFields(deps.db, shopId, customerId, { em: [...recent.filter((t) => marketingInLastWeek([t], now) > 0), at] });
     }
-    await putTimelineEntry(deps.db, shopId, customerId, {
-      at,
-      entryId: `email:${id}`,
-      type: 'email',
-      channel: 'email',
-      source: 'rapport',
-      status: 'sent',
-      trigger: record.trigger,
-      key: record.key,
-      locale: rendered.locale,
-      messageId,
-    });
+    await putEmailEntry('sent', { locale: rendered.locale, messageId });
     return { status: 'sent', sendId: id, messageId };
   });
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreClv } from '#shared/analytics/clv.ts';
+import { seededRandom } from '#shared/analytics/numeric.ts';
 import { rfmFromOrders } from '#shared/analytics/rfm.ts';
+import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.ts';
 import { summarizeTransactions } from '#shared/analytics/transactions.ts';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
@@ -42,18 +44,6 @@ const program: Program = {
   },
 };
 
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Generated {
   email: string;
   orders: Array<{ orderId: string; day: string; total: number; products: string[] }>;
@@ -70,33 +60,14 @@ function deps(now = AS_OF): Omit<RunDeps, 'enqueue'> {
 beforeAll(async () => {
   ({ db, stop } = await startTestDb());
   await putShopIfAbsent(db, aShop(SHOP));
-  const rand = random(20261122);
+  const rand = seededRandom(20261122);
   const start = Date.parse('2025-01-01T00:00:00Z');
-  // BG/NBD customers (purchase rate λ ~ Gamma(0.5, 4 weeks), dropout p ~ Beta(0.8, 2.4) after each
+  // BG/NBD customers (purchase rate λ ~ Gamma(0.5, 4) per week, dropout p ~ Beta(0.8, 2.4) after each
   // purchase), spending around their own Gamma-distributed mean: the process the models assume.
-  const gamma = (shape: number): number => {
-    if (shape < 1) return gamma(shape + 1) * rand() ** (1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-      const v = (1 + c * z) ** 3;
-      if (v > 0 && Math.log(1 - rand()) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
-    }
-  };
+  const gamma = gammaSampler(rand);
   for (let c = 0; c < 140; c++) {
-    const lambda = gamma(0.5) / 4 / 7; // per day
-    const pa = gamma(0.8);
-    const p = pa / (pa + gamma(2.4));
-    const mean = Math.max(100_000, Math.round(gamma(4) * 250_000));
-    let day = Math.floor(rand() * 500);
-    const days = [day];
-    while (days.length < 8) {
-      if (rand() < p) break;
-      day += Math.max(1, Math.ceil(-Math.log(1 - rand()) / lambda));
-      if (day >= 540) break;
-      days.push(day);
-    }
+    const mean = Math.max(100_000, Math.round(gamma(4, 1) * 250_000));
+    const days = simulatePurchaseDays(rand, gamma, { r: 0.5, alpha: 4, a: 0.8, b: 2.4 }, Math.floor(rand() * 500), 540, 8);
     const orders = days.map((d, k) => {
       const products = PRODUCTS.filter(() => rand() < 0.35);
       const total = Math.max(1000, Math.round((mean * (0.6 + rand() * 0.8)) / 1000) * 1000);
