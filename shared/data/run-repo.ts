@@ -2,6 +2,7 @@ import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand 
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { coPurchaseKey, runKey, segmentCountsKey, segmentMemberKey, segmentMembersPk } from '#shared/data/keys.ts';
 import { table } from '#shared/data/table-definition.ts';
+import { sameValue } from '#shared/domain/canonical.ts';
 
 /**
  * Re-segmentation runs (shared/use-cases/resegment.ts) and what they leave for readers: the run
@@ -185,7 +186,7 @@ async function putShopItemIfChanged(
   meta: Record<string, unknown>,
 ) {
   const stored = await getShopItem(db, key);
-  if (stored && JSON.stringify(stored.content) === JSON.stringify(content)) return false;
+  if (stored && sameValue(stored.content, content)) return false;
   await db.client.send(new PutCommand({ TableName: db.table, Item: { ...key, content, ...meta } }));
   return true;
 }

@@ -32,6 +32,7 @@ import {
 } from '#shared/data/run-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { table } from '#shared/data/table-definition.ts';
+import { sameValue } from '#shared/domain/canonical.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
 import { orderSummaries, profileView } from '#shared/domain/profile.ts';
@@ -422,8 +423,6 @@ export function deriveCustomer(
   return { rfm, clv, segments, memberships };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
 /** Could the loyalty review change anything for this customer today? Pure, conservative: false only when surely not. */
 export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now: Date, today: string): boolean {
   if (typeof profile.birthday === 'string' && isBirthday(profile.birthday, today)) return true;
@@ -617,10 +616,10 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   }
 
   const changed =
-    !same(profile.rfm, derived.rfm) ||
-    !same(profile.clv, derived.clv) ||
-    !same(profile.segments, derived.segments) ||
-    !same(profile.sm, derived.memberships);
+    !sameValue(profile.rfm, derived.rfm) ||
+    !sameValue(profile.clv, derived.clv) ||
+    !sameValue(profile.segments, derived.segments) ||
+    !sameValue(profile.sm, derived.memberships);
   // The post-purchase feedback request, N days after each paid order; due for a week, sent once by the email stage.
   if (!erased) {
     for (const [orderId, summary] of orderSummaries(profile)) {

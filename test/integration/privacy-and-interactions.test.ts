@@ -63,7 +63,7 @@ describe('interactions and feedback', () => {
     expect(profile.lastContact).toEqual({ phone: '2026-03-05T09:00:00.000Z', email: '2026-03-07T00:00:00.000Z' });
     expect(profile.feedback).toMatchObject({ nps: 9, npsAt: '2026-03-07T00:00:00.000Z' });
     const types = (await getTimelinePage(db, shop, customerId!, 10)).items.map((i) => i.type);
-    expect(types.sort()).toEqual(['feedback', 'feedback', 'interaction', 'order', 'tier']);
+    expect(types.sort()).toEqual(['feedback', 'feedback', 'interaction', 'order', 'tier', 'trigger']);
   });
 
   it('creates a customer for a touch from someone new', async () => {
@@ -124,7 +124,7 @@ describe('privacy', () => {
     expect(data.profile).toMatchObject({ customerId, email: 'lan.nguyen@example.com', dataRequestedAt: '2026-03-05T09:00:00.000Z' });
     expect(data.orders).toEqual([expect.objectContaining({ orderId: '5001', total: 1_999_000, customerId })]);
     expect(data.pointsLedger.map((entry) => entry.kind).sort()).toEqual(['bonus', 'earn']);
-    expect(data.timeline.map((entry) => entry.type).sort()).toEqual(['order', 'privacy', 'tier']);
+    expect(data.timeline.map((entry) => entry.type).sort()).toEqual(['order', 'privacy', 'tier', 'trigger']);
     expect(data.timeline.find((entry) => entry.type === 'privacy')).toMatchObject({ action: 'data_requested', requestId: '9999' });
   });
 

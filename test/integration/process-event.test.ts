@@ -44,8 +44,8 @@ describe('processing canonical events', () => {
     expect(await getIdentityOwner(db, shop, { kind: 'email', value: 'lan.nguyen@example.com' })).toBe(customerId);
     expect(await getIdentityOwner(db, shop, { kind: 'phone', value: '+84912345678' })).toBe(customerId);
     const page = await getTimelinePage(db, shop, customerId!, 10);
-    // The order, and the customer joining the program's first tier.
-    expect(page.items.map((item) => item.type).sort()).toEqual(['order', 'tier']);
+    // The order, the customer joining the program's first tier, and the welcome trigger.
+    expect(page.items.map((item) => item.type).sort()).toEqual(['order', 'tier', 'trigger']);
   });
 
   it('changes nothing on a duplicate and ignores a stale state', async () => {
@@ -66,7 +66,7 @@ describe('processing canonical events', () => {
     expect(profile.totalSpent.amount).toBe(1_999_000 - 499_000);
     expect(profile.refunded.amount).toBe(499_000);
     const types = (await getTimelinePage(db, shop, customerId!, 10)).items.map((item) => item.type).sort();
-    expect(types).toEqual(['order', 'refund', 'tier']);
+    expect(types).toEqual(['order', 'refund', 'tier', 'trigger']);
   });
 
   it('nets refunds after the order and drops cancelled and fully refunded orders from the aggregates', async () => {
