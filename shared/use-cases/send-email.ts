@@ -1,6 +1,6 @@
 import { getProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { getEmailSend, putEmailSend } from '#shared/data/email-repo.ts';
+import { getEmailSend, putEmailSend, putEmailSendIfOpen } from '#shared/data/email-repo.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
@@ -62,44 +62,32 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
   const before = await getEmailSend(deps.db, shopId, customerId, id);
   if (before && isFinal(before.status)) return { status: 'duplicate', sendId: id };
 
-  return withLease(deps.db, shopId, `email:${customerId}`, async () => {
-    const now = deps.now();
-    const at = now.toISOString();
-    const existing = await getEmailSend(deps.db, shopId, customerId, id);
-    // The email's one timeline entry: what happened to this (customer, trigger, period).
-    const putEmailEntry = (status: 'sent' | 'skipped', extra: Record<string, unknown>) =>
-      putTimelineEntry(deps.db, shopId, customerId, {
-        at,
-        entryId: `email:${id}`,
-        type: 'email',
-        channel: 'email',
-        source: 'rapport',
-        status,
-        trigger: record.trigger,
-        key: record.key,
-        ...extra,
-      });
-    const skip = async (reason: string): Promise<SendOutcome> => {
-      await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
-      await putEmailEntry('skipped', { reason });
-      return { status: 'skipped', sendId: id, reason };
-    };
-    if (existing && isFinal(existing.status)) return { status: 'duplicate', sendId: id };
-    if (existing?.status === 'sending') {
-      if (now.getTime() - Date.parse(existing.at) > SENDING_STALE_MS) return skip('send_outcome_unknown');
-      throw new Error('another delivery of this email is being sent; try again later');
-    }
+  // The email's one timeline entry: what happened to this (customer, trigger, period).
+  const putEmailEntry = (at: string, status: 'sent' | 'skipped', extra: Record<string, unknown>) =>
+    putTimelineEntry(deps.db, shopId, customerId, {
+      at,
+      entryId: `email:${id}`,
+      type: 'email',
+      channel: 'email',
+      source: 'rapport',
+      status,
+      trigger: record.trigger,
+      key: record.key,
+      ...extra,
+    });
 
+  /** Whom to write to and whether the rules allow it now: read fresh each time it is asked. */
+  const assess = async (now: Date) => {
     const [shop, program, profile] = await Promise.all([
       deps.loadShop(shopId),
       deps.program(shopId),
       getProfile(deps.db, shopId, customerId, true),
     ]);
-    if (!shop || !profile) return skip('no_customer');
+    if (!shop || !profile) return { ok: false, reason: 'no_customer' } as const;
     const view = profileView(profile, shop.currency);
     const email = view.email ?? undefined;
     const recent = ((profile.em as string[] | undefined) ?? []).filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
-    const facts: ContactFacts = {
+    const decision = decideContact({
       trigger: record.trigger as ContactFacts['trigger'],
       consent: view.consent.email as ContactFacts['consent'],
       hasAddress: Boolean(email),
@@ -108,10 +96,47 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       marketingSentAt: recent,
       maxMarketingPerWeek: program.email.maxMarketingPerWeek,
       now,
+    });
+    if (!decision.send) return { ok: false, reason: decision.reason } as const;
+    if (email && (await isSuppressed(deps.db, email))) return { ok: false, reason: 'suppressed' } as const;
+    return { ok: true, shop, program, profile, view, email: email as string, recent } as const;
+  };
+
+  // Most triggers end in a skip (no consent, mostly): decided without the lease, recorded only if
+  // nothing else was recorded for this send id meanwhile.
+  const first = await assess(deps.now());
+  if (!first.ok) {
+    const at = deps.now().toISOString();
+    const recorded = await putEmailSendIfOpen(deps.db, shopId, customerId, id, {
+      status: 'skipped',
+      reason: first.reason,
+      trigger: record.trigger,
+      key: record.key,
+      at,
+    });
+    if (!recorded) return { status: 'duplicate', sendId: id };
+    await putEmailEntry(at, 'skipped', { reason: first.reason });
+    return { status: 'skipped', sendId: id, reason: first.reason };
+  }
+
+  return withLease(deps.db, shopId, `email:${customerId}`, async () => {
+    const now = deps.now();
+    const at = now.toISOString();
+    const existing = await getEmailSend(deps.db, shopId, customerId, id);
+    const skip = async (reason: string): Promise<SendOutcome> => {
+      await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
+      await putEmailEntry(at, 'skipped', { reason });
+      return { status: 'skipped', sendId: id, reason };
     };
-    const decision = decideContact(facts);
-    if (!decision.send) return skip(decision.reason);
-    if (email && (await isSuppressed(deps.db, email))) return skip('suppressed');
+    if (existing && isFinal(existing.status)) return { status: 'duplicate', sendId: id };
+    if (existing?.status === 'sending') {
+      if (now.getTime() - Date.parse(existing.at) > SENDING_STALE_MS) return skip('send_outcome_unknown');
+      throw new Error('another delivery of this email is being sent; try again later');
+    }
+    // Again under the lease: the weekly cap counts the emails sent meanwhile.
+    const assessed = await assess(now);
+    if (!assessed.ok) return skip(assessed.reason);
+    const { shop, program, profile, view, email, recent } = assessed;
 
     const masterKey = await deps.masterKey();
     let rendered: ReturnType<typeof renderEmail>;
@@ -185,7 +210,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     if (isMarketing(record.trigger as EmailTrigger)) {
       await setDerivedFields(deps.db, shopId, customerId, { em: [...recent.filter((t) => marketingInLastWeek([t], now) > 0), at] });
     }
-    await putEmailEntry('sent', { locale: rendered.locale, messageId });
+    await putEmailEntry(at, 'sent', { locale: rendered.locale, messageId });
     return { status: 'sent', sendId: id, messageId };
   });
 }
