@@ -1,7 +1,18 @@
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getProfile } from '#shared/data/customer-repo.ts';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { customerPk, identityKey, ORDER_SUMMARY_PREFIX, orderKey, profileKey, shopKey, tombstoneKey } from '#shared/data/keys.ts';
+import {
+  customerPk,
+  identityKey,
+  ORDER_SUMMARY_PREFIX,
+  orderKey,
+  profileKey,
+  segmentCountsKey,
+  segmentMembersPk,
+  shopDirectoryKey,
+  shopKey,
+  tombstoneKey,
+} from '#shared/data/keys.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
@@ -138,6 +149,21 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
     await deleteAll(db, keys);
     deleted += keys.length;
   }
-  await deleteAll(db, [shopKey(shopId)]);
-  return deleted + 1;
+  // What the scheduled run left: segment members (one partition per segment the counts name), then
+  // the shop's own partition — the shop, its program, runs, statistics, counts — and its directory entry.
+  const shopItems: Key[] = [];
+  for await (const item of partitionItems(db, shopKey(shopId).PK)) {
+    shopItems.push({ PK: item.PK as string, SK: item.SK as string });
+    if (item.SK === segmentCountsKey(shopId).SK) {
+      for (const segmentId of Object.keys((item.content as Record<string, number> | undefined) ?? {})) {
+        const members: Key[] = [];
+        for await (const member of partitionItems(db, segmentMembersPk(shopId, segmentId)))
+          members.push({ PK: member.PK as string, SK: member.SK as string });
+        await deleteAll(db, members);
+        deleted += members.length;
+      }
+    }
+  }
+  await deleteAll(db, [...shopItems.filter((key) => key.SK !== 'SHOP'), shopDirectoryKey(shopId), shopKey(shopId)]);
+  return deleted + shopItems.length + 1;
 }

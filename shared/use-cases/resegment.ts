@@ -30,7 +30,7 @@ import {
   shardKeysPage,
   writeMemberships,
 } from '#shared/data/run-repo.ts';
-import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { sameValue } from '#shared/domain/canonical.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
@@ -158,6 +158,8 @@ export async function requestRun(
  * retried) is the same run, and its `asOf` is the moment it was first created.
  */
 export async function scheduledRun(shopId: string, deps: RunDeps): Promise<RunRecord | undefined> {
+  // A schedule can outlive its shop (erased by shop/redact): nothing to run, nothing to record.
+  if (!(await getShop(deps.db, shopId))) return undefined;
   const now = deps.now();
   const runId = `d_${localDate(now, await deps.timezone(shopId)).replaceAll('-', '')}`;
   const created = await createRunIfAbsent(deps.db, {
@@ -510,7 +512,6 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
 }
 
 async function shopCurrency(deps: RunDeps, shopId: string): Promise<string | undefined> {
-  const { getShop } = await import('#shared/data/shop-repo.ts');
   return (await getShop(deps.db, shopId))?.currency;
 }
 

@@ -2,11 +2,13 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { putShopIfAbsent } from '#shared/data/shop-repo.ts';
+import { putShopDirectoryEntry, putShopIfAbsent } from '#shared/data/shop-repo.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
 import { profileView } from '#shared/domain/profile.ts';
+import { defaultProgram } from '#shared/loyalty/program.ts';
 import { exportCustomer } from '#shared/use-cases/customer-privacy.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
+import { runToCompletion, scheduledRun } from '#shared/use-cases/resegment.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop, orderEvent } from '#test/support/factories.ts';
 
@@ -138,8 +140,23 @@ describe('privacy', () => {
         orderEvent(shop, { orderId: `o${i}` }, aCustomer({ externalId: `generic:${i}`, email: `c${i}@example.com` })),
         deps(),
       );
+    // What the scheduled run leaves: the run, statistics, segment counts and members; the shop directory entry.
+    await putShopDirectoryEntry(db, aShop(shop));
+    const runDeps = {
+      db,
+      program: async () => defaultProgram(aShop(shop)),
+      timezone: async () => 'UTC',
+      now: () => new Date('2026-03-10T00:00:00Z'),
+    };
+    expect((await runToCompletion(aShop(shop), runDeps)).status).toBe('succeeded');
+    expect((await allItems(shop)).some((item) => String(item.PK).includes('#SEG#'))).toBe(true);
     expect((await allItems(shop)).length).toBeGreaterThan(20);
     await processEvent(event(shop, { type: 'shop.erased', source: 'shopify' }), deps());
+    expect(await allItems(shop)).toEqual([]);
+    const { Items = [] } = await db.client.send(new ScanCommand({ TableName: db.table }));
+    expect(Items.filter((item) => item.PK === 'SHOPS' && item.SK === shop)).toEqual([]);
+    // Its daily schedule may still fire: nothing runs and nothing is written.
+    expect(await scheduledRun(shop, { ...runDeps, enqueue: async () => undefined })).toBeUndefined();
     expect(await allItems(shop)).toEqual([]);
     expect((await allItems(other)).length).toBeGreaterThan(0);
   });
