@@ -1,7 +1,8 @@
 import { enqueueEvents } from '#shared/aws/event-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
-import { type HttpResult, httpHandler, rawBody } from '#shared/http/http-handler.ts';
+import { htmlPage } from '#shared/http/html-page.ts';
+import { httpHandler, rawBody } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
 import {
   FEEDBACK_PAGE_CONTENT_SECURITY_POLICY,
@@ -10,18 +11,7 @@ import {
   submitFeedback,
 } from '#shared/use-cases/submit-feedback.ts';
 
-/** Never cached, never leaking the token in a Referer, never sniffed into something else. */
-const html = (body: string): HttpResult => ({
-  statusCode: 200,
-  headers: {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': FEEDBACK_PAGE_CONTENT_SECURITY_POLICY,
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
-  },
-  body,
-});
+const html = (body: string) => htmlPage(body, FEEDBACK_PAGE_CONTENT_SECURITY_POLICY);
 
 /** GET /feedback?token=[&score=]: the question, recording nothing. POST /feedback?token=: the answer, onto the interactions queue. */
 export const handler = httpHandler(async (event) => {

@@ -1,16 +1,11 @@
 import { masterKey } from '#shared/aws/secrets.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
-import { type HttpResult, httpHandler, rawBody } from '#shared/http/http-handler.ts';
+import { htmlPage, PAGE_HEADERS } from '#shared/http/html-page.ts';
+import { httpHandler, rawBody } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
 import { PAGE_CONTENT_SECURITY_POLICY, readUnsubscribeForm, unsubscribe, unsubscribePage } from '#shared/use-cases/unsubscribe.ts';
 
-/** Never cached, never leaking the token in a Referer, never sniffed into something else. */
-const headers = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
-const html = (body: string): HttpResult => ({
-  statusCode: 200,
-  headers: { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CONTENT_SECURITY_POLICY },
-  body,
-});
+const html = (body: string) => htmlPage(body, PAGE_CONTENT_SECURITY_POLICY);
 
 /** GET /unsubscribe?token=: the confirmation page. POST /unsubscribe?token=: unsubscribe (RFC 8058 one-click or the page's button). */
 export const handler = httpHandler(async (event) => {
@@ -24,5 +19,5 @@ export const handler = httpHandler(async (event) => {
   logger.appendKeys({ shopId: result.shopId, customerId: result.customerId });
   logger.info('unsubscribed', { via, changed: result.changed });
   if (via === 'page') return html(result.html);
-  return { statusCode: 200, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: 'unsubscribed' };
+  return { statusCode: 200, headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: 'unsubscribed' };
 });

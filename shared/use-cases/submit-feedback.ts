@@ -9,6 +9,7 @@ import { type FeedbackPayload, verifyFeedbackToken } from '#shared/email/feedbac
 import { feedbackKey } from '#shared/email/keys.ts';
 import { type EmailLanguage, resolveLocale } from '#shared/email/locales.ts';
 import { escapeHtml } from '#shared/email/render.ts';
+import { pagePolicy } from '#shared/http/html-page.ts';
 import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
 
 /**
@@ -215,13 +216,7 @@ const STYLE = [
  * For the response's Content-Security-Policy header: the page loads nothing, runs no script, may
  * only post its form back to us, and cannot be framed (no clickjacking of the button).
  */
-export const FEEDBACK_PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const FEEDBACK_PAGE_CONTENT_SECURITY_POLICY = pagePolicy(STYLE);
 
 /**
  * The form posts to `?token=…` on this same path: a pre-selected `score` in the page's own query must

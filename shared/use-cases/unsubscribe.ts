@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { applyProfileChangeIfNewer, getProfile, type ProfileItem, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
@@ -8,6 +7,7 @@ import { unsubscribeKey } from '#shared/email/keys.ts';
 import { type EmailLanguage, resolveLocale } from '#shared/email/locales.ts';
 import { escapeHtml } from '#shared/email/render.ts';
 import { type UnsubscribePayload, verifyUnsubscribeToken } from '#shared/email/unsubscribe.ts';
+import { pagePolicy } from '#shared/http/html-page.ts';
 
 /**
  * One-click unsubscribe (DESIGN §3 `GET|POST /unsubscribe?token=…`, RFC 8058). The link in every
@@ -188,13 +188,7 @@ const STYLE = [
  * For the response's Content-Security-Policy header: the page loads nothing, runs no script, may
  * only post its form back to us, and cannot be framed (no clickjacking of the button).
  */
-export const PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const PAGE_CONTENT_SECURITY_POLICY = pagePolicy(STYLE);
 
 /** A form without `action` posts back to the page's own URL, token in the query; the hidden field is for clients that drop it. */
 function pageOf(language: EmailLanguage, title: string, paragraphs: string[], token?: string): string {
