@@ -227,7 +227,8 @@ export const functions: FunctionSpec[] = [
     timeoutSeconds: 10,
     routes: [{ method: 'POST', path: '/v1/runs' }],
     sendsTo: ['runs'],
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    // Query: the shop's runs still going (one at a time).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   },
   {
     name: 'getRun',

@@ -61,6 +61,28 @@ export async function getRun(db: Db, shopId: string, runId: string): Promise<Run
   return run as RunRecord;
 }
 
+/** Access pattern: the shop's runs still going (queued, fitting, applying), among its recent runs. */
+export async function activeRuns(db: Db, shopId: string): Promise<RunRecord[]> {
+  const { Items } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :run)',
+      FilterExpression: '#status IN (:queued, :fitting, :applying)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':pk': runKey(shopId, '').PK,
+        ':run': 'RUN#',
+        ':queued': 'queued',
+        ':fitting': 'fitting',
+        ':applying': 'applying',
+      },
+      ProjectionExpression: 'runId, #status, requestedAt',
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []) as RunRecord[];
+}
+
 /** Records the fit once: a redelivered fit step finds it and goes on to the shards. */
 export async function setRunModel(db: Db, shopId: string, runId: string, model: Record<string, unknown>, at: string): Promise<void> {
   try {

@@ -17,6 +17,7 @@ import {
 import type { Db } from '#shared/data/db.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
 import {
+  activeRuns,
   createRunIfAbsent,
   finishRun,
   getRun,
@@ -66,6 +67,8 @@ const DAY_S = 86_400;
 const DAY_MS = DAY_S * 1000;
 /** The holdout: fit on all but the last 26 weeks, compare predicted and actual purchases in them. */
 const HOLDOUT_DAYS = 182;
+/** A run requested within this long and not finished holds off another (an older one is presumed stuck). */
+const ACTIVE_RUN_MS = 3_600_000;
 const WIN_BACK_SEGMENTS = new Set(['At Risk', "Can't Lose Them", 'About To Sleep']);
 
 export type RunMessage =
@@ -137,6 +140,8 @@ export async function requestRun(
   deps: Pick<RunDeps, 'db' | 'now' | 'enqueue'>,
 ): Promise<RunRecord> {
   const now = deps.now();
+  const going = (await activeRuns(deps.db, shop.shopId)).find((run) => Date.parse(run.requestedAt) > now.getTime() - ACTIVE_RUN_MS);
+  if (going) throw new ConflictError(`run ${going.runId} is still going (${going.status}); follow it at /v1/runs/${going.runId}`);
   const run: RunRecord = {
     runId: runIdOf(now),
     shopId: shop.shopId,

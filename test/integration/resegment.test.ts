@@ -217,6 +217,8 @@ describe('a run over a shop', () => {
     const queue: RunMessage[] = [];
     const runDeps: RunDeps = { ...deps(later), enqueue: async (messages) => void queue.push(...messages) };
     const run = await requestRun(aShop(SHOP), 'api', runDeps);
+    // One run at a time: another request while this one is going is refused, naming it.
+    await expect(requestRun(aShop(SHOP), 'api', runDeps)).rejects.toThrow(new RegExp(`run ${run.runId} is still going`));
     while (queue.length > 0) {
       const batch = queue.splice(0, queue.length);
       // every message twice, the second copies in reverse, all at once
