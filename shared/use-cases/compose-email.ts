@@ -106,8 +106,11 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
 export function composeEmail(input: ComposeInput): Composed {
   const { record, shop, program, profile, coPurchase, masterKey, publicUrl, now } = input;
   const view = profileView(profile, shop.currency);
-  // The tier the email is about: the one the trigger moved to, else the customer's now.
-  const tierId = typeof record.data.to === 'string' ? record.data.to : (view.tier ?? undefined);
+  // The tier the email is about: the one a tier change moved to; for a warning, the tier still held
+  // (its `to` is the tier it would fall to); else the customer's now.
+  const moved = record.trigger === 'tier_up' || record.trigger === 'tier_down';
+  const held = record.trigger === 'tier_down_warning' ? record.data.tier : undefined;
+  const tierId = moved && typeof record.data.to === 'string' ? record.data.to : typeof held === 'string' ? held : (view.tier ?? undefined);
   const purchased = new Set<string>();
   for (const summary of orderSummaries(profile).values()) if (counts(summary)) for (const p of summary.p ?? []) purchased.add(p);
   const recommendations = coPurchase
