@@ -11,6 +11,8 @@ export interface ShopRecord {
   currency: string;
   timezone: string;
   locale: string;
+  /** The storefront's URL, for the emails' button. */
+  url?: string;
   /** SHA-256 of each live API key (a list, so keys can be rotated without downtime). */
   apiKeyHashes: string[];
   /** Webhook signing secrets, sealed with the deployment master key (domain/crypto.ts). */

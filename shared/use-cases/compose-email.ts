@@ -128,7 +128,13 @@ export function composeEmail(input: ComposeInput): Composed {
   const context: EmailContext = {
     trigger: record.trigger as EmailTrigger,
     locale: view.locale ?? undefined,
-    shop: { name: shop.name, currency: shop.currency, locale: shop.locale, timezone: shop.timezone },
+    shop: {
+      name: shop.name,
+      currency: shop.currency,
+      locale: shop.locale,
+      timezone: shop.timezone,
+      ...(shop.url ? { url: shop.url } : {}),
+    },
     customer: {
       ...(view.firstName ? { firstName: view.firstName } : {}),
       ...(view.name ? { name: view.name } : {}),

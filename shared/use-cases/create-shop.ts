@@ -32,6 +32,11 @@ export const CreateShopSchema = z.object({
   currency: CurrencySchema,
   timezone: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Ho_Chi_Minh'),
   locale: z.string().refine(isLocale, 'a BCP 47 locale such as vi-VN'),
+  /** The shop's storefront (https): the button of its emails links there. */
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .optional(),
   secrets: z.object({ shopify: secret.optional(), woocommerce: secret.optional(), generic: secret.optional() }).default({}),
   settings: z.object({ ignoreTestOrders: z.boolean().default(true) }).default({ ignoreTestOrders: true }),
 });
@@ -70,6 +75,7 @@ export async function createShop(body: unknown, deps: CreateShopDeps) {
     currency: input.currency,
     timezone: input.timezone,
     locale: input.locale,
+    ...(input.url ? { url: input.url } : {}),
     apiKeyHashes: [sha256Hex(apiKey)],
     secrets: sealed,
     settings: input.settings,

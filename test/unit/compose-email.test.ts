@@ -62,7 +62,12 @@ describe('composing an email from a trigger record', () => {
   it('recommends what they have not bought first (theirs only to fill the list), and progress to the next tier', () => {
     const { context } = compose('tier_up', 'u', { to: 'silver' });
     expect(context.recommendations.map((r) => r.productId)[0]).toBe('pot');
-    expect(context.recommendations.map((r) => r.productId).slice(1).sort()).toEqual(['cup', 'tea']);
+    expect(
+      context.recommendations
+        .map((r) => r.productId)
+        .slice(1)
+        .sort(),
+    ).toEqual(['cup', 'tea']);
     expect(context.customer.progress).toMatchObject({ metric: 'orders', remaining: 6 }); // gold at 8 paid orders
   });
 
@@ -80,6 +85,18 @@ describe('composing an email from a trigger record', () => {
       ok: true,
       payload: { customerId },
     });
+
+    // The shop's storefront, when it has one, is the email's button.
+    const withUrl = composeEmail({
+      record: { shopId: shop.shopId, customerId, key: 'u', trigger: 'tier_up', at: NOW.toISOString(), data: { to: 'gold' } },
+      shop: { ...shop, url: 'https://traviet.example' },
+      program,
+      profile,
+      masterKey: MASTER,
+      publicUrl: 'https://loyalty.example.com',
+      now: NOW,
+    });
+    expect(renderEmail(withUrl.context).html).toContain('href="https://traviet.example"');
 
     const receipt = compose('redemption_receipt', 'r', { points: 100, balance: 320 });
     expect(receipt.unsubscribeUrl).toBeUndefined();

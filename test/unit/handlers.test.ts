@@ -186,6 +186,17 @@ describe('shop API handlers', () => {
     const response = await createShop(httpEvent({ body, headers: { authorization: 'Bearer unit-admin-key' } }), context);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body!).error.field).toBe('shopId');
+    const notHttp = JSON.stringify({
+      shopId: 'new-shop',
+      name: 'New',
+      currency: 'USD',
+      timezone: 'UTC',
+      locale: 'en-US',
+      url: 'javascript:alert(1)',
+    });
+    const refused = await createShop(httpEvent({ body: notHttp, headers: { authorization: 'Bearer unit-admin-key' } }), context);
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body!).error.field).toBe('url');
   });
 });
 
