@@ -8,11 +8,12 @@ import { masterKey } from '#shared/aws/secrets.ts';
 import { sesClient } from '#shared/aws/ses.ts';
 import { config } from '#shared/config.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
-import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
+import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
 import { TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
 import { logger } from '#shared/observability.ts';
+import { loadProgram } from '#shared/program-deps.ts';
 import type { StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import { sendTriggerEmail } from '#shared/use-cases/send-email.ts';
 

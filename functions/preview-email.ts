@@ -1,9 +1,10 @@
 import { masterKey } from '#shared/aws/secrets.ts';
 import { config } from '#shared/config.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
-import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
+import { db, loadShop, now } from '#shared/deps.ts';
 import { bearerToken, httpHandler, json } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
+import { loadProgram } from '#shared/program-deps.ts';
 import type { StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import { previewEmail } from '#shared/use-cases/preview-email.ts';
 import { authenticateShop } from '#shared/use-cases/read-customers.ts';

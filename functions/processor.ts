@@ -3,9 +3,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
-import { processDeps } from '#shared/deps.ts';
 import { CanonicalEventSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
+import { processDeps } from '#shared/program-deps.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 
 /** Interactions queue consumer: one record at a time; a record that fails, fails alone. */

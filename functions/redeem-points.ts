@@ -1,8 +1,9 @@
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
-import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
+import { db, loadShop, now } from '#shared/deps.ts';
 import { bearerToken, httpHandler, json, rawBody } from '#shared/http/http-handler.ts';
 import { parseJson } from '#shared/http/validate.ts';
 import { logger } from '#shared/observability.ts';
+import { loadProgram } from '#shared/program-deps.ts';
 import { authenticateShop } from '#shared/use-cases/read-customers.ts';
 import { redeemPoints } from '#shared/use-cases/redeem-points.ts';
 

@@ -5,9 +5,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from 'zod';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
-import { db, loadProgram, loadShop, now } from '#shared/deps.ts';
+import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
+import { loadProgram } from '#shared/program-deps.ts';
 import { type RunDeps, runStep, scheduledRun } from '#shared/use-cases/resegment.ts';
 
 /**

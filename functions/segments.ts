@@ -1,6 +1,7 @@
-import { db, loadProgram, loadShop } from '#shared/deps.ts';
+import { db, loadShop } from '#shared/deps.ts';
 import { bearerToken, httpHandler, json } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
+import { loadProgram } from '#shared/program-deps.ts';
 import { authenticateShop } from '#shared/use-cases/read-customers.ts';
 import { listSegmentCustomers, listSegments } from '#shared/use-cases/read-segments.ts';
 

@@ -22,7 +22,8 @@ const command: Command = {
 
     const { resolveTarget } = await import('../target.ts');
     const { Progress } = await import('../progress.ts');
-    const { db, loadProgram, loadShop } = await import('#shared/deps.ts');
+    const { db, loadShop } = await import('#shared/deps.ts');
+    const { loadProgram } = await import('#shared/program-deps.ts');
     const { getRun } = await import('#shared/data/run-repo.ts');
     const { readRun, runToCompletion } = await import('#shared/use-cases/resegment.ts');
 
