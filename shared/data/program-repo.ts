@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { programKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
-import type { Program } from '#shared/loyalty/program.ts';
+import { type Program, ProgramSchema } from '#shared/loyalty/program.ts';
 
 export interface StoredProgram {
   version: number;
@@ -10,10 +10,19 @@ export interface StoredProgram {
   program: Program;
 }
 
+/**
+ * A stored document as the current schema reads it: sections added since it was saved (the run's
+ * `analytics`) get their defaults, here once, so no reader special-cases older documents.
+ */
+function current(stored: unknown): Program {
+  const parsed = ProgramSchema.safeParse(stored);
+  return parsed.success ? parsed.data : (stored as Program);
+}
+
 /** Access pattern: a shop's current loyalty program (absent until the shop first saves one). */
 export async function getStoredProgram(db: Db, shopId: string): Promise<StoredProgram | undefined> {
   const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: programKey(shopId), ConsistentRead: true }));
-  return Item ? { version: Item.version as number, updatedAt: Item.updatedAt as string, program: Item.program as Program } : undefined;
+  return Item ? { version: Item.version as number, updatedAt: Item.updatedAt as string, program: current(Item.program) } : undefined;
 }
 
 /**

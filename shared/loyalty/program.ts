@@ -128,9 +128,6 @@ export const ProgramSchema = z
 
 export type Program = z.infer<typeof ProgramSchema>;
 
-/** The program's analytics settings; a program stored before they existed has the defaults. */
-export const analyticsOf = (program: Program): Program['analytics'] =>
-  (program as Partial<Program>).analytics ?? { ...DEFAULT_ANALYTICS, segments: [] };
 export type Tier = z.infer<typeof TierSchema>;
 
 /**

@@ -5,7 +5,7 @@ import { getSegmentCounts, segmentMembersPage } from '#shared/data/run-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
-import { analyticsOf, type Program } from '#shared/loyalty/program.ts';
+import type { Program } from '#shared/loyalty/program.ts';
 import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/use-cases/resegment.ts';
 
 /**
@@ -25,7 +25,7 @@ export async function listSegments(shop: ShopRecord, deps: Deps) {
   const segments = [
     ...RFM_SEGMENT_NAMES.map((name) => ({ id: segmentIdOfRfm(name), kind: 'rfm', name })),
     ...program.tiers.levels.map((level) => ({ id: segmentIdOfTier(level.id), kind: 'tier', name: level.name.en ?? level.id })),
-    ...analyticsOf(program).segments.map((segment) => ({ id: segmentIdOfRule(segment.id), kind: 'rule', name: segment.name })),
+    ...program.analytics.segments.map((segment) => ({ id: segmentIdOfRule(segment.id), kind: 'rule', name: segment.name })),
   ].map((segment) => ({ ...segment, customers: counts[segment.id] ?? 0 }));
   return { asOf: stored?.asOf ?? null, runId: stored?.runId ?? null, segments };
 }

@@ -38,7 +38,7 @@ import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
 import { orderSummaries, profileView } from '#shared/domain/profile.ts';
 import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
-import { analyticsOf, type Program } from '#shared/loyalty/program.ts';
+import type { Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
@@ -469,7 +469,7 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
   if (!run?.model || run.status !== 'applying' || run.shardResults?.[String(shard)]) return undefined;
   const model = run.model as unknown as RunModel;
   const program = await deps.program(shopId);
-  const settings = analyticsOf(program);
+  const settings = program.analytics;
   const compiled = compileSegments(parseSegmentsDocument({ segments: settings.segments }));
   const names = new Map(settings.segments.map((s) => [segmentIdOfRule(s.id), s.name]));
   const shop = { currency: (await shopCurrency(deps, shopId)) ?? 'USD' };
