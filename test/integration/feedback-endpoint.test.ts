@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetClients } from '#shared/aws/clients.ts';
-import { resetSecrets } from '#shared/aws/secrets.ts';
-import { resetConfig } from '#shared/config.ts';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getShop, putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
-import { resetShopCache } from '#shared/deps.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { profileView } from '#shared/domain/profile.ts';
 import { createFeedbackToken } from '#shared/email/feedback-link.ts';
@@ -17,6 +12,7 @@ import { processEvent } from '#shared/use-cases/process-event.ts';
 import { type FeedbackDeps, feedbackPage, readFeedbackForm, submitFeedback } from '#shared/use-cases/submit-feedback.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop } from '#test/support/factories.ts';
+import { apiRequest, type HttpFunction, lambdaContext, loadHttpFunction } from '#test/support/function-harness.ts';
 
 /** GET|POST /feedback?token=… (DESIGN §3, §6) on the emulated table: the use case, and the handler once as API Gateway calls it. */
 
@@ -317,66 +313,23 @@ describe('bad input', () => {
 });
 
 describe('the handler, as API Gateway calls it', () => {
-  type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-  let handler: Handler;
-  const saved = { ...process.env };
+  let handler: HttpFunction;
+  let restore: () => void;
 
   beforeAll(async () => {
-    // What infra/local/runtime.ts sets before it loads a function. No queue is listening: these
-    // requests never get as far as enqueueing.
-    Object.assign(process.env, {
+    ({ handler, restore } = await loadHttpFunction('#functions/feedback.ts', {
       TABLE_NAME: db.table,
       DYNAMODB_ENDPOINT: endpoint,
       RAPPORT_MASTER_KEY: MASTER_KEY,
+      // No queue is listening: these requests never get as far as enqueueing.
       INTERACTIONS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rapport-interactions',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
-    resetConfig();
-    resetClients();
-    resetSecrets();
-    resetShopCache();
-    handler = (await import('#functions/feedback.ts')).handler as unknown as Handler;
+    }));
   });
-  afterAll(() => {
-    resetClients();
-    process.env = saved;
-    resetConfig();
-    resetSecrets();
-  });
+  afterAll(() => restore());
 
-  const context = { functionName: 'feedback', awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-
-  function request(
-    method: 'GET' | 'POST',
-    query: Record<string, string>,
-    body?: { text: string; contentType: string },
-  ): APIGatewayProxyEventV2 {
-    return {
-      version: '2.0',
-      routeKey: `${method} /feedback`,
-      rawPath: '/feedback',
-      rawQueryString: new URLSearchParams(query).toString(),
-      headers: { host: '127.0.0.1', ...(body ? { 'content-type': body.contentType } : {}) },
-      ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-      requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        domainName: '127.0.0.1',
-        domainPrefix: '127',
-        http: { method, path: '/feedback', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-        requestId: 'test',
-        routeKey: `${method} /feedback`,
-        stage: '$default',
-        time: NOW.toISOString(),
-        timeEpoch: NOW.getTime(),
-      },
-      ...(body ? { body: Buffer.from(body.text).toString('base64') } : {}),
-      isBase64Encoded: body !== undefined,
-    };
-  }
-
+  const context = lambdaContext('feedback');
+  const request = (method: 'GET' | 'POST', query: Record<string, string>, body?: { text: string; contentType: string }) =>
+    apiRequest(method, '/feedback', query, body, NOW);
   it('answers 400 naming token for a bad link, on GET and POST, never 5xx', async () => {
     const form = { text: 'score=9', contentType: 'application/x-www-form-urlencoded' };
     for (const [method, query] of [

@@ -1,13 +1,8 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetClients } from '#shared/aws/clients.ts';
-import { resetSecrets } from '#shared/aws/secrets.ts';
-import { resetConfig } from '#shared/config.ts';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getShop, putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { markProfileSuppressed } from '#shared/data/suppression-repo.ts';
-import { resetShopCache } from '#shared/deps.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { profileView } from '#shared/domain/profile.ts';
 import { unsubscribeKey } from '#shared/email/keys.ts';
@@ -16,6 +11,7 @@ import { processEvent } from '#shared/use-cases/process-event.ts';
 import { readUnsubscribeForm, type UnsubscribeDeps, unsubscribe, unsubscribePage } from '#shared/use-cases/unsubscribe.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop } from '#test/support/factories.ts';
+import { apiRequest, type HttpFunction, lambdaContext, loadHttpFunction } from '#test/support/function-harness.ts';
 
 /** GET|POST /unsubscribe?token=… (DESIGN §3, RFC 8058) on the emulated table: the use case, and the handler once as API Gateway calls it. */
 
@@ -213,66 +209,22 @@ describe('the one-click form body', () => {
 });
 
 describe('the handler, as API Gateway calls it', () => {
-  type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-  let handler: Handler;
-  const saved = { ...process.env };
+  let handler: HttpFunction;
+  let restore: () => void;
 
   beforeAll(async () => {
-    // What infra/local/runtime.ts sets before it loads a function.
-    Object.assign(process.env, {
+    ({ handler, restore } = await loadHttpFunction('#functions/unsubscribe.ts', {
       TABLE_NAME: db.table,
       DYNAMODB_ENDPOINT: endpoint,
       RAPPORT_MASTER_KEY: MASTER_KEY,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
-    resetConfig();
-    resetClients();
-    resetSecrets();
-    resetShopCache();
-    handler = (await import('#functions/unsubscribe.ts')).handler as unknown as Handler;
+    }));
   });
-  afterAll(() => {
-    resetClients();
-    process.env = saved;
-    resetConfig();
-    resetSecrets();
-  });
+  afterAll(() => restore());
 
-  const context = { functionName: 'unsubscribe', awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-
-  function request(
-    method: 'GET' | 'POST',
-    token: string | undefined,
-    body?: { text: string; contentType: string },
-  ): APIGatewayProxyEventV2 {
-    const query = token === undefined ? '' : `token=${encodeURIComponent(token)}`;
-    return {
-      version: '2.0',
-      routeKey: `${method} /unsubscribe`,
-      rawPath: '/unsubscribe',
-      rawQueryString: query,
-      headers: { host: '127.0.0.1', ...(body ? { 'content-type': body.contentType } : {}) },
-      ...(token === undefined ? {} : { queryStringParameters: { token } }),
-      requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        domainName: '127.0.0.1',
-        domainPrefix: '127',
-        http: { method, path: '/unsubscribe', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-        requestId: 'test',
-        routeKey: `${method} /unsubscribe`,
-        stage: '$default',
-        time: NOW.toISOString(),
-        timeEpoch: NOW.getTime(),
-      },
-      ...(body ? { body: Buffer.from(body.text).toString('base64') } : {}),
-      isBase64Encoded: body !== undefined,
-    };
-  }
+  const context = lambdaContext('unsubscribe');
+  const request = (method: 'GET' | 'POST', token: string | undefined, body?: { text: string; contentType: string }) =>
+    apiRequest(method, '/unsubscribe', token === undefined ? {} : { token }, body, NOW);
   const oneClick = { text: 'List-Unsubscribe=One-Click', contentType: 'application/x-www-form-urlencoded' };
-
   it('serves the page on GET, unsubscribes on the one-click POST, and again harmlessly', async () => {
     const shopId = await newShop();
     const customerId = await subscribedCustomer(shopId, { locale: 'vi-VN' });
