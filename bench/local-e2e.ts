@@ -1,9 +1,7 @@
 import { Agent, request } from 'node:http';
-import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
-import { resetConfig } from '#shared/config.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
+import { expectJson, withLocalShop } from './local-shop.ts';
 import { customer, genericOrderBody, order } from './orders.ts';
-import { silenceStdout } from './quiet.ts';
 import type { BenchResult } from './report.ts';
 import { round } from './stats.ts';
 
@@ -54,42 +52,17 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
   });
 }
 
-async function expectStatus(res: Response, status: number, what: string): Promise<unknown> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 500)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchResult> {
   const orders = opts.orders ?? 2_000;
   const customers = opts.customers ?? 500;
   const concurrency = opts.concurrency ?? 24;
   const perCustomer = Math.ceil(orders / customers);
 
-  const savedEnv = { ...process.env };
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  let runtime: Runtime | undefined;
+  const secret = 'bench-generic-signing-secret-0123456789';
   try {
-    return await silenceStdout(async () => {
-      runtime = await startRuntime({ port: 0, dataDir: null, dynamodb: 'dynalite', log: () => undefined });
+    return await withLocalShop({ shopId: SHOP_ID, secrets: { generic: secret } }, async ({ runtime, apiKey }) => {
       const api = runtime.apiUrl;
-      const secret = 'bench-generic-signing-secret-0123456789';
-      const created = (await expectStatus(
-        await fetch(`${api}/admin/shops`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            shopId: SHOP_ID,
-            name: 'Bench Tea House',
-            currency: 'VND',
-            timezone: 'Asia/Ho_Chi_Minh',
-            locale: 'vi-VN',
-            secrets: { generic: secret },
-          }),
-        }),
-        201,
-        'POST /admin/shops',
-      )) as { apiKey: string };
 
       // Bodies are built before the clock starts; each is signed when sent (the 5-minute window).
       const bodies = Array.from({ length: orders }, (_, i) => {
@@ -124,9 +97,9 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
       const wrong: string[] = [];
       await pool(customers, 16, async (n) => {
         const res = await fetch(`${api}/v1/customers?externalId=${encodeURIComponent(`generic:bench-${n}`)}`, {
-          headers: { authorization: `Bearer ${created.apiKey}` },
+          headers: { authorization: `Bearer ${apiKey}` },
         });
-        const { items } = (await expectStatus(res, 200, `lookup of customer ${n}`)) as { items: Array<{ orderCount: number }> };
+        const { items } = (await expectJson(res, 200, `lookup of customer ${n}`)) as { items: Array<{ orderCount: number }> };
         const count = items[0]?.orderCount;
         if (count === expected(n)) verified++;
         else if (wrong.length < 5) wrong.push(`generic:bench-${n} has orderCount ${count}, expected ${expected(n)}`);
@@ -166,9 +139,5 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
     });
   } finally {
     agent.destroy();
-    await runtime?.stop();
-    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
-    Object.assign(process.env, savedEnv);
-    resetConfig();
   }
 }

@@ -1,11 +1,9 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#infra/local/emulators.ts';
-import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import { seededRandom } from '#shared/analytics/numeric.ts';
 import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.ts';
-import { resetConfig } from '#shared/config.ts';
 import { profileIndexKeys, profileKey } from '#shared/data/keys.ts';
-import { silenceStdout } from './quiet.ts';
+import { expectJson, withLocalShop } from './local-shop.ts';
 import type { BenchResult } from './report.ts';
 import { round } from './stats.ts';
 
@@ -73,130 +71,99 @@ function profileOf(n: number, rand: () => number, gamma: ReturnType<typeof gamma
   return item;
 }
 
-async function expectJson(res: Response, status: number, what: string): Promise<Record<string, unknown>> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 500)}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 export async function benchResegment(opts: { customers?: number } = {}): Promise<BenchResult> {
   const customers = opts.customers ?? Number(process.env.RESEGMENT_CUSTOMERS ?? 100_000);
-  const savedEnv = { ...process.env };
-  let runtime: Runtime | undefined;
-  try {
-    return await silenceStdout(async () => {
-      runtime = await startRuntime({ port: 0, dataDir: null, dynamodb: 'dynalite', log: () => undefined });
-      const api = runtime.apiUrl;
-      const created = await expectJson(
-        await fetch(`${api}/admin/shops`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            shopId: SHOP_ID,
-            name: 'Bench Tea House',
-            currency: 'VND',
-            timezone: 'Asia/Ho_Chi_Minh',
-            locale: 'vi-VN',
-          }),
-        }),
-        201,
-        'POST /admin/shops',
-      );
-      const auth = { authorization: `Bearer ${created.apiKey as string}` };
+  return withLocalShop({ shopId: SHOP_ID }, async ({ runtime, apiKey }) => {
+    const api = runtime.apiUrl;
+    const auth = { authorization: `Bearer ${apiKey}` };
 
-      const client = DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb));
-      const seedStart = Date.now();
-      const rand = seededRandom(100_000);
-      const gamma = gammaSampler(rand);
-      const asOf = Math.floor(Date.now() / 1000);
-      let orders = 0;
-      const batches: Record<string, unknown>[][] = [];
-      for (let n = 0; n < customers; n++) {
-        const item = profileOf(n, rand, gamma, asOf);
-        orders += Object.keys(item).filter((k) => k.startsWith('o_')).length;
-        if (n % 25 === 0) batches.push([]);
-        batches[batches.length - 1]?.push(item);
-      }
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next < batches.length) {
-            let requests = (batches[next++] as Record<string, unknown>[]).map((Item) => ({ PutRequest: { Item } }));
-            while (requests.length > 0) {
-              const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [runtime!.tableName]: requests } }));
-              requests = (UnprocessedItems?.[runtime!.tableName] ?? []) as typeof requests;
-            }
-          }
-        }),
-      );
-      client.destroy();
-      const seedSeconds = (Date.now() - seedStart) / 1000;
-
-      const runOnce = async () => {
-        const started = Date.now();
-        const cpuBefore = process.cpuUsage();
-        const { runId } = (await expectJson(await fetch(`${api}/v1/runs`, { method: 'POST', headers: auth }), 202, 'POST /v1/runs')) as {
-          runId: string;
-        };
-        for (;;) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          const run = await expectJson(await fetch(`${api}/v1/runs/${runId}`, { headers: auth }), 200, 'GET /v1/runs');
-          if (run.status === 'failed') throw new Error(`run failed: ${JSON.stringify(run.error)}`);
-          if (run.status === 'succeeded') {
-            const cpu = process.cpuUsage(cpuBefore);
-            const seconds = (Date.parse(run.finishedAt as string) - started) / 1000;
-            return { run, seconds, coresBusy: (cpu.user + cpu.system) / 1e6 / seconds };
+    const client = DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb));
+    const seedStart = Date.now();
+    const rand = seededRandom(100_000);
+    const gamma = gammaSampler(rand);
+    const asOf = Math.floor(Date.now() / 1000);
+    let orders = 0;
+    const batches: Record<string, unknown>[][] = [];
+    for (let n = 0; n < customers; n++) {
+      const item = profileOf(n, rand, gamma, asOf);
+      orders += Object.keys(item).filter((k) => k.startsWith('o_')).length;
+      if (n % 25 === 0) batches.push([]);
+      batches[batches.length - 1]?.push(item);
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < batches.length) {
+          let requests = (batches[next++] as Record<string, unknown>[]).map((Item) => ({ PutRequest: { Item } }));
+          while (requests.length > 0) {
+            const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [runtime.tableName]: requests } }));
+            requests = (UnprocessedItems?.[runtime.tableName] ?? []) as typeof requests;
           }
         }
+      }),
+    );
+    client.destroy();
+    const seedSeconds = (Date.now() - seedStart) / 1000;
+
+    const runOnce = async () => {
+      const started = Date.now();
+      const cpuBefore = process.cpuUsage();
+      const { runId } = (await expectJson(await fetch(`${api}/v1/runs`, { method: 'POST', headers: auth }), 202, 'POST /v1/runs')) as {
+        runId: string;
       };
-      const first = await runOnce();
-      const second = await runOnce();
-      const totals = first.run.totals as Record<string, unknown>;
-      const secondTotals = second.run.totals as Record<string, number>;
-      const model = first.run.model as Record<string, unknown>;
-      const clv = model.clv as { fit: Record<string, unknown> };
-      const fitted = first.run.fittedAt
-        ? (Date.parse(first.run.fittedAt as string) - Date.parse(first.run.requestedAt as string)) / 1000
-        : null;
-      const local100kSeconds = round(first.seconds, 1);
-      return {
-        figures: {
-          local100kSeconds,
-          customers,
-          orders,
-          seedSeconds: round(seedSeconds, 1),
-          fitSeconds: fitted === null ? null : round(fitted, 1),
-          coresBusy: round(first.coresBusy, 2),
-          firstRun: totals,
-          secondRunSeconds: round(second.seconds, 1),
-          writesPerUnchangedRun: secondTotals.itemsWritten,
-          clvModel: clv.fit.model,
-          holdout: model.holdout,
-          method:
-            'startRuntime in memory (dynalite on its thread, the runs consumer on its thread); profiles seeded by BatchWriteItem (not timed); POST /v1/runs → GET /v1/runs/{id} succeeded, then the same again on unchanged data',
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const run = await expectJson(await fetch(`${api}/v1/runs/${runId}`, { headers: auth }), 200, 'GET /v1/runs');
+        if (run.status === 'failed') throw new Error(`run failed: ${JSON.stringify(run.error)}`);
+        if (run.status === 'succeeded') {
+          const cpu = process.cpuUsage(cpuBefore);
+          const seconds = (Date.parse(run.finishedAt as string) - started) / 1000;
+          return { run, seconds, coresBusy: (cpu.user + cpu.system) / 1e6 / seconds };
+        }
+      }
+    };
+    const first = await runOnce();
+    const second = await runOnce();
+    const totals = first.run.totals as Record<string, unknown>;
+    const secondTotals = second.run.totals as Record<string, number>;
+    const model = first.run.model as Record<string, unknown>;
+    const clv = model.clv as { fit: Record<string, unknown> };
+    const fitted = first.run.fittedAt
+      ? (Date.parse(first.run.fittedAt as string) - Date.parse(first.run.requestedAt as string)) / 1000
+      : null;
+    const local100kSeconds = round(first.seconds, 1);
+    return {
+      figures: {
+        local100kSeconds,
+        customers,
+        orders,
+        seedSeconds: round(seedSeconds, 1),
+        fitSeconds: fitted === null ? null : round(fitted, 1),
+        coresBusy: round(first.coresBusy, 2),
+        firstRun: totals,
+        secondRunSeconds: round(second.seconds, 1),
+        writesPerUnchangedRun: secondTotals.itemsWritten,
+        clvModel: clv.fit.model,
+        holdout: model.holdout,
+        method:
+          'startRuntime in memory (dynalite on its thread, the runs consumer on its thread); profiles seeded by BatchWriteItem (not timed); POST /v1/runs → GET /v1/runs/{id} succeeded, then the same again on unchanged data',
+      },
+      rows: [
+        {
+          key: 'resegment.local100kSeconds',
+          label: `${customers.toLocaleString('en-US')} customers (${orders.toLocaleString('en-US')} orders) on the local runtime: fit ${fitted === null ? '?' : round(fitted, 1)} s, ${totals.profilesWritten} profiles, ${totals.timelineWritten} timeline entries, ${totals.membershipsWritten} memberships written; ${round(first.coresBusy, 2)} cores busy`,
+          value: local100kSeconds,
+          unit: 's',
+          target: { op: '<=', value: LOCAL_100K_TARGET_SECONDS },
         },
-        rows: [
-          {
-            key: 'resegment.local100kSeconds',
-            label: `${customers.toLocaleString('en-US')} customers (${orders.toLocaleString('en-US')} orders) on the local runtime: fit ${fitted === null ? '?' : round(fitted, 1)} s, ${totals.profilesWritten} profiles, ${totals.timelineWritten} timeline entries, ${totals.membershipsWritten} memberships written; ${round(first.coresBusy, 2)} cores busy`,
-            value: local100kSeconds,
-            unit: 's',
-            target: { op: '<=', value: LOCAL_100K_TARGET_SECONDS },
-          },
-          {
-            key: 'resegment.writesPerUnchangedRun',
-            label: `items written by a second run on unchanged data (${round(second.seconds, 1)} s)`,
-            value: secondTotals.itemsWritten as number,
-            unit: '',
-            target: { op: '<=', value: 0 },
-          },
-        ],
-      };
-    });
-  } finally {
-    await runtime?.stop();
-    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
-    Object.assign(process.env, savedEnv);
-    resetConfig();
-  }
+        {
+          key: 'resegment.writesPerUnchangedRun',
+          label: `items written by a second run on unchanged data (${round(second.seconds, 1)} s)`,
+          value: secondTotals.itemsWritten as number,
+          unit: '',
+          target: { op: '<=', value: 0 },
+        },
+      ],
+    };
+  });
 }
