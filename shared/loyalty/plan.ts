@@ -69,6 +69,10 @@ export function qualifyingOrders(summaries: Iterable<LoyaltySummary>): Qualifyin
   return [...summaries].filter(counts).map((s) => ({ net: netOf(s), placedAt: new Date(s.c * 1000), points: s.e ?? 0 }));
 }
 
+/** The customer's tier metric now, from the order summaries the profile holds. */
+export const tierMetricOf = (profile: Record<string, unknown>, program: Program, now: Date) =>
+  qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+
 export const multiplierOf = (program: Program, tierId: string | undefined) =>
   Math.round((program.tiers.levels[tierIndex(program, tierId)]?.earnMultiplier ?? 1) * 100);
 

@@ -9,9 +9,9 @@ import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
 import { type CatalogueProduct, type CoPurchaseStats, recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
-import { qualifyingOrders, summariesOf } from '#shared/loyalty/plan.ts';
+import { tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { qualifyingMetric, tierIndex } from '#shared/loyalty/rules.ts';
+import { tierIndex } from '#shared/loyalty/rules.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
@@ -58,7 +58,7 @@ function loyaltyOf(
   const next = levels[tierIndex(program, tierId) + 1];
   let progress: EmailContext['customer']['progress'];
   if (next) {
-    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+    const metric = tierMetricOf(profile, program, now);
     const remaining = next.threshold - metric;
     if (remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
   }

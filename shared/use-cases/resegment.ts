@@ -37,11 +37,11 @@ import { sameValue } from '#shared/domain/canonical.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
 import { orderSummaries, profileView } from '#shared/domain/profile.ts';
-import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
+import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
-import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
+import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
 
 /**
  * The re-segmentation run (issue 5; DESIGN §2 "resegment fn"): for one shop, as of one instant,
@@ -433,18 +433,7 @@ export function deriveCustomer(
 /** Could the loyalty review change anything for this customer today? Pure, conservative: false only when surely not. */
 export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now: Date, today: string): boolean {
   if (typeof profile.birthday === 'string' && isBirthday(profile.birthday, today)) return true;
-  if (typeof profile.tier === 'string' && typeof profile.tierSince === 'string') {
-    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
-    const decision = downgradeDecision(
-      profile.tier,
-      new Date(profile.tierSince),
-      metric,
-      program,
-      now,
-      profile.tierOverride as TierOverride | undefined,
-    );
-    if (decision.action !== 'keep') return true;
-  }
+  if ((tierDecisionOf(profile, program, now)?.decision.action ?? 'keep') !== 'keep') return true;
   const balance = (profile.pointsBalance as number | undefined) ?? 0;
   const expiry = program.points.expiry;
   if (balance > 0 && expiry.kind !== 'none') {

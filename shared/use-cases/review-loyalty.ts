@@ -2,9 +2,9 @@ import { applyProfileChangeIfNewer, getProfile, hasTimelineEntry, putTimelineEnt
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
-import { qualifyingOrders, summariesOf, type TriggerDraft } from '#shared/loyalty/plan.ts';
+import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, isBirthday, localDate, qualifyingMetric, type TierOverride } from '#shared/loyalty/rules.ts';
+import { downgradeDecision, isBirthday, localDate, type TierOverride } from '#shared/loyalty/rules.ts';
 import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
@@ -45,6 +45,21 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
   return true;
 }
 
+/** Where the customer's tier stands at `now` (keep, warn, or step down), with the metric it was judged on. Pure. */
+export function tierDecisionOf(profile: Record<string, unknown>, program: Program, now: Date) {
+  if (typeof profile.tier !== 'string' || typeof profile.tierSince !== 'string') return undefined;
+  const metric = tierMetricOf(profile, program, now);
+  const decision = downgradeDecision(
+    profile.tier,
+    new Date(profile.tierSince),
+    metric,
+    program,
+    now,
+    profile.tierOverride as TierOverride | undefined,
+  );
+  return { metric, decision };
+}
+
 export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
   const program = await deps.program(shopId);
   const now = deps.now();
@@ -53,16 +68,9 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const profile = await getProfile(deps.db, shopId, customerId, true);
-    if (!profile?.tier || typeof profile.tierSince !== 'string') break;
-    const metric = qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
-    const decision = downgradeDecision(
-      profile.tier as string,
-      new Date(profile.tierSince),
-      metric,
-      program,
-      now,
-      profile.tierOverride as TierOverride | undefined,
-    );
+    const review = profile && tierDecisionOf(profile, program, now);
+    if (!profile || !review) break;
+    const { metric, decision } = review;
     result.tier = decision.action;
     // Dated by the schedule, not by the run: a retried or later run lands on the same entries.
     if (decision.action === 'warn') {
