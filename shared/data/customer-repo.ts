@@ -3,17 +3,20 @@ import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import {
   customerPk,
   identityKey,
-  orderSummaryAttribute,
   profileIndexKeys,
   profileKey,
+  REDEMPTION_PREFIX,
+  REDEMPTIONS_ON_PROFILE,
   redemptionAttribute,
+  redemptionKey,
   timelineKey,
   tombstoneKey,
 } from '#shared/data/keys.ts';
+import { historyAttributes } from '#shared/data/profile-history.ts';
 import { stampAttribute } from '#shared/domain/contact.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
+import type { OrderHistory } from '#shared/domain/history.ts';
 import type { IdentityRef } from '#shared/domain/identity.ts';
-import type { OrderSummary } from '#shared/domain/order.ts';
 
 export type ProfileItem = Record<string, unknown>;
 
@@ -119,8 +122,8 @@ function creationClause(shopId: string, customerId: string, now: string) {
 }
 
 export interface ProfileChange {
-  /** An order summary to hold, replacing an older one (lower seq `q`) of the same order. */
-  summary?: { orderId: string; value: OrderSummary };
+  /** The customer's order history after the change (bounded: domain/history.ts). */
+  history?: OrderHistory;
   /** Last-writer-wins fields to set, each stamped `at`; only fields whose stamp is older are written. */
   stamped?: { values: Record<string, string | number>; fields: string[]; at: number };
   /** An external id to add to the profile's set. */
@@ -135,12 +138,12 @@ export interface ProfileChange {
 }
 
 /**
- * Invariants: the profile holds the newest summary of each of its orders (the one computed from
- * the highest order-item seq), and each contact field holds the value of the newest event that
- * carried it (stamp t_{field}, epoch ms; equal stamps: the larger value). One conditional update
- * writes both, so a new order costs one profile write; the condition re-checks everything written,
- * so a concurrent newer write makes this one fail and the caller re-reads. Returns the profile
- * after the write, or undefined when the condition failed.
+ * Invariants: the profile's order history was planned from the version it replaces (`pv`), so each
+ * order's newest summary is held exactly once; each contact field holds the value of the newest
+ * event that carried it (stamp t_{field}, epoch ms; equal stamps: the larger value). One conditional
+ * update writes both, so a new order costs one profile write; a concurrent write makes this one
+ * fail and the caller re-reads. Returns the profile after the write, or undefined when the
+ * condition failed.
  */
 export async function applyProfileChangeIfNewer(
   db: Db,
@@ -154,12 +157,11 @@ export async function applyProfileChangeIfNewer(
   const values: Record<string, unknown> = { ...creation.values };
   const sets = [creation.set];
   const conditions: string[] = [];
-  if (change.summary) {
-    names['#summary'] = orderSummaryAttribute(change.summary.orderId);
-    values[':summary'] = change.summary.value;
-    values[':q'] = change.summary.value.q;
-    sets.push('#summary = :summary');
-    conditions.push('(attribute_not_exists(#summary) OR #summary.q < :q)');
+  if (change.history) {
+    const { oo, fb } = historyAttributes(change.history);
+    values[':oo'] = oo;
+    values[':fb'] = fb;
+    sets.push('oo = :oo', 'fb = :fb');
   }
   if (change.stamped && change.stamped.fields.length > 0) {
     values[':at'] = change.stamped.at;
@@ -219,6 +221,14 @@ export async function applyProfileChangeIfNewer(
   }
 }
 
+/** The redemption attributes a profile should let go of before holding one more (oldest first). */
+export function redemptionsToEvict(profile: ProfileItem): string[] {
+  const held = Object.entries(profile)
+    .filter(([name]) => name.startsWith(REDEMPTION_PREFIX))
+    .sort(([a, x], [b, y]) => String((x as { at?: string }).at).localeCompare(String((y as { at?: string }).at)) || a.localeCompare(b));
+  return held.slice(0, Math.max(0, held.length - (REDEMPTIONS_ON_PROFILE - 1))).map(([name]) => name);
+}
+
 /**
  * Invariant: the balance never goes below zero and a redemption key is spent once. One conditional
  * update takes the points and records the redemption on the profile (so a repeat of the key finds
@@ -232,15 +242,20 @@ export async function redeemPointsOnce(
   key: string,
   redemption: { points: number; at: string; reason?: string; entryId: string },
   notSpendable: number,
+  /** Older redemption attributes to let go of (the profile keeps the newest REDEMPTIONS_ON_PROFILE). */
+  evict: string[] = [],
 ): Promise<ProfileItem | undefined> {
+  const removals = evict.map((_, i) => `#x${i}`);
   try {
     const { Attributes } = await db.client.send(
       new UpdateCommand({
         TableName: db.table,
         Key: profileKey(shopId, customerId),
-        UpdateExpression: 'SET #r = :redemption, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :minus',
+        UpdateExpression:
+          'SET #r = :redemption, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :minus' +
+          (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
         ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#r) AND pointsBalance >= :needed',
-        ExpressionAttributeNames: { '#r': redemptionAttribute(key) },
+        ExpressionAttributeNames: { '#r': redemptionAttribute(key), ...Object.fromEntries(evict.map((name, i) => [`#x${i}`, name])) },
         ExpressionAttributeValues: {
           ':redemption': redemption,
           ':zero': 0,
@@ -256,6 +271,21 @@ export async function redeemPointsOnce(
     if (isConditionFailure(error)) return undefined;
     throw error;
   }
+}
+
+/** Every redemption, by key, for repeats of a key the profile no longer holds. Idempotent. */
+export async function putRedemptionRecord(db: Db, shopId: string, customerId: string, key: string, record: Record<string, unknown>) {
+  await db.client.send(new PutCommand({ TableName: db.table, Item: { ...redemptionKey(shopId, customerId, key), ...record } }));
+}
+
+/** Access pattern: the redemption made under a key, if any. */
+export async function getRedemptionRecord(db: Db, shopId: string, customerId: string, key: string) {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: redemptionKey(shopId, customerId, key), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  const { PK: _pk, SK: _sk, ...record } = Item;
+  return record;
 }
 
 /**

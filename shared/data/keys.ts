@@ -61,12 +61,31 @@ export function profileIndexKeys(shopId: string, customerId: string) {
   return { GSI1PK: `SHOP#${shopId}#S#${shard}`, GSI1SK: customerId };
 }
 
-/** Order summaries are top-level profile attributes so one UpdateItem can set one order atomically. */
-export const ORDER_SUMMARY_PREFIX = 'o_';
-export const orderSummaryAttribute = (orderId: string) => `${ORDER_SUMMARY_PREFIX}${orderId}`;
+/**
+ * Profiles written before histories were bounded held one summary per order, each a top-level
+ * attribute `o_{orderId}`; data/profile-history.ts reads and migrates them.
+ */
+export const LEGACY_ORDER_SUMMARY_PREFIX = 'o_';
 
-/** A redemption, recorded on the profile under its Idempotency-Key so a repeat finds the first answer. */
-export const redemptionAttribute = (key: string) => `rd_${key}`;
+/** A page of folded order summaries (domain/history.ts), in the customer's partition. */
+export const historyPageKey = (shopId: string, customerId: string, pageId: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: `${HISTORY_PAGE_PREFIX}${pageId}`,
+});
+export const HISTORY_PAGE_PREFIX = 'H#';
+
+/**
+ * A redemption, recorded on the profile under its Idempotency-Key so a repeat finds the first
+ * answer. The profile keeps the newest REDEMPTIONS_ON_PROFILE of them; every one is also kept as an
+ * item of its own (redemptionKey), written after the profile, for repeats that come later.
+ */
+export const REDEMPTION_PREFIX = 'rd_';
+export const redemptionAttribute = (key: string) => `${REDEMPTION_PREFIX}${key}`;
+export const REDEMPTIONS_ON_PROFILE = 16;
+export const redemptionKey = (shopId: string, customerId: string, key: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: `RDM#${key}`,
+});
 
 /** The profile attribute holding the last contact on a channel (ISO time), kept last-writer-wins. */
 export const lastContactAttribute = (channel: string) => `lc_${channel}`;

@@ -3,8 +3,9 @@ import { getProfile } from '#shared/data/customer-repo.ts';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import {
   customerPk,
+  HISTORY_PAGE_PREFIX,
   identityKey,
-  ORDER_SUMMARY_PREFIX,
+  LEGACY_ORDER_SUMMARY_PREFIX,
   orderKey,
   profileKey,
   segmentCountsKey,
@@ -138,14 +139,19 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
   let deleted = 0;
   for await (const { PK } of shopCustomerKeys(db, shopId)) {
     const keys: Key[] = [];
+    const orderIds: string[] = [];
     for await (const item of partitionItems(db, PK)) {
       keys.push({ PK: item.PK as string, SK: item.SK as string });
+      // The customer's orders: named by the profile's recent summaries and by the history pages.
+      if (String(item.SK).startsWith(HISTORY_PAGE_PREFIX)) orderIds.push(...Object.keys((item.os as object | undefined) ?? {}));
       if (item.SK !== 'PROFILE') continue;
       keys.push(...identityKeysOf(shopId, item));
+      orderIds.push(...Object.keys((item.oo as object | undefined) ?? {}));
       for (const name of Object.keys(item)) {
-        if (name.startsWith(ORDER_SUMMARY_PREFIX)) keys.push(orderKey(shopId, name.slice(ORDER_SUMMARY_PREFIX.length)));
+        if (name.startsWith(LEGACY_ORDER_SUMMARY_PREFIX)) orderIds.push(name.slice(LEGACY_ORDER_SUMMARY_PREFIX.length));
       }
     }
+    keys.push(...[...new Set(orderIds)].map((orderId) => orderKey(shopId, orderId)));
     await deleteAll(db, keys);
     deleted += keys.length;
   }

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { EventOrder, OrderStatus } from '#shared/domain/event.ts';
 
 /**
- * An order's contribution to its customer's aggregates. The processor keeps one compact summary
- * per order on the profile; every aggregate is a pure function of those summaries, so "aggregates
- * equal what the order states sum to" holds by construction.
+ * An order's contribution to its customer's aggregates: one compact summary per order, kept on the
+ * profile while the order is recent and in a history page once it is folded (domain/history.ts).
  */
 
 export interface RefundRecord {
@@ -38,6 +37,10 @@ export interface OrderSummary {
   k?: Record<string, number>;
   /** the order's product ids (at most MAX_PRODUCTS_PER_ORDER), for co-purchase statistics and recommendations */
   p?: string[];
+  /** points the order currently earns (its target after clawbacks) */
+  e?: number;
+  /** earn multiplier in hundredths, fixed when the order first earned */
+  m?: number;
 }
 
 const MAX_CATEGORIES_PER_ORDER = 5;
@@ -61,7 +64,7 @@ export function summarize(state: OrderState): OrderSummary {
   for (const line of state.lineItems) {
     if (line.category) byCategory.set(line.category, (byCategory.get(line.category) ?? 0) + line.price * line.quantity);
   }
-  // The summary lives on the profile item (400 KB at most): keep an order's five biggest categories.
+  // Summaries are kept on the profile and in history pages: an order's five biggest categories.
   const categories = Object.fromEntries(
     [...byCategory.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_CATEGORIES_PER_ORDER),
   );

@@ -1,10 +1,12 @@
-import { LAST_CONTACT_PREFIX, ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
+import { LAST_CONTACT_PREFIX } from '#shared/data/keys.ts';
+import { historyOf } from '#shared/data/profile-history.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
-import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
+import { type Aggregates, aggregateHistory, emptyTotals } from '#shared/domain/history.ts';
+import type { OrderSummary } from '#shared/domain/order.ts';
 
 /**
- * The profile as the API shows it (DESIGN §3), computed from the stored item. Aggregates are
- * derived from the order summaries on every read, never stored beside them, so they cannot drift.
+ * The profile as the API shows it (DESIGN §3), computed from the stored item. Aggregates come from
+ * the bounded order history (domain/history.ts): the folded totals plus the recent summaries.
  */
 
 export interface Money {
@@ -12,61 +14,11 @@ export interface Money {
   currency: string;
 }
 
-export interface Aggregates {
-  orderCount: number;
-  totalSpent: number;
-  refunded: number;
-  firstOrderAt: string | null;
-  lastOrderAt: string | null;
-  spendByMonth: Record<string, number>;
-  topCategories: string[];
-}
+export type { Aggregates };
 
-export function orderSummaries(item: Record<string, unknown>): Map<string, OrderSummary> {
-  const summaries = new Map<string, OrderSummary>();
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(ORDER_SUMMARY_PREFIX)) summaries.set(name.slice(ORDER_SUMMARY_PREFIX.length), value as OrderSummary);
-  }
-  return summaries;
-}
-
-const isoOfSeconds = (seconds: number) => new Date(seconds * 1000).toISOString();
-
-export function aggregate(summaries: Iterable<OrderSummary>): Aggregates {
-  let orderCount = 0;
-  let totalSpent = 0;
-  let refunded = 0;
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  const spendByMonth: Record<string, number> = {};
-  const byCategory = new Map<string, number>();
-  for (const summary of summaries) {
-    if (summary.s !== 'cancelled' && summary.s !== 'pending') refunded += summary.r;
-    if (!counts(summary)) continue;
-    orderCount++;
-    totalSpent += netOf(summary);
-    first = Math.min(first, summary.c);
-    last = Math.max(last, summary.c);
-    const month = isoOfSeconds(summary.c).slice(0, 7);
-    spendByMonth[month] = (spendByMonth[month] ?? 0) + netOf(summary);
-    for (const [category, amount] of Object.entries(summary.k ?? {})) {
-      byCategory.set(category, (byCategory.get(category) ?? 0) + amount);
-    }
-  }
-  const topCategories = [...byCategory.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, 5)
-    .map(([category]) => category);
-  return {
-    orderCount,
-    totalSpent,
-    refunded,
-    firstOrderAt: orderCount > 0 ? isoOfSeconds(first) : null,
-    lastOrderAt: orderCount > 0 ? isoOfSeconds(last) : null,
-    spendByMonth,
-    topCategories,
-  };
-}
+/** The aggregates of a set of order summaries (as if none were folded): the oracle's view. */
+export const aggregate = (summaries: Iterable<OrderSummary>): Aggregates =>
+  aggregateHistory({ open: Object.fromEntries([...summaries].map((summary, i) => [String(i), summary])), base: emptyTotals() });
 
 /** When a last-writer-wins field was last set (its stamp), as ISO time. */
 function stampOf(item: Record<string, unknown>, field: string): string | null {
@@ -90,7 +42,7 @@ function idsOf(item: Record<string, unknown>) {
 }
 
 export function profileView(item: Record<string, unknown>, currency: string) {
-  const totals = aggregate(orderSummaries(item).values());
+  const totals = aggregateHistory(historyOf(item));
   const contact = Object.fromEntries(CONTACT_FIELDS.map((field) => [field, (item[field] as string | undefined) ?? null]));
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || null;
   return {

@@ -1,3 +1,4 @@
+import { type Held, historyOrders, type OrderHistory, withOrder } from '#shared/domain/history.ts';
 import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { pointsFor, type QualifyingOrder, qualifyingMetric, type TierOverride, tierAfterEvent, tierIndex } from '#shared/loyalty/rules.ts';
@@ -9,13 +10,8 @@ import { pointsFor, type QualifyingOrder, qualifyingMetric, type TierOverride, t
  * update (conditional on the profile version it read), then the ledger and trigger items.
  */
 
-/** Loyalty fields an order summary carries on the profile. */
-export interface LoyaltySummary extends OrderSummary {
-  /** points the order currently earns (its target after clawbacks) */
-  e?: number;
-  /** earn multiplier in hundredths, fixed when the order first earned */
-  m?: number;
-}
+/** An order summary with its loyalty fields (`e` points earned, `m` multiplier). */
+export type LoyaltySummary = OrderSummary;
 
 export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust';
 
@@ -49,6 +45,9 @@ export interface TriggerDraft {
 
 export interface LoyaltyPlan {
   summary: LoyaltySummary;
+  /** The customer's order history after the change, and the page it folds (written before the profile). */
+  history: OrderHistory;
+  page?: Record<string, LoyaltySummary>;
   /** Attribute values to set (besides the summary). */
   sets: Record<string, unknown>;
   balanceDelta: number;
@@ -58,33 +57,25 @@ export interface LoyaltyPlan {
   tierChange?: { from: string | undefined; to: string; metric: number; threshold: number };
 }
 
-export function summariesOf(profile: Record<string, unknown> | undefined): Map<string, LoyaltySummary> {
-  const summaries = new Map<string, LoyaltySummary>();
-  for (const [name, value] of Object.entries(profile ?? {}))
-    if (name.startsWith('o_')) summaries.set(name.slice(2), value as LoyaltySummary);
-  return summaries;
-}
+export const qualifyingOrders = (history: OrderHistory): QualifyingOrder[] => historyOrders(history);
 
-export function qualifyingOrders(summaries: Iterable<LoyaltySummary>): QualifyingOrder[] {
-  return [...summaries].filter(counts).map((s) => ({ net: netOf(s), placedAt: new Date(s.c * 1000), points: s.e ?? 0 }));
-}
-
-/** The customer's tier metric now, from the order summaries the profile holds. */
-export const tierMetricOf = (profile: Record<string, unknown>, program: Program, now: Date) =>
-  qualifyingMetric(qualifyingOrders(summariesOf(profile).values()), [], program, now);
+/** The customer's tier metric now, from the order history the profile holds. */
+export const tierMetricOf = (history: OrderHistory, program: Program, now: Date) =>
+  qualifyingMetric(qualifyingOrders(history), [], program, now);
 
 export const multiplierOf = (program: Program, tierId: string | undefined) =>
   Math.round((program.tiers.levels[tierIndex(program, tierId)]?.earnMultiplier ?? 1) * 100);
 
 export function planOrderChange(
   profile: Record<string, unknown> | undefined,
+  history: OrderHistory,
+  heldNow: Held | undefined,
   orderId: string,
   next: OrderSummary,
   program: Program,
   at: string,
 ): LoyaltyPlan {
-  const summaries = summariesOf(profile);
-  const held = summaries.get(orderId);
+  const held = heldNow?.summary;
   const currentTier = profile?.tier as string | undefined;
   const balance = (profile?.pointsBalance as number | undefined) ?? 0;
   const lifetime = (profile?.pointsLifetime as number | undefined) ?? 0;
@@ -124,10 +115,10 @@ export function planOrderChange(
     lifetimeDelta += bonus;
   }
 
-  summaries.set(orderId, summary);
+  const change = withOrder(history, orderId, summary, heldNow, new Date(at));
   const bonusMarker = (sets.bf ?? profile?.bf) as { points: number } | undefined;
   const bonuses = bonusMarker ? [{ points: bonusMarker.points, at: new Date(at) }] : [];
-  const metric = qualifyingMetric(qualifyingOrders(summaries.values()), bonuses, program, new Date(at));
+  const metric = qualifyingMetric(qualifyingOrders(change.history), bonuses, program, new Date(at));
   const tier = tierAfterEvent(currentTier, metric, program, profile?.tierOverride as TierOverride | undefined);
   const triggers: TriggerDraft[] = [];
   let tierChange: LoyaltyPlan['tierChange'];
@@ -155,5 +146,15 @@ export function planOrderChange(
       triggers.push({ key: `points_milestone:${milestone}`, trigger: 'points_milestone', at, data: { milestone } });
     }
   }
-  return { summary, sets, balanceDelta, lifetimeDelta, ledger, triggers, ...(tierChange ? { tierChange } : {}) };
+  return {
+    summary,
+    history: change.history,
+    ...(change.page ? { page: change.page } : {}),
+    sets,
+    balanceDelta,
+    lifetimeDelta,
+    ledger,
+    triggers,
+    ...(tierChange ? { tierChange } : {}),
+  };
 }

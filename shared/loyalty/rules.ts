@@ -12,6 +12,8 @@ export interface QualifyingOrder {
   placedAt: Date;
   /** Points this order has earned (after clawbacks), for a `points` tier metric. */
   points: number;
+  /** Orders this entry stands for (folded orders come as one entry per month); 1 when absent. */
+  count?: number;
 }
 
 /**
@@ -55,7 +57,7 @@ export function qualifyingMetric(
     case 'spend':
       return inWindow.reduce((sum, order) => sum + order.net, 0);
     case 'orders':
-      return inWindow.filter((order) => order.net > 0).length;
+      return inWindow.filter((order) => order.net > 0).reduce((sum, order) => sum + (order.count ?? 1), 0);
     case 'points': {
       const earned = inWindow.reduce((sum, order) => sum + order.points, 0);
       if (program.points.qualifying === 'orders') return earned;

@@ -1,8 +1,9 @@
 import type { ProfileItem } from '#shared/data/customer-repo.ts';
+import { historyOf } from '#shared/data/profile-history.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
-import { counts } from '#shared/domain/order.ts';
-import { orderSummaries, profileView } from '#shared/domain/profile.ts';
+import { purchasedProducts } from '#shared/domain/history.ts';
+import { profileView } from '#shared/domain/profile.ts';
 import { couponCode } from '#shared/email/coupon.ts';
 import { createFeedbackToken, feedbackUrl } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
@@ -58,7 +59,7 @@ function loyaltyOf(
   const next = levels[tierIndex(program, tierId) + 1];
   let progress: EmailContext['customer']['progress'];
   if (next) {
-    const metric = tierMetricOf(profile, program, now);
+    const metric = tierMetricOf(historyOf(profile), program, now);
     const remaining = next.threshold - metric;
     if (remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
   }
@@ -111,8 +112,7 @@ export function composeEmail(input: ComposeInput): Composed {
   const moved = record.trigger === 'tier_up' || record.trigger === 'tier_down';
   const held = record.trigger === 'tier_down_warning' ? record.data.tier : undefined;
   const tierId = moved && typeof record.data.to === 'string' ? record.data.to : typeof held === 'string' ? held : (view.tier ?? undefined);
-  const purchased = new Set<string>();
-  for (const summary of orderSummaries(profile).values()) if (counts(summary)) for (const p of summary.p ?? []) purchased.add(p);
+  const purchased = purchasedProducts(historyOf(profile));
   const recommendations = coPurchase
     ? recommendProducts({ purchased, stats: coPurchase, catalogue: coPurchase.products ?? {}, limit: 3 })
     : [];

@@ -1,8 +1,8 @@
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
+import { allOrderSummaries } from '#shared/data/profile-history.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
@@ -29,9 +29,7 @@ export async function exportCustomer(shop: ShopRecord, customerId: unknown, db: 
     timeline.push(...page.items.map(({ PK: _pk, SK: _sk, entryId: _e, ...entry }) => entry));
     after = page.lastSk;
   } while (after && timeline.length < EXPORT_TIMELINE_LIMIT);
-  const orderIds = Object.keys(item)
-    .filter((name) => name.startsWith(ORDER_SUMMARY_PREFIX))
-    .map((name) => name.slice(ORDER_SUMMARY_PREFIX.length));
+  const orderIds = [...(await allOrderSummaries(db, shop.shopId, id, item)).keys()];
   const orders = (await getOrders(db, shop.shopId, orderIds)).map(({ PK: _pk, SK: _sk, ver: _v, seq: _s, ov: _o, ...order }) => order);
   const ledger = await ledgerEntries(db, shop.shopId, id);
   return { exportedAt: new Date().toISOString(), profile: profileView(item, shop.currency), orders, pointsLedger: ledger, timeline };

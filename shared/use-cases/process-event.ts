@@ -10,12 +10,14 @@ import {
   putTimelineEntry,
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { lastContactAttribute, orderSummaryAttribute } from '#shared/data/keys.ts';
+import { lastContactAttribute } from '#shared/data/keys.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
+import { foldedOrders, historyOf, isLegacyProfile, migrateProfile, putHistoryPage } from '#shared/data/profile-history.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
+import { type Held, heldOf } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
 import { planOrderChange } from '#shared/loyalty/plan.ts';
@@ -128,6 +130,8 @@ interface ChangeRequest {
   at: string;
   /** The event's source, carried to the triggers (imported history never mails anyone). */
   source?: string;
+  /** This event brought the order's first state: no profile can hold it yet, so no history page is read. */
+  firstState?: boolean;
 }
 
 /**
@@ -150,10 +154,18 @@ async function changeProfile(
   const now = deps.now().toISOString();
   let current = profile;
   for (let attempt = 0; attempt < 8; attempt++) {
-    const held = summary ? (current?.[orderSummaryAttribute(summary.orderId)] as OrderSummary | undefined) : undefined;
+    if (isLegacyProfile(current)) {
+      await migrateProfile(deps.db, shopId, customerId, current as ProfileItem, deps.now());
+      current = await getProfile(deps.db, shopId, customerId, true);
+      continue;
+    }
+    const history = historyOf(current);
+    const held = summary
+      ? await heldFor(shopId, customerId, history, summary.orderId, attempt === 0 && request.firstState, deps)
+      : undefined;
     const plan =
-      summary && program && !(held && held.q >= summary.value.q)
-        ? planOrderChange(current, summary.orderId, summary.value, program, at)
+      summary && program && !(held && held.summary.q >= summary.value.q)
+        ? planOrderChange(current, history, held, summary.orderId, summary.value, program, at)
         : undefined;
     const stamped = stampedChange(customer, extra, at, current, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
@@ -175,7 +187,7 @@ async function changeProfile(
         ? { ledger: [], triggers: welcome, ...(request.source ? { source: request.source } : {}) }
         : undefined;
     const change = {
-      ...(plan && summary ? { summary: { orderId: summary.orderId, value: plan.summary } } : {}),
+      ...(plan ? { history: plan.history } : {}),
       ...(plan && outbox
         ? {
             loyalty: {
@@ -190,6 +202,8 @@ async function changeProfile(
       ...stamped,
       version: (current?.pv as number | undefined) ?? 0,
     };
+    // The folded summaries go to their page before the profile lets go of them.
+    if (plan?.page) await putHistoryPage(deps.db, shopId, customerId, plan.page);
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
       // A new profile's identities were all claimed when the customer was resolved.
@@ -205,6 +219,24 @@ async function changeProfile(
     current = await getProfile(deps.db, shopId, customerId, true);
   }
   throw new Error('profile change did not settle after 8 attempts');
+}
+
+/**
+ * What the profile holds for an order: its open summary, else its folded one from the history
+ * pages (read only when the history has folded and the order may be among them).
+ */
+async function heldFor(
+  shopId: string,
+  customerId: string,
+  history: ReturnType<typeof historyOf>,
+  orderId: string,
+  firstState: boolean | undefined,
+  deps: ProcessDeps,
+): Promise<Held | undefined> {
+  const open = history.open[orderId];
+  if (open) return { where: 'open', summary: open };
+  if (firstState || history.base.h === 0) return undefined;
+  return heldOf(history, orderId, await foldedOrders(deps.db, shopId, customerId, history));
 }
 
 /**
@@ -229,7 +261,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   const current = customerId === resolved ? profile : await getProfile(deps.db, shopId, customerId);
   const state = orderStateOf(item)!;
   const summary = summarize(state);
-  const held = current?.[orderSummaryAttribute(order.orderId)] as OrderSummary | undefined;
+  const held = historyOf(current).open[order.orderId];
   const profileBehind = !(held && held.q >= summary.q);
 
   if (outcome !== 'duplicate' || profileBehind) {
@@ -252,7 +284,13 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   await changeProfile(
     shopId,
     customerId,
-    { summary: { orderId: order.orderId, value: summary }, customer: event.customer, at, source: event.source },
+    {
+      summary: { orderId: order.orderId, value: summary },
+      customer: event.customer,
+      at,
+      source: event.source,
+      firstState: changed && item.ov === 1,
+    },
     current,
     deps,
   );
@@ -287,7 +325,7 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   if (!customerId || !state) return { outcome: 'waiting_for_order' };
   const profile = await getProfile(deps.db, shopId, customerId);
   const summary = summarize(state);
-  const held = profile?.[orderSummaryAttribute(state.orderId)] as OrderSummary | undefined;
+  const held = historyOf(profile).open[state.orderId];
   if (changed || !(held && held.q >= summary.q)) {
     await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
   }

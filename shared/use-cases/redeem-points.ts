@@ -1,12 +1,13 @@
 import * as z from 'zod';
-import { getProfile, redeemPointsOnce } from '#shared/data/customer-repo.ts';
+import { getProfile, getRedemptionRecord, putRedemptionRecord, redeemPointsOnce, redemptionsToEvict } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { redemptionAttribute } from '#shared/data/keys.ts';
 import { ledgerEntries, putLedgerEntry } from '#shared/data/ledger-repo.ts';
+import { historyOf } from '#shared/data/profile-history.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
-import { type LedgerEntryDraft, summariesOf } from '#shared/loyalty/plan.ts';
+import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { emitTriggers, type TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
@@ -31,8 +32,14 @@ export function pendingPoints(profile: Record<string, unknown>, program: Program
   const days = program.points.pendingDays;
   if (days === 0) return 0;
   let pending = 0;
-  for (const summary of summariesOf(profile).values()) {
+  const history = historyOf(profile);
+  for (const summary of Object.values(history.open)) {
     if (summary.c * 1000 + days * DAY > now.getTime()) pending += Math.max(0, summary.e ?? 0);
+  }
+  // Folded orders are kept per month: a month whose latest order is still pending counts whole (the
+  // guard errs on the side of what a refund could still claw back).
+  for (const [, , points, latest] of Object.values(history.base.m)) {
+    if (latest * 1000 + days * DAY > now.getTime()) pending += Math.max(0, points);
   }
   return Math.min(pending, (profile.pointsBalance as number | undefined) ?? 0);
 }
@@ -57,7 +64,9 @@ export async function redeemPoints(
   const request = parseOrThrow(RedemptionSchema, body);
   const profile = await getProfile(deps.db, shop.shopId, id, true);
   if (!profile) throw new NotFoundError(`no customer ${id}`);
-  const earlier = profile[redemptionAttribute(key)] as RedemptionRecord | undefined;
+  const earlier =
+    (profile[redemptionAttribute(key)] as RedemptionRecord | undefined) ??
+    ((await getRedemptionRecord(deps.db, shop.shopId, id, key)) as RedemptionRecord | undefined);
   if (earlier) return firstAnswer(deps.db, shop.shopId, id, earlier, profile);
 
   const now = deps.now();
@@ -68,7 +77,7 @@ export async function redeemPoints(
     ...(request.reason ? { reason: request.reason } : {}),
   };
   const pending = pendingPoints(profile, await deps.program(shop.shopId), now);
-  const written = await redeemPointsOnce(deps.db, shop.shopId, id, key, record, pending);
+  const written = await redeemPointsOnce(deps.db, shop.shopId, id, key, record, pending, redemptionsToEvict(profile));
   if (!written) {
     const after = await getProfile(deps.db, shop.shopId, id, true);
     const raced = after?.[redemptionAttribute(key)] as RedemptionRecord | undefined;
@@ -88,6 +97,7 @@ export async function redeemPoints(
     balanceAfter: balance,
   };
   await putLedgerEntry(deps.db, shop.shopId, id, entry);
+  await putRedemptionRecord(deps.db, shop.shopId, id, key, { ...record });
   await emitTriggers(
     shop.shopId,
     id,

@@ -16,6 +16,7 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
+import { allOrderSummaries, historyOf, summariesOnProfile } from '#shared/data/profile-history.ts';
 import {
   activeRuns,
   createRunIfAbsent,
@@ -35,8 +36,10 @@ import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { sameValue } from '#shared/domain/canonical.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { aggregateHistory } from '#shared/domain/history.ts';
+import type { OrderSummary } from '#shared/domain/order.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
-import { orderSummaries, profileView } from '#shared/domain/profile.ts';
+import { profileView } from '#shared/domain/profile.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
@@ -199,14 +202,23 @@ export async function readRun(shop: ShopRecord, runId: string, db: Db) {
 
 /* ---------------- reading the shop ---------------- */
 
-/** Every profile of the shop, page by page from the 16 GSI1 shards read side by side. */
-async function forEachShopProfile(db: Db, shopId: string, visit: (profile: ProfileItem) => void): Promise<void> {
+/**
+ * Every profile of the shop with every order summary (the open ones, and the history pages of the
+ * customers whose history folded), page by page from the 16 GSI1 shards read side by side.
+ */
+async function forEachShopProfile(
+  db: Db,
+  shopId: string,
+  visit: (profile: ProfileItem, summaries: Map<string, OrderSummary>) => void,
+): Promise<void> {
   await Promise.all(
     Array.from({ length: RUN_SHARDS }, async (_, shard) => {
       let cursor: Record<string, unknown> | undefined;
       do {
         const page = await shardKeysPage(db, shopId, shard, 100, cursor);
-        for (const profile of await getProfiles(db, page.keys)) visit(profile);
+        for (const profile of await getProfiles(db, page.keys)) {
+          visit(profile, await allOrderSummaries(db, shopId, customerIdOf(profile), profile));
+        }
         cursor = page.cursor;
       } while (cursor);
     }),
@@ -223,9 +235,9 @@ interface Purchases {
   orderIds: string[];
 }
 
-function purchasesOf(profile: ProfileItem, analysisDay: number): Purchases {
+function purchasesOf(summaries: Map<string, OrderSummary>, analysisDay: number): Purchases {
   const out: Purchases = { days: [], amounts: [], products: [], orderIds: [] };
-  for (const [orderId, summary] of orderSummaries(profile)) {
+  for (const [orderId, summary] of summaries) {
     if (!counts(summary)) continue;
     const day = Math.floor(summary.c / DAY_S);
     if (day > analysisDay) continue;
@@ -293,9 +305,9 @@ export async function fitShop(shopId: string, asOf: string, deps: Pick<RunDeps, 
   const coPurchase = new CoPurchaseCounter();
   const orderOfProduct = new Map<string, string>();
   let customers = 0;
-  await forEachShopProfile(deps.db, shopId, (profile) => {
+  await forEachShopProfile(deps.db, shopId, (profile, summaries) => {
     customers++;
-    const purchases = purchasesOf(profile, analysisDay);
+    const purchases = purchasesOf(summaries, analysisDay);
     if (purchases.days.length === 0) return;
     const m = rfmMeasures(purchases, analysisDay);
     recency.push(m.recencyDays);
@@ -388,15 +400,16 @@ export interface Derived {
   memberships: string[];
 }
 
-/** A customer's derived fields against the run's fit. Pure. */
+/** A customer's derived fields against the run's fit. Pure; `summaries`: every order summary (default: those on the profile). */
 export function deriveCustomer(
   profile: ProfileItem,
   model: RunModel,
   compiled: ReturnType<typeof compileSegments>,
   shop: { currency: string },
+  summaries: Map<string, OrderSummary> = summariesOnProfile(profile),
 ): Derived {
   const analysisDay = utcDay(model.asOf);
-  const purchases = purchasesOf(profile, analysisDay);
+  const purchases = purchasesOf(summaries, analysisDay);
   let rfm: Derived['rfm'] = null;
   let clv: Derived['clv'] = null;
   if (purchases.days.length > 0 && model.rfm) {
@@ -444,9 +457,8 @@ export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now
     const created = Date.parse(String(profile.createdAt));
     if (!(created > horizon.getTime())) {
       if (expiry.kind === 'fixedTerm') return true;
-      let lastOrder = Number.NEGATIVE_INFINITY;
-      for (const summary of orderSummaries(profile).values()) if (counts(summary)) lastOrder = Math.max(lastOrder, summary.c * 1000);
-      if (!(lastOrder > horizon.getTime())) return true;
+      const lastOrderAt = aggregateHistory(historyOf(profile)).lastOrderAt;
+      if (!(lastOrderAt && Date.parse(lastOrderAt) > horizon.getTime())) return true;
     }
   }
   return false;
@@ -548,7 +560,8 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     if (review.writes > 0) profile = (await getProfile(deps.db, ctx.shopId, customerId, true)) ?? read;
   }
 
-  const derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop);
+  const summaries = await allOrderSummaries(deps.db, ctx.shopId, customerId, profile);
+  const derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop, summaries);
   counters.customers++;
   if (derived.rfm) counters.scored++;
   const modelName = derived.clv?.model ?? 'none';
@@ -617,7 +630,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     !sameValue(profile.sm, derived.memberships);
   // The post-purchase feedback request, N days after each paid order; due for a week, sent once by the email stage.
   if (!erased) {
-    for (const [orderId, summary] of orderSummaries(profile)) {
+    for (const [orderId, summary] of summaries) {
       if (!counts(summary)) continue;
       const due = summary.c * 1000 + ctx.program.email.feedbackDelayDays * DAY_MS;
       if (due > ctx.asOf.getTime() || due <= ctx.asOf.getTime() - 7 * DAY_MS) continue;

@@ -1,6 +1,7 @@
 import { applyProfileChangeIfNewer, getProfile, hasTimelineEntry, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
+import { historyOf } from '#shared/data/profile-history.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
@@ -48,7 +49,7 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
 /** Where the customer's tier stands at `now` (keep, warn, or step down), with the metric it was judged on. Pure. */
 export function tierDecisionOf(profile: Record<string, unknown>, program: Program, now: Date) {
   if (typeof profile.tier !== 'string' || typeof profile.tierSince !== 'string') return undefined;
-  const metric = tierMetricOf(profile, program, now);
+  const metric = tierMetricOf(historyOf(profile), program, now);
   const decision = downgradeDecision(
     profile.tier,
     new Date(profile.tierSince),
