@@ -9,10 +9,13 @@ export const cdkBundling = rapportBundling;
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Git-ignored scratch space. Under the repository so bundles resolve the external SDK from its node_modules. */
+/** Git-ignored scratch space. Under the repository, so a bundle built with `sdkExternal` resolves the SDK from its node_modules. */
 export const outRoot = join(repoRoot, 'bench', 'out');
 
-export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+/** The AWS SDK left to the runtime, as the bundles were built before: only for comparison. */
+const SDK_EXTERNAL = ['@aws-sdk/*'];
+
+export function esbuildOptions(entry: string, outfile: string, sdkExternal = false): BuildOptions {
   return {
     absWorkingDir: repoRoot,
     entryPoints: [entry],
@@ -24,7 +27,8 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     minify: cdkBundling.minify,
     // `--sourcemap` (linked): the map is its own file, so the .mjs size is the code Lambda loads.
     sourcemap: cdkBundling.sourceMap,
-    external: [...cdkBundling.externalModules],
+    sourcesContent: cdkBundling.sourcesContent,
+    external: [...cdkBundling.externalModules, ...(sdkExternal ? SDK_EXTERNAL : [])],
     banner: { js: cdkBundling.banner },
     mainFields: [...cdkBundling.mainFields],
     logLevel: 'warning',
@@ -40,18 +44,21 @@ export interface Bundle {
   mapBytes: number;
   /** Output bytes per npm package (or per source folder of this repository), largest first. */
   composition: Record<string, number>;
-  /** Modules left to the runtime (the AWS SDK) or to Node (built-ins), as the bundle imports them. */
+  /** Modules the bundle imports rather than contains: Node built-ins (and the AWS SDK, built with `sdkExternal`). */
   externals: string[];
 }
 
-/** Bundles one entry (relative to the repository root) into bench/out/<dir>/<name>/index.mjs, as NodejsFunction names it. */
-export async function bundle(name: string, entry: string, dir = 'bundles'): Promise<Bundle> {
+/**
+ * Bundles one entry (relative to the repository root) into bench/out/<dir>/<name>/index.mjs, as
+ * NodejsFunction names it. `sdkExternal` leaves the AWS SDK out, as the runtime's copy would serve it.
+ */
+export async function bundle(name: string, entry: string, dir = 'bundles', opts: { sdkExternal?: boolean } = {}): Promise<Bundle> {
   const outDir = join(outRoot, dir, name);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'index.mjs');
   // The metafile is esbuild's report of what went in; it does not change the output.
-  const { metafile } = await build({ ...esbuildOptions(entry, file), metafile: true });
+  const { metafile } = await build({ ...esbuildOptions(entry, file, opts.sdkExternal), metafile: true });
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {

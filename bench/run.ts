@@ -5,8 +5,10 @@
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
+
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { functions } from '#functions/triggers.ts';
 import { benchAnalytics } from './analytics.ts';
 import { benchBundles } from './bundles.ts';
 import { type Bundle, bundle, repoRoot } from './bundling.ts';
@@ -74,7 +76,9 @@ async function main(): Promise<number> {
     await runBench('coldImport', async () => {
       if (!bundles) throw new Error('no bundles to import (the bundles bench failed)');
       const helloWorld = await bundle('helloWorld', 'bench/hello-world.ts', 'baseline');
-      return benchColdImport(bundles, helloWorld);
+      const webhook = functions.find((fn) => fn.name === 'webhook');
+      const sdkExternal = webhook ? await bundle('webhookSdkExternal', webhook.entry, 'baseline', { sdkExternal: true }) : undefined;
+      return benchColdImport(bundles, helloWorld, sdkExternal);
     });
   }
   if (names.includes('webhook')) await runBench('webhook', () => benchWebhook());

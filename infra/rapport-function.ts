@@ -54,6 +54,8 @@ export class RapportFunction extends NodejsFunction {
         ...rapportBundling,
         format: OutputFormat.ESM,
         mainFields: [...rapportBundling.mainFields],
+        // NodejsFunction otherwise leaves `@aws-sdk/*` to the runtime (Node 18 and later); see bundling.ts.
+        bundleAwsSDK: true,
         externalModules: [...rapportBundling.externalModules],
       },
     });
