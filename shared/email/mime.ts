@@ -1,4 +1,4 @@
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import * as z from 'zod';
 import { ValidationError } from '#shared/domain/errors.ts';
@@ -75,6 +75,17 @@ export function listUnsubscribe(unsubscribe: NonNullable<z.output<typeof MimeInp
   return targets.map((target) => `<${target}>`).join(', ');
 }
 
+/**
+ * nodemailer is loaded on the first message built, not when the email function starts: most trigger
+ * records end in a skip (no consent, the weekly cap) and never need it, and its ~130 KB of CommonJS
+ * would otherwise be evaluated in every cold start. The import runs once; later calls reuse it.
+ */
+let mailComposer: Promise<typeof MailComposer> | undefined;
+const loadMailComposer = () => {
+  mailComposer ??= import('nodemailer/lib/mail-composer/index.js').then((module) => module.default);
+  return mailComposer;
+};
+
 /** The domain of the sender's address, which makes the Message-ID globally unique. */
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
@@ -109,5 +120,6 @@ export async function buildMime(input: MimeInput): Promise<Buffer> {
     // RFC 5322 lines end in CRLF; left alone, nodemailer keeps a body's bare LFs as they are.
     newline: 'windows',
   };
-  return new MailComposer(options).compile().build();
+  const Composer = await loadMailComposer();
+  return new Composer(options).compile().build();
 }
