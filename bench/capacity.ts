@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { itemSize } from '#shared/data/item-size.ts';
 
 /**
  * Capacity accounting on a document client: every command asks for ReturnConsumedCapacity
@@ -77,22 +78,6 @@ function numberSize(n: number | string): number {
   return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
-/** Size of a plain JavaScript value as the document client would store it. */
-export function nativeSize(value: unknown): number {
-  if (value === null || typeof value === 'boolean') return 1;
-  if (typeof value === 'string') return utf8(value);
-  if (typeof value === 'number' || typeof value === 'bigint') return numberSize(value.toString());
-  if (value instanceof Uint8Array) return value.byteLength;
-  if (value instanceof Set) return [...value].reduce((s: number, v) => s + nativeSize(v), 0);
-  if (Array.isArray(value)) return 3 + value.reduce((s: number, v) => s + 1 + nativeSize(v), 0);
-  if (typeof value === 'object') {
-    return (
-      3 + Object.entries(value as Record<string, unknown>).reduce((s, [k, v]) => (v === undefined ? s : s + 1 + utf8(k) + nativeSize(v)), 0)
-    );
-  }
-  return 0;
-}
-
 /** Size of a value in DynamoDB's wire form ({S: …}, {N: …}, {M: …}, …). */
 export function attributeValueSize(av: Record<string, unknown>): number {
   const [type, value] = Object.entries(av)[0] ?? ['NULL', true];
@@ -124,10 +109,7 @@ export function attributeValueSize(av: Record<string, unknown>): number {
   }
 }
 
-export const nativeItemSize = (item: Record<string, unknown>) =>
-  Object.entries(item).reduce((s, [name, value]) => (value === undefined ? s : s + utf8(name) + nativeSize(value)), 0);
-
-export const itemSize = (item: Record<string, Record<string, unknown>>) =>
+export const wireItemSize = (item: Record<string, Record<string, unknown>>) =>
   Object.entries(item).reduce((s, [name, value]) => s + utf8(name) + attributeValueSize(value), 0);
 
 /* ---------- the meter ---------- */
@@ -164,8 +146,8 @@ export function meterCapacity(client: DynamoDBDocumentClient): CapacityMeter {
       } catch (error) {
         const e = error as { name?: string; Item?: Record<string, Record<string, unknown>> };
         if (conditional && e.name === 'ConditionalCheckFailedException') {
-          const existing = e.Item ? itemSize(e.Item) : 0;
-          const proposed = commandName === 'PutItemCommand' ? nativeItemSize(input.Item as Record<string, unknown>) : 0;
+          const existing = e.Item ? wireItemSize(e.Item) : 0;
+          const proposed = commandName === 'PutItemCommand' ? itemSize(input.Item as Record<string, unknown>) : 0;
           const wcu = Math.max(1, Math.ceil(Math.max(existing, proposed) / 1024));
           log.push({ command: commandName, item, op, rcu: 0, wcu, gsiWcu: 0, conditionFailed: true, estimated: true });
         }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient, ensureTable, isLoopbackEndpoint, startDynamo } from '#infra/local/emulators.ts';
+import { getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { itemSize } from '#shared/data/item-size.ts';
 import { type CanonicalEvent, CanonicalEventSchema, type EventCustomer, type EventOrder } from '#shared/domain/event.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
@@ -23,6 +25,10 @@ import { mean, round } from './stats.ts';
 export const WCU_PER_NEW_ORDER_TARGET = 2;
 export const RCU_PER_NEW_ORDER_TARGET = 1;
 export const WCU_PER_DUPLICATE_TARGET = 1;
+export const WCU_PER_REPEAT_ORDER_TARGET = 3;
+export const CALLS_PER_ORDER_TARGET = 3;
+export const PROFILE_BYTES_TARGET = 8192;
+const LONG_ORDERS = 1000;
 const SHOP_ID = 'bench-ingest';
 const ORDERS_PER_CUSTOMER = 10;
 
@@ -93,6 +99,33 @@ export async function benchIngest(): Promise<BenchResult> {
     clock = new Date('2026-03-20T09:00:00.000Z');
     const large = await run(eventFor(customer(3), order({ orderId: 'ord-3-1', at: clock, lines: 68 })));
 
+    // Under the default program (spine + points), one customer with a long history: 1,000 orders of
+    // 10 line items each, an hour apart. Measured: orders 2–10 and 10–13 (one fold cycle), and the
+    // 997th–1,000th; the profile's size after the 1,000th.
+    const full = defaultProgram({ currency: 'VND', name: 'bench' });
+    const fullDeps = { ...deps, program: async () => full };
+    const long: Measured[] = [];
+    const longCustomer = customer(4);
+    for (let k = 1; k <= LONG_ORDERS; k++) {
+      clock = new Date(Date.UTC(2026, 0, 5, 9) + (k - 1) * 3_600_000);
+      const event = CanonicalEventSchema.parse(
+        JSON.parse(JSON.stringify(eventFor(longCustomer, order({ orderId: `long-${k}`, at: clock, lines: 10, seed: k })))),
+      );
+      meter.take();
+      const { outcome } = await processEvent(event, fullDeps);
+      if (outcome !== 'applied') throw new Error(`long order ${k} was ${outcome}, not applied`);
+      const costs = meter.take();
+      long.push({ ...totals(costs), outcome, commands: describeCosts(costs) });
+    }
+    const longId = (await processEvent(eventFor(longCustomer, order({ orderId: 'long-1', at: clock, lines: 10, seed: 1 })), fullDeps))
+      .customerId as string;
+    const longProfile = await getProfile(db, SHOP_ID, longId, true);
+    const profileBytesAt1000 = itemSize(longProfile ?? {});
+    const cycle = (from: number) => long.slice(from - 1, from + 3);
+    const at = (n: number) => long[n - 1] as Measured;
+    const callsOf = (m: Measured) => m.commands.length;
+    const repeatFull = long.slice(1, ORDERS_PER_CUSTOMER);
+
     const wcuRepeat = repeat.map((m) => m.wcu);
     const rcuRepeat = repeat.map((m) => m.rcu);
     const worstWcu = Math.max(...wcuRepeat);
@@ -125,6 +158,27 @@ export async function benchIngest(): Promise<BenchResult> {
         tenthOrder: stable.results[ORDERS_PER_CUSTOMER - 1]?.commands,
       },
       largeOrder: { lines: 68, wcu: large.wcu, rcu: large.rcu, commands: large.commands },
+      wcuPerRepeatOrder: Math.max(...repeatFull.map((m) => m.wcu)),
+      rcuPerRepeatOrder: Math.max(...repeatFull.map((m) => m.rcu)),
+      wcuAtOrder10: at(10).wcu,
+      wcuAtOrder1000: at(LONG_ORDERS).wcu,
+      callsAtOrder10: callsOf(at(10)),
+      callsAtOrder1000: callsOf(at(LONG_ORDERS)),
+      profileBytesAt1000,
+      longHistory: {
+        program: 'default (spine + points)',
+        linesPerOrder: 10,
+        orders: LONG_ORDERS,
+        repeatWcuMean: round(mean(repeatFull.map((m) => m.wcu))),
+        cycleAt10: { wcuMean: round(mean(cycle(10).map((m) => m.wcu))), callsMean: round(mean(cycle(10).map(callsOf))) },
+        cycleAt997: {
+          wcuMean: round(mean(cycle(LONG_ORDERS - 3).map((m) => m.wcu))),
+          callsMean: round(mean(cycle(LONG_ORDERS - 3).map(callsOf))),
+        },
+        order10: at(10).commands,
+        order1000: at(LONG_ORDERS).commands,
+        order997to1000: cycle(LONG_ORDERS - 3).map((m) => m.commands),
+      },
       engine: 'dynamodb-local',
       method:
         'processEvent on DynamoDB Local with ReturnConsumedCapacity INDEXES on every command; failed conditional writes charged from the item returned by ReturnValuesOnConditionCheckFailure (estimated)',
@@ -163,6 +217,34 @@ export async function benchIngest(): Promise<BenchResult> {
           label: `orders 2–10 when customer.updatedAt does not change (worst; ${Math.max(...stableRepeat.map((m) => m.rcu))} RCU)`,
           value: Math.max(...stableRepeat.map((m) => m.wcu)),
           unit: 'WCU',
+        },
+        {
+          key: 'ingest.wcuPerRepeatOrder',
+          label: `orders 2–10, default program (points), 10 lines each: worst (mean ${round(mean(repeatFull.map((m) => m.wcu)), 2)})`,
+          value: Math.max(...repeatFull.map((m) => m.wcu)),
+          unit: 'WCU',
+          target: { op: '<=', value: WCU_PER_REPEAT_ORDER_TARGET },
+        },
+        {
+          key: 'ingest.wcuAtOrder1000',
+          label: `the 1,000th order of one customer (10th: ${at(10).wcu}; fold-cycle mean at 10–13 ${round(mean(cycle(10).map((m) => m.wcu)), 2)}, at 997–1,000 ${round(mean(cycle(LONG_ORDERS - 3).map((m) => m.wcu)), 2)})`,
+          value: at(LONG_ORDERS).wcu,
+          unit: 'WCU',
+          target: { op: '<=', value: WCU_PER_REPEAT_ORDER_TARGET },
+        },
+        {
+          key: 'ingest.callsAtOrder1000',
+          label: `DynamoDB calls of the 1,000th order (10th: ${callsOf(at(10))}; cycle means ${round(mean(cycle(10).map(callsOf)), 2)} / ${round(mean(cycle(LONG_ORDERS - 3).map(callsOf)), 2)})`,
+          value: callsOf(at(LONG_ORDERS)),
+          unit: 'calls',
+          target: { op: '<=', value: CALLS_PER_ORDER_TARGET },
+        },
+        {
+          key: 'ingest.profileBytesAt1000',
+          label: 'the profile after 1,000 orders of 10 lines (DynamoDB item size)',
+          value: profileBytesAt1000,
+          unit: 'B',
+          target: { op: '<=', value: PROFILE_BYTES_TARGET },
         },
         {
           key: 'ingest.wcuFirstOrder',

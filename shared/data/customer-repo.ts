@@ -1,5 +1,5 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
 import {
   customerPk,
   identityKey,
@@ -322,14 +322,15 @@ export interface TimelineEntry {
   [field: string]: unknown;
 }
 
+/** A timeline entry as stored. */
+export const timelineItem = (shopId: string, customerId: string, entry: TimelineEntry) => ({
+  ...timelineKey(shopId, customerId, entry.at, entry.entryId),
+  ...entry,
+});
+
 /** Idempotent by key: writing the same entry twice leaves one entry. */
 export async function putTimelineEntry(db: Db, shopId: string, customerId: string, entry: TimelineEntry) {
-  await db.client.send(
-    new PutCommand({
-      TableName: db.table,
-      Item: { ...timelineKey(shopId, customerId, entry.at, entry.entryId), ...entry },
-    }),
-  );
+  await db.client.send(new PutCommand({ TableName: db.table, Item: timelineItem(shopId, customerId, entry) }));
 }
 
 /** Many timeline entries at once (the scheduled run), 25 per BatchWriteItem; idempotent by key like putTimelineEntry. */
@@ -338,17 +339,10 @@ export async function putTimelineEntries(
   shopId: string,
   entries: Array<{ customerId: string; entry: TimelineEntry }>,
 ): Promise<void> {
-  for (let i = 0; i < entries.length; i += 25) {
-    let requests: Record<string, unknown>[] = entries.slice(i, i + 25).map(({ customerId, entry }) => ({
-      PutRequest: { Item: { ...timelineKey(shopId, customerId, entry.at, entry.entryId), ...entry } },
-    }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('timeline batch write did not finish');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 25 * 2 ** attempt)));
-      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
-      requests = (UnprocessedItems?.[db.table] ?? []) as Record<string, unknown>[];
-    }
-  }
+  await writeBatch(
+    db,
+    entries.map(({ customerId, entry }) => ({ PutRequest: { Item: timelineItem(shopId, customerId, entry) } })),
+  );
 }
 
 /** Whether a timeline entry exists (a once-only entry is read before it is written, so a re-run writes nothing). */

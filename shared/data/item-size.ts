@@ -21,11 +21,12 @@ function valueSize(value: unknown): number {
   if (value instanceof Set) return [...value].reduce((sum: number, v) => sum + valueSize(v), 0);
   if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + valueSize(v), 0);
   if (typeof value === 'object') {
-    return 3 + Object.entries(value).reduce((sum, [name, v]) => sum + 1 + utf8(name) + valueSize(v), 0);
+    return 3 + Object.entries(value).reduce((sum, [name, v]) => (v === undefined ? sum : sum + 1 + utf8(name) + valueSize(v)), 0);
   }
   return utf8(String(value));
 }
 
+/** The size of an item as the document client would store it (undefined attributes are left out). */
 export function itemSize(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
+  return Object.entries(item).reduce((sum, [name, value]) => (value === undefined ? sum : sum + utf8(name) + valueSize(value)), 0);
 }

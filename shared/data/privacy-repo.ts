@@ -1,6 +1,6 @@
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getProfile } from '#shared/data/customer-repo.ts';
-import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
 import {
   customerPk,
   HISTORY_PAGE_PREFIX,
@@ -119,15 +119,10 @@ export async function* shopCustomerKeys(db: Db, shopId: string): AsyncGenerator<
 }
 
 async function deleteAll(db: Db, keys: Key[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('batch delete did not finish');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
-      requests = (UnprocessedItems?.[db.table] ?? []) as typeof requests;
-    }
-  }
+  await writeBatch(
+    db,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
-import { BatchWriteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
 import { customerPk, HISTORY_PAGE_PREFIX, historyPageKey, LEGACY_ORDER_SUMMARY_PREFIX } from '#shared/data/keys.ts';
 import {
   emptyTotals,
@@ -46,11 +46,6 @@ export function historyOf(item: Item | undefined): OrderHistory {
 /** The profile attributes that store a history (for a profile update). */
 export const historyAttributes = (history: OrderHistory) => ({ oo: history.open, fb: history.base });
 
-/** Idempotent by key: the same fold always writes the same page. Written before the profile that folds it. */
-export async function putHistoryPage(db: Db, shopId: string, customerId: string, page: Record<string, OrderSummary>): Promise<void> {
-  await db.client.send(new PutCommand({ TableName: db.table, Item: { ...historyPageKey(shopId, customerId, pageId(page)), os: page } }));
-}
-
 /** Access pattern: every history page of a customer (a change to a folded order, the run, exports). */
 export async function historyPages(db: Db, shopId: string, customerId: string): Promise<Array<Record<string, OrderSummary>>> {
   const pages: Array<Record<string, OrderSummary>> = [];
@@ -89,19 +84,17 @@ export async function allOrderSummaries(db: Db, shopId: string, customerId: stri
   return new Map([...Object.entries(history.open), ...(await foldedOrders(db, shopId, customerId, history))]);
 }
 
-async function putPages(db: Db, shopId: string, customerId: string, pages: Array<Record<string, OrderSummary>>) {
-  for (let i = 0; i < pages.length; i += 25) {
-    let requests: Record<string, unknown>[] = pages.slice(i, i + 25).map((page) => ({
-      PutRequest: { Item: { ...historyPageKey(shopId, customerId, pageId(page)), os: page } },
-    }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('history page batch write did not finish');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 25 * 2 ** attempt)));
-      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
-      requests = (UnprocessedItems?.[db.table] ?? []) as Record<string, unknown>[];
-    }
-  }
-}
+/** A history page as stored: keyed by its content, so the same fold always writes the same item. */
+export const historyPageItem = (shopId: string, customerId: string, page: Record<string, OrderSummary>) => ({
+  ...historyPageKey(shopId, customerId, pageId(page)),
+  os: page,
+});
+
+const putPages = (db: Db, shopId: string, customerId: string, pages: Array<Record<string, OrderSummary>>) =>
+  writeBatch(
+    db,
+    pages.map((page) => ({ PutRequest: { Item: historyPageItem(shopId, customerId, page) } })),
+  );
 
 /**
  * Rewrites a legacy profile into the bounded form: the folded summaries into history pages first,

@@ -1,5 +1,5 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
 import { coPurchaseKey, runKey, segmentCountsKey, segmentMemberKey, segmentMembersPk } from '#shared/data/keys.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { sameValue } from '#shared/domain/canonical.ts';
@@ -233,18 +233,13 @@ export async function writeMemberships(
   shopId: string,
   changes: Array<{ segmentId: string; customerId: string; member: boolean; since: string }>,
 ): Promise<void> {
-  for (let i = 0; i < changes.length; i += 25) {
-    let requests: Record<string, unknown>[] = changes.slice(i, i + 25).map((change) => {
+  await writeBatch(
+    db,
+    changes.map((change) => {
       const key = segmentMemberKey(shopId, change.segmentId, change.customerId);
       return change.member ? { PutRequest: { Item: { ...key, since: change.since } } } : { DeleteRequest: { Key: key } };
-    });
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('membership batch write did not finish');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 25 * 2 ** attempt)));
-      const { UnprocessedItems } = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: requests } }));
-      requests = (UnprocessedItems?.[db.table] ?? []) as Record<string, unknown>[];
-    }
-  }
+    }),
+  );
 }
 
 /** Access pattern: the customers of a segment, by customer id, a page at a time. */

@@ -4,7 +4,8 @@ import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
 /**
  * A customer's order history in bounded form. The profile keeps the summaries of its most recent
  * orders (`open`, at most OPEN_MAX) and, for every older order, only totals (`base`): when a change
- * would leave more than OPEN_MAX open, the FOLD_COUNT oldest are folded — their summaries go to a
+ * would leave more than OPEN_MAX open, the oldest (FOLD_COUNT: one, so every order of a long history
+ * costs the same) is folded — their summaries go to a
  * history page (an item of their own, written before the profile) and their contribution into the
  * totals. A later change to a folded order (a refund a year on) unfolds it: its summary is found in
  * the pages (the highest seq wins), its contribution taken out of the totals, and the new summary
@@ -13,7 +14,7 @@ import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
  */
 
 export const OPEN_MAX = 8;
-export const FOLD_COUNT = 4;
+export const FOLD_COUNT = 1;
 /** Months of spend kept per month (for windowed tier metrics and the spend-per-month view). */
 export const MONTHS_KEPT = 121;
 /** Categories kept with their amounts (top categories: the largest, like a space-saving sketch). */

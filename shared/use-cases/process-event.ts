@@ -8,13 +8,15 @@ import {
   getProfile,
   type ProfileItem,
   putTimelineEntry,
+  type TimelineEntry,
+  timelineItem,
 } from '#shared/data/customer-repo.ts';
-import type { Db } from '#shared/data/db.ts';
+import { type Db, writeBatch } from '#shared/data/db.ts';
 import { lastContactAttribute } from '#shared/data/keys.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
-import { foldedOrders, historyOf, isLegacyProfile, migrateProfile, putHistoryPage } from '#shared/data/profile-history.ts';
+import { foldedOrders, historyOf, historyPageItem, isLegacyProfile, migrateProfile } from '#shared/data/profile-history.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { type Held, heldOf } from '#shared/domain/history.ts';
@@ -132,6 +134,8 @@ interface ChangeRequest {
   source?: string;
   /** This event brought the order's first state: no profile can hold it yet, so no history page is read. */
   firstState?: boolean;
+  /** Timeline entries of the event, written with the history page (one batch) before the profile. */
+  entries?: TimelineEntry[];
 }
 
 /**
@@ -153,6 +157,20 @@ async function changeProfile(
   const program = summary ? await deps.program(shopId) : undefined;
   const now = deps.now().toISOString();
   let current = profile;
+  // The event's timeline entries and a page the plan folds go in one batch before the profile write.
+  let entries = request.entries ?? [];
+  const writeBefore = async (page: Record<string, OrderSummary> | undefined) => {
+    const items = [
+      ...entries.map((entry) => timelineItem(shopId, customerId, entry)),
+      ...(page ? [historyPageItem(shopId, customerId, page)] : []),
+    ];
+    if (items.length > 0)
+      await writeBatch(
+        deps.db,
+        items.map((Item) => ({ PutRequest: { Item } })),
+      );
+    entries = [];
+  };
   for (let attempt = 0; attempt < 8; attempt++) {
     if (isLegacyProfile(current)) {
       await migrateProfile(deps.db, shopId, customerId, current as ProfileItem, deps.now());
@@ -169,6 +187,7 @@ async function changeProfile(
         : undefined;
     const stamped = stampedChange(customer, extra, at, current, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
+      await writeBefore(undefined);
       if (summary) await rewriteLostOutbox(shopId, customerId, current, deps);
       return current;
     }
@@ -202,8 +221,8 @@ async function changeProfile(
       ...stamped,
       version: (current?.pv as number | undefined) ?? 0,
     };
-    // The folded summaries go to their page before the profile lets go of them.
-    if (plan?.page) await putHistoryPage(deps.db, shopId, customerId, plan.page);
+    // The folded summary goes to its page before the profile lets go of it.
+    await writeBefore(plan?.page);
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
       // A new profile's identities were all claimed when the customer was resolved.
@@ -264,8 +283,9 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   const held = historyOf(current).open[order.orderId];
   const profileBehind = !(held && held.q >= summary.q);
 
+  const entries: TimelineEntry[] = [];
   if (outcome !== 'duplicate' || profileBehind) {
-    await putTimelineEntry(deps.db, shopId, customerId, {
+    entries.push({
       at: event.occurredAt,
       entryId: event.eventId,
       type: 'order',
@@ -276,9 +296,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
       total: { amount: order.total, currency: order.currency },
     });
     // A refund that arrived before its order had no customer to be shown to: show it now.
-    if (changed && item.ov === 1) {
-      for (const refund of refundsOf(item)) await putRefundEntry(shopId, customerId, refund, order.currency, event.source, deps);
-    }
+    if (changed && item.ov === 1) for (const refund of refundsOf(item)) entries.push(refundEntry(refund, order.currency, event.source));
   }
   const at = event.customer?.updatedAt ?? event.occurredAt;
   await changeProfile(
@@ -290,6 +308,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
       at,
       source: event.source,
       firstState: changed && item.ov === 1,
+      entries,
     },
     current,
     deps,
@@ -297,24 +316,19 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   return { customerId, outcome };
 }
 
-function putRefundEntry(
-  shopId: string,
-  customerId: string,
+const refundEntry = (
   refund: { refundId: string; amount: number; createdAt: string },
   currency: string | undefined,
   source: string,
-  deps: ProcessDeps,
-) {
-  return putTimelineEntry(deps.db, shopId, customerId, {
-    at: refund.createdAt,
-    entryId: `refund:${refund.refundId}`,
-    type: 'refund',
-    channel: 'web',
-    source,
-    refundId: refund.refundId,
-    amount: { amount: refund.amount, currency },
-  });
-}
+): TimelineEntry => ({
+  at: refund.createdAt,
+  entryId: `refund:${refund.refundId}`,
+  type: 'refund',
+  channel: 'web',
+  source,
+  refundId: refund.refundId,
+  amount: { amount: refund.amount, currency },
+});
 
 async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
   const refund = event.refund!;
@@ -326,13 +340,11 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   const profile = await getProfile(deps.db, shopId, customerId);
   const summary = summarize(state);
   const held = historyOf(profile).open[state.orderId];
-  if (changed || !(held && held.q >= summary.q)) {
-    await putRefundEntry(shopId, customerId, refund, refund.currency, event.source, deps);
-  }
+  const entries = changed || !(held && held.q >= summary.q) ? [refundEntry(refund, refund.currency, event.source)] : [];
   await changeProfile(
     shopId,
     customerId,
-    { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt, source: event.source },
+    { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt, source: event.source, entries },
     profile,
     deps,
   );
