@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, import (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -13,6 +13,7 @@ import { benchAnalytics } from './analytics.ts';
 import { benchBundles } from './bundles.ts';
 import { type Bundle, bundle, repoRoot } from './bundling.ts';
 import { benchColdImport } from './cold-import.ts';
+import { benchCost } from './cost.ts';
 import { benchEmail } from './email.ts';
 import { benchImport } from './import.ts';
 import { benchIngest } from './ingest.ts';
@@ -24,7 +25,19 @@ import { round } from './stats.ts';
 import { benchWebhook } from './webhook.ts';
 
 const RESULTS_FILE = join(repoRoot, 'bench', 'results.json');
-const ALL = ['bundles', 'coldImport', 'webhook', 'ingest', 'loyalty', 'analytics', 'resegment', 'email', 'local', 'import'] as const;
+const ALL = [
+  'bundles',
+  'coldImport',
+  'webhook',
+  'ingest',
+  'loyalty',
+  'analytics',
+  'resegment',
+  'email',
+  'local',
+  'import',
+  'cost',
+] as const;
 type BenchName = (typeof ALL)[number];
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -89,6 +102,8 @@ async function main(): Promise<number> {
   if (names.includes('email')) await runBench('email', () => benchEmail());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
   if (names.includes('import')) await runBench('import', () => benchImport());
+  // Last: it prices the ingest figures, this run's when ingest ran too, else those in results.json.
+  if (names.includes('cost')) await runBench('cost', () => benchCost(results.ingest as Record<string, unknown> | undefined));
 
   results.meta = {
     node: process.version,
