@@ -1,7 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { requeueTriggerEmail } from '#shared/aws/email-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
@@ -14,6 +11,7 @@ import { TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
 import { logger } from '#shared/observability.ts';
 import { loadProgram } from '#shared/program-deps.ts';
+import { sqsHandler } from '#shared/queue/sqs-handler.ts';
 import type { StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import { sendTriggerEmail } from '#shared/use-cases/send-email.ts';
 
@@ -22,8 +20,6 @@ import { sendTriggerEmail } from '#shared/use-cases/send-email.ts';
  * Records of a batch are sent one after another, so the function's concurrency (the event
  * source's maximum concurrency, functions/triggers.ts) bounds the SES send rate.
  */
-const processor = new BatchProcessor(EventType.SQS);
-
 const RecordSchema = z.object({
   shopId: ShopIdSchema,
   customerId: z.string().regex(/^c_[0-9a-f]{20}$/),
@@ -67,8 +63,4 @@ async function processRecord(record: SQSRecord) {
   logger.info('email', { shopId: message.shopId, customerId: message.customerId, trigger: message.trigger, ...outcome });
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, context) =>
-    processPartialResponse(event, processRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false }),
-  );
+export const handler = sqsHandler(processRecord);

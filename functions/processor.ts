@@ -1,16 +1,12 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { CanonicalEventSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
 import { processDeps } from '#shared/program-deps.ts';
+import { sqsHandler } from '#shared/queue/sqs-handler.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 
 /** Interactions queue consumer: one record at a time; a record that fails, fails alone. */
-const processor = new BatchProcessor(EventType.SQS);
-
 async function processRecord(record: SQSRecord) {
   const event = CanonicalEventSchema.parse(JSON.parse(record.body));
   const result = await processEvent(event, { ...processDeps(), triggers: enqueueTriggerEmails });
@@ -18,8 +14,4 @@ async function processRecord(record: SQSRecord) {
   logger.info('event processed', { shopId: event.shopId, eventId: event.eventId, type: event.type, ...result });
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, context) =>
-    processPartialResponse(event, processRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false }),
-  );
+export const handler = sqsHandler(processRecord);

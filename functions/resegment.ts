@@ -1,7 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
@@ -9,6 +6,7 @@ import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
 import { loadProgram } from '#shared/program-deps.ts';
+import { sqsHandler } from '#shared/queue/sqs-handler.ts';
 import { type RunDeps, runStep, scheduledRun } from '#shared/use-cases/resegment.ts';
 
 /**
@@ -16,8 +14,6 @@ import { type RunDeps, runStep, scheduledRun } from '#shared/use-cases/resegment
  * shop, or one GSI1 shard's apply (which hands over to a continuation before the timeout). The
  * daily EventBridge schedule sends `{"shopId", "trigger": "schedule"}`, which starts the day's run.
  */
-const processor = new BatchProcessor(EventType.SQS);
-
 const shopId = ShopIdSchema;
 const MessageSchema = z.union([
   z.object({ shopId, trigger: z.literal('schedule') }),
@@ -44,17 +40,15 @@ function deps(context: Context | undefined): RunDeps {
   };
 }
 
-let currentContext: Context | undefined;
-
-async function processRecord(record: SQSRecord) {
+async function processRecord(record: SQSRecord, context: Context) {
   const message = MessageSchema.parse(JSON.parse(record.body));
   if ('trigger' in message) {
-    const run = await scheduledRun(message.shopId, deps(currentContext));
+    const run = await scheduledRun(message.shopId, deps(context));
     logger.info('scheduled run', { shopId: message.shopId, runId: run?.runId, status: run?.status });
     return;
   }
   const started = Date.now();
-  await runStep(message as Parameters<typeof runStep>[0], deps(currentContext));
+  await runStep(message as Parameters<typeof runStep>[0], deps(context));
   logger.info('run step done', {
     shopId: message.shopId,
     runId: message.runId,
@@ -64,9 +58,4 @@ async function processRecord(record: SQSRecord) {
   });
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, context) => {
-    currentContext = context;
-    return processPartialResponse(event, processRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
-  });
+export const handler = sqsHandler(processRecord);
