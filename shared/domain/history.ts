@@ -13,14 +13,14 @@ import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
  * aggregate still equals what the order states sum to. ACCESS_PATTERNS.md has the argument.
  */
 
-export const OPEN_MAX = 8;
+export const OPEN_MAX = 6;
 export const FOLD_COUNT = 1;
 /** Months of spend kept per month (for windowed tier metrics and the spend-per-month view). */
 export const MONTHS_KEPT = 121;
 /** Categories kept with their amounts (top categories: the largest, like a space-saving sketch). */
 export const CATEGORIES_KEPT = 10;
 /** Product ids of folded orders kept, newest first (recommendations skip what was bought). */
-export const PRODUCTS_KEPT = 30;
+export const PRODUCTS_KEPT = 20;
 
 /** [net, orders, points, createdAt of the latest order (epoch s)] of the counted folded orders placed in one month. */
 export type MonthTotals = [number, number, number, number];

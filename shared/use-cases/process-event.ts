@@ -70,6 +70,9 @@ export async function processEvent(event: CanonicalEvent, deps: ProcessDeps): Pr
   }
 }
 
+/** Attempts at a profile change before the event goes back to the queue (concurrent writers of one busy customer). */
+const PROFILE_ATTEMPTS = 24;
+
 const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
 
 /**
@@ -141,7 +144,7 @@ interface ChangeRequest {
 /**
  * Write a profile change — an order summary with its loyalty effects, and/or last-writer-wins
  * fields — in one update conditional on the profile version it was planned from. When a concurrent
- * writer got there first, re-read and re-plan, at most eight times. Identities for an email or
+ * writer got there first, re-read and re-plan (PROFILE_ATTEMPTS times at most, with jittered backoff). Identities for an email or
  * phone that changed are claimed for this customer when free; one already owned by another customer
  * stays with its owner (merging two customers is a separate, explicit operation).
  */
@@ -171,7 +174,7 @@ async function changeProfile(
       );
     entries = [];
   };
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < PROFILE_ATTEMPTS; attempt++) {
     if (isLegacyProfile(current)) {
       await migrateProfile(deps.db, shopId, customerId, current as ProfileItem, deps.now());
       current = await getProfile(deps.db, shopId, customerId, true);
@@ -235,9 +238,12 @@ async function changeProfile(
       if (outbox && hasEffects(outbox)) await writeOutbox(shopId, customerId, outbox, deps);
       return written;
     }
+    // Another writer got there first (a busy customer's orders race each other): wait a little,
+    // with jitter so the racers spread out, then plan again from what is there now.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     current = await getProfile(deps.db, shopId, customerId, true);
   }
-  throw new Error('profile change did not settle after 8 attempts');
+  throw new Error(`profile change did not settle after ${PROFILE_ATTEMPTS} attempts`);
 }
 
 /**
