@@ -1,4 +1,6 @@
 import { Agent, request } from 'node:http';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoClient } from '#infra/local/emulators.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
 import { expectJson, withLocalShop } from './local-shop.ts';
 import { customer, genericOrderBody, order } from './orders.ts';
@@ -16,7 +18,23 @@ import { round } from './stats.ts';
  * does per request (≈0.1 ms against ≈0.5 ms here); a real client runs elsewhere.
  */
 
-export const ORDERS_PER_SECOND_TARGET = 200;
+export const ORDERS_PER_SECOND_TARGET = 150;
+export const CALLS_PER_ORDER_TARGET = 3;
+const RAW_PUTS = 4_000;
+
+/** dynalite's own pace: small PutItems straight to it, `concurrency` in flight, as the figure beside orders per second. */
+async function rawPutRate(endpoint: string, table: string, concurrency: number): Promise<number> {
+  const client = DynamoDBDocumentClient.from(dynamoClient(endpoint));
+  try {
+    const start = process.hrtime.bigint();
+    await pool(RAW_PUTS, concurrency, async (i) => {
+      await client.send(new PutCommand({ TableName: table, Item: { PK: `BENCH#raw#${i}`, SK: 'RAW', payload: 'x'.repeat(160) } }));
+    });
+    return round(RAW_PUTS / (Number(process.hrtime.bigint() - start) / 1e9), 1);
+  } finally {
+    client.destroy();
+  }
+}
 const SHOP_ID = 'bench-e2e';
 
 export interface LocalE2eOptions {
@@ -72,6 +90,7 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
         return genericOrderBody(customer(n), order({ orderId: `e2e-${n}-${k}`, at, lines: 3, seed: i }));
       });
 
+      const requestsBefore = (await runtime.dynamodbRequests?.()) ?? {};
       const cpuBefore = process.cpuUsage();
       const start = process.hrtime.bigint();
       await pool(orders, concurrency, async (i) => {
@@ -88,6 +107,14 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
       await runtime.idle(120_000);
       const idle = process.hrtime.bigint();
       const cpu = process.cpuUsage(cpuBefore);
+      const requestsAfter = (await runtime.dynamodbRequests?.()) ?? {};
+      const byOperation = Object.fromEntries(
+        Object.entries(requestsAfter)
+          .map(([operation, n]) => [operation, n - (requestsBefore[operation] ?? 0)] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]),
+      );
+      const dynamodbCalls = Object.values(byOperation).reduce((sum, n) => sum + n, 0);
       const seconds = Number(idle - start) / 1e9;
       const webhookSeconds = Number(accepted - start) / 1e9;
 
@@ -107,6 +134,7 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
       if (verified !== customers) throw new Error(`${customers - verified} profile(s) are wrong after idle: ${wrong.join('; ')}`);
 
       const ordersPerSecond = round(orders / seconds, 1);
+      const putsPerSecond = await rawPutRate(runtime.endpoints.dynamodb, runtime.tableName, concurrency);
       // The runtime (main thread, consumer thread, dynalite thread), fauxqs and this load generator
       // share one Node process: how many cores its threads kept busy together.
       const coresBusy = round((cpu.user + cpu.system) / 1e6 / seconds, 2);
@@ -121,6 +149,9 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
           webhookSeconds: round(webhookSeconds, 2),
           acceptedPerSecond: round(orders / webhookSeconds, 1),
           verifiedProfiles: verified,
+          dynamodbCallsPerOrder: round(dynamodbCalls / orders, 2),
+          dynamodbCallsByOperation: byOperation,
+          rawDynalitePutsPerSecond: putsPerSecond,
           coresBusy,
           dynamodb: 'dynalite',
           method:
@@ -133,6 +164,21 @@ export async function benchLocalE2e(opts: LocalE2eOptions = {}): Promise<BenchRe
             value: ordersPerSecond,
             unit: '/s',
             target: { op: '>=', value: ORDERS_PER_SECOND_TARGET },
+          },
+          {
+            key: 'local.dynamodbCallsPerOrder',
+            label: `every DynamoDB request dynalite served from the first send to idle ÷ orders (${Object.entries(byOperation)
+              .map(([operation, n]) => `${operation} ${round(n / orders, 2)}`)
+              .join(', ')})`,
+            value: round(dynamodbCalls / orders, 2),
+            unit: 'calls',
+            target: { op: '<=', value: CALLS_PER_ORDER_TARGET },
+          },
+          {
+            key: 'local.rawDynalitePutsPerSecond',
+            label: `PutItem of a 200-byte item, ${concurrency} in flight, on the same dynalite in the same run (the ceiling for ~${round(dynamodbCalls / orders, 1)} calls per order: ${round(putsPerSecond / Math.max(1, dynamodbCalls / orders), 0)} orders/s)`,
+            value: putsPerSecond,
+            unit: '/s',
           },
         ],
       };

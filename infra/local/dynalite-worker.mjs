@@ -6,7 +6,9 @@
  *
  * workerData: { path?: string } (undefined keeps the tables in memory).
  * Messages out: { type: 'listening', port } once it answers, { type: 'failed', message } if it cannot.
- * Messages in: 'stop' — closes the server and the database, then the thread ends.
+ * Messages in: 'stop' — closes the server and the database, then the thread ends; 'counts' — answers
+ * { type: 'counts', counts } with the requests served per operation (GetItem, UpdateItem, …), for the
+ * benches' calls per order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
@@ -19,6 +21,12 @@ cacheDynaliteExpressions();
 
 const server = dynalite({ path: workerData?.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 
+const counts = {};
+server.on('request', (req) => {
+  const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+  counts[operation] = (counts[operation] ?? 0) + 1;
+});
+
 server.once('error', (err) => {
   port.postMessage({ type: 'failed', message: err.message });
   process.exit(1);
@@ -29,6 +37,7 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 port.on('message', (message) => {
+  if (message === 'counts') port.postMessage({ type: 'counts', counts: { ...counts } });
   if (message !== 'stop') return;
   // dynalite's close() also closes its LevelDB, so everything written is on disk before the thread ends.
   server.close(() => process.exit(0));

@@ -35,6 +35,8 @@ export type DynamoEngine = 'dynalite' | 'dynamodb-local';
 export interface Emulator {
   endpoint: string;
   stop(): Promise<void>;
+  /** Requests served per operation since the start (dynalite only). */
+  requestCounts?(): Promise<Record<string, number>>;
 }
 
 export interface QueueUrls {
@@ -96,6 +98,16 @@ async function startDynalite(dataDir: string | undefined, log: (line: string) =>
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    requestCounts: () =>
+      new Promise((done) => {
+        const answer = (message: { type: string; counts?: Record<string, number> }) => {
+          if (message.type !== 'counts') return;
+          worker.off('message', answer);
+          done(message.counts ?? {});
+        };
+        worker.on('message', answer);
+        worker.postMessage('counts');
+      }),
     stop: async () => {
       if (stopping) return exited.then(() => undefined);
       stopping = true;

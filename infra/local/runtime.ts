@@ -75,6 +75,8 @@ export interface Runtime {
    * and no handler is running; rejects after timeoutMs (default 30 s).
    */
   idle(timeoutMs?: number): Promise<void>;
+  /** DynamoDB requests served per operation since the start, when the runtime runs dynalite itself. */
+  dynamodbRequests?(): Promise<Record<string, number>>;
   /** Idempotent. Stops taking requests, drains, saves undelivered messages, stops the emulators. */
   stop(): Promise<void>;
 }
@@ -294,6 +296,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       endpoints,
       queues: queueUrls,
       idle,
+      ...(dynamo?.requestCounts ? { dynamodbRequests: dynamo.requestCounts } : {}),
       stop,
     };
   } catch (err) {
