@@ -22,12 +22,23 @@ let port: number;
 let app: ChildProcess | undefined;
 let output = '';
 
+/**
+ * A free port below Linux's ephemeral range (32768–60999), where the other test projects running
+ * beside this one take their sockets: a port picked there could be taken before npm start binds it.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 10_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return candidate;
+    }
+  }
 }
 
 async function start(): Promise<string> {
