@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient, ensureTable, isLoopbackEndpoint, startDynamo } from '#infra/local/emulators.ts';
 import type { Db } from '#shared/data/db.ts';
+import type { Profile } from '#shared/data/profile-item.ts';
 import { putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { renderEmail } from '#shared/email/render.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
@@ -102,10 +103,10 @@ export async function benchEmail(): Promise<BenchResult> {
     }
 
     // Render: every trigger × two customers (vi, en), 2,000 times.
-    const { getProfile } = await import('#shared/data/customer-repo.ts');
-    const profiles = await Promise.all(customers.slice(0, 2).map((id) => getProfile(db, SHOP.shopId, id)));
+    const { loadProfile } = await import('#shared/data/customer-repo.ts');
+    const profiles = await Promise.all(customers.slice(0, 2).map((id) => loadProfile(db, SHOP.shopId, id)));
     const samples: number[] = [];
-    const renderOnce = (trigger: string, profile: Record<string, unknown>, customerId: string) => {
+    const renderOnce = (trigger: string, profile: Profile, customerId: string) => {
       const started = process.hrtime.bigint();
       const { context } = composeEmail({
         record: {
@@ -127,11 +128,11 @@ export async function benchEmail(): Promise<BenchResult> {
       renderEmail(context);
       return elapsedMs(started);
     };
-    for (let warm = 0; warm < 200; warm++) renderOnce('tier_up', profiles[0] as Record<string, unknown>, customers[0] as string);
+    for (let warm = 0; warm < 200; warm++) renderOnce('tier_up', profiles[0] as Profile, customers[0] as string);
     for (let i = 0; i < 2000; i++) {
       for (const trigger of Object.keys(DATA)) {
         const k = i % 2;
-        samples.push(renderOnce(trigger, profiles[k] as Record<string, unknown>, customers[k] as string));
+        samples.push(renderOnce(trigger, profiles[k] as Profile, customers[k] as string));
       }
     }
     const renderMsP99 = round(percentile(samples, 99), 3);

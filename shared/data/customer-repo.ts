@@ -5,15 +5,20 @@ import {
   identityKey,
   profileIndexKeys,
   profileKey,
-  REDEMPTION_PREFIX,
-  REDEMPTIONS_ON_PROFILE,
   redemptionAttribute,
   redemptionKey,
   timelineKey,
   tombstoneKey,
 } from '#shared/data/keys.ts';
 import { historyAttributes } from '#shared/data/profile-history.ts';
-import { stampAttribute } from '#shared/domain/contact.ts';
+import {
+  type LoyaltyChange,
+  loyaltyAttributes,
+  type Profile,
+  profileOf,
+  type RedemptionRecord,
+  stampAttribute,
+} from '#shared/data/profile-item.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
 import type { OrderHistory } from '#shared/domain/history.ts';
 import type { IdentityRef } from '#shared/domain/identity.ts';
@@ -108,6 +113,12 @@ export async function getProfile(db: Db, shopId: string, customerId: string, con
   return Item as ProfileItem | undefined;
 }
 
+/** Access pattern: get a customer's profile, typed (data/profile-item.ts). */
+export async function loadProfile(db: Db, shopId: string, customerId: string, consistent = false): Promise<Profile | undefined> {
+  const item = await getProfile(db, shopId, customerId, consistent);
+  return item ? profileOf(item) : undefined;
+}
+
 /**
  * What every profile write sets when it happens to create the profile. Shop and customer ids are
  * not repeated as attributes (they are in the key): a profile under 1 KB costs one write unit, and
@@ -129,7 +140,7 @@ export interface ProfileChange {
   /** An external id to add to the profile's set. */
   externalId?: string;
   /** Loyalty effects: attributes to set (tier, bonus marker, the outbox), balance and lifetime deltas. */
-  loyalty?: { sets: Record<string, unknown>; balanceDelta: number; lifetimeDelta: number };
+  loyalty?: { sets: LoyaltyChange; balanceDelta: number; lifetimeDelta: number };
   /**
    * The profile version (`pv`) the change was planned from: the write succeeds only if nobody wrote
    * the profile since, so plans that read the whole profile (points, tiers) are never stale.
@@ -182,7 +193,7 @@ export async function applyProfileChangeIfNewer(
   }
   const adds: string[] = [];
   if (change.loyalty) {
-    Object.entries(change.loyalty.sets).forEach(([name, value], i) => {
+    Object.entries(loyaltyAttributes(change.loyalty.sets)).forEach(([name, value], i) => {
       names[`#l${i}`] = name;
       values[`:l${i}`] = value;
       sets.push(`#l${i} = :l${i}`);
@@ -219,14 +230,6 @@ export async function applyProfileChangeIfNewer(
     if (isConditionFailure(error)) return undefined;
     throw error;
   }
-}
-
-/** The redemption attributes a profile should let go of before holding one more (oldest first). */
-export function redemptionsToEvict(profile: ProfileItem): string[] {
-  const held = Object.entries(profile)
-    .filter(([name]) => name.startsWith(REDEMPTION_PREFIX))
-    .sort(([a, x], [b, y]) => String((x as { at?: string }).at).localeCompare(String((y as { at?: string }).at)) || a.localeCompare(b));
-  return held.slice(0, Math.max(0, held.length - (REDEMPTIONS_ON_PROFILE - 1))).map(([name]) => name);
 }
 
 /**
@@ -274,18 +277,18 @@ export async function redeemPointsOnce(
 }
 
 /** Every redemption, by key, for repeats of a key the profile no longer holds. Idempotent. */
-export async function putRedemptionRecord(db: Db, shopId: string, customerId: string, key: string, record: Record<string, unknown>) {
+export async function putRedemptionRecord(db: Db, shopId: string, customerId: string, key: string, record: RedemptionRecord) {
   await db.client.send(new PutCommand({ TableName: db.table, Item: { ...redemptionKey(shopId, customerId, key), ...record } }));
 }
 
 /** Access pattern: the redemption made under a key, if any. */
-export async function getRedemptionRecord(db: Db, shopId: string, customerId: string, key: string) {
+export async function getRedemptionRecord(db: Db, shopId: string, customerId: string, key: string): Promise<RedemptionRecord | undefined> {
   const { Item } = await db.client.send(
     new GetCommand({ TableName: db.table, Key: redemptionKey(shopId, customerId, key), ConsistentRead: true }),
   );
   if (!Item) return undefined;
   const { PK: _pk, SK: _sk, ...record } = Item;
-  return record;
+  return record as RedemptionRecord;
 }
 
 /**

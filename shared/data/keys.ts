@@ -5,7 +5,9 @@ import { table } from '#shared/data/table-definition.ts';
  * ACCESS_PATTERNS.md (beside this file) lists which function reads each one.
  */
 
-export type IdentityKind = 'ext' | 'email' | 'phone';
+import type { IdentityKind } from '#shared/domain/identity.ts';
+
+export type { IdentityKind };
 
 export const shopKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'SHOP' });
 
@@ -86,10 +88,6 @@ export const redemptionKey = (shopId: string, customerId: string, key: string) =
   PK: customerPk(shopId, customerId),
   SK: `RDM#${key}`,
 });
-
-/** The profile attribute holding the last contact on a channel (ISO time), kept last-writer-wins. */
-export const lastContactAttribute = (channel: string) => `lc_${channel}`;
-export const LAST_CONTACT_PREFIX = 'lc_';
 
 /** A re-segmentation run: under the shop's partition (DESIGN §5). */
 export const runKey = (shopId: string, runId: string) => ({ PK: `SHOP#${shopId}`, SK: `RUN#${runId}` });

@@ -23,9 +23,6 @@ export const CONTACT_FIELDS = [
 export type ContactField = (typeof CONTACT_FIELDS)[number];
 export type Contact = Partial<Record<ContactField, string>>;
 
-/** The attribute holding the time (epoch ms) of the event a field's value came from. */
-export const stampAttribute = (field: string) => `t_${field}`;
-
 export function contactOf(customer: EventCustomer, defaultCountry?: string): Contact {
   const contact: Contact = {
     email: normalizeEmail(customer.email),
@@ -49,17 +46,17 @@ export function contactOf(customer: EventCustomer, defaultCountry?: string): Con
  * latest NPS and CSAT answers.
  */
 export function winningFields<F extends string>(
-  stored: Record<string, unknown>,
+  stored: { values: Record<string, unknown>; stamps: Record<string, number> },
   incoming: Partial<Record<F, string | number>>,
   at: number,
 ): F[] {
   return (Object.keys(incoming) as F[]).filter((field) => {
     const value = incoming[field];
     if (value === undefined) return false;
-    const storedAt = stored[stampAttribute(field)];
+    const storedAt = stored.stamps[field];
     if (typeof storedAt !== 'number') return true;
     if (at !== storedAt) return at > storedAt;
     // Same instant: the larger value wins, and a value erased at that instant stays erased.
-    return stored[field] !== undefined && String(value) > String(stored[field]);
+    return stored.values[field] !== undefined && String(value) > String(stored.values[field]);
   });
 }

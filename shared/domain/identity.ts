@@ -1,6 +1,8 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import type { IdentityKind } from '#shared/data/keys.ts';
 import type { EventCustomer } from '#shared/domain/event.ts';
+
+/** How a customer is named: an external id (namespaced by source), an email, a phone. */
+export type IdentityKind = 'ext' | 'email' | 'phone';
 
 /**
  * Identify: which keys name a customer, in the order they are trusted. An external id (the shop's

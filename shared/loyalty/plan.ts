@@ -43,13 +43,37 @@ export interface TriggerDraft {
   data: Record<string, unknown>;
 }
 
+/** A customer's loyalty as the profile holds it. */
+export interface LoyaltyState {
+  balance: number;
+  lifetime: number;
+  tier?: string;
+  tierSince?: string;
+  tierOverride?: TierOverride;
+  /** The first-order bonus, once awarded. */
+  firstOrderBonus?: { orderId: string; points: number; at: string };
+  /** When the customer was welcomed (the welcome trigger fires once). */
+  welcomedAt?: string;
+  /** The effects of the last write that had any (use-cases/loyalty-effects.ts). */
+  outbox?: Outbox;
+}
+
+/** The loyalty effects of a profile write: rewritten if a crash lost them before they were written. */
+export interface Outbox {
+  ledger: LedgerEntryDraft[];
+  triggers: TriggerDraft[];
+  tier?: LoyaltyPlan['tierChange'] & { at: string; reason?: string };
+  /** The source of the event that decided these effects: an `import` never mails anyone. */
+  source?: string;
+}
+
 export interface LoyaltyPlan {
   summary: LoyaltySummary;
   /** The customer's order history after the change, and the page it folds (written before the profile). */
   history: OrderHistory;
   page?: Record<string, LoyaltySummary>;
-  /** Attribute values to set (besides the summary). */
-  sets: Record<string, unknown>;
+  /** Loyalty fields to set (besides the history). */
+  sets: Pick<LoyaltyState, 'tier' | 'tierSince' | 'firstOrderBonus' | 'welcomedAt'>;
   balanceDelta: number;
   lifetimeDelta: number;
   ledger: LedgerEntryDraft[];
@@ -67,7 +91,7 @@ export const multiplierOf = (program: Program, tierId: string | undefined) =>
   Math.round((program.tiers.levels[tierIndex(program, tierId)]?.earnMultiplier ?? 1) * 100);
 
 export function planOrderChange(
-  profile: Record<string, unknown> | undefined,
+  loyalty: LoyaltyState | undefined,
   history: OrderHistory,
   heldNow: Held | undefined,
   orderId: string,
@@ -76,9 +100,9 @@ export function planOrderChange(
   at: string,
 ): LoyaltyPlan {
   const held = heldNow?.summary;
-  const currentTier = profile?.tier as string | undefined;
-  const balance = (profile?.pointsBalance as number | undefined) ?? 0;
-  const lifetime = (profile?.pointsLifetime as number | undefined) ?? 0;
+  const currentTier = loyalty?.tier;
+  const balance = loyalty?.balance ?? 0;
+  const lifetime = loyalty?.lifetime ?? 0;
 
   // The multiplier is the customer's tier when the order first earned; later tiers do not re-price it.
   const m = held?.m ?? multiplierOf(program, currentTier);
@@ -103,23 +127,23 @@ export function planOrderChange(
       ...(writtenOff ? { writtenOff } : {}),
     });
   }
-  const sets: Record<string, unknown> = {};
+  const sets: LoyaltyPlan['sets'] = {};
   let balanceDelta = applied;
   let lifetimeDelta = delta;
 
   const bonus = program.points.firstOrderBonus;
-  if (!profile?.bf && counts(next) && bonus > 0) {
-    sets.bf = { orderId, points: bonus, at };
+  if (!loyalty?.firstOrderBonus && counts(next) && bonus > 0) {
+    sets.firstOrderBonus = { orderId, points: bonus, at };
     ledger.push({ entryId: 'bonus:first-order', kind: 'bonus', points: bonus, at, source: { orderId, reason: 'first order' } });
     balanceDelta += bonus;
     lifetimeDelta += bonus;
   }
 
   const change = withOrder(history, orderId, summary, heldNow, new Date(at));
-  const bonusMarker = (sets.bf ?? profile?.bf) as { points: number } | undefined;
+  const bonusMarker = sets.firstOrderBonus ?? loyalty?.firstOrderBonus;
   const bonuses = bonusMarker ? [{ points: bonusMarker.points, at: new Date(at) }] : [];
   const metric = qualifyingMetric(qualifyingOrders(change.history), bonuses, program, new Date(at));
-  const tier = tierAfterEvent(currentTier, metric, program, profile?.tierOverride as TierOverride | undefined);
+  const tier = tierAfterEvent(currentTier, metric, program, loyalty?.tierOverride);
   const triggers: TriggerDraft[] = [];
   let tierChange: LoyaltyPlan['tierChange'];
   if (tier.id !== currentTier) {
@@ -137,9 +161,9 @@ export function planOrderChange(
     }
   }
   // Welcome: once, with the first order that counts (the email stage decides whether it may go).
-  if (!profile?.wl && counts(next)) {
-    sets.wl = at;
-    triggers.push({ key: 'welcome', trigger: 'welcome', at, data: { bonus: sets.bf ? bonus : 0 } });
+  if (!loyalty?.welcomedAt && counts(next)) {
+    sets.welcomedAt = at;
+    triggers.push({ key: 'welcome', trigger: 'welcome', at, data: { bonus: sets.firstOrderBonus ? bonus : 0 } });
   }
   for (const milestone of program.points.milestones) {
     if (lifetime < milestone && lifetime + lifetimeDelta >= milestone) {

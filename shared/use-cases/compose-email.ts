@@ -1,9 +1,7 @@
-import type { ProfileItem } from '#shared/data/customer-repo.ts';
-import { historyOf } from '#shared/data/profile-history.ts';
+import type { Profile } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
 import { purchasedProducts } from '#shared/domain/history.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { couponCode } from '#shared/email/coupon.ts';
 import { createFeedbackToken, feedbackUrl } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
@@ -14,6 +12,7 @@ import { tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { tierIndex } from '#shared/loyalty/rules.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
+import { profileView } from '#shared/use-cases/profile-view.ts';
 
 /**
  * From a trigger record and what the table holds to the renderer's context (shared/email/render.ts):
@@ -30,7 +29,7 @@ export interface ComposeInput {
   record: Pick<TriggerRecord, 'shopId' | 'customerId' | 'key' | 'trigger' | 'at' | 'data'>;
   shop: ShopRecord;
   program: Program;
-  profile: ProfileItem;
+  profile: Profile;
   coPurchase?: StoredCoPurchase;
   masterKey: string;
   /** The public API base URL, for the unsubscribe and feedback links. */
@@ -49,7 +48,7 @@ const positive = (value: unknown) => (typeof value === 'number' && Number.isInte
 
 /** The customer's tier and the distance to the next one, in the program's tier metric. */
 function loyaltyOf(
-  profile: ProfileItem,
+  profile: Profile,
   program: Program,
   tierId: string | undefined,
   now: Date,
@@ -59,7 +58,7 @@ function loyaltyOf(
   const next = levels[tierIndex(program, tierId) + 1];
   let progress: EmailContext['customer']['progress'];
   if (next) {
-    const metric = tierMetricOf(historyOf(profile), program, now);
+    const metric = tierMetricOf(profile.history, program, now);
     const remaining = next.threshold - metric;
     if (remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
   }
@@ -112,7 +111,7 @@ export function composeEmail(input: ComposeInput): Composed {
   const moved = record.trigger === 'tier_up' || record.trigger === 'tier_down';
   const held = record.trigger === 'tier_down_warning' ? record.data.tier : undefined;
   const tierId = moved && typeof record.data.to === 'string' ? record.data.to : typeof held === 'string' ? held : (view.tier ?? undefined);
-  const purchased = purchasedProducts(historyOf(profile));
+  const purchased = purchasedProducts(profile.history);
   const recommendations = coPurchase
     ? recommendProducts({ purchased, stats: coPurchase, catalogue: coPurchase.products ?? {}, limit: 3 })
     : [];

@@ -3,11 +3,12 @@ import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
 import { allOrderSummaries } from '#shared/data/profile-history.ts';
+import { profileOf } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
+import { profileView } from '#shared/use-cases/profile-view.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
 /**
@@ -32,7 +33,13 @@ export async function exportCustomer(shop: ShopRecord, customerId: unknown, db: 
   const orderIds = [...(await allOrderSummaries(db, shop.shopId, id, item)).keys()];
   const orders = (await getOrders(db, shop.shopId, orderIds)).map(({ PK: _pk, SK: _sk, ver: _v, seq: _s, ov: _o, ...order }) => order);
   const ledger = await ledgerEntries(db, shop.shopId, id);
-  return { exportedAt: new Date().toISOString(), profile: profileView(item, shop.currency), orders, pointsLedger: ledger, timeline };
+  return {
+    exportedAt: new Date().toISOString(),
+    profile: profileView(profileOf(item), shop.currency),
+    orders,
+    pointsLedger: ledger,
+    timeline,
+  };
 }
 
 export async function requestErasure(

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { applyProfileChangeIfNewer, getProfile, getProfiles } from '#shared/data/customer-repo.ts';
+import { applyProfileChangeIfNewer, getProfiles, loadProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { shopCustomerKeys } from '#shared/data/privacy-repo.ts';
+import { type LoyaltyChange, profileOf } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
@@ -30,8 +31,8 @@ export async function loyaltyLiability(shop: ShopRecord, deps: Deps) {
   let outstanding = 0;
   let pending = 0;
   let holders = 0;
-  for (const profile of await getProfiles(deps.db, keys)) {
-    const balance = (profile.pointsBalance as number | undefined) ?? 0;
+  for (const profile of (await getProfiles(deps.db, keys)).map(profileOf)) {
+    const balance = profile.loyalty.balance;
     if (balance <= 0) continue;
     holders++;
     outstanding += balance;
@@ -68,9 +69,9 @@ export async function setTierOverride(shop: ShopRecord, customerId: unknown, bod
   }
   const at = deps.now().toISOString();
   for (let attempt = 0; attempt < 5; attempt++) {
-    const profile = await getProfile(deps.db, shop.shopId, id, true);
+    const profile = await loadProfile(deps.db, shop.shopId, id, true);
     if (!profile) throw new NotFoundError(`no customer ${id}`);
-    const current = profile.tier as string | undefined;
+    const current = profile.loyalty.tier;
     let tier = current;
     if (override?.mode === 'pin') tier = override.tier;
     if (override?.mode === 'floor' && tierIndex(program, override.tier) > tierIndex(program, current)) tier = override.tier;
@@ -84,17 +85,17 @@ export async function setTierOverride(shop: ShopRecord, customerId: unknown, bod
           }
         : {}),
     };
-    const sets: Record<string, unknown> = { tierOverride: override, ob: outbox, ...(changed ? { tier, tierSince: at } : {}) };
+    const sets: LoyaltyChange = { tierOverride: override, outbox, ...(changed ? { tier, tierSince: at } : {}) };
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shop.shopId,
       id,
-      { loyalty: { sets, balanceDelta: 0, lifetimeDelta: 0 }, version: (profile.pv as number | undefined) ?? 0 },
+      { loyalty: { sets, balanceDelta: 0, lifetimeDelta: 0 }, version: profile.version },
       at,
     );
     if (written) {
       await writeOutbox(shop.shopId, id, outbox, deps);
-      return { customerId: id, tier: written.tier ?? null, override };
+      return { customerId: id, tier: profileOf(written).loyalty.tier ?? null, override };
     }
   }
   throw new Error('tier override did not settle after 5 attempts');

@@ -1,7 +1,9 @@
 import { putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { hasLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
-import type { LedgerEntryDraft, LoyaltyPlan, TriggerDraft } from '#shared/loyalty/plan.ts';
+import type { Outbox, TriggerDraft } from '#shared/loyalty/plan.ts';
+
+export type { Outbox };
 
 /**
  * Loyalty effects leave the profile through an outbox: the profile write that decides them also
@@ -9,15 +11,6 @@ import type { LedgerEntryDraft, LoyaltyPlan, TriggerDraft } from '#shared/loyalt
  * tier entries, triggers — under deterministic ids, so a crash between the two is repaired by the
  * next delivery and a repeat adds nothing.
  */
-
-/** The loyalty effects of the last profile write: rewritten if a crash lost them before they were written. */
-export interface Outbox {
-  ledger: LedgerEntryDraft[];
-  triggers: TriggerDraft[];
-  tier?: LoyaltyPlan['tierChange'] & { at: string; reason?: string };
-  /** The source of the event that decided these effects: an `import` never mails anyone. */
-  source?: string;
-}
 
 /** A trigger on its way to the email stage: the timeline entry's content plus whose it is. */
 export interface TriggerRecord {
@@ -92,8 +85,7 @@ export async function writeOutbox(shopId: string, customerId: string, outbox: Ou
  * A repeated delivery whose profile write already happened: if a crash came between that write and
  * its ledger entries, write them now (checked with a read, so a plain repeat writes nothing).
  */
-export async function rewriteLostOutbox(shopId: string, customerId: string, profile: Record<string, unknown>, deps: EffectDeps) {
-  const outbox = profile.ob as Outbox | undefined;
+export async function rewriteLostOutbox(shopId: string, customerId: string, outbox: Outbox | undefined, deps: EffectDeps) {
   if (!outbox) return;
   const first = outbox.ledger[0];
   if (first && !(await hasLedgerEntry(deps.db, shopId, customerId, first))) {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { getProfile } from '#shared/data/customer-repo.ts';
+import { loadProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
@@ -57,7 +57,7 @@ export interface PreviewDeps {
 export async function previewEmail(shop: ShopRecord, query: Record<string, string | undefined>, deps: PreviewDeps) {
   const { customerId, trigger, format } = parseOrThrow(QuerySchema, query, 'query');
   const [profile, program, coPurchase, masterKey] = await Promise.all([
-    getProfile(deps.db, shop.shopId, customerId),
+    loadProfile(deps.db, shop.shopId, customerId),
     deps.program(shop.shopId),
     deps.coPurchase(shop.shopId),
     deps.masterKey(),

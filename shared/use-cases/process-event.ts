@@ -12,11 +12,11 @@ import {
   timelineItem,
 } from '#shared/data/customer-repo.ts';
 import { type Db, writeBatch } from '#shared/data/db.ts';
-import { lastContactAttribute } from '#shared/data/keys.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
 import { foldedOrders, historyOf, historyPageItem, isLegacyProfile, migrateProfile } from '#shared/data/profile-history.ts';
+import { lastContactField, type Profile, profileOf } from '#shared/data/profile-item.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { type Held, heldOf } from '#shared/domain/history.ts';
@@ -110,7 +110,7 @@ function stampedChange(
   customer: EventCustomer | undefined,
   extra: Record<string, string | number>,
   at: string,
-  profile: ProfileItem | undefined,
+  profile: Profile | undefined,
   region: string | undefined,
 ) {
   const values: Record<string, string | number> = {
@@ -118,9 +118,9 @@ function stampedChange(
     ...extra,
   };
   const stamp = Date.parse(at);
-  const fields = winningFields(profile ?? {}, values, stamp);
+  const fields = winningFields(profile?.stamped ?? { values: {}, stamps: {} }, values, stamp);
   const ext = customer?.externalId;
-  const externalId = ext && !(profile?.externalIds as Set<string> | undefined)?.has(ext) ? ext : undefined;
+  const externalId = ext && !profile?.externalIds.includes(ext) ? ext : undefined;
   return {
     ...(fields.length > 0 ? { stamped: { values, fields, at: stamp } } : {}),
     ...(externalId ? { externalId } : {}),
@@ -180,23 +180,27 @@ async function changeProfile(
       current = await getProfile(deps.db, shopId, customerId, true);
       continue;
     }
-    const history = historyOf(current);
+    const known = current ? profileOf(current) : undefined;
+    const history = known?.history ?? historyOf(undefined);
     const held = summary
       ? await heldFor(shopId, customerId, history, summary.orderId, attempt === 0 && request.firstState, deps)
       : undefined;
     const plan =
       summary && program && !(held && held.summary.q >= summary.value.q)
-        ? planOrderChange(current, history, held, summary.orderId, summary.value, program, at)
+        ? planOrderChange(known?.loyalty, history, held, summary.orderId, summary.value, program, at)
         : undefined;
-    const stamped = stampedChange(customer, extra, at, current, region);
+    const stamped = stampedChange(customer, extra, at, known, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
       await writeBefore(undefined);
-      if (summary) await rewriteLostOutbox(shopId, customerId, current, deps);
+      if (summary) await rewriteLostOutbox(shopId, customerId, known?.loyalty.outbox, deps);
       return current;
     }
     // A customer who subscribes before any order is welcomed then, once (the first counted order welcomes the others).
     const subscribes =
-      !plan && !current?.wl && stamped.stamped?.fields.includes('consentEmail') && stamped.stamped.values.consentEmail === 'subscribed';
+      !plan &&
+      !known?.loyalty.welcomedAt &&
+      stamped.stamped?.fields.includes('consentEmail') &&
+      stamped.stamped.values.consentEmail === 'subscribed';
     const welcome = subscribes ? [{ key: 'welcome', trigger: 'welcome' as const, at, data: { bonus: 0 } }] : [];
     const outbox: Outbox | undefined = plan
       ? {
@@ -214,15 +218,15 @@ async function changeProfile(
         ? {
             loyalty: {
               // The outbox is recorded only when there is something to write: a profile under 1 KB costs one write unit.
-              sets: { ...plan.sets, ...(hasEffects(outbox) ? { ob: outbox } : {}) },
+              sets: { ...plan.sets, ...(hasEffects(outbox) ? { outbox } : {}) },
               balanceDelta: plan.balanceDelta,
               lifetimeDelta: plan.lifetimeDelta,
             },
           }
         : {}),
-      ...(subscribes && outbox ? { loyalty: { sets: { wl: at, ob: outbox }, balanceDelta: 0, lifetimeDelta: 0 } } : {}),
+      ...(subscribes && outbox ? { loyalty: { sets: { welcomedAt: at, outbox }, balanceDelta: 0, lifetimeDelta: 0 } } : {}),
       ...stamped,
-      version: (current?.pv as number | undefined) ?? 0,
+      version: known?.version ?? 0,
     };
     // The folded summary goes to its page before the profile lets go of it.
     await writeBefore(plan?.page);
@@ -231,7 +235,7 @@ async function changeProfile(
       // A new profile's identities were all claimed when the customer was resolved.
       for (const field of current ? (['email', 'phone'] as const) : []) {
         const value = change.stamped?.fields.includes(field) ? change.stamped.values[field] : undefined;
-        if (typeof value === 'string' && value !== current?.[field]) {
+        if (typeof value === 'string' && value !== known?.contact[field]) {
           await claimIdentity(deps.db, shopId, { kind: field, value }, customerId, now);
         }
       }
@@ -397,7 +401,7 @@ async function logInteraction(event: CanonicalEvent, deps: ProcessDeps): Promise
     source: event.source,
     ...interaction,
   });
-  const extra: Record<string, string | number> = { [lastContactAttribute(interaction.channel)]: event.occurredAt };
+  const extra: Record<string, string | number> = { [lastContactField(interaction.channel)]: event.occurredAt };
   if (interaction.nps !== undefined) extra.nps = interaction.nps;
   if (interaction.csat !== undefined) extra.csat = interaction.csat;
   const profile = await getProfile(deps.db, shopId, customerId);

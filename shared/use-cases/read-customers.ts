@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { profileOf } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { safeEqual, sha256Hex, shopIdOfApiKey } from '#shared/domain/crypto.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { normalizeEmail, normalizePhone, regionOfLocale } from '#shared/domain/identity.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
+import { profileView } from '#shared/use-cases/profile-view.ts';
 
 export interface ReadDeps {
   db: Db;
@@ -30,7 +31,7 @@ export async function getCustomer(shop: ShopRecord, customerId: unknown, deps: R
   const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
   const item = await getProfile(deps.db, shop.shopId, id);
   if (!item) throw new NotFoundError(`no customer ${id}`);
-  return profileView(item, shop.currency);
+  return profileView(profileOf(item), shop.currency);
 }
 
 const LookupSchema = z
@@ -58,7 +59,7 @@ export async function findCustomers(shop: ShopRecord, query: Record<string, stri
   }
   const customerId = await getIdentityOwner(deps.db, shop.shopId, ref);
   const item = customerId ? await getProfile(deps.db, shop.shopId, customerId) : undefined;
-  return { items: item ? [profileView(item, shop.currency)] : [] };
+  return { items: item ? [profileView(profileOf(item), shop.currency)] : [] };
 }
 
 const TimelineQuerySchema = z.object({

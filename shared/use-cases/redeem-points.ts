@@ -1,9 +1,8 @@
 import * as z from 'zod';
-import { getProfile, getRedemptionRecord, putRedemptionRecord, redeemPointsOnce, redemptionsToEvict } from '#shared/data/customer-repo.ts';
+import { getRedemptionRecord, loadProfile, putRedemptionRecord, redeemPointsOnce } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { redemptionAttribute } from '#shared/data/keys.ts';
 import { ledgerEntries, putLedgerEntry } from '#shared/data/ledger-repo.ts';
-import { historyOf } from '#shared/data/profile-history.ts';
+import { type Profile, profileOf, type RedemptionRecord, redemptionsToEvict } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
@@ -28,11 +27,11 @@ const KeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, 'an Idempotency-K
 const DAY = 86_400_000;
 
 /** Points earned less than `pendingDays` ago are on the balance but not spendable yet. */
-export function pendingPoints(profile: Record<string, unknown>, program: Program, now: Date): number {
+export function pendingPoints(profile: Profile, program: Program, now: Date): number {
   const days = program.points.pendingDays;
   if (days === 0) return 0;
   let pending = 0;
-  const history = historyOf(profile);
+  const { history } = profile;
   for (const summary of Object.values(history.open)) {
     if (summary.c * 1000 + days * DAY > now.getTime()) pending += Math.max(0, summary.e ?? 0);
   }
@@ -41,14 +40,7 @@ export function pendingPoints(profile: Record<string, unknown>, program: Program
   for (const [, , points, latest] of Object.values(history.base.m)) {
     if (latest * 1000 + days * DAY > now.getTime()) pending += Math.max(0, points);
   }
-  return Math.min(pending, (profile.pointsBalance as number | undefined) ?? 0);
-}
-
-interface RedemptionRecord {
-  points: number;
-  at: string;
-  reason?: string;
-  entryId: string;
+  return Math.min(pending, profile.loyalty.balance);
 }
 
 export async function redeemPoints(
@@ -62,11 +54,9 @@ export async function redeemPoints(
   if (idempotencyKey === undefined) throw new ValidationError('Idempotency-Key', 'the Idempotency-Key header is required');
   const key = parseOrThrow(KeySchema, idempotencyKey, 'Idempotency-Key');
   const request = parseOrThrow(RedemptionSchema, body);
-  const profile = await getProfile(deps.db, shop.shopId, id, true);
+  const profile = await loadProfile(deps.db, shop.shopId, id, true);
   if (!profile) throw new NotFoundError(`no customer ${id}`);
-  const earlier =
-    (profile[redemptionAttribute(key)] as RedemptionRecord | undefined) ??
-    ((await getRedemptionRecord(deps.db, shop.shopId, id, key)) as RedemptionRecord | undefined);
+  const earlier = profile.redemptions[key] ?? (await getRedemptionRecord(deps.db, shop.shopId, id, key));
   if (earlier) return firstAnswer(deps.db, shop.shopId, id, earlier, profile);
 
   const now = deps.now();
@@ -79,15 +69,15 @@ export async function redeemPoints(
   const pending = pendingPoints(profile, await deps.program(shop.shopId), now);
   const written = await redeemPointsOnce(deps.db, shop.shopId, id, key, record, pending, redemptionsToEvict(profile));
   if (!written) {
-    const after = await getProfile(deps.db, shop.shopId, id, true);
-    const raced = after?.[redemptionAttribute(key)] as RedemptionRecord | undefined;
+    const after = await loadProfile(deps.db, shop.shopId, id, true);
+    const raced = after?.redemptions[key];
     if (raced && after) return firstAnswer(deps.db, shop.shopId, id, raced, after);
-    const balance = (after?.pointsBalance as number | undefined) ?? 0;
+    const balance = after?.loyalty.balance ?? 0;
     throw new ConflictError(
       `not enough points: ${request.points} asked, ${balance - pending} spendable (balance ${balance}, pending ${pending})`,
     );
   }
-  const balance = written.pointsBalance as number;
+  const balance = profileOf(written).loyalty.balance;
   const entry: LedgerEntryDraft & { balanceAfter: number } = {
     entryId: record.entryId,
     kind: 'redeem',
@@ -108,10 +98,10 @@ export async function redeemPoints(
 }
 
 /** The answer a key got the first time: its ledger entry (rewritten if a crash lost it). */
-async function firstAnswer(db: Db, shopId: string, customerId: string, record: RedemptionRecord, profile: Record<string, unknown>) {
+async function firstAnswer(db: Db, shopId: string, customerId: string, record: RedemptionRecord, profile: Profile) {
   const entries = await ledgerEntries(db, shopId, customerId);
   const found = entries.find((entry) => entry.entryId === record.entryId) as (LedgerEntryDraft & { balanceAfter?: number }) | undefined;
-  if (found) return { status: 201 as const, entry: found, balance: found.balanceAfter ?? (profile.pointsBalance as number) };
+  if (found) return { status: 201 as const, entry: found, balance: found.balanceAfter ?? profile.loyalty.balance };
   const entry: LedgerEntryDraft = {
     entryId: record.entryId,
     kind: 'redeem',
@@ -120,5 +110,5 @@ async function firstAnswer(db: Db, shopId: string, customerId: string, record: R
     source: { reason: record.reason ?? '' },
   };
   await putLedgerEntry(db, shopId, customerId, entry);
-  return { status: 201 as const, entry, balance: profile.pointsBalance as number };
+  return { status: 201 as const, entry, balance: profile.loyalty.balance };
 }

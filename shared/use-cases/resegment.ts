@@ -16,7 +16,8 @@ import {
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
-import { allOrderSummaries, historyOf, summariesOnProfile } from '#shared/data/profile-history.ts';
+import { allOrderSummaries } from '#shared/data/profile-history.ts';
+import { type Derived, derivedAttributes, type Profile, profileOf } from '#shared/data/profile-item.ts';
 import {
   activeRuns,
   createRunIfAbsent,
@@ -39,11 +40,11 @@ import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
+import { profileView } from '#shared/use-cases/profile-view.ts';
 import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
 
 /**
@@ -209,7 +210,7 @@ export async function readRun(shop: ShopRecord, runId: string, db: Db) {
 async function forEachShopProfile(
   db: Db,
   shopId: string,
-  visit: (profile: ProfileItem, summaries: Map<string, OrderSummary>) => void,
+  visit: (profile: Profile, summaries: Map<string, OrderSummary>) => void,
 ): Promise<void> {
   await Promise.all(
     Array.from({ length: RUN_SHARDS }, async (_, shard) => {
@@ -217,7 +218,7 @@ async function forEachShopProfile(
       do {
         const page = await shardKeysPage(db, shopId, shard, 100, cursor);
         for (const profile of await getProfiles(db, page.keys)) {
-          visit(profile, await allOrderSummaries(db, shopId, customerIdOf(profile), profile));
+          visit(profileOf(profile), await allOrderSummaries(db, shopId, customerIdOf(profile), profile));
         }
         cursor = page.cursor;
       } while (cursor);
@@ -313,7 +314,7 @@ export async function fitShop(shopId: string, asOf: string, deps: Pick<RunDeps, 
     recency.push(m.recencyDays);
     frequency.push(m.frequency);
     monetary.push(m.monetary);
-    const customerId = customerIdOf(profile);
+    const customerId = profile.customerId;
     transactions.push(...transactionsOf(customerId, purchases));
     purchases.products.forEach((products, i) => {
       coPurchase.add(products);
@@ -392,21 +393,15 @@ export const segmentIdOfRule = (id: string) => `rule:${id}`;
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export interface Derived {
-  rfm: { r: number; f: number; m: number; segment: string } | null;
-  clv: { pAlive: number | null; expectedPurchases12m: number; expectedValue12m: number; model: string } | null;
-  segments: string[];
-  /** Every segment the customer is in as the run sees it (RFM, tier, rules): the membership items. */
-  memberships: string[];
-}
+export type { Derived };
 
 /** A customer's derived fields against the run's fit. Pure; `summaries`: every order summary (default: those on the profile). */
 export function deriveCustomer(
-  profile: ProfileItem,
+  profile: Profile,
   model: RunModel,
   compiled: ReturnType<typeof compileSegments>,
   shop: { currency: string },
-  summaries: Map<string, OrderSummary> = summariesOnProfile(profile),
+  summaries: Map<string, OrderSummary>,
 ): Derived {
   const analysisDay = utcDay(model.asOf);
   const purchases = purchasesOf(summaries, analysisDay);
@@ -437,17 +432,17 @@ export function deriveCustomer(
   const segments = compiled(facts);
   const memberships = [
     ...(rfm ? [segmentIdOfRfm(rfm.segment)] : []),
-    ...(typeof profile.tier === 'string' ? [segmentIdOfTier(profile.tier)] : []),
+    ...(profile.loyalty.tier !== undefined ? [segmentIdOfTier(profile.loyalty.tier)] : []),
     ...segments.map(segmentIdOfRule),
   ].sort();
   return { rfm, clv, segments, memberships };
 }
 
 /** Could the loyalty review change anything for this customer today? Pure, conservative: false only when surely not. */
-export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now: Date, today: string): boolean {
-  if (typeof profile.birthday === 'string' && isBirthday(profile.birthday, today)) return true;
+export function mayNeedLoyaltyReview(profile: Profile, program: Program, now: Date, today: string): boolean {
+  if (profile.contact.birthday !== undefined && isBirthday(profile.contact.birthday, today)) return true;
   if ((tierDecisionOf(profile, program, now)?.decision.action ?? 'keep') !== 'keep') return true;
-  const balance = (profile.pointsBalance as number | undefined) ?? 0;
+  const balance = profile.loyalty.balance;
   const expiry = program.points.expiry;
   if (balance > 0 && expiry.kind !== 'none') {
     // Nothing can expire (or be reminded of) before `months` after the oldest possible credit, nor,
@@ -457,7 +452,7 @@ export function mayNeedLoyaltyReview(profile: ProfileItem, program: Program, now
     const created = Date.parse(String(profile.createdAt));
     if (!(created > horizon.getTime())) {
       if (expiry.kind === 'fixedTerm') return true;
-      const lastOrderAt = aggregateHistory(historyOf(profile)).lastOrderAt;
+      const lastOrderAt = aggregateHistory(profile.history).lastOrderAt;
       if (!(lastOrderAt && Date.parse(lastOrderAt) > horizon.getTime())) return true;
     }
   }
@@ -542,9 +537,10 @@ interface ApplyContext {
  */
 async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: ShardCounters, deps: RunDeps) {
   const customerId = customerIdOf(read);
-  let profile = read;
+  let item = read;
+  let profile = profileOf(read);
   // Loyalty first (a downgrade changes the tier the segments see), then the derived fields.
-  if (read.erasedAt === undefined && mayNeedLoyaltyReview(profile, ctx.program, ctx.asOf, ctx.today)) {
+  if (profile.erasedAt === undefined && mayNeedLoyaltyReview(profile, ctx.program, ctx.asOf, ctx.today)) {
     const review = await reviewCustomerLoyalty(ctx.shopId, customerId, {
       db: deps.db,
       program: async () => ctx.program,
@@ -557,10 +553,13 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     if (review.tier === 'warn') counters.warnings++;
     counters.pointsExpired += review.expired;
     if (review.birthdayBonus > 0) counters.birthdays++;
-    if (review.writes > 0) profile = (await getProfile(deps.db, ctx.shopId, customerId, true)) ?? read;
+    if (review.writes > 0) {
+      item = (await getProfile(deps.db, ctx.shopId, customerId, true)) ?? read;
+      profile = profileOf(item);
+    }
   }
 
-  const summaries = await allOrderSummaries(deps.db, ctx.shopId, customerId, profile);
+  const summaries = await allOrderSummaries(deps.db, ctx.shopId, customerId, item);
   const derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop, summaries);
   counters.customers++;
   if (derived.rfm) counters.scored++;
@@ -569,7 +568,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   for (const id of derived.memberships) counters.segments[id] = (counters.segments[id] ?? 0) + 1;
 
   const at = ctx.model.asOf;
-  const before = new Set((profile.sm as string[] | undefined) ?? []);
+  const before = new Set(profile.derived.memberships ?? []);
   const after = new Set(derived.memberships);
   const entered = derived.memberships.filter((id) => !before.has(id));
   const left = [...before].filter((id) => !after.has(id)).sort();
@@ -591,15 +590,15 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
         channel: 'web',
         source: 'rapport',
         segment: id,
-        name: ctx.names.get(id) ?? (id.startsWith('rfm:') ? (derived.rfm?.segment ?? (profile.rfm as { segment?: string })?.segment) : id),
+        name: ctx.names.get(id) ?? (id.startsWith('rfm:') ? (derived.rfm?.segment ?? profile.derived.rfm?.segment) : id),
         change,
       });
     }
   }
 
   // Win-back: on entering a win-back RFM segment, or P(alive) falling below the shop's threshold; once a month.
-  const previousRfm = (profile.rfm as Derived['rfm'] | undefined)?.segment;
-  const previousPAlive = (profile.clv as Derived['clv'] | undefined)?.pAlive;
+  const previousRfm = profile.derived.rfm?.segment;
+  const previousPAlive = profile.derived.clv?.pAlive;
   const threshold = ctx.settings.winBackPAliveBelow;
   const reasons: string[] = [];
   if (derived.rfm && WIN_BACK_SEGMENTS.has(derived.rfm.segment) && previousRfm !== derived.rfm.segment)
@@ -610,7 +609,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   }
   const period = at.slice(0, 7);
   let winBack = false;
-  if (reasons.length > 0 && profile.wb !== period && !erased) {
+  if (reasons.length > 0 && profile.derived.winBackPeriod !== period && !erased) {
     const draft: TriggerDraft = {
       key: `win_back:${period}`,
       trigger: 'win_back',
@@ -624,10 +623,10 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   }
 
   const changed =
-    !sameValue(profile.rfm, derived.rfm) ||
-    !sameValue(profile.clv, derived.clv) ||
-    !sameValue(profile.segments, derived.segments) ||
-    !sameValue(profile.sm, derived.memberships);
+    !sameValue(profile.derived.rfm, derived.rfm) ||
+    !sameValue(profile.derived.clv, derived.clv) ||
+    !sameValue(profile.derived.segments, derived.segments) ||
+    !sameValue(profile.derived.memberships, derived.memberships);
   // The post-purchase feedback request, N days after each paid order; due for a week, sent once by the email stage.
   if (!erased) {
     for (const [orderId, summary] of summaries) {
@@ -658,14 +657,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     ],
     update:
       changed || winBack
-        ? {
-            rfm: derived.rfm,
-            clv: derived.clv,
-            segments: derived.segments,
-            sm: derived.memberships,
-            analyzedAt: at,
-            ...(winBack ? { wb: period } : {}),
-          }
+        ? { ...derivedAttributes({ ...derived, ...(winBack ? { winBackPeriod: period } : {}) }), analyzedAt: at }
         : undefined,
   };
 }

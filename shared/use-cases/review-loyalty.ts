@@ -1,11 +1,11 @@
-import { applyProfileChangeIfNewer, getProfile, hasTimelineEntry, putTimelineEntry } from '#shared/data/customer-repo.ts';
+import { applyProfileChangeIfNewer, hasTimelineEntry, loadProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
-import { historyOf } from '#shared/data/profile-history.ts';
+import type { Profile } from '#shared/data/profile-item.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, isBirthday, localDate, type TierOverride } from '#shared/loyalty/rules.ts';
+import { downgradeDecision, isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
@@ -47,18 +47,11 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
 }
 
 /** Where the customer's tier stands at `now` (keep, warn, or step down), with the metric it was judged on. Pure. */
-export function tierDecisionOf(profile: Record<string, unknown>, program: Program, now: Date) {
-  if (typeof profile.tier !== 'string' || typeof profile.tierSince !== 'string') return undefined;
-  const metric = tierMetricOf(historyOf(profile), program, now);
-  const decision = downgradeDecision(
-    profile.tier,
-    new Date(profile.tierSince),
-    metric,
-    program,
-    now,
-    profile.tierOverride as TierOverride | undefined,
-  );
-  return { metric, decision };
+export function tierDecisionOf(profile: Profile, program: Program, now: Date) {
+  const { tier, tierSince, tierOverride } = profile.loyalty;
+  if (tier === undefined || tierSince === undefined) return undefined;
+  const metric = tierMetricOf(profile.history, program, now);
+  return { metric, decision: downgradeDecision(tier, new Date(tierSince), metric, program, now, tierOverride) };
 }
 
 export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
@@ -68,7 +61,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
   const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false, birthdayBonus: 0, writes: 0 };
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const profile = await getProfile(deps.db, shopId, customerId, true);
+    const profile = await loadProfile(deps.db, shopId, customerId, true);
     const review = profile && tierDecisionOf(profile, program, now);
     if (!profile || !review) break;
     const { metric, decision } = review;
@@ -77,11 +70,11 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     if (decision.action === 'warn') {
       if (
         await putTrigger(deps, shopId, customerId, {
-          key: `tier_down_warning:${profile.tier}:${day(decision.downgradeOn)}`,
+          key: `tier_down_warning:${profile.loyalty.tier}:${day(decision.downgradeOn)}`,
           trigger: 'tier_down_warning',
           at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
           data: {
-            tier: profile.tier,
+            tier: profile.loyalty.tier,
             to: decision.to.id,
             downgradeOn: decision.downgradeOn.toISOString(),
             shortfall: decision.shortfall,
@@ -100,16 +93,16 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
           key: `tier_down:${decision.to.id}:${day(new Date(since))}`,
           trigger: 'tier_down' as const,
           at: since,
-          data: { from: profile.tier, to: decision.to.id, metric },
+          data: { from: profile.loyalty.tier, to: decision.to.id, metric },
         },
       ],
       tier: {
-        from: profile.tier as string,
+        from: profile.loyalty.tier,
         to: decision.to.id,
         metric,
         threshold: decision.to.threshold,
         at: since,
-        reason: `term and grace ended with tier metric ${metric}, below the ${profile.tier} threshold`,
+        reason: `term and grace ended with tier metric ${metric}, below the ${profile.loyalty.tier} threshold`,
       },
     };
     const written = await applyProfileChangeIfNewer(
@@ -117,8 +110,8 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
       shopId,
       customerId,
       {
-        loyalty: { sets: { tier: decision.to.id, tierSince: since, ob: outbox }, balanceDelta: 0, lifetimeDelta: 0 },
-        version: (profile.pv as number | undefined) ?? 0,
+        loyalty: { sets: { tier: decision.to.id, tierSince: since, outbox }, balanceDelta: 0, lifetimeDelta: 0 },
+        version: profile.version,
       },
       at,
     );
@@ -130,8 +123,8 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
   }
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const profile = await getProfile(deps.db, shopId, customerId, true);
-    const balance = (profile?.pointsBalance as number | undefined) ?? 0;
+    const profile = await loadProfile(deps.db, shopId, customerId, true);
+    const balance = profile?.loyalty.balance ?? 0;
     if (!profile || balance <= 0) break;
     const entries = await ledgerEntries(deps.db, shopId, customerId);
     const outlook = expiryOutlook(entries, program, now);
@@ -156,7 +149,7 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
       deps.db,
       shopId,
       customerId,
-      { loyalty: { sets: { ob: outbox }, balanceDelta: -due, lifetimeDelta: 0 }, version: (profile.pv as number | undefined) ?? 0 },
+      { loyalty: { sets: { outbox }, balanceDelta: -due, lifetimeDelta: 0 }, version: profile.version },
       at,
     );
     if (written) {
@@ -174,8 +167,8 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
 async function awardBirthdayBonus(shopId: string, customerId: string, program: Program, now: Date, deps: ReviewDeps, result: ReviewResult) {
   const today = localDate(now, await deps.timezone(shopId));
   for (let attempt = 0; attempt < 5; attempt++) {
-    const profile = await getProfile(deps.db, shopId, customerId, true);
-    const birthday = profile?.birthday;
+    const profile = await loadProfile(deps.db, shopId, customerId, true);
+    const birthday = profile?.contact.birthday;
     if (!profile || typeof birthday !== 'string' || !isBirthday(birthday, today)) return;
     const year = today.slice(0, 4);
     const entryId = `bonus:birthday:${year}`;
@@ -190,7 +183,7 @@ async function awardBirthdayBonus(shopId: string, customerId: string, program: P
       deps.db,
       shopId,
       customerId,
-      { loyalty: { sets: { ob: outbox }, balanceDelta: bonus, lifetimeDelta: bonus }, version: (profile.pv as number | undefined) ?? 0 },
+      { loyalty: { sets: { outbox }, balanceDelta: bonus, lifetimeDelta: bonus }, version: profile.version },
       now.toISOString(),
     );
     if (written) {

@@ -1,10 +1,10 @@
-import { getProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
+import { loadProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getEmailSend, putEmailSend, putEmailSendIfOpen } from '#shared/data/email-repo.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
+import { recentEmailsAttributes } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { buildMime } from '#shared/email/mime.ts';
 import { type EmailTrigger, InvalidEmailContextError, isMarketing, renderEmail } from '#shared/email/render.ts';
 import { type ContactFacts, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
@@ -12,6 +12,7 @@ import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
+import { profileView } from '#shared/use-cases/profile-view.ts';
 
 /**
  * The email stage (DESIGN §2 "email fn"): one trigger record → at most one email. In order:
@@ -81,12 +82,12 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const [shop, program, profile] = await Promise.all([
       deps.loadShop(shopId),
       deps.program(shopId),
-      getProfile(deps.db, shopId, customerId, true),
+      loadProfile(deps.db, shopId, customerId, true),
     ]);
     if (!shop || !profile) return { ok: false, reason: 'no_customer' } as const;
     const view = profileView(profile, shop.currency);
     const email = view.email ?? undefined;
-    const recent = ((profile.em as string[] | undefined) ?? []).filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
+    const recent = profile.recentMarketingEmails.filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
     const decision = decideContact({
       trigger: record.trigger as ContactFacts['trigger'],
       consent: view.consent.email as ContactFacts['consent'],
@@ -208,7 +209,12 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       locale: rendered.locale,
     });
     if (isMarketing(record.trigger as EmailTrigger)) {
-      await setDerivedFields(deps.db, shopId, customerId, { em: [...recent.filter((t) => marketingInLastWeek([t], now) > 0), at] });
+      await setDerivedFields(
+        deps.db,
+        shopId,
+        customerId,
+        recentEmailsAttributes([...recent.filter((t) => marketingInLastWeek([t], now) > 0), at]),
+      );
     }
     await putEmailEntry(at, 'sent', { locale: rendered.locale, messageId });
     return { status: 'sent', sendId: id, messageId };

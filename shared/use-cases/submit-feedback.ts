@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { getProfile } from '#shared/data/customer-repo.ts';
+import { loadProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '#shared/domain/errors.ts';
@@ -142,9 +142,9 @@ async function verified(token: string | undefined, deps: FeedbackDeps): Promise<
 async function recipientOf(payload: FeedbackPayload, deps: FeedbackDeps) {
   const shop = await deps.loadShop(payload.shopId);
   if (!shop) throw new NotFoundError('this feedback link is for a shop that no longer exists');
-  const profile = await getProfile(deps.db, payload.shopId, payload.customerId);
+  const profile = await loadProfile(deps.db, payload.shopId, payload.customerId);
   if (!profile) throw new NotFoundError('this feedback link is for a customer that no longer exists');
-  const { language } = resolveLocale(profile.locale as string | undefined, shop.locale);
+  const { language } = resolveLocale(profile.contact.locale, shop.locale);
   return { shop, language };
 }
 

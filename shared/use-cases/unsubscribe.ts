@@ -1,7 +1,7 @@
-import { applyProfileChangeIfNewer, getProfile, type ProfileItem, putTimelineEntry } from '#shared/data/customer-repo.ts';
+import { applyProfileChangeIfNewer, loadProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import type { Profile } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
-import { stampAttribute } from '#shared/domain/contact.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { unsubscribeKey } from '#shared/email/keys.ts';
 import { type EmailLanguage, resolveLocale } from '#shared/email/locales.ts';
@@ -43,7 +43,7 @@ export interface UnsubscribePage {
 /** GET: the confirmation page, in the customer's language, with a button that POSTs the token back. */
 export async function unsubscribePage(token: string | undefined, deps: UnsubscribeDeps): Promise<UnsubscribePage> {
   const { payload, shop, profile } = await recipientOf(token, deps);
-  const { language } = resolveLocale(profile.locale as string | undefined, shop.locale);
+  const { language } = resolveLocale(profile.contact.locale, shop.locale);
   const copy = COPY[language];
   const html = pageOf(language, copy.confirmTitle(shop.name), [copy.confirmText(shop.name)], token as string);
   return { shopId: payload.shopId, customerId: payload.customerId, language, html };
@@ -58,7 +58,7 @@ export async function unsubscribe(
   const { payload, shop, profile } = await recipientOf(token, deps);
   const { shopId, customerId } = payload;
   const now = deps.now();
-  const changed = profile.consentEmail !== 'unsubscribed';
+  const changed = profile.contact.consentEmail !== 'unsubscribed';
   await withdrawConsent(deps.db, shopId, customerId, profile, now);
   // Once per withdrawal: a repeat of the same link while unsubscribed adds nothing to the timeline.
   if (changed) {
@@ -72,7 +72,7 @@ export async function unsubscribe(
       via,
     });
   }
-  const { language } = resolveLocale(profile.locale as string | undefined, shop.locale);
+  const { language } = resolveLocale(profile.contact.locale, shop.locale);
   const copy = COPY[language];
   const html = pageOf(language, copy.doneTitle, [copy.doneText(shop.name), copy.resubscribe(shop.name)]);
   return { shopId, customerId, language, html, changed };
@@ -108,7 +108,7 @@ async function recipientOf(token: string | undefined, deps: UnsubscribeDeps) {
   const payload: UnsubscribePayload = verified.payload;
   const shop = await deps.loadShop(payload.shopId);
   if (!shop) throw new NotFoundError('this unsubscribe link is for a shop that no longer exists');
-  const profile = await getProfile(deps.db, payload.shopId, payload.customerId);
+  const profile = await loadProfile(deps.db, payload.shopId, payload.customerId);
   if (!profile) throw new NotFoundError('this unsubscribe link is for a customer that no longer exists');
   return { payload, shop, profile };
 }
@@ -116,25 +116,25 @@ async function recipientOf(token: string | undefined, deps: UnsubscribeDeps) {
 /** Concurrent processor writes move the profile version; a few re-reads always get through. */
 const MAX_ATTEMPTS = 5;
 
-async function withdrawConsent(db: Db, shopId: string, customerId: string, read: ProfileItem, now: Date): Promise<void> {
-  let profile: ProfileItem | undefined = read;
+async function withdrawConsent(db: Db, shopId: string, customerId: string, read: Profile, now: Date): Promise<void> {
+  let profile: Profile | undefined = read;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && profile; attempt++) {
     // The click is the newest word on consent: a stored stamp later than now is a shop's clock skew,
     // not a later decision, so the withdrawal is stamped just after it.
-    const stored = profile[stampAttribute('consentEmail')];
-    const at = Math.max(now.getTime(), typeof stored === 'number' ? stored + 1 : 0);
+    const stored = profile.stamped.stamps.consentEmail;
+    const at = Math.max(now.getTime(), stored === undefined ? 0 : stored + 1);
     const written = await applyProfileChangeIfNewer(
       db,
       shopId,
       customerId,
       {
         stamped: { values: { consentEmail: 'unsubscribed' }, fields: ['consentEmail'], at },
-        version: (profile.pv as number | undefined) ?? 0,
+        version: profile.version,
       },
       now.toISOString(),
     );
     if (written) return;
-    profile = await getProfile(db, shopId, customerId, true);
+    profile = await loadProfile(db, shopId, customerId, true);
   }
   if (!profile) throw new NotFoundError('this unsubscribe link is for a customer that no longer exists');
   throw new ConflictError('the customer record is busy; please try again');

@@ -7,9 +7,9 @@ import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { historyPages } from '#shared/data/profile-history.ts';
 import type { CanonicalEvent, OrderStatus } from '#shared/domain/event.ts';
 import { OPEN_MAX } from '#shared/domain/history.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /**
  * Convergence once a customer's history has folded (domain/history.ts): customers with more orders

@@ -7,7 +7,7 @@ import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { CanonicalEvent, OrderStatus } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /**
  * Convergence, as a property: random histories of order events (created, paid, updated, refunded,

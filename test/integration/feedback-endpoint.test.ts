@@ -4,7 +4,6 @@ import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getShop, putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { createFeedbackToken } from '#shared/email/feedback-link.ts';
 import { feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
@@ -13,6 +12,7 @@ import { type FeedbackDeps, feedbackPage, readFeedbackForm, submitFeedback } fro
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop } from '#test/support/factories.ts';
 import { apiRequest, type HttpFunction, lambdaContext, loadHttpFunction } from '#test/support/function-harness.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /** GET|POST /feedback?token=… (DESIGN §3, §6) on the emulated table: the use case, and the handler once as API Gateway calls it. */
 

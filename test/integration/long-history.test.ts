@@ -7,10 +7,10 @@ import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { itemSize } from '#shared/data/item-size.ts';
 import type { CanonicalEvent, EventOrder } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { orderEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 import { describeCosts, meterCapacity, totals } from '../../bench/capacity.ts';
 
 /**

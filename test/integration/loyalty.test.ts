@@ -4,13 +4,13 @@ import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/cust
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
 import { tierFor, tierIndex } from '#shared/loyalty/rules.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { redeemPoints } from '#shared/use-cases/redeem-points.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, orderEvent, refundEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 
 let db: Db;
 let stop: () => Promise<void>;

@@ -11,10 +11,10 @@ import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { itemSize } from '#shared/data/item-size.ts';
 import { historyPages } from '#shared/data/profile-history.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { orderEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /**
  * Profiles written before order histories were bounded (one summary `o_{orderId}` per order on the

@@ -4,13 +4,13 @@ import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/cust
 import type { Db } from '#shared/data/db.ts';
 import { putShopDirectoryEntry, putShopIfAbsent } from '#shared/data/shop-repo.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { exportCustomer } from '#shared/use-cases/customer-privacy.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { runToCompletion, scheduledRun } from '#shared/use-cases/resegment.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop, orderEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 
 let db: Db;
 let stop: () => Promise<void>;

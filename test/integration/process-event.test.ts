@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, orderEvent, refundEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 
 let db: Db;
 let stop: () => Promise<void>;

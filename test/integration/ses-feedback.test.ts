@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { findSesMessage, isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { parseSnsFeedback } from '#shared/email/feedback.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { applySesFeedback } from '#shared/use-cases/ses-feedback.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, orderEvent } from '#test/support/factories.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /** SES feedback (test/fixtures/ses, Amazon's own samples) through the feedback use case, on the emulated table. */
 

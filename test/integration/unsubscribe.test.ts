@@ -4,7 +4,6 @@ import type { Db } from '#shared/data/db.ts';
 import { getShop, putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { markProfileSuppressed } from '#shared/data/suppression-repo.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
-import { profileView } from '#shared/domain/profile.ts';
 import { unsubscribeKey } from '#shared/email/keys.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
@@ -12,6 +11,7 @@ import { readUnsubscribeForm, type UnsubscribeDeps, unsubscribe, unsubscribePage
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aCustomer, aShop } from '#test/support/factories.ts';
 import { apiRequest, type HttpFunction, lambdaContext, loadHttpFunction } from '#test/support/function-harness.ts';
+import { profileView } from '#test/support/profile.ts';
 
 /** GET|POST /unsubscribe?token=… (DESIGN §3, RFC 8058) on the emulated table: the use case, and the handler once as API Gateway calls it. */
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { profileOf } from '#shared/data/profile-item.ts';
 import { verifyCoupon } from '#shared/email/coupon.ts';
 import { verifyFeedbackToken } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
@@ -13,8 +14,8 @@ const shop = aShop('compose-shop');
 const program = defaultProgram(shop);
 const customerId = 'c_00000000000000000001';
 const NOW = new Date('2026-11-20T03:00:00.000Z');
-// A silver customer with two paid orders of tea (the profile item as stored).
-const profile = {
+// A silver customer with two paid orders of tea (the profile item as stored by an earlier version: one summary per order).
+const profile = profileOf({
   PK: `SHOP#${shop.shopId}#C#${customerId}`,
   SK: 'PROFILE',
   email: 'lan@example.com',
@@ -27,7 +28,7 @@ const profile = {
   o_1: { q: 1, s: 'paid', t: 500_000, r: 0, c: Date.parse('2026-10-01') / 1000, p: ['tea'] },
   o_2: { q: 1, s: 'paid', t: 700_000, r: 0, c: Date.parse('2026-11-01') / 1000, p: ['tea', 'cup'] },
   createdAt: '2026-10-01T00:00:00.000Z',
-};
+});
 const coPurchase = {
   bestSellers: [
     { productId: 'tea', count: 9 },

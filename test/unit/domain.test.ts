@@ -82,11 +82,11 @@ describe('contact convergence', () => {
 
   /** Apply updates the way the processor does, field by field, and return the visible fields. */
   function applyAll(updates: Array<{ at: number; contact: Contact }>) {
-    const stored: Record<string, unknown> = {};
+    const stored = { values: {} as Record<string, unknown>, stamps: {} as Record<string, number> };
     for (const { at, contact } of updates) {
       for (const f of winningFields(stored, contact, at)) {
-        stored[f] = contact[f];
-        stored[`t_${f}`] = at;
+        stored.values[f] = contact[f];
+        stored.stamps[f] = at;
       }
     }
     return stored;

@@ -1,0 +1,185 @@
+import { REDEMPTIONS_ON_PROFILE, redemptionAttribute } from '#shared/data/keys.ts';
+import { historyOf } from '#shared/data/profile-history.ts';
+import { CONTACT_FIELDS, type Contact } from '#shared/domain/contact.ts';
+import type { OrderHistory } from '#shared/domain/history.ts';
+import type { LoyaltyState, Outbox } from '#shared/loyalty/plan.ts';
+import type { TierOverride } from '#shared/loyalty/rules.ts';
+
+/**
+ * The customer profile item (`SHOP#{shopId}#C#{customerId}` / `PROFILE`) and the typed value use
+ * cases work with. Every storage abbreviation of the profile lives here (and the order history's in
+ * profile-history.ts): `pv` version, `bf` first-order bonus, `wl` welcomed, `ob` loyalty outbox,
+ * `wb` last win-back period, `sm` segment memberships, `em` marketing emails sent in the last week,
+ * `lc_{channel}` last contact, `t_{field}` stamps, `rd_{key}` redemptions.
+ */
+
+type Item = Record<string, unknown>;
+
+export interface RedemptionRecord {
+  points: number;
+  at: string;
+  reason?: string;
+  entryId: string;
+}
+
+export interface Derived {
+  rfm: { r: number; f: number; m: number; segment: string } | null;
+  clv: { pAlive: number | null; expectedPurchases12m: number; expectedValue12m: number; model: string } | null;
+  segments: string[];
+  /** Every segment the customer is in as the last run saw it (RFM, tier, rules). */
+  memberships: string[];
+}
+
+export interface Profile {
+  shopId: string;
+  customerId: string;
+  /** Optimistic version: every planned change is conditional on it. */
+  version: number;
+  createdAt: string | undefined;
+  contact: Contact;
+  /** The last-writer-wins fields (contact, last contact per channel, NPS, CSAT, data request) and their stamps (epoch ms). */
+  stamped: { values: Record<string, string | number>; stamps: Record<string, number> };
+  externalIds: string[];
+  lastContact: Record<string, string>;
+  feedback: { nps?: number; npsAt?: number; csat?: number; csatAt?: number };
+  suppressed: boolean;
+  dataRequestedAt?: string;
+  erasedAt?: string;
+  loyalty: LoyaltyState;
+  history: OrderHistory;
+  derived: Partial<Derived> & { winBackPeriod?: string };
+  redemptions: Record<string, RedemptionRecord>;
+  /** When marketing emails went out in about the last week (the weekly cap). */
+  recentMarketingEmails: string[];
+}
+
+const LAST_CONTACT = 'lc_';
+const STAMP = 't_';
+
+/** The attribute holding the time (epoch ms) of the event a last-writer-wins field's value came from. */
+export const stampAttribute = (field: string) => `${STAMP}${field}`;
+const REDEMPTION = 'rd_';
+
+/** Last-writer-wins field names as stored: contact fields by name, last contact per channel `lc_{channel}`. */
+export const lastContactField = (channel: string) => `${LAST_CONTACT}${channel}`;
+
+/** The stored names of the loyalty attributes a profile change may set. */
+const LOYALTY_ATTRIBUTES: Record<keyof LoyaltyChange, string> = {
+  tier: 'tier',
+  tierSince: 'tierSince',
+  tierOverride: 'tierOverride',
+  firstOrderBonus: 'bf',
+  welcomedAt: 'wl',
+  outbox: 'ob',
+};
+
+/** Loyalty attributes to set in one profile change (balance and lifetime move by deltas). */
+export type LoyaltyChange = Partial<Pick<LoyaltyState, 'tier' | 'tierSince' | 'firstOrderBonus' | 'welcomedAt' | 'outbox'>> & {
+  /** null removes the override. */
+  tierOverride?: TierOverride | null;
+};
+
+/** The stored attribute names and values of a loyalty change. */
+export const loyaltyAttributes = (change: LoyaltyChange): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(change)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [LOYALTY_ATTRIBUTES[name as keyof LoyaltyChange], value]),
+  );
+
+/** The stored attributes of the scheduled run's derived fields. */
+export const derivedAttributes = (derived: Partial<Derived> & { winBackPeriod?: string }): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries({
+      rfm: derived.rfm,
+      clv: derived.clv,
+      segments: derived.segments,
+      sm: derived.memberships,
+      wb: derived.winBackPeriod,
+    }).filter(([, value]) => value !== undefined),
+  );
+
+/** Shop and customer ids, from the profile's key (SHOP#{shopId}#C#{customerId}). */
+function idsOf(item: Item) {
+  const match = /^SHOP#(.+)#C#([^#]+)$/.exec(String(item.PK));
+  return { shopId: match?.[1] ?? '', customerId: match?.[2] ?? '' };
+}
+
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+const num = (value: unknown) => (typeof value === 'number' ? value : undefined);
+
+/** The typed profile of a stored item. */
+export function profileOf(item: Item): Profile {
+  const contact: Contact = {};
+  for (const field of CONTACT_FIELDS) {
+    const value = str(item[field]);
+    if (value !== undefined) contact[field] = value;
+  }
+  const values: Record<string, string | number> = {};
+  const stamps: Record<string, number> = {};
+  const lastContact: Record<string, string> = {};
+  const redemptions: Record<string, RedemptionRecord> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(STAMP) && typeof value === 'number') stamps[name.slice(STAMP.length)] = value;
+    else if (name.startsWith(LAST_CONTACT) && typeof value === 'string') lastContact[name.slice(LAST_CONTACT.length)] = value;
+    else if (name.startsWith(REDEMPTION)) redemptions[name.slice(REDEMPTION.length)] = value as RedemptionRecord;
+    if (typeof value === 'string' || typeof value === 'number') values[name] = value;
+  }
+  const nps = num(item.nps);
+  const csat = num(item.csat);
+  const npsAt = num(item[stampAttribute('nps')]);
+  const csatAt = num(item[stampAttribute('csat')]);
+  return {
+    ...idsOf(item),
+    version: num(item.pv) ?? 0,
+    createdAt: str(item.createdAt),
+    contact,
+    stamped: { values, stamps },
+    externalIds: [...((item.externalIds as Set<string> | undefined) ?? [])].sort(),
+    lastContact,
+    feedback: {
+      ...(nps === undefined ? {} : { nps }),
+      ...(npsAt === undefined ? {} : { npsAt }),
+      ...(csat === undefined ? {} : { csat }),
+      ...(csatAt === undefined ? {} : { csatAt }),
+    },
+    suppressed: Boolean(item.suppressed),
+    ...(str(item.dataRequestedAt) ? { dataRequestedAt: str(item.dataRequestedAt) } : {}),
+    ...(str(item.erasedAt) ? { erasedAt: str(item.erasedAt) } : {}),
+    loyalty: {
+      balance: num(item.pointsBalance) ?? 0,
+      lifetime: num(item.pointsLifetime) ?? 0,
+      ...(str(item.tier) ? { tier: str(item.tier) } : {}),
+      ...(str(item.tierSince) ? { tierSince: str(item.tierSince) } : {}),
+      ...(item.tierOverride ? { tierOverride: item.tierOverride as TierOverride } : {}),
+      ...(item.bf ? { firstOrderBonus: item.bf as LoyaltyState['firstOrderBonus'] } : {}),
+      ...(str(item.wl) ? { welcomedAt: str(item.wl) } : {}),
+      ...(item.ob ? { outbox: item.ob as Outbox } : {}),
+    },
+    history: historyOf(item),
+    derived: {
+      ...(item.rfm !== undefined ? { rfm: item.rfm as Derived['rfm'] } : {}),
+      ...(item.clv !== undefined ? { clv: item.clv as Derived['clv'] } : {}),
+      ...(item.segments !== undefined ? { segments: item.segments as string[] } : {}),
+      ...(item.sm !== undefined ? { memberships: item.sm as string[] } : {}),
+      ...(str(item.wb) ? { winBackPeriod: str(item.wb) } : {}),
+    },
+    redemptions,
+    recentMarketingEmails: (item.em as string[] | undefined) ?? [],
+  };
+}
+
+/** The stored attribute of the marketing emails sent in the last week. */
+export const recentEmailsAttributes = (sentAt: string[]) => ({ em: sentAt });
+
+/**
+ * The redemption attributes a profile lets go of before it holds one more: it keeps the newest
+ * REDEMPTIONS_ON_PROFILE (every one is also kept as an item of its own).
+ */
+export function redemptionsToEvict(profile: Profile): string[] {
+  const held = Object.entries(profile.redemptions).sort(([a, x], [b, y]) => String(x.at).localeCompare(String(y.at)) || a.localeCompare(b));
+  return held.slice(0, Math.max(0, held.length - (REDEMPTIONS_ON_PROFILE - 1))).map(([key]) => redemptionAttribute(key));
+}
+
+/** The typed profile, or undefined when there is no item. */
+export const profileOrUndefined = (item: Item | undefined) => (item ? profileOf(item) : undefined);
