@@ -185,9 +185,9 @@ const usd = (value: number) => round(value, 4);
 export async function benchCost(freshIngest?: Record<string, unknown>): Promise<BenchResult> {
   const stored = () => JSON.parse(readFileSync(join(repoRoot, 'bench', 'results.json'), 'utf8')) as Record<string, unknown>;
   const ingest = (freshIngest ?? stored().ingest ?? {}) as Record<string, unknown>;
-  // The ingest bench is being reworked: repeat-order figures first, the older new-order ones after.
-  const wcu = ingestFigure(ingest, ['wcuPerRepeatOrder', 'repeatOrders.wcuMax', 'wcuPerNewOrder']);
-  const rcu = ingestFigure(ingest, ['rcuPerRepeatOrder', 'repeatOrders.rcuMax', 'rcuPerNewOrder']);
+  // A typical repeat order (mean of orders 2–10, default program, 3 lines); older figures as fallbacks.
+  const wcu = ingestFigure(ingest, ['wcuPerTypicalOrder', 'wcuPerRepeatOrder', 'repeatOrders.wcuMax', 'wcuPerNewOrder']);
+  const rcu = ingestFigure(ingest, ['rcuPerTypicalOrder', 'rcuPerRepeatOrder', 'repeatOrders.rcuMax', 'rcuPerNewOrder']);
 
   const webhookSpec = fn('webhook');
   const processorSpec = fn('processor');
