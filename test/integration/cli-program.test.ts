@@ -1,41 +1,17 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DynamoEngine } from '#infra/local/emulators.ts';
-import { type Runtime, repoRoot, startRuntime } from '#infra/local/runtime.ts';
+import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
+import { runRapport } from '#test/support/cli.ts';
 
 /** `rapport program apply` as an operator runs it: a readable diff, then the next version; a bad document named by path. */
 
 let runtime: Runtime;
 let dataDir: string;
 
-function rapport(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, RAPPORT_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  for (const name of [
-    'TABLE_NAME',
-    'INTERACTIONS_QUEUE_URL',
-    'DYNAMODB_ENDPOINT',
-    'SQS_ENDPOINT',
-    'RAPPORT_MASTER_KEY',
-    'RAPPORT_ADMIN_KEY',
-  ])
-    delete env[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'infra/cli/rapport.mjs'), ...args], { cwd: dataDir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const rapport = (args: string[]) => runRapport(args, dataDir);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rapport-program-'));

@@ -1,8 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoEngine, dynamoClient, isLoopbackEndpoint, sqsClientFor } from '#infra/local/emulators.ts';
-import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
+import { dynamoClient, sqsClientFor } from '#infra/local/emulators.ts';
+import type { Runtime } from '#infra/local/runtime.ts';
 import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { itemSize } from '#shared/data/item-size.ts';
@@ -10,6 +10,7 @@ import type { CanonicalEvent, EventOrder } from '#shared/domain/event.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { orderEvent } from '#test/support/factories.ts';
+import { createShopOverHttp, startTestRuntime } from '#test/support/local-api.ts';
 import { profileView } from '#test/support/profile.ts';
 import { describeCosts, meterCapacity, totals } from '../../bench/capacity.ts';
 
@@ -50,26 +51,12 @@ const eventOf = (k: number): CanonicalEvent => orderEvent(SHOP, order(k), CUSTOM
 
 let runtime: Runtime;
 let db: Db;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  runtime = await startRuntime({
-    port: 0,
-    dataDir: null,
-    dynamodb: (process.env.RAPPORT_DYNAMODB ?? 'dynalite') as DynamoEngine,
-    visibilityTimeoutSeconds: 10,
-    batchingWindowSeconds: 0,
-    log: () => {},
-  });
-  if (!isLoopbackEndpoint(runtime.endpoints.sqs) || !isLoopbackEndpoint(runtime.endpoints.dynamodb)) throw new Error('not loopback');
-  db = {
-    client: DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb), { marshallOptions: { removeUndefinedValues: true } }),
-    table: runtime.tableName,
-  };
+  ({ runtime, db, stop } = await startTestRuntime({ visibilityTimeoutSeconds: 10 }));
 });
-afterAll(async () => {
-  db?.client.destroy();
-  await runtime?.stop();
-});
+afterAll(async () => stop?.());
 
 async function send(from: number, to: number) {
   const sqs = sqsClientFor(runtime.endpoints.sqs);
@@ -127,12 +114,7 @@ async function scanMaxItem() {
 describe(`a customer with ${ORDERS} orders of 10 line items`, () => {
   it('counts every order, loses none, keeps every item under 8 KB, and pays the same for the last order as for the 10th', async () => {
     // The shop, created as an operator would, so the processor uses its program (the default one).
-    const created = await fetch(`${runtime.apiUrl}/admin/shops`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ shopId: SHOP, name: 'POS', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
-    });
-    expect(created.status).toBe(201);
+    await createShopOverHttp(runtime, { shopId: SHOP, currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' });
 
     await send(1, 9);
     await runtime.idle(120_000);

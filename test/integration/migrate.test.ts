@@ -1,19 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DynamoEngine, dynamoClient } from '#infra/local/emulators.ts';
-import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
+import type { Runtime } from '#infra/local/runtime.ts';
 import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { itemSize } from '#shared/data/item-size.ts';
 import { historyPages } from '#shared/data/profile-history.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
+import { runRapport } from '#test/support/cli.ts';
 import { orderEvent } from '#test/support/factories.ts';
+import { createShopOverHttp, startTestRuntime } from '#test/support/local-api.ts';
 import { profileView } from '#test/support/profile.ts';
 
 /**
@@ -38,50 +38,20 @@ const revive = (item: Record<string, unknown>) =>
 let runtime: Runtime;
 let dataDir: string;
 let db: Db;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rapport-migrate-'));
-  runtime = await startRuntime({
-    port: 0,
-    dataDir,
-    dynamodb: (process.env.RAPPORT_DYNAMODB ?? 'dynalite') as DynamoEngine,
-    batchingWindowSeconds: 0,
-    log: () => undefined,
-  });
-  db = { client: DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb)), table: runtime.tableName };
-  const created = await fetch(`${runtime.apiUrl}/admin/shops`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${runtime.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ shopId: SHOP, name: 'Legacy', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
-  });
-  expect(created.status).toBe(201);
+  ({ runtime, db, stop } = await startTestRuntime({ dataDir }));
+  await createShopOverHttp(runtime, { shopId: SHOP, currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' });
   for (const item of fixture) await db.client.send(new PutCommand({ TableName: db.table, Item: revive(item) }));
 });
-afterAll(async () => {
-  db?.client.destroy();
-  await runtime?.stop();
-});
+afterAll(async () => stop?.());
 
 const ownerOf = async (externalId: string) => (await getIdentityOwner(db, SHOP, { kind: 'ext', value: externalId }, true)) as string;
 const viewOf = async (customerId: string) => profileView((await getProfile(db, SHOP, customerId, true))!, 'VND');
 
-function migrateCli() {
-  const env: NodeJS.ProcessEnv = { ...process.env, RAPPORT_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  for (const name of ['TABLE_NAME', 'INTERACTIONS_QUEUE_URL', 'RUNS_QUEUE_URL', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT']) delete env[name];
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'infra/cli/rapport.mjs'), 'migrate', '--shop', SHOP], { cwd: dataDir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const migrateCli = () => runRapport(['migrate', '--shop', SHOP], dataDir);
 
 async function snapshot() {
   const items = (await db.client.send(new ScanCommand({ TableName: db.table }))).Items ?? [];

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,10 +5,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DynamoEngine, dynamoClient, sqsClientFor } from '#infra/local/emulators.ts';
 import { tick } from '#infra/local/run-scheduler.ts';
-import { type Runtime, repoRoot, startRuntime } from '#infra/local/runtime.ts';
+import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { getRun } from '#shared/data/run-repo.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
+import { runRapport } from '#test/support/cli.ts';
 import { apiGet } from '#test/support/local-api.ts';
 import { send } from '#test/support/senders.ts';
 
@@ -148,21 +148,7 @@ it('starts the day’s run once when the schedule fires at 03:00 in the shop’s
 });
 
 it('`rapport run` re-segments with progress and writes nothing on unchanged data', async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, RAPPORT_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  for (const name of ['TABLE_NAME', 'INTERACTIONS_QUEUE_URL', 'RUNS_QUEUE_URL', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT']) delete env[name];
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'infra/cli/rapport.mjs'), 'run', '--shop', SHOP], { cwd: dataDir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const result = await runRapport(['run', '--shop', SHOP], dataDir);
   expect(result.code, result.stderr).toBe(0);
   expect(result.stderr).toContain(`Re-segmenting ${SHOP}`);
   const run = JSON.parse(result.stdout);

@@ -1,9 +1,41 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Runtime } from '#infra/local/runtime.ts';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoEngine, dynamoClient, isLoopbackEndpoint } from '#infra/local/emulators.ts';
+import { type Runtime, type RuntimeOptions, startRuntime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /** The local stack's HTTP API as a shop owner uses it: create a shop, read customers back. */
+
+/**
+ * The local runtime for a test: on the engine the vitest project names (RAPPORT_DYNAMODB), on a free
+ * port, quiet, batching windows off; refuses anything but loopback endpoints. With a document client
+ * on its table; `stop()` stops both.
+ */
+export async function startTestRuntime(options: RuntimeOptions = {}): Promise<{ runtime: Runtime; db: Db; stop: () => Promise<void> }> {
+  const runtime = await startRuntime({
+    port: 0,
+    dataDir: null,
+    dynamodb: (process.env.RAPPORT_DYNAMODB ?? 'dynalite') as DynamoEngine,
+    batchingWindowSeconds: 0,
+    log: () => undefined,
+    ...options,
+  });
+  if (!isLoopbackEndpoint(runtime.endpoints.sqs) || !isLoopbackEndpoint(runtime.endpoints.dynamodb)) {
+    await runtime.stop();
+    throw new Error('refusing to test against endpoints that are not on loopback');
+  }
+  const client = DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return {
+    runtime,
+    db: { client, table: runtime.tableName },
+    stop: async () => {
+      client.destroy();
+      await runtime.stop();
+    },
+  };
+}
 
 export interface ShopInput {
   shopId: string;
