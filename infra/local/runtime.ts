@@ -141,8 +141,10 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const pollers: SqsPoller[] = [];
     cleanups.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
     const threaded = specs.filter((spec) => (opts.threads ?? true) && spec.consumes && !spec.routes?.length && !opts.handlers?.[spec.name]);
-    const thread = threaded.length > 0 ? startConsumerThread({ functions: threaded, activity, log }) : undefined;
-    if (thread) pollers.push(thread);
+    // One thread per consumer, as each is a function of its own on AWS: the processor's SDK work
+    // (most of a thread's time) does not wait behind the email stage's, and two cores are used.
+    const threads = threaded.map((spec) => ({ spec, thread: startConsumerThread({ functions: [spec], activity, log }) }));
+    for (const { thread } of threads) pollers.push(thread);
 
     const external = {
       dynamodb: process.env.RAPPORT_DYNAMODB_ENDPOINT || undefined,
@@ -214,7 +216,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       handlers.set(spec.name, opts.handlers?.[spec.name] ?? (await loadHandler(spec)));
     }
     const handlerOf = (spec: FunctionSpec) => handlers.get(spec.name) as AnyHandler;
-    await thread?.loaded;
+    await Promise.all(threads.map(({ thread }) => thread.loaded));
 
     const routes: HttpRouteBinding[] = specs.flatMap((spec) =>
       (spec.routes ?? []).map((route) => ({ ...route, fn: spec, handler: handlerOf(spec) as HttpHandler })),
@@ -231,12 +233,14 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     // Saved messages go back only now that nothing else can fail: a failed start must not lose them.
     if (dataDir) await restorePendingMessages(dataDir, sqsAdmin, queueUrls, log);
 
-    thread?.start({
-      consumers: threaded.map((spec) => consumerOf(spec) as ConsumerConfig),
-      sqsEndpoint: endpoints.sqs,
-      region,
-      env: { ...process.env } as Record<string, string>,
-    });
+    for (const { spec, thread } of threads) {
+      thread.start({
+        consumers: [consumerOf(spec) as ConsumerConfig],
+        sqsEndpoint: endpoints.sqs,
+        region,
+        env: { ...process.env } as Record<string, string>,
+      });
+    }
     for (const spec of specs) {
       const consumer = consumerOf(spec);
       if (!consumer || threaded.includes(spec)) continue;
