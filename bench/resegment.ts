@@ -3,6 +3,9 @@ import { dynamoClient } from '#infra/local/emulators.ts';
 import { seededRandom } from '#shared/analytics/numeric.ts';
 import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.ts';
 import { profileIndexKeys, profileKey } from '#shared/data/keys.ts';
+import { historyAttributes, historyPageItem } from '#shared/data/profile-history.ts';
+import { historyFromSummaries } from '#shared/domain/history.ts';
+import type { OrderSummary } from '#shared/domain/order.ts';
 import { expectJson, withLocalShop } from './local-shop.ts';
 import type { BenchResult } from './report.ts';
 import { round } from './stats.ts';
@@ -53,12 +56,13 @@ function profileOf(n: number, rand: () => number, gamma: ReturnType<typeof gamma
     pv: days.length,
     createdAt: new Date((start + days[0]! * DAY_S) * 1000).toISOString(),
   };
+  const summaries = new Map<string, OrderSummary>();
   days.forEach((d, k) => {
     const total = Math.max(10_000, Math.round((mean * (0.6 + rand() * 0.8)) / 1000) * 1000);
     const products = [
       ...new Set(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => PRODUCTS[Math.floor(rand() ** 2 * PRODUCTS.length)] as string)),
     ];
-    item[`o_${n}-${k}`] = {
+    summaries.set(`${n}-${k}`, {
       q: 1,
       s: 'paid',
       t: total,
@@ -66,9 +70,15 @@ function profileOf(n: number, rand: () => number, gamma: ReturnType<typeof gamma
       c: start + d * DAY_S + 3600,
       k: { [CATEGORIES[Math.floor(rand() * CATEGORIES.length)] as string]: total },
       p: products,
-    };
+    });
   });
-  return item;
+  // Stored as the processor stores it: the newest orders on the profile, older ones in history pages.
+  const { history, pages } = historyFromSummaries(summaries, new Date(asOf * 1000));
+  return {
+    item: { ...item, ...historyAttributes(history) },
+    pages: pages.map((page) => historyPageItem(SHOP_ID, customerId, page)),
+    orders: summaries.size,
+  };
 }
 
 export async function benchResegment(opts: { customers?: number } = {}): Promise<BenchResult> {
@@ -85,10 +95,12 @@ export async function benchResegment(opts: { customers?: number } = {}): Promise
     let orders = 0;
     const batches: Record<string, unknown>[][] = [];
     for (let n = 0; n < customers; n++) {
-      const item = profileOf(n, rand, gamma, asOf);
-      orders += Object.keys(item).filter((k) => k.startsWith('o_')).length;
-      if (n % 25 === 0) batches.push([]);
-      batches[batches.length - 1]?.push(item);
+      const { item, pages, orders: count } = profileOf(n, rand, gamma, asOf);
+      orders += count;
+      for (const written of [item, ...pages]) {
+        if ((batches[batches.length - 1]?.length ?? 25) >= 25) batches.push([]);
+        batches[batches.length - 1]?.push(written);
+      }
     }
     let next = 0;
     await Promise.all(
