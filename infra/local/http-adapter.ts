@@ -215,6 +215,13 @@ function compareScores(a: number[], b: number[]): number {
   return 0;
 }
 
+/**
+ * "API Gateway decodes URL-encoded request parameters before passing them to your backend
+ * integration" (API Gateway developer guide, Create routes for HTTP APIs): a function gets each path
+ * parameter decoded exactly once, here, and never decodes it again — `%25` arrives as `%`. AWS does
+ * not document what it does with an escape that does not decode (`%ZZ`); the segment is passed as
+ * sent, and every path parameter's schema refuses a `%`, so the function answers 400 naming it.
+ */
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);

@@ -40,7 +40,8 @@ const PageQuerySchema = z.object({
 });
 
 export async function listSegmentCustomers(shop: ShopRecord, segmentId: unknown, query: Record<string, string | undefined>, deps: Deps) {
-  const id = parseOrThrow(SegmentIdSchema, typeof segmentId === 'string' ? decodeURIComponent(segmentId) : segmentId, 'segmentId');
+  // Decoded once already, by API Gateway (or the local adapter): `rfm%3Achampions` arrives as `rfm:champions`.
+  const id = parseOrThrow(SegmentIdSchema, segmentId, 'segmentId');
   const { limit, cursor } = parseOrThrow(PageQuerySchema, query, 'query');
   let after: string | undefined;
   if (cursor) {

@@ -11,6 +11,18 @@ import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
  * win-back email is its trigger key, `win_back:YYYY-MM`.
  */
 
+/**
+ * What a person can type for a code: letters, digits, spaces, `-` and `_` (normalizeCoupon drops the
+ * spaces and dashes). The value arrives decoded once — API Gateway decodes path parameters before the
+ * integration sees them, and so does the local adapter — so it is never decoded again here; an escape
+ * that could not be decoded reaches us as sent (`%…`) and is refused by this pattern.
+ */
+const CodeSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9 _-]+$/, 'a coupon code such as RP-ABCD-EFGH-JKLM');
+
 const QuerySchema = z.object({
   customerId: CustomerIdSchema,
   offer: z.string().trim().min(1).max(200),
@@ -23,7 +35,7 @@ export async function checkCoupon(
   deps: { masterKey: () => Promise<string> },
 ) {
   const { customerId, offer } = parseOrThrow(QuerySchema, query, 'query');
-  const given = parseOrThrow(z.string().min(1).max(64), typeof code === 'string' ? decodeURIComponent(code) : code, 'code');
+  const given = parseOrThrow(CodeSchema, code, 'code');
   const normalized = normalizeCoupon(given);
   const valid =
     normalized !== undefined &&

@@ -102,6 +102,14 @@ describe('local HTTP adapter (API Gateway HTTP API, payload format 2.0)', () => 
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(2000);
   });
 
+  it('decodes each path parameter exactly once, as API Gateway does, and passes an escape that does not decode as sent', () => {
+    expect(matchRoute(routes, 'GET', '/v1/customers/%25')?.pathParameters).toEqual({ customerId: '%' });
+    expect(matchRoute(routes, 'GET', '/v1/customers/%2525')?.pathParameters).toEqual({ customerId: '%25' });
+    expect(matchRoute(routes, 'GET', '/v1/customers/rfm%3Achampions')?.pathParameters).toEqual({ customerId: 'rfm:champions' });
+    expect(matchRoute(routes, 'GET', '/v1/customers/%ZZ')?.pathParameters).toEqual({ customerId: '%ZZ' });
+    expect(matchRoute(routes, 'GET', '/v1/customers/%E0%A4%A')?.pathParameters).toEqual({ customerId: '%E0%A4%A' });
+  });
+
   it('leaves out body, query and path parameters when there are none', async () => {
     await fetch(`${adapter.url}/v1/customers`);
     const { event } = last();

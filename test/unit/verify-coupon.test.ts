@@ -26,6 +26,13 @@ describe('GET /v1/coupons/{code}', () => {
     expect((await checkCoupon(shop, 'SUMMER-SALE', { customerId, offer: 'win_back:2026-11' }, deps)).valid).toBe(false);
   });
 
+  it('takes the code as given (API Gateway decoded it once) and refuses one no person could type, naming code', async () => {
+    const query = { customerId, offer: 'win_back:2026-11' };
+    for (const code of ['%', '%25', '%ZZ', 'RP-ABCD/EFGH', 'x'.repeat(65)]) {
+      await expect(checkCoupon(shop, code, query, deps)).rejects.toMatchObject({ field: 'code' });
+    }
+  });
+
   it('names the missing field', async () => {
     await expect(checkCoupon(shop, code, { offer: 'win_back:2026-11' }, deps)).rejects.toBeInstanceOf(ValidationError);
     await expect(checkCoupon(shop, code, { customerId }, deps)).rejects.toThrow(/offer/);
