@@ -36,26 +36,56 @@ const conditionSchema = z.union([
 
 export type SegmentCondition = z.infer<typeof conditionSchema>;
 
+const MAX_DEPTH = 12;
+const MAX_CHILDREN = 100;
+
 // A recursive schema needs its type written out: zod cannot infer through z.lazy.
 export type SegmentRule = SegmentCondition | { all: SegmentRule[] } | { any: SegmentRule[] } | { not: SegmentRule };
 
 const ruleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
   z.union([
     conditionSchema,
-    z.strictObject({ all: z.array(ruleSchema).min(1).max(100) }),
-    z.strictObject({ any: z.array(ruleSchema).min(1).max(100) }),
+    z.strictObject({ all: z.array(ruleSchema).min(1).max(MAX_CHILDREN) }),
+    z.strictObject({ any: z.array(ruleSchema).min(1).max(MAX_CHILDREN) }),
     z.strictObject({ not: ruleSchema }),
   ]),
 );
 
-const MAX_DEPTH = 12;
-
-function depthOf(rule: SegmentRule): number {
-  if ('all' in rule) return 1 + Math.max(...rule.all.map(depthOf));
-  if ('any' in rule) return 1 + Math.max(...rule.any.map(depthOf));
-  if ('not' in rule) return 1 + depthOf(rule.not);
-  return 1;
+/**
+ * A rule's depth and breadth, measured without recursion and before the recursive schema reads it:
+ * zod recurses once per level, so a rule nested a few thousand levels deep would overflow the stack
+ * inside the parse (a RangeError, not a validation error). The issue names the first node past the
+ * limit (`rule.not.not…`). Counts levels as the rule does: a condition is 1, `{not: condition}` is 2.
+ */
+function checkRuleSize(rule: unknown, ctx: z.RefinementCtx): void {
+  const stack: Array<{ node: unknown; path: (string | number)[]; depth: number }> = [{ node: rule, path: [], depth: 1 }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { node, path, depth } = next;
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) continue;
+    if (depth > MAX_DEPTH) {
+      ctx.addIssue({ code: 'custom', path, message: `rule nested deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
+    const { all, any, not } = node as Record<string, unknown>;
+    for (const [key, children] of [
+      ['all', all],
+      ['any', any],
+    ] as const) {
+      if (!Array.isArray(children)) continue;
+      if (children.length > MAX_CHILDREN) {
+        ctx.addIssue({ code: 'custom', path: [...path, key], message: `at most ${MAX_CHILDREN} rules in ${key}` });
+        return;
+      }
+      children.forEach((child, i) => {
+        stack.push({ node: child, path: [...path, key, i], depth: depth + 1 });
+      });
+    }
+    if (not !== undefined) stack.push({ node: not, path: [...path, 'not'], depth: depth + 1 });
+  }
 }
+
+/** The rule as a segment holds it: sized first, then parsed (a pipe stops at the first schema's issues). */
+const boundedRuleSchema = z.unknown().superRefine(checkRuleSize).pipe(ruleSchema);
 
 /** Values a text field can take, where the set is closed: a typo there would silently match nobody. */
 const CLOSED_VALUES: Partial<Record<(typeof TEXT_FIELDS)[number], readonly string[]>> = {
@@ -92,7 +122,7 @@ export const segmentsDocumentSchema = z
         z.strictObject({
           id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'id: lower-case letters, digits, - and _, at most 64'),
           name: z.string().trim().min(1).max(100),
-          rule: ruleSchema,
+          rule: boundedRuleSchema,
         }),
       )
       .max(200),
@@ -103,9 +133,6 @@ export const segmentsDocumentSchema = z
       if (seen.has(segment.id))
         ctx.addIssue({ code: 'custom', path: ['segments', k, 'id'], message: `duplicate segment id "${segment.id}"` });
       seen.add(segment.id);
-      if (depthOf(segment.rule) > MAX_DEPTH) {
-        ctx.addIssue({ code: 'custom', path: ['segments', k, 'rule'], message: `rule nested deeper than ${MAX_DEPTH} levels` });
-      }
       checkValues(segment.rule, ['segments', k, 'rule'], ctx);
     });
   });

@@ -55,3 +55,43 @@ it('serves the defaults, saves a new version with its changes, and refuses a sta
   expect(reread.program.tiers.levels[1].threshold).toBe(4);
   expect((await fetch(`${runtime.apiUrl}/v1/program`)).status).toBe(401);
 });
+
+it('refuses a segment rule nested 2,000 levels deep with 400 naming where, before any schema recurses into it', async () => {
+  const current = (await (await fetch(`${runtime.apiUrl}/v1/program`, { headers: auth })).json()) as { version: number; program: Loose };
+  let rule: Loose = { field: 'orderCount', op: 'gte', value: 1 };
+  for (let i = 0; i < 2000; i++) rule = { not: rule };
+  const program = { ...current.program, analytics: { ...current.program.analytics, segments: [{ id: 'deep', name: 'Deep', rule }] } };
+  const res = await put({ version: current.version, program });
+  expect(res.status).toBe(400);
+  const { error } = (await res.json()) as { error: { code: string; field: string; message: string } };
+  expect(error.code).toBe('invalid_request');
+  expect(error.field).toMatch(/^program\.analytics\.segments\[0\]\.rule(\.not)+$/);
+  expect(error.message).toMatch(/nested deeper than/);
+
+  // Within the body's depth limit but past the rule's: the rule's own limit names it.
+  let thirteen: Loose = { field: 'orderCount', op: 'gte', value: 1 };
+  for (let i = 0; i < 13; i++) thirteen = { not: thirteen };
+  const over = await put({
+    version: current.version,
+    program: { ...program, analytics: { ...program.analytics, segments: [{ id: 'deep', name: 'Deep', rule: thirteen }] } },
+  });
+  expect(over.status).toBe(400);
+  expect(((await over.json()) as { error: { field: string } }).error.field).toBe(`program.analytics.segments[0].rule${'.not'.repeat(12)}`);
+});
+
+it('answers 400, never 5xx, for a body nested 100,000 deep on every route that reads JSON', async () => {
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  const routes: Array<[string, string]> = [
+    ['PUT', '/v1/program'],
+    ['POST', '/v1/interactions'],
+    ['POST', '/v1/customers/c_0123456789abcdef0123/redemptions'],
+    ['PUT', '/v1/customers/c_0123456789abcdef0123/tier'],
+  ];
+  for (const [method, path] of routes) {
+    for (const body of [deep, `{"version":0,"program":${deep}}`, `{"channel":"phone","note":${deep}}`]) {
+      const res = await fetch(`${runtime.apiUrl}${path}`, { method, headers: { ...auth, 'idempotency-key': 'deep-body-0001' }, body });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toEqual(expect.any(String));
+    }
+  }
+});

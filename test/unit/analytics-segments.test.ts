@@ -10,6 +10,7 @@ import {
   type SegmentableProfile,
   type SegmentRule,
   segmentFacts,
+  segmentsDocumentSchema,
 } from '#shared/analytics/segments.ts';
 
 const NOW = new Date('2026-03-15T09:00:00Z');
@@ -152,6 +153,23 @@ describe('segment rules', () => {
     let deep: unknown = rule;
     for (let i = 0; i < 13; i++) deep = { not: deep };
     expect(bad([{ id: 'a', name: 'A', rule: deep }])).toThrow(/deeper than 12/);
+  });
+
+  it('measures a rule before parsing it: 2,000 levels deep or 100,000 wide is a ZodError naming where, not a RangeError', () => {
+    const rule = { field: 'orderCount', op: 'gte', value: 1 };
+    let deep: unknown = rule;
+    for (let i = 0; i < 2000; i++) deep = { not: deep };
+    const deepResult = segmentsDocumentSchema.safeParse({ segments: [{ id: 'a', name: 'A', rule: deep }] });
+    expect(deepResult.success).toBe(false);
+    expect(deepResult.error?.issues).toEqual([
+      expect.objectContaining({ path: ['segments', 0, 'rule', ...Array(12).fill('not')], message: 'rule nested deeper than 12 levels' }),
+    ]);
+    const wide = { any: [rule, { all: Array(100_000).fill(rule) }] };
+    const wideResult = segmentsDocumentSchema.safeParse({ segments: [{ id: 'a', name: 'A', rule: wide }] });
+    expect(wideResult.error?.issues).toEqual([expect.objectContaining({ path: ['segments', 0, 'rule', 'any', 1, 'all'] })]);
+    let twelve: unknown = rule;
+    for (let i = 0; i < 11; i++) twelve = i % 2 ? { not: twelve } : { all: [rule, twelve] };
+    expect(segmentsDocumentSchema.safeParse({ segments: [{ id: 'a', name: 'A', rule: twelve }] }).success).toBe(true);
   });
 
   it('agrees with a direct reading of the rule for any profile (property)', () => {
