@@ -32,7 +32,7 @@ export function verifyGeneric(secret: string, rawBody: string, header: string | 
   const expected = hmacSha256(secret, `${t}.${rawBody}`).digest('hex');
   // Several v1 values are allowed so a sender can sign with an old and a new secret while rotating.
   if (!signatures.some((candidate) => safeEqual(candidate.toLowerCase(), expected))) {
-    throw new UnauthorizedError('X-Rapport-Signature does not match the body');
+    throw signatureMismatch('X-Rapport-Signature');
   }
 }
 
@@ -45,7 +45,10 @@ export function verifyGeneric(secret: string, rawBody: string, header: string | 
 export function verifyBase64Hmac(secret: string, rawBody: Buffer, header: string | undefined, headerName: string): void {
   if (!header) throw new UnauthorizedError(`missing ${headerName} header`);
   const expected = hmacSha256(secret, rawBody).digest('base64');
-  if (!safeEqual(header.trim(), expected)) throw new UnauthorizedError(`${headerName} does not match the body`);
+  if (!safeEqual(header.trim(), expected)) throw signatureMismatch(headerName);
 }
+
+/** The answer to a signature that does not hold; also what an unknown shop gets (receive-webhook.ts). */
+export const signatureMismatch = (headerName: string) => new UnauthorizedError(`${headerName} does not match the body`);
 
 export const signBase64Hmac = (secret: string, rawBody: string | Buffer) => hmacSha256(secret, rawBody).digest('base64');

@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { normalizeShopify } from '#shared/connectors/shopify.ts';
 import type { ConnectorContext, NormalizeResult } from '#shared/connectors/types.ts';
 import { normalizeWooCommerce } from '#shared/connectors/woocommerce.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { decryptSecret } from '#shared/domain/crypto.ts';
-import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
+import { PayloadTooLargeError, ValidationError } from '#shared/domain/errors.ts';
 import { type CanonicalEvent, CanonicalEventSchema, ShopIdSchema } from '#shared/domain/event.ts';
-import { verifyBase64Hmac, verifyGeneric } from '#shared/domain/signature.ts';
+import { signatureMismatch, verifyBase64Hmac, verifyGeneric } from '#shared/domain/signature.ts';
 import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
 
 /**
@@ -54,7 +54,10 @@ const GenericDelivery = z.union([
 /**
  * WooCommerce, on creating a webhook, posts an unsigned form body `webhook_id=<id>` and disables
  * the webhook unless it gets exactly 200. It carries nothing to enqueue, so answering it unsigned
- * is safe.
+ * is safe. It is answered 200 for every well-formed shop id, known or not, without reading the
+ * table: being unsigned, any other answer for an unknown shop would tell anyone which shops exist.
+ * The price: a mistyped URL is no longer refused when the webhook is created, only (401) when the
+ * first signed delivery arrives.
  */
 function isWooCommercePing(command: WebhookCommand): boolean {
   return (
@@ -64,20 +67,43 @@ function isWooCommercePing(command: WebhookCommand): boolean {
   );
 }
 
+const SIGNATURE_HEADER: Record<WebhookSource, { name: string; display: string }> = {
+  generic: { name: 'x-rapport-signature', display: 'X-Rapport-Signature' },
+  shopify: { name: 'x-shopify-hmac-sha256', display: 'X-Shopify-Hmac-Sha256' },
+  woocommerce: { name: 'x-wc-webhook-signature', display: 'X-WC-Webhook-Signature' },
+};
+
+/** A secret nobody holds, per container: what a delivery to an unknown shop is checked against. */
+const NOBODYS_SECRET = randomBytes(32).toString('hex');
+
+function verifySignature(command: WebhookCommand, secret: string): void {
+  const header = SIGNATURE_HEADER[command.source];
+  if (command.source === 'generic') {
+    verifyGeneric(secret, command.body.toString('utf8'), command.headers[header.name], Math.floor(command.now.getTime() / 1000));
+  } else {
+    verifyBase64Hmac(secret, command.body, command.headers[header.name], header.display);
+  }
+}
+
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
-  const shop = await deps.loadShop(parseOrThrow(ShopIdSchema, command.shopId, 'shopId'));
-  if (!shop) throw new NotFoundError(`no shop ${command.shopId}`);
-  // After the shop check, so a mistyped URL fails when the webhook is created, not on every order.
+  const shopId = parseOrThrow(ShopIdSchema, command.shopId, 'shopId');
   if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
-  const sealed = shop.secrets[command.source];
-  if (!sealed) throw new UnauthorizedError(`shop ${shop.shopId} has no ${command.source} webhook secret`);
-  const secret = decryptSecret(await deps.masterKey(), sealed, `${shop.shopId}:${command.source}`);
+  const [shop, masterKey] = await Promise.all([deps.loadShop(shopId), deps.masterKey()]);
+  const sealed = shop?.secrets[command.source];
+  if (!shop || !sealed) {
+    // Answered exactly as a bad signature is (same status, same body, whatever the headers hold),
+    // after the same HMAC, so neither the answer nor its time tells which shops exist. Only the
+    // decryption of the shop's secret (microseconds, beside the table read both paths make) differs.
+    verifySignature(command, NOBODYS_SECRET);
+    throw signatureMismatch(SIGNATURE_HEADER[command.source].display);
+  }
+  const secret = decryptSecret(masterKey, sealed, `${shop.shopId}:${command.source}`);
+  verifySignature(command, secret);
   const { headers } = command;
 
   switch (command.source) {
     case 'generic': {
-      verifyGeneric(secret, command.body.toString('utf8'), headers['x-rapport-signature'], Math.floor(command.now.getTime() / 1000));
       const delivery = parseOrThrow(GenericDelivery, parseJson(command.body));
       const raw = Array.isArray(delivery) ? delivery : [delivery];
       const events = raw.map((element, i) => genericEvent(element, shop, Array.isArray(delivery) ? `[${i}]` : ''));
@@ -86,7 +112,6 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
       return { accepted: kept.length, ignored: events.length - kept.length };
     }
     case 'shopify': {
-      verifyBase64Hmac(secret, command.body, headers['x-shopify-hmac-sha256'], 'X-Shopify-Hmac-Sha256');
       const deliveryId = headers['x-shopify-webhook-id']?.trim() || undefined;
       if (deliveryId && !/^[\w.:-]{1,128}$/.test(deliveryId))
         throw new ValidationError('X-Shopify-Webhook-Id', 'X-Shopify-Webhook-Id is malformed');
@@ -101,7 +126,6 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
       return result;
     }
     case 'woocommerce': {
-      verifyBase64Hmac(secret, command.body, headers['x-wc-webhook-signature'], 'X-WC-Webhook-Signature');
       const topic = requireHeader(headers, 'x-wc-webhook-topic', 'X-WC-Webhook-Topic');
       const deliveryId = headers['x-wc-webhook-delivery-id']?.trim() || undefined;
       return enqueueNormalized(normalizeWooCommerce(topic, command.body.toString('utf8'), context(shop, command, deliveryId)), deps);

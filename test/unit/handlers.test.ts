@@ -132,10 +132,51 @@ describe('webhook handler', () => {
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('answers 404 for an unknown shop, 413 over 256 KB', async () => {
-    ddb.on(GetCommand).resolves({});
-    const unknown = await webhook({ ...signed('{}'), pathParameters: { shopId: 'nobody' } }, context);
-    expect(unknown.statusCode).toBe(404);
+  it("answers an unknown shop, or a shop without the route's secret, exactly as a bad signature, whatever the headers", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify(orderEvent('unit-shop'));
+    const signatures = [
+      undefined,
+      'nonsense',
+      signGeneric(SECRET, body, now - 3600),
+      signGeneric('a-secret-that-is-not-the-shops-0', body, now),
+      signGeneric(SECRET, body, now),
+    ];
+    for (const signature of signatures) {
+      const headers: Record<string, string> = signature ? { 'x-rapport-signature': signature } : {};
+      const forged = signature === signatures[4] ? { ...signed(`${body} `), headers } : { ...signed(body), headers };
+      const known = await webhook(forged, context);
+      expect(known.statusCode, known.body).toBe(401);
+      for (const route of ['generic', 'shopify', 'woocommerce']) {
+        const event = { ...forged, routeKey: `POST /webhooks/${route}/{shopId}` };
+        const unknown = await webhook({ ...event, pathParameters: { shopId: 'nobody' } }, context);
+        if (route === 'generic') expect({ status: unknown.statusCode, body: unknown.body }).toEqual({ status: 401, body: known.body });
+        // unit-shop has no Shopify or WooCommerce secret: the same answer as a shop that does not exist.
+        const noSecret = await webhook({ ...event, pathParameters: { shopId: 'unit-shop' } }, context);
+        expect({ status: noSecret.statusCode, body: noSecret.body }).toEqual({ status: 401, body: unknown.body });
+      }
+    }
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it("answers WooCommerce's unsigned creation ping 200 for any well-formed shop id, without reading the table", async () => {
+    for (const shopId of ['unit-shop', 'nobody']) {
+      const ping = httpEvent({
+        routeKey: 'POST /webhooks/woocommerce/{shopId}',
+        pathParameters: { shopId },
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'webhook_id=123',
+      });
+      const response = await webhook(ping, context);
+      expect({ status: response.statusCode, body: JSON.parse(response.body!) }).toEqual({
+        status: 200,
+        body: { accepted: 0, ignored: 0, note: 'ping' },
+      });
+    }
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('answers 413 over 256 KB', async () => {
     const big = await webhook(signed('x'.repeat(256 * 1024 + 1)), context);
     expect(big.statusCode).toBe(413);
   });
