@@ -8,19 +8,28 @@ import { type Runtime, startRuntime } from './runtime.ts';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
 
+// Once the terminal is closed (SIGHUP) a write to it fails with EIO; losing a log line must not stop
+// the runtime from saving what is still queued.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 /**
- * One Ctrl-C can arrive twice: the terminal signals the whole process group, and the tsx CLI that
- * `npm start` runs relays the signal when it misses our acknowledgement. Only a signal this long
- * after the first counts as the user insisting.
+ * One Ctrl-C can arrive twice: the terminal signals the whole process group, and npm, our parent
+ * under `npm start`, relays SIGINT and SIGTERM to us as well. Only a Ctrl-C this long after the first
+ * signal counts as the user insisting.
  */
 const RELAYED_SIGNAL_WINDOW_MS = 500;
 
 let runtime: Runtime | undefined;
 let firstSignalAt: number | undefined;
 
+/**
+ * SIGTERM (a supervisor, `docker stop`, `kill`) and SIGHUP (a closed terminal) ask for the same clean
+ * stop as Ctrl-C. Only a second Ctrl-C gives up saving: a terminal closed while the runtime drains, or
+ * a supervisor repeating SIGTERM, is no one insisting on losing messages.
+ */
 function shutdown(signal: NodeJS.Signals): void {
   if (firstSignalAt !== undefined) {
-    if (Date.now() - firstSignalAt < RELAYED_SIGNAL_WINDOW_MS) return;
+    if (signal !== 'SIGINT' || Date.now() - firstSignalAt < RELAYED_SIGNAL_WINDOW_MS) return;
     warn(`${signal} again: exiting without saving undelivered messages`);
     process.exit(1);
   }
@@ -32,7 +41,11 @@ function shutdown(signal: NodeJS.Signals): void {
 
 function stopAndExit(r: Runtime): void {
   r.stop().then(
-    () => process.exit(0),
+    () => {
+      // The last line of a clean stop: whoever is left reading (a log file, a test) knows nothing was lost.
+      say(`Stopped: ${r.dataDir ? `data saved in ${r.dataDir}` : 'data was in memory only'}`);
+      process.exit(0);
+    },
     (err: unknown) => {
       warn(`stop failed: ${(err as Error).message}`);
       process.exit(1);
@@ -42,8 +55,7 @@ function stopAndExit(r: Runtime): void {
 
 // On Lambda an unhandled rejection fails one invocation; here it must not take the whole API down.
 process.on('unhandledRejection', (reason) => warn(`unhandled rejection\n${describeError(reason)}`));
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
 
 try {
   const startedAt = Date.now();
