@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGeneric } from '#shared/domain/signature.ts';
+import { freePort, type LocalProcess, startLocalProcess, waitFor } from '#test/e2e/local-process.ts';
 import { orderEvent } from '#test/support/factories.ts';
 
 /**
@@ -19,58 +18,19 @@ const json = (response: Response): Promise<Json> => response.json();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rapport-e2e-'));
 let port: number;
-let app: ChildProcess | undefined;
-let output = '';
-
-/**
- * A free port below Linux's ephemeral range (32768–60999), where the other test projects running
- * beside this one take their sockets: a port picked there could be taken before npm start binds it.
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 10_000);
-    const server = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(candidate, '127.0.0.1', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((resolve) => server.close(resolve));
-      return candidate;
-    }
-  }
-}
+let app: LocalProcess | undefined;
 
 async function start(): Promise<string> {
-  output = '';
-  // Exactly the command of `npm start`, run without npm in between so signals reach the runtime as
-  // they do from a terminal's Ctrl-C, and its exit code is the runtime's own.
-  const [bin, ...args] = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string).split(' ');
-  app = spawn(join('node_modules', '.bin', bin!), args, {
-    env: { ...process.env, PORT: String(port), RAPPORT_DATA_DIR: dataDir, RAPPORT_ADMIN_KEY: 'e2e-admin-key-123', LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  app.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  app.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const match = /Rapport is running at (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(output);
-    if (match) return match[1]!;
-    if (app.exitCode !== null) throw new Error(`npm start exited ${app.exitCode}:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ready line within 60 s:\n${output}`);
+  // The start script under `sh -c`, as npm runs it but without npm in between, so signals reach the
+  // runtime as they do from a terminal's Ctrl-C, and its exit code is the runtime's own.
+  app = startLocalProcess({ via: 'script', port, dataDir });
+  return app.ready();
 }
 
 async function stop(): Promise<number | null> {
-  if (!app || app.exitCode !== null) return app?.exitCode ?? null;
-  const exited = new Promise<number | null>((resolve) => app!.once('exit', (code) => resolve(code)));
-  app.kill('SIGTERM');
-  return exited;
+  if (!app) return null;
+  app.child.kill('SIGTERM');
+  return (await app.closed).code;
 }
 
 beforeAll(async () => {
@@ -78,19 +38,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (app && app.exitCode === null) app.kill('SIGKILL');
+  await app?.kill();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('npm start, as a shop would use it', () => {
   let api: string;
@@ -101,8 +51,8 @@ describe('npm start, as a shop would use it', () => {
   it('prints the contract lines, the ready line last', async () => {
     api = await start();
     expect(api).toBe(`http://127.0.0.1:${port}`);
-    expect(output).toMatch(/Admin key: e2e-admin-key-123/);
-    expect(output).toMatch(/Mail viewer: http:\/\/127\.0\.0\.1:\d+/);
+    expect(app!.output()).toMatch(/Admin key: e2e-admin-key-123/);
+    expect(app!.output()).toMatch(/Mail viewer: http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('creates a shop with the admin key', async () => {
