@@ -73,10 +73,6 @@ export async function foldedOrders(db: Db, shopId: string, customerId: string, h
   return foldedSummaries(await historyPages(db, shopId, customerId), history.open);
 }
 
-/** The order summaries a profile item itself holds: the open ones (legacy profiles: all). */
-export const summariesOnProfile = (item: Item): Map<string, OrderSummary> =>
-  isLegacyProfile(item) ? legacySummaries(item) : new Map(Object.entries(historyOf(item).open));
-
 /** Every order summary of a profile: open and folded (legacy profiles: their summaries). */
 export async function allOrderSummaries(db: Db, shopId: string, customerId: string, item: Item): Promise<Map<string, OrderSummary>> {
   if (isLegacyProfile(item)) return legacySummaries(item);

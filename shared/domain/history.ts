@@ -4,10 +4,9 @@ import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
 /**
  * A customer's order history in bounded form. The profile keeps the summaries of its most recent
  * orders (`open`, at most OPEN_MAX) and, for every older order, only totals (`base`): when a change
- * would leave more than OPEN_MAX open, the oldest (FOLD_COUNT: one, so every order of a long history
- * costs the same) is folded — their summaries go to a
- * history page (an item of their own, written before the profile) and their contribution into the
- * totals. A later change to a folded order (a refund a year on) unfolds it: its summary is found in
+ * would leave more than OPEN_MAX open, the oldest other order is folded (FOLD_COUNT, one: so every
+ * order of a long history costs the same) — its summary goes to a history page (an item of its own,
+ * written before the profile) and its contribution into the totals. A later change to a folded order (a refund a year on) unfolds it: its summary is found in
  * the pages (the highest seq wins), its contribution taken out of the totals, and the new summary
  * goes back into `open`. So the profile's size never follows the number of orders, and every
  * aggregate still equals what the order states sum to. ACCESS_PATTERNS.md has the argument.
@@ -285,11 +284,6 @@ export function purchasedProducts(history: OrderHistory): Set<string> {
   for (const summary of Object.values(history.open)) if (counts(summary)) for (const p of summary.p ?? []) products.add(p);
   for (const p of history.base.p) products.add(p);
   return products;
-}
-
-/** Every summary of a history given its folded ones (the run, exports): open first. */
-export function allSummaries(history: OrderHistory, folded: Map<string, OrderSummary>): Map<string, OrderSummary> {
-  return new Map([...Object.entries(history.open), ...folded.entries()]);
 }
 
 /** Summaries per history page written by a migration (a fold writes FOLD_COUNT). */
