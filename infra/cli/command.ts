@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ShopIdSchema } from '#shared/domain/event.ts';
 
 /**
  * The contract of a `rapport` command. Each command is one module in `commands/`, default-exporting
@@ -57,4 +58,20 @@ export function integerOption(
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`);
   }
   return Number(value);
+}
+
+/** The shop id of `--shop <id>`, or a UsageError. */
+export function shopOption(value: string | undefined): string {
+  if (!value || !ShopIdSchema.safeParse(value).success) throw new UsageError('--shop <id> is required (a shop id)');
+  return value;
+}
+
+/** Where the command works (the local runtime or AWS) and the shop it works on there; a CommandError when there is no such shop. */
+export async function targetShop(shopId: string, io: Io) {
+  const { resolveTarget } = await import('./target.ts');
+  const { loadShop } = await import('#shared/deps.ts');
+  const target = resolveTarget(io.env, io.cwd);
+  const shop = await loadShop(shopId);
+  if (!shop) throw new CommandError(`no shop ${shopId} on ${target.description}`);
+  return { target, shop };
 }

@@ -1,5 +1,4 @@
-import { ShopIdSchema } from '#shared/domain/event.ts';
-import { type Command, CommandError, parseCommandArgs, UsageError } from '../command.ts';
+import { type Command, CommandError, parseCommandArgs, shopOption, targetShop, UsageError } from '../command.ts';
 
 const help = `Usage: rapport program apply --shop <id> [--dry-run] <file.json>
        rapport program show --shop <id>
@@ -22,22 +21,19 @@ const command: Command = {
     const { values, positionals } = parseCommandArgs(argv, { shop: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
     const [action, file, ...extra] = positionals;
     if (action !== 'apply' && action !== 'show') throw new UsageError('say `rapport program apply …` or `rapport program show …`');
-    if (!values.shop || !ShopIdSchema.safeParse(values.shop).success) throw new UsageError('--shop <id> is required (a shop id)');
+    const shopId = shopOption(values.shop);
     if (action === 'apply' && (!file || extra.length > 0))
       throw new UsageError('apply takes one file: rapport program apply --shop <id> <file.json>');
 
     const { readFileSync } = await import('node:fs');
     const { resolve } = await import('node:path');
-    const { resolveTarget } = await import('../target.ts');
-    const { db, loadShop } = await import('#shared/deps.ts');
+    const { db } = await import('#shared/deps.ts');
     const { readProgram } = await import('#shared/use-cases/manage-program.ts');
     const { putProgramIfVersion } = await import('#shared/data/program-repo.ts');
     const { ProgramSchema, diffPrograms, formatDiff } = await import('#shared/loyalty/program.ts');
     const { parseOrThrow } = await import('#shared/http/validate.ts');
 
-    const target = resolveTarget(io.env, io.cwd);
-    const shop = await loadShop(values.shop);
-    if (!shop) throw new CommandError(`no shop ${values.shop} on ${target.description}`);
+    const { shop } = await targetShop(shopId, io);
     const current = await readProgram(shop, db());
     if (action === 'show') {
       io.stdout.write(`${JSON.stringify(current, null, 2)}\n`);

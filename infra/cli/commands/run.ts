@@ -1,5 +1,4 @@
-import { ShopIdSchema } from '#shared/domain/event.ts';
-import { type Command, CommandError, parseCommandArgs, UsageError } from '../command.ts';
+import { type Command, parseCommandArgs, shopOption, targetShop, UsageError } from '../command.ts';
 
 const help = `Usage: rapport run --shop <id>
 
@@ -18,18 +17,15 @@ const command: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { shop: { type: 'string' } });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-    if (!values.shop || !ShopIdSchema.safeParse(values.shop).success) throw new UsageError('--shop <id> is required (a shop id)');
+    const shopId = shopOption(values.shop);
 
-    const { resolveTarget } = await import('../target.ts');
     const { Progress } = await import('../progress.ts');
-    const { db, loadShop } = await import('#shared/deps.ts');
+    const { db } = await import('#shared/deps.ts');
     const { loadProgram } = await import('#shared/program-deps.ts');
     const { getRun } = await import('#shared/data/run-repo.ts');
     const { readRun, runToCompletion } = await import('#shared/use-cases/resegment.ts');
 
-    const target = resolveTarget(io.env, io.cwd);
-    const shop = await loadShop(values.shop);
-    if (!shop) throw new CommandError(`no shop ${values.shop} on ${target.description}`);
+    const { target, shop } = await targetShop(shopId, io);
     io.stderr.write(`Re-segmenting ${shop.shopId} on ${target.description}\n`);
 
     let runId: string | undefined;
