@@ -14,7 +14,7 @@ import type { OrderSummary } from '#shared/domain/order.ts';
 /**
  * The stored form of a customer's bounded order history (domain/history.ts): on the profile, `oo`
  * (the open summaries by order id) and `fb` (the folded totals); folded summaries in history pages
- * `SHOP#{shopId}#C#{customerId}` / `H#{oldest createdAt}#{content hash}` (attribute `os`). The
+ * `SHOP#{shopId}#C#{customerId}` / `H#{orderId}#{seq}` (attribute `os`, one order each). The
  * attribute names live here and nowhere else.
  */
 
@@ -65,6 +65,29 @@ export async function historyPages(db: Db, shopId: string, customerId: string): 
     start = page.LastEvaluatedKey;
   } while (start);
   return pages;
+}
+
+/** Access pattern: the folded summary of one order, from its own pages (by prefix), unless the order is open. */
+export async function foldedSummaryOf(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  history: OrderHistory,
+  orderId: string,
+): Promise<OrderSummary | undefined> {
+  if (history.base.h === 0 || orderId in history.open) return undefined;
+  const { Items } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :h)',
+      ExpressionAttributeValues: { ':pk': customerPk(shopId, customerId), ':h': `${HISTORY_PAGE_PREFIX}${orderId}#` },
+      ProjectionExpression: 'os',
+      ConsistentRead: true,
+    }),
+  );
+  // The prefix also matches an order whose id continues with `#…`: only this order's entries count.
+  const pages = (Items ?? []).map((item) => item.os as Record<string, OrderSummary>).filter((page) => orderId in page);
+  return foldedSummaries(pages, history.open).get(orderId);
 }
 
 /** The folded summary of each folded order (none to read when the history never folded). */

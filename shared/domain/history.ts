@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { counts, netOf, type OrderSummary } from '#shared/domain/order.ts';
 
 /**
@@ -57,7 +56,7 @@ export const emptyTotals = (): FoldedTotals => ({ n: 0, s: 0, r: 0, e: 0, m: {},
 /** What the profile holds for one order before a change: nothing, its open summary, or its folded one. */
 export type Held =
   | { where: 'open'; summary: OrderSummary }
-  /** `others`: every other folded summary, to find the first and last order again when this one leaves the totals. */
+  /** `others`: every other folded summary, read only when this one is the first or last order (movesFirstOrLast). */
   | { where: 'folded'; summary: OrderSummary; others: OrderSummary[] };
 
 export interface HistoryChange {
@@ -162,14 +161,13 @@ export function withOrder(history: OrderHistory, orderId: string, next: OrderSum
   return { history: { open, base }, ...(page ? { page } : {}) };
 }
 
-/** A page's sort key: its oldest order, then a hash of its content (the same fold always writes the same page). */
+/**
+ * A page holds one folded order; its sort key is the order id, then the summary's seq (zero-padded),
+ * so the pages of one order are found by prefix and the same fold always writes the same page.
+ */
 export function pageId(page: Record<string, OrderSummary>): string {
-  const oldest = Math.min(...Object.values(page).map((s) => s.c));
-  const hash = createHash('sha256')
-    .update(JSON.stringify(Object.entries(page).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))
-    .digest('hex')
-    .slice(0, 12);
-  return `${String(Math.max(0, oldest)).padStart(11, '0')}#${hash}`;
+  const [orderId, summary] = Object.entries(page)[0] as [string, OrderSummary];
+  return `${orderId}#${String(summary.q).padStart(10, '0')}`;
 }
 
 /**
@@ -189,14 +187,9 @@ export function foldedSummaries(pages: Array<Record<string, OrderSummary>>, open
   return folded;
 }
 
-/** What the profile holds for an order, given its folded summaries (read from the pages only when needed). */
-export function heldOf(history: OrderHistory, orderId: string, folded?: Map<string, OrderSummary>): Held | undefined {
-  const open = history.open[orderId];
-  if (open) return { where: 'open', summary: open };
-  const summary = folded?.get(orderId);
-  if (!summary) return undefined;
-  return { where: 'folded', summary, others: [...(folded?.entries() ?? [])].filter(([id]) => id !== orderId).map(([, s]) => s) };
-}
+/** Whether taking this folded summary out of the totals moves the first or last order (then the other folded summaries are needed). */
+export const movesFirstOrLast = (history: OrderHistory, summary: OrderSummary) =>
+  counts(summary) && (summary.c === history.base.f || summary.c === history.base.l);
 
 export interface Aggregates {
   orderCount: number;
@@ -286,9 +279,6 @@ export function purchasedProducts(history: OrderHistory): Set<string> {
   return products;
 }
 
-/** Summaries per history page written by a migration (a fold writes FOLD_COUNT). */
-export const MIGRATION_PAGE_SIZE = 25;
-
 /**
  * A history from every summary of a customer (profiles written before histories were bounded held
  * one summary per order): the OPEN_MAX newest stay open, the rest are folded into pages.
@@ -300,12 +290,10 @@ export function historyFromSummaries(
   const sorted = [...summaries.entries()].sort(byAge);
   const keep = Math.max(0, sorted.length - OPEN_MAX);
   const base = emptyTotals();
-  const pages: Array<Record<string, OrderSummary>> = [];
-  for (let i = 0; i < keep; i += MIGRATION_PAGE_SIZE) {
-    const page = Object.fromEntries(sorted.slice(i, Math.min(keep, i + MIGRATION_PAGE_SIZE)));
-    for (const summary of Object.values(page)) addFolded(base, summary);
-    pages.push(page);
-  }
+  const pages = sorted.slice(0, keep).map(([orderId, summary]) => {
+    addFolded(base, summary);
+    return { [orderId]: summary };
+  });
   base.h = pages.length;
   pruneTotals(base, at);
   return { history: { open: Object.fromEntries(sorted.slice(keep)), base }, pages };

@@ -15,11 +15,18 @@ import { type Db, writeBatch } from '#shared/data/db.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import { applyOrderStateIfNewer, attachCustomerIfMissing, orderStateOf, recordRefundOnce, refundsOf } from '#shared/data/order-repo.ts';
 import { eraseCustomerData, eraseShopData } from '#shared/data/privacy-repo.ts';
-import { foldedOrders, historyOf, historyPageItem, isLegacyProfile, migrateProfile } from '#shared/data/profile-history.ts';
+import {
+  foldedOrders,
+  foldedSummaryOf,
+  historyOf,
+  historyPageItem,
+  isLegacyProfile,
+  migrateProfile,
+} from '#shared/data/profile-history.ts';
 import { lastContactField, type Profile, profileOf } from '#shared/data/profile-item.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
-import { type Held, heldOf } from '#shared/domain/history.ts';
+import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
 import { planOrderChange } from '#shared/loyalty/plan.ts';
@@ -251,21 +258,27 @@ async function changeProfile(
 }
 
 /**
- * What the profile holds for an order: its open summary, else its folded one from the history
- * pages (read only when the history has folded and the order may be among them).
+ * What the profile holds for an order: its open summary, else its folded one, read from that
+ * order's own pages (only when the history has folded and the order may be among them); the other
+ * folded summaries only when this one is the first or last order, whose dates the totals then recompute.
  */
 async function heldFor(
   shopId: string,
   customerId: string,
-  history: ReturnType<typeof historyOf>,
+  history: OrderHistory,
   orderId: string,
   firstState: boolean | undefined,
   deps: ProcessDeps,
 ): Promise<Held | undefined> {
   const open = history.open[orderId];
   if (open) return { where: 'open', summary: open };
-  if (firstState || history.base.h === 0) return undefined;
-  return heldOf(history, orderId, await foldedOrders(deps.db, shopId, customerId, history));
+  if (firstState) return undefined;
+  const summary = await foldedSummaryOf(deps.db, shopId, customerId, history, orderId);
+  if (!summary) return undefined;
+  const others = movesFirstOrLast(history, summary)
+    ? [...(await foldedOrders(deps.db, shopId, customerId, history)).entries()].filter(([id]) => id !== orderId).map(([, s]) => s)
+    : [];
+  return { where: 'folded', summary, others };
 }
 
 /**
