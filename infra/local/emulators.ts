@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
@@ -29,6 +30,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type QueueName, queues } from '#functions/triggers.ts';
 import { table } from '#shared/data/table-definition.ts';
+import { repoRoot } from './load-handler.ts';
+import { attachJournal, type FauxqsStore, type QueueJournal } from './queue-journal.ts';
 
 export type DynamoEngine = 'dynalite' | 'dynamodb-local';
 
@@ -274,12 +277,46 @@ async function enableTtl(client: DynamoDBClient, tableName: string): Promise<voi
   }
 }
 
-export async function startSqs(): Promise<Emulator> {
+/**
+ * fauxqs on 127.0.0.1. With `journalDir`, its queues are journaled there (queue-journal.ts): a send
+ * is answered only once it is on disk, and the messages live at the last stop or crash come back.
+ */
+export async function startSqs(
+  opts: { journalDir?: string; log?: (line: string) => void } = {},
+): Promise<Emulator & { journal?: QueueJournal }> {
   // Imported here: the consumer thread uses this module too, and has no use for an SQS server.
   const { buildApp } = await import('fauxqs');
-  const app = buildApp({ logger: false });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { endpoint: address.replace('localhost', '127.0.0.1'), stop: () => app.close() };
+  if (opts.journalDir === undefined) {
+    const app = buildApp({ logger: false });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { endpoint: address.replace('localhost', '127.0.0.1'), stop: () => app.close() };
+  }
+  // fauxqs takes its stores as an option but exports only buildApp: its store class comes from its
+  // own file (fauxqs is pinned; queue-journal.ts names what it relies on).
+  const storeModule = pathToFileURL(join(repoRoot, 'node_modules', 'fauxqs', 'dist', 'sqs', 'sqsStore.js')).href;
+  const { SqsStore } = (await import(storeModule)) as { SqsStore: new () => FauxqsStore };
+  const sqsStore = new SqsStore();
+  const journal = attachJournal(sqsStore, opts.journalDir, opts.log ?? (() => undefined));
+  const app = buildApp({ logger: false, stores: { sqsStore } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'] });
+  // The answer to a send leaves only once the journal holds the message on disk.
+  app.addHook('onSend', async (_request, _reply, payload) => {
+    if (journal.pending()) await journal.flushed();
+    return payload;
+  });
+  try {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      endpoint: address.replace('localhost', '127.0.0.1'),
+      journal,
+      stop: async () => {
+        await app.close();
+        await journal.close();
+      },
+    };
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
 }
 
 /**

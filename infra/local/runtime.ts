@@ -51,7 +51,7 @@ export interface RuntimeOptions {
   threads?: boolean;
   /** Overrides every queue's batching window (seconds); tests use 0. Default: functions/triggers.ts. */
   batchingWindowSeconds?: number;
-  /** How long stop() lets the pollers empty the queues before saving what is left. Default 15 s. */
+  /** How long stop() lets the pollers empty the queues before stopping (what is left stays in the queue journal). Default 15 s. */
   drainTimeoutMs?: number;
   /** The functions to run. Default: `functions` of functions/triggers.ts. */
   functions?: readonly FunctionSpec[];
@@ -77,7 +77,7 @@ export interface Runtime {
   idle(timeoutMs?: number): Promise<void>;
   /** DynamoDB requests served per operation since the start, when the runtime runs dynalite itself. */
   dynamodbRequests?(): Promise<Record<string, number>>;
-  /** Idempotent. Stops taking requests, drains, saves undelivered messages, stops the emulators. */
+  /** Idempotent. Stops taking requests, drains for a while, stops the pollers and the emulators (the queue journal keeps the rest). */
   stop(): Promise<void>;
 }
 
@@ -154,7 +154,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const dynamoDataDir = dataDir ? join(dataDir, engine === 'dynalite' ? 'dynamodb' : 'dynamodb-local') : undefined;
     const started = await Promise.allSettled([
       external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir, log }),
-      external.sqs ? undefined : startSqs(),
+      external.sqs ? undefined : startSqs({ journalDir: dataDir ?? undefined, log }),
       external.ses ? undefined : startSes(),
     ]);
     for (const result of started) {
@@ -230,7 +230,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     process.env[env.publicUrl] = process.env.RAPPORT_PUBLIC_URL || http.url;
     resetConfig();
 
-    // Saved messages go back only now that nothing else can fail: a failed start must not lose them.
+    // Messages a runtime before the queue journal saved at its stop (pending-messages.json) go back
+    // only now that nothing else can fail: a failed start must not lose them.
     if (dataDir) await restorePendingMessages(dataDir, sqsAdmin, queueUrls, log);
 
     for (const { spec, thread } of threads) {
@@ -283,8 +284,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
           log(`stopping before the queues drained: ${(err as Error).message}`);
         }
         await Promise.all(pollers.map((p) => p.stop()));
-        // fauxqs keeps queues in memory only; a queue the user runs keeps its own messages.
-        if (dataDir && !external.sqs) await savePendingMessages(dataDir, endpoints.sqs, queueUrls, log);
+        // What is still queued is in the queue journal (fauxqs's stop compacts it); a queue the user runs keeps its own.
         await cleanUp();
       })();
       return stopping;
@@ -438,48 +438,6 @@ async function waitUntilIdle(
     }
     await sleep(50);
   }
-}
-
-/** Everything still in a queue or dead-letter queue, read through fauxqs's inspection endpoint (in flight too). */
-async function savePendingMessages(
-  dataDir: string,
-  sqsEndpoint: string,
-  queueUrls: Record<QueueName, QueueUrls>,
-  log: (line: string) => void,
-): Promise<void> {
-  interface Inspected {
-    messages: {
-      ready: FauxqsMessage[];
-      delayed: FauxqsMessage[];
-      inflight: Array<{ message: FauxqsMessage }>;
-    };
-  }
-  interface FauxqsMessage {
-    body: string;
-    messageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
-  }
-  const pending: PendingMessage[] = [];
-  for (const queue of Object.keys(queueUrls) as QueueName[]) {
-    for (const deadLetter of [false, true]) {
-      const name = `${QUEUE_PREFIX}${queue}${deadLetter ? '-dlq' : ''}`;
-      const res = await fetch(`${sqsEndpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
-      if (!res.ok) throw new Error(`cannot read queue ${name} to save it (HTTP ${res.status})`);
-      const { messages } = (await res.json()) as Inspected;
-      for (const m of [...messages.ready, ...messages.delayed, ...messages.inflight.map((e) => e.message)]) {
-        const messageAttributes: PendingMessage['messageAttributes'] = {};
-        for (const [key, v] of Object.entries(m.messageAttributes ?? {})) {
-          messageAttributes[key] = {
-            dataType: v.DataType,
-            ...(v.StringValue !== undefined && { stringValue: v.StringValue }),
-            ...(v.BinaryValue !== undefined && { binaryValue: v.BinaryValue }),
-          };
-        }
-        pending.push({ queue, deadLetter, body: m.body, messageAttributes });
-      }
-    }
-  }
-  writePending(dataDir, pending);
-  if (pending.length > 0) log(`saved ${pending.length} undelivered message(s) to ${join(dataDir, PENDING_FILE)}`);
 }
 
 function writePending(dataDir: string, pending: PendingMessage[]): void {

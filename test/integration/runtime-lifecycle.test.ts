@@ -16,6 +16,7 @@ import {
   startSes,
   startSqs,
 } from '#infra/local/emulators.ts';
+import { JOURNAL_FILE, readJournal } from '#infra/local/queue-journal.ts';
 import { type Runtime, type RuntimeOptions, readRuntimeFile, startRuntime } from '#infra/local/runtime.ts';
 import { documentClient, sqsClient } from '#shared/aws/clients.ts';
 import { config } from '#shared/config.ts';
@@ -173,7 +174,7 @@ describe(`local runtime on ${engine}`, () => {
     client.destroy();
   });
 
-  it('saves undelivered messages on stop() and re-delivers them on the next start', async () => {
+  it('keeps undelivered messages in the queue journal at stop() and re-delivers them on the next start', async () => {
     const dataDir = tempDir();
     const failing = consumer('fail');
     const first = await start({ dataDir, handlers: { fakeApi, fakeConsumer: failing.handler }, drainTimeoutMs: 300 });
@@ -202,17 +203,19 @@ describe(`local runtime on ${engine}`, () => {
     await first.stop();
     running.splice(running.indexOf(first), 1);
 
-    const pendingPath = join(dataDir, 'pending-messages.json');
-    expect(statSync(pendingPath).mode & 0o777).toBe(0o600);
+    // What was still queued is in the queue journal, owner-only, compacted to exactly those messages.
+    const journalPath = join(dataDir, JOURNAL_FILE);
+    expect(statSync(journalPath).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
-    const saved = JSON.parse(readFileSync(pendingPath, 'utf8')) as { messages: Array<{ body: string; deadLetter: boolean }> };
-    expect(saved.messages.map((m) => [m.body, m.deadLetter]).sort()).toEqual([
+    const { live } = readJournal(journalPath);
+    const queued = [...live].flatMap(([queue, messages]) => [...messages.values()].map((m) => [m.body, queue.endsWith('-dlq')]));
+    expect(queued.sort()).toEqual([
       ['dead', true],
       ['m-0', false],
       ['m-1', false],
       ['m-2', false],
     ]);
-    expect(logs.join('\n')).toContain('saved 4 undelivered message(s)');
+    expect(readFileSync(journalPath, 'utf8').trim().split('\n')).toHaveLength(4);
 
     const succeeding = consumer('succeed');
     const second = await start({ dataDir, handlers: { fakeApi, fakeConsumer: succeeding.handler } });
@@ -220,7 +223,6 @@ describe(`local runtime on ${engine}`, () => {
     await second.idle(10_000);
     expect([...succeeding.bodies].sort()).toEqual(['m-0', 'm-1', 'm-2']);
     expect(succeeding.attributes).toContainEqual({ origin: 'o-1' });
-    expect(() => statSync(pendingPath)).toThrow();
 
     const dlq = await sqsClientFor(second.endpoints.sqs).send(
       new GetQueueAttributesCommand({ QueueUrl: second.queues.interactions.dlqUrl, AttributeNames: ['All'] }),
@@ -229,6 +231,31 @@ describe(`local runtime on ${engine}`, () => {
 
     const item = await documentClient().send(new GetCommand({ TableName: second.tableName, Key: { PK: 'THING#kept', SK: 'THING' } }));
     expect(item.Item?.body).toBe('m-0');
+  });
+
+  it('re-sends the messages an earlier version saved in pending-messages.json, once', async () => {
+    const dataDir = tempDir();
+    const pendingPath = join(dataDir, 'pending-messages.json');
+    writeFileSync(
+      pendingPath,
+      JSON.stringify({
+        version: 1,
+        savedAt: '2026-11-30T00:00:00.000Z',
+        messages: [
+          { queue: 'interactions', deadLetter: false, body: 'old-1', messageAttributes: {} },
+          { queue: 'gone', deadLetter: false, body: 'old-2', messageAttributes: {} },
+        ],
+      }),
+      { mode: 0o600 },
+    );
+    const succeeding = consumer('succeed');
+    const runtime = await start({ dataDir, handlers: { fakeApi, fakeConsumer: succeeding.handler } });
+    await runtime.idle(10_000);
+    expect([...succeeding.bodies]).toEqual(['old-1']);
+    // A message for a queue that no longer exists stays in the file.
+    expect((JSON.parse(readFileSync(pendingPath, 'utf8')) as { messages: Array<{ body: string }> }).messages.map((m) => m.body)).toEqual([
+      'old-2',
+    ]);
   });
 
   it('publishes runtime.json (0600) while it runs with a data directory, for tools to find it', async () => {
