@@ -34,6 +34,11 @@ export interface HttpAdapterOptions {
   maxBodyBytes?: number;
   region?: string;
   activity?: Activity;
+  /**
+   * Answers `GET /health` (local only, like `/_local/sns`), before any function route. Not counted
+   * as activity: a supervisor polling it must not keep idle() waiting.
+   */
+  health?: () => Promise<{ statusCode: number; body: unknown }>;
   log?: (line: string) => void;
 }
 
@@ -60,8 +65,10 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
       sendJson(res, 503, { message: 'Service Unavailable' }, { connection: 'close' });
       return;
     }
-    const done = activity
-      .track(() => handle(req, res))
+    const health = opts.health;
+    const isHealth = health && (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '/').split('?')[0] === '/health';
+    const work = isHealth ? serveHealth(res, health) : activity.track(() => handle(req, res));
+    const done = work
       .catch((err) => {
         log(`http adapter failure\n${describeError(err)}`);
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
@@ -368,6 +375,12 @@ export function writeResult(res: ServerResponse, result: unknown): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json');
   res.end(body);
+}
+
+async function serveHealth(res: ServerResponse, health: NonNullable<HttpAdapterOptions['health']>): Promise<void> {
+  const { statusCode, body } = await health();
+  // A liveness answer is true only now; no cache in between may keep it.
+  sendJson(res, statusCode, body, { 'cache-control': 'no-store' });
 }
 
 /** Headers are set rather than written so Node adds content-length, as API Gateway sends it. */

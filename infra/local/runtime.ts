@@ -24,6 +24,7 @@ import {
   startSes,
   startSqs,
 } from './emulators.ts';
+import { startHealthCheck } from './health.ts';
 import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter, type TopicBinding } from './http-adapter.ts';
 import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
 import { loadHandler } from './load-handler.ts';
@@ -57,6 +58,8 @@ export interface RuntimeOptions {
   functions?: readonly FunctionSpec[];
   /** Handlers by function name, used instead of importing the function's entry (tests). */
   handlers?: Readonly<Record<string, AnyHandler>>;
+  /** Where `GET /health` probes an emulator instead of the runtime's own endpoint (tests name a closed port). */
+  healthEndpoints?: Partial<Runtime['endpoints']>;
   log?: (line: string) => void;
 }
 
@@ -154,7 +157,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const dynamoDataDir = dataDir ? join(dataDir, engine === 'dynalite' ? 'dynamodb' : 'dynamodb-local') : undefined;
     const started = await Promise.allSettled([
       external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir, log }),
-      external.sqs ? undefined : startSqs({ journalDir: dataDir ?? undefined, log }),
+      external.sqs ? undefined : startSqs({ journalDir: undefined, log }),
       external.ses ? undefined : startSes(),
     ]);
     for (const result of started) {
@@ -224,7 +227,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const topics: TopicBinding[] = specs.flatMap((spec) =>
       spec.subscribes ? [{ topic: spec.subscribes, fn: spec, handler: handlerOf(spec) as TopicBinding['handler'] }] : [],
     );
-    const http: HttpAdapter = await startHttpAdapter({ routes, topics, port, region, activity, log });
+    const health = startHealthCheck({ endpoints: { ...endpoints, ...opts.healthEndpoints }, tableName: TABLE_NAME, queues: queueUrls });
+    cleanups.push(() => health.close());
+    const http: HttpAdapter = await startHttpAdapter({ routes, topics, port, region, activity, log, health: health.check });
     cleanups.push(() => http.close());
     // Links in emails point here unless the user names a public URL (RAPPORT_PUBLIC_URL: a tunnel, say).
     process.env[env.publicUrl] = process.env.RAPPORT_PUBLIC_URL || http.url;
