@@ -157,7 +157,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const dynamoDataDir = dataDir ? join(dataDir, engine === 'dynalite' ? 'dynamodb' : 'dynamodb-local') : undefined;
     const started = await Promise.allSettled([
       external.dynamodb ? undefined : startDynamo({ engine, dataDir: dynamoDataDir, log }),
-      external.sqs ? undefined : startSqs({ journalDir: undefined, log }),
+      external.sqs ? undefined : startSqs({ journalDir: dataDir ?? undefined, log }),
       external.ses ? undefined : startSes(),
     ]);
     for (const result of started) {
