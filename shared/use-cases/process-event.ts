@@ -181,6 +181,7 @@ async function changeProfile(
       );
     entries = [];
   };
+  let checkedOutbox: string | undefined;
   for (let attempt = 0; attempt < PROFILE_ATTEMPTS; attempt++) {
     if (isLegacyProfile(current)) {
       await migrateProfile(deps.db, shopId, customerId, current as ProfileItem, deps.now());
@@ -235,6 +236,13 @@ async function changeProfile(
       ...stamped,
       version: known?.version ?? 0,
     };
+    // The outbox this write replaces must be written first: if a crash cut it short and this
+    // customer's next event comes before its redelivery, the redelivery would no longer find it.
+    const replaced = known?.loyalty.outbox;
+    if (outbox && hasEffects(outbox) && replaced && hasEffects(replaced) && JSON.stringify(replaced) !== checkedOutbox) {
+      await rewriteLostOutbox(shopId, customerId, replaced, deps);
+      checkedOutbox = JSON.stringify(replaced);
+    }
     // The folded summary goes to its page before the profile lets go of it.
     await writeBefore(plan?.page);
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);

@@ -77,6 +77,40 @@ describe('points and tiers on events', () => {
   });
 });
 
+describe('a crash between the profile write and its outbox', () => {
+  it("loses no points when the same customer's next order comes before the redelivery", async () => {
+    const shop = newShop();
+    const customer = aCustomer();
+    // The first order's ledger writes fail as if the consumer died right after its profile write.
+    let crashing = true;
+    const crashingDb: Db = {
+      ...db,
+      client: {
+        send: (command: { input?: { Item?: { SK?: unknown } } }) => {
+          const sk = command.input?.Item?.SK;
+          if (crashing && typeof sk === 'string' && sk.startsWith('PTS#')) throw new Error('consumer died');
+          return db.client.send(command as never);
+        },
+      } as unknown as Db['client'],
+    };
+    const a = orderEvent(shop, { orderId: 'a', total: 1_000_000, lineItems: [] }, customer);
+    await expect(processEvent(a, { ...deps(), db: crashingDb })).rejects.toThrow('consumer died');
+    crashing = false;
+    const { customerId } = await processEvent(
+      orderEvent(
+        shop,
+        { orderId: 'b', total: 2_000_000, lineItems: [], createdAt: '2026-03-06T00:00:00.000Z', updatedAt: '2026-03-06T00:00:00.000Z' },
+        customer,
+      ),
+      deps(),
+    );
+    await processEvent(a, deps()); // the redelivery
+    const state = await pointsOf(shop, customerId!);
+    expect(state.profile.pointsBalance).toBe(100 + 50 + 200);
+    expect(state.sum).toBe(state.profile.pointsBalance);
+  });
+});
+
 describe('loyalty under permutation and duplication (property)', () => {
   const historyArb = fc.array(
     fc.oneof(
