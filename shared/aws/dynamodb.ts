@@ -1,17 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withFaults } from '#shared/aws/faults.ts';
 import { config } from '#shared/config.ts';
 
 /**
  * The DynamoDB document client, built once per container from the validated config. Each AWS
  * client has its own module so a function imports only the SDK packages it uses (cold starts).
+ * Locally, RAPPORT_FAULTS makes some of its calls fail (shared/aws/faults.ts).
  */
 let ddb: DynamoDBDocumentClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   if (!ddb) {
     const { AWS_REGION, DYNAMODB_ENDPOINT } = config();
-    const base = new DynamoDBClient({ region: AWS_REGION, endpoint: DYNAMODB_ENDPOINT, maxAttempts: 6 });
+    const base = withFaults(new DynamoDBClient({ region: AWS_REGION, endpoint: DYNAMODB_ENDPOINT, maxAttempts: 6 }), 'dynamodb');
     ddb = DynamoDBDocumentClient.from(base, {
       marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     });

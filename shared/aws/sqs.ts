@@ -1,13 +1,14 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { withFaults } from '#shared/aws/faults.ts';
 import { config } from '#shared/config.ts';
 
-/** The SQS client, built once per container from the validated config. */
+/** The SQS client, built once per container from the validated config (locally, with RAPPORT_FAULTS if set). */
 let sqs: SQSClient | undefined;
 
 export function sqsClient(): SQSClient {
   if (!sqs) {
     const { AWS_REGION, SQS_ENDPOINT } = config();
-    sqs = new SQSClient({ region: AWS_REGION, endpoint: SQS_ENDPOINT });
+    sqs = withFaults(new SQSClient({ region: AWS_REGION, endpoint: SQS_ENDPOINT }), 'sqs');
   }
   return sqs;
 }
