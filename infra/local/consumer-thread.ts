@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { resetClients } from '#shared/aws/clients.ts';
+import { faultCounts } from '#shared/aws/faults.ts';
 import { resetConfig } from '#shared/config.ts';
 import { Activity, describeError, type SqsHandler } from './lambda.ts';
 import { loadHandler } from './load-handler.ts';
@@ -61,6 +62,8 @@ async function start(config: StartConsumers): Promise<void> {
 port.on('message', (message: ToConsumerThread) => {
   if (message.type === 'start') {
     start(message.config).catch((err: unknown) => log(`the consumers could not start\n${describeError(err)}`));
+  } else if (message.type === 'faults') {
+    send({ type: 'faults', counts: faultCounts() });
   } else if (message.type === 'stop') {
     stopping = true;
     void Promise.all(pollers.map((p) => p.stop())).then(() => {

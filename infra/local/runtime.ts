@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { functions as allFunctions, env, type FunctionSpec, type QueueName, queues } from '#functions/triggers.ts';
 import { resetClients } from '#shared/aws/clients.ts';
+import { faultCounts, pinFaultSeed } from '#shared/aws/faults.ts';
 import { resetConfig } from '#shared/config.ts';
 import {
   type DynamoEngine,
@@ -78,10 +79,22 @@ export interface Runtime {
    * and no handler is running; rejects after timeoutMs (default 30 s).
    */
   idle(timeoutMs?: number): Promise<void>;
+  /**
+   * Faults injected into the handlers' AWS calls (RAPPORT_FAULTS) since the start, summed over the
+   * main thread and the consumer threads; `replay` is the setting that repeats the run's decisions.
+   */
+  faults(): Promise<RuntimeFaults>;
   /** DynamoDB requests served per operation since the start, when the runtime runs dynalite itself. */
   dynamodbRequests?(): Promise<Record<string, number>>;
   /** Idempotent. Stops taking requests, drains for a while, stops the pollers and the emulators (the queue journal keeps the rest). */
   stop(): Promise<void>;
+}
+
+export interface RuntimeFaults {
+  replay: string | undefined;
+  calls: number;
+  total: number;
+  byKind: Record<string, number>;
 }
 
 export const TABLE_NAME = 'rapport';
@@ -117,6 +130,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   if (adminKey.length < 8) throw new Error('RAPPORT_ADMIN_KEY must be at least 8 characters');
   const port = opts.port ?? Number(process.env.PORT ?? 3000);
   const specs = opts.functions ?? allFunctions;
+  // One seed for every thread, fixed before they copy the environment, so a failing run can be replayed.
+  if (pinFaultSeed() !== undefined) log(`AWS calls fail on purpose: RAPPORT_FAULTS=${process.env.RAPPORT_FAULTS}`);
 
   // Undone in reverse order if startup fails half way, and by stop().
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -305,6 +320,17 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       endpoints,
       queues: queueUrls,
       idle,
+      faults: async () => {
+        const all = [faultCounts(), ...(await Promise.all(threads.map(({ thread }) => thread.faults())))];
+        const byKind: Record<string, number> = {};
+        for (const counts of all) for (const [kind, n] of Object.entries(counts.byKind)) byKind[kind] = (byKind[kind] ?? 0) + (n ?? 0);
+        return {
+          replay: all.find((c) => c.replay)?.replay,
+          calls: all.reduce((n, c) => n + c.calls, 0),
+          total: all.reduce((n, c) => n + c.faults, 0),
+          byKind,
+        };
+      },
       ...(dynamo?.requestCounts ? { dynamodbRequests: dynamo.requestCounts } : {}),
       stop,
     };

@@ -12,6 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '#functions/triggers.ts';
+import type { FaultCounts } from '#shared/aws/faults.ts';
 import { emulatorCredentials, emulatorRegion } from './emulators.ts';
 import type { Activity } from './lambda.ts';
 import type { SqsPoller, SqsPollerOptions } from './sqs-poller.ts';
@@ -36,11 +37,12 @@ export interface StartConsumers {
   env: Record<string, string>;
 }
 
-export type ToConsumerThread = { type: 'start'; config: StartConsumers } | { type: 'stop' };
+export type ToConsumerThread = { type: 'start'; config: StartConsumers } | { type: 'stop' } | { type: 'faults' };
 export type FromConsumerThread =
   | { type: 'loaded' }
   | { type: 'failed'; error: string }
   | { type: 'log'; line: string }
+  | { type: 'faults'; counts: FaultCounts }
   | { type: 'stopped' };
 
 export interface ConsumerThread extends SqsPoller {
@@ -48,6 +50,8 @@ export interface ConsumerThread extends SqsPoller {
   loaded: Promise<void>;
   /** Hands the thread its environment and starts polling (after `loaded`). */
   start(config: StartConsumers): void;
+  /** The thread's injected-fault counters (RAPPORT_FAULTS; each thread keeps its own). */
+  faults(): Promise<FaultCounts>;
 }
 
 /** How long stop() waits for the batches in flight (a handler's timeout is 30 s at most) before ending the thread. */
@@ -88,6 +92,16 @@ export function startConsumerThread(opts: { functions: FunctionSpec[]; activity:
   return {
     loaded,
     start: (config) => post({ type: 'start', config }),
+    faults: () =>
+      new Promise((done) => {
+        const answer = (message: FromConsumerThread) => {
+          if (message.type !== 'faults') return;
+          worker.off('message', answer);
+          done(message.counts);
+        };
+        worker.on('message', answer);
+        post({ type: 'faults' });
+      }),
     stop() {
       stopped ??= (async () => {
         stopping = true;
