@@ -1,7 +1,7 @@
 import { documentClient } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
-import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
+import { getShop, markShopErased, type ShopRecord, shopErasedAt } from '#shared/data/shop-repo.ts';
 
 /**
  * The production wiring of ports to adapters, built lazily once per container. Handlers pass
@@ -13,6 +13,8 @@ import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
 export function db(): Db {
   return { client: documentClient(), table: config().TABLE_NAME };
 }
+
+export const now = () => new Date();
 
 /** Shops and programs change rarely and are read on every event: keep them 30 s per container. */
 const CACHE_MS = 30_000;
@@ -32,7 +34,42 @@ export function cachedLoader<T>(load: (key: string) => Promise<T | undefined>) {
 
 const shops = cachedLoader((shopId) => getShop(db(), shopId));
 
-export const loadShop = (shopId: string): Promise<ShopRecord | undefined> => shops.get(shopId);
+/**
+ * The shop as every route and consumer must see it: undefined when it never existed or is erased.
+ * The record comes from this container's cache; the erasure marker is read at every call, strongly
+ * consistent, so a shop/redact accepted a moment ago in any container refuses the shop here now.
+ * Cost: 1 read unit a call (the marker, present or not), plus the record's own read (0.5 unit) once
+ * per container every 30 s. The marker is read for an unknown shop too, side by side with the
+ * record: an answer about a shop that does not exist takes as long as one about a shop that does.
+ */
+async function liveShop(shopId: string): Promise<ShopRecord | undefined> {
+  const [shop, erasedAt] = await Promise.all([shops.get(shopId), shopErasedAt(db(), shopId, now())]);
+  return erasedAt ? undefined : shop;
+}
+
+/**
+ * `loadShop(shopId)`, and `loadShop.markErased(shopId, at)` for the webhook that accepts a shop/redact:
+ * one port, because functions/webhook.ts passes this one function as the webhook's shop port.
+ */
+export const loadShop = Object.assign(liveShop, {
+  markErased: (shopId: string, at: Date) => markShopErased(db(), shopId, at),
+});
+
+/**
+ * The cached record alone, erasure not checked: a shop's settings (currency, locale) for work that
+ * `loadShop` or the processor's check has already let through. Never to authenticate, nor to decide
+ * that a shop exists.
+ */
+export const shopSettings = (shopId: string): Promise<ShopRecord | undefined> => shops.get(shopId);
+
+/**
+ * Whether a shop was ever created, for the processor's check at each event (its erasure is checked
+ * there, on the table). A cached yes is trusted; a no is read again, strongly consistent, since
+ * dropping an event cannot be undone and a shop may have been created within the last second.
+ */
+export async function shopExists(shopId: string): Promise<boolean> {
+  return (await shops.get(shopId)) !== undefined || (await getShop(db(), shopId, true)) !== undefined;
+}
 
 /** Caches kept by other wiring modules (program-deps.ts), cleared with the shops. */
 const resetters: Array<() => void> = [];
@@ -42,7 +79,5 @@ export function resetShopCache(): void {
   shops.clear();
   for (const reset of resetters) reset();
 }
-
-export const now = () => new Date();
 
 export const readDeps = () => ({ db: db(), loadShop });

@@ -1,5 +1,6 @@
 import { getStoredProgram } from '#shared/data/program-repo.ts';
-import { cachedLoader, db, loadShop, now, onCacheReset } from '#shared/deps.ts';
+import { cachedLoader, db, now, onCacheReset, shopExists, shopSettings } from '#shared/deps.ts';
+import { UnauthorizedError } from '#shared/domain/errors.ts';
 import { regionOfLocale } from '#shared/domain/identity.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
 
@@ -12,8 +13,11 @@ import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
 const programs = cachedLoader(async (shopId) => {
   const stored = await getStoredProgram(db(), shopId);
   if (stored) return stored.program;
-  const shop = await loadShop(shopId);
-  return defaultProgram(shop ?? { currency: 'USD', name: shopId });
+  const shop = await shopSettings(shopId);
+  // Every caller has checked the shop already; one gone since (erased meanwhile) gets no program
+  // rather than a made-up one: the request is refused, the event fails and is dropped on its retry.
+  if (!shop) throw new UnauthorizedError(`shop ${shopId} is unknown or erased`);
+  return defaultProgram(shop);
 });
 onCacheReset(() => programs.clear());
 
@@ -23,6 +27,7 @@ export const loadProgram = async (shopId: string): Promise<Program> => (await pr
 export const processDeps = () => ({
   db: db(),
   now,
-  phoneRegion: async (shopId: string) => regionOfLocale((await loadShop(shopId))?.locale),
+  phoneRegion: async (shopId: string) => regionOfLocale((await shopSettings(shopId))?.locale),
   program: loadProgram,
+  shopExists,
 });

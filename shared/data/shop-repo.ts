@@ -21,9 +21,12 @@ export interface ShopRecord {
   createdAt: string;
 }
 
-/** Access pattern: get a shop by id (webhook verification, API key check). */
-export async function getShop(db: Db, shopId: string): Promise<ShopRecord | undefined> {
-  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: shopKey(shopId) }));
+/**
+ * Access pattern: get a shop by id (webhook verification, API key check). Whether it is erased is a
+ * separate read (shopErasedAt): the record is cached per container, the marker never is.
+ */
+export async function getShop(db: Db, shopId: string, consistent = false): Promise<ShopRecord | undefined> {
+  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: shopKey(shopId), ConsistentRead: consistent }));
   if (!Item) return undefined;
   const { PK: _pk, SK: _sk, ...shop } = Item;
   return shop as ShopRecord;
@@ -69,4 +72,55 @@ export async function listShopDirectory(db: Db): Promise<Array<{ shopId: string;
     start = page.LastEvaluatedKey;
   } while (start);
   return shops;
+}
+
+/**
+ * A shop's erasure marker: written when its shop/redact is accepted (before the answer) and again by
+ * the processor before it deletes anything of the shop. From then on every route treats the shop as
+ * one that never existed, the processor drops its events, and its id cannot be taken by a new shop.
+ * It holds the shop id (in its key) and two times, nothing personal. It lives outside the shop's own
+ * partitions (`SHOP#{shopId}…`), so the erasure that empties them leaves it standing.
+ *
+ * Defined here, not in keys.ts, only because this change could not touch that file: it belongs there.
+ */
+export const shopErasureKey = (shopId: string) => ({ PK: `ERASEDSHOP#${shopId}`, SK: 'ERASEDSHOP' });
+
+/**
+ * How long the marker stands (then DynamoDB TTL removes it): longer than any event accepted before the
+ * erasure can still be delivered — 14 days at most on the dead-letter queue, which keeps a message's
+ * first enqueue time — with room for an operator's redrive. Until then the id cannot be reused.
+ */
+export const ERASURE_HOLD_DAYS = 30;
+
+/**
+ * Access pattern: when was this shop erased (undefined: it is not)? A strongly consistent read: an
+ * erasure accepted a moment ago, in any container, is seen by the next request. 1 read unit, whether
+ * or not the marker exists. TTL deletion lags expiry by up to days: an expired marker counts as absent.
+ */
+export async function shopErasedAt(db: Db, shopId: string, now: Date): Promise<string | undefined> {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: shopErasureKey(shopId), ConsistentRead: true, ProjectionExpression: 'erasedAt, expiresAt' }),
+  );
+  return Item && (Item.expiresAt as number) > now.getTime() / 1000 ? (Item.erasedAt as string) : undefined;
+}
+
+/**
+ * Invariant: a shop's erasure is marked once, with the time it was first accepted. Repeats (a second
+ * shop/redact, the processor after the webhook, a redelivery) keep that time; a marker that has
+ * expired is replaced. 1 write unit.
+ */
+export async function markShopErased(db: Db, shopId: string, now: Date): Promise<void> {
+  const seconds = Math.floor(now.getTime() / 1000);
+  try {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...shopErasureKey(shopId), erasedAt: now.toISOString(), expiresAt: seconds + ERASURE_HOLD_DAYS * 86_400 },
+        ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': seconds },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error; // marked already: the first erasure's time stands
+  }
 }

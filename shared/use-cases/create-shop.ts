@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
-import { putShopDirectoryEntry, putShopIfAbsent, type ShopRecord, type WebhookSource } from '#shared/data/shop-repo.ts';
+import {
+  ERASURE_HOLD_DAYS,
+  putShopDirectoryEntry,
+  putShopIfAbsent,
+  type ShopRecord,
+  shopErasedAt,
+  type WebhookSource,
+} from '#shared/data/shop-repo.ts';
 import { encryptSecret, newApiKey, safeEqual, sha256Hex } from '#shared/domain/crypto.ts';
-import { UnauthorizedError } from '#shared/domain/errors.ts';
+import { ConflictError, UnauthorizedError } from '#shared/domain/errors.ts';
 import { CurrencySchema, ShopIdSchema } from '#shared/domain/event.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 
@@ -57,9 +64,20 @@ export async function authorizeAdmin(token: string | undefined, deps: Pick<Creat
 /**
  * Create a shop. The API key is shown in this answer only; the table keeps its hash. Signing
  * secrets are sealed; a generic secret is generated when none is given, and also shown only once.
+ *
+ * The id of an erased shop is refused while its erasure marker stands (ERASURE_HOLD_DAYS): events
+ * accepted for the old shop may still be delivered until then, and must find a shop that drops them,
+ * not a new one that applies them.
  */
 export async function createShop(body: unknown, deps: CreateShopDeps) {
   const input = parseOrThrow(CreateShopSchema, body);
+  const erasedAt = await shopErasedAt(deps.db, input.shopId, deps.now());
+  if (erasedAt) {
+    const free = new Date(Date.parse(erasedAt) + ERASURE_HOLD_DAYS * 86_400_000).toISOString().slice(0, 10);
+    throw new ConflictError(
+      `shopId: ${input.shopId} belonged to a shop erased on ${erasedAt.slice(0, 10)} (shop/redact); it cannot be taken again before ${free}: choose another shopId`,
+    );
+  }
   const masterKey = await deps.masterKey();
   const apiKey = newApiKey(input.shopId);
   const generated: Partial<Record<WebhookSource, string>> = {};

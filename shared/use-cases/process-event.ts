@@ -24,6 +24,7 @@ import {
   migrateProfile,
 } from '#shared/data/profile-history.ts';
 import { lastContactField, type Profile, profileOf } from '#shared/data/profile-item.ts';
+import { markShopErased, shopErasedAt } from '#shared/data/shop-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
@@ -49,15 +50,26 @@ export interface ProcessDeps {
   phoneRegion: (shopId: string) => Promise<string | undefined>;
   /** Where triggers go after the timeline (the email queue); none in tests that do not mail. */
   triggers?: TriggerSink;
+  /**
+   * Whether the shop was ever created (deps.ts shopExists); an event for one that was not is dropped.
+   * Tests that apply events to shops they never created leave it out. The shop's erasure is read from
+   * the table at every event whatever this says.
+   */
+  shopExists?: (shopId: string) => Promise<boolean>;
 }
 
 export interface ProcessResult {
   customerId?: string;
-  /** What happened, for logs and tests: applied, duplicate, stale, waiting_for_order, unattributed. */
+  /**
+   * What happened, for logs and tests: applied, duplicate, stale, waiting_for_order, unattributed;
+   * unknown_shop when the event was dropped because its shop is erased or never existed.
+   */
   outcome: string;
 }
 
 export async function processEvent(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  // The shop's own erasure goes through whatever the marker says: it is what the marker announces.
+  if (event.type !== 'shop.erased' && !(await shopTakesEvents(event.shopId, deps))) return { outcome: 'unknown_shop' };
   switch (event.type) {
     case 'order.upserted':
       return upsertOrder(event, deps);
@@ -75,6 +87,21 @@ export async function processEvent(event: CanonicalEvent, deps: ProcessDeps): Pr
     case 'shop.erased':
       return eraseShop(event, deps);
   }
+}
+
+/**
+ * The check at the start of every event, before its first read or write of the shop's data: an event
+ * for a shop that is erased (its marker stands) or was never created is dropped, never applied. The
+ * marker is read strongly consistent, and it is durable before anything of the shop is deleted
+ * (webhook, then eraseShop below), so an event that reaches this check after the deletion began —
+ * however long ago it was accepted — finds the marker and writes nothing: no profile, identity,
+ * order or timeline entry of an erased shop comes back. 1 read unit an event. What this cannot catch:
+ * an event that passed the check before any marker existed and is still writing when the deletion
+ * goes past its customer (a window of one event's processing, under the function's timeout).
+ */
+async function shopTakesEvents(shopId: string, deps: ProcessDeps): Promise<boolean> {
+  const [erasedAt, exists] = await Promise.all([shopErasedAt(deps.db, shopId, deps.now()), deps.shopExists?.(shopId) ?? true]);
+  return erasedAt === undefined && exists;
 }
 
 /** Attempts at a profile change before the event goes back to the queue (concurrent writers of one busy customer). */
@@ -480,8 +507,14 @@ async function recordDataRequest(event: CanonicalEvent, deps: ProcessDeps): Prom
   return { customerId: customers[0], outcome: customers.length > 0 ? 'recorded' : 'unknown_customer' };
 }
 
-/** Shopify shop/redact: everything the shop's customers left here, and the shop itself. */
+/**
+ * Shopify shop/redact: everything the shop's customers left here, and the shop itself. The marker goes
+ * first (the webhook wrote it already unless this event came another way; a repeat keeps the first
+ * time): an event checked after it is dropped, so nothing written behind the deletion survives it.
+ * Repeating the whole event (a second shop/redact, a redelivery) deletes nothing more and is harmless.
+ */
 async function eraseShop(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
+  await markShopErased(deps.db, event.shopId, deps.now());
   const erased = await eraseShopData(deps.db, event.shopId);
   return { outcome: `erased ${erased} items` };
 }

@@ -14,7 +14,11 @@ export interface ReadDeps {
   loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
 }
 
-/** The shop a Bearer API key belongs to; the key itself is compared by hash, in constant time. */
+/**
+ * The shop a Bearer API key belongs to; the key itself is compared by hash, in constant time. The key
+ * of an erased shop is refused from the moment its erasure was accepted, with the answer a key of a
+ * shop that never existed gets: `loadShop` (deps.ts) knows no erased shop, whatever it has cached.
+ */
 export async function authenticateShop(token: string | undefined, deps: Pick<ReadDeps, 'loadShop'>): Promise<ShopRecord> {
   const shopId = token ? shopIdOfApiKey(token) : undefined;
   const shop = shopId ? await deps.loadShop(shopId) : undefined;

@@ -31,7 +31,11 @@ export interface WebhookCommand {
 }
 
 export interface WebhookDeps {
-  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+  /**
+   * The shop, undefined when it never existed or is erased (deps.ts loadShop); and `markErased`, which
+   * makes a shop unknown to every route at once. One port because functions/webhook.ts wires one.
+   */
+  loadShop: ((shopId: string) => Promise<ShopRecord | undefined>) & { markErased: (shopId: string, at: Date) => Promise<void> };
   masterKey: () => Promise<string>;
   enqueue: (events: CanonicalEvent[]) => Promise<void>;
   /** Shopify delivery dedupe (X-Shopify-Webhook-Id). */
@@ -92,9 +96,10 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
   const [shop, masterKey] = await Promise.all([deps.loadShop(shopId), deps.masterKey()]);
   const sealed = shop?.secrets[command.source];
   if (!shop || !sealed) {
-    // Answered exactly as a bad signature is (same status, same body, whatever the headers hold),
-    // after the same HMAC, so neither the answer nor its time tells which shops exist. Only the
-    // decryption of the shop's secret (microseconds, beside the table read both paths make) differs.
+    // Unknown, erased or without this route's secret: answered exactly as a bad signature is (same
+    // status, same body, whatever the headers hold), after the same HMAC, so neither the answer nor
+    // its time tells which shops exist. Only the decryption of the shop's secret (microseconds, beside
+    // the table reads every path makes) differs.
     verifySignature(command, NOBODYS_SECRET);
     throw signatureMismatch(SIGNATURE_HEADER[command.source].display);
   }
@@ -117,10 +122,14 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
         throw new ValidationError('X-Shopify-Webhook-Id', 'X-Shopify-Webhook-Id is malformed');
       if (deliveryId && (await deps.wasDelivered(shop.shopId, deliveryId))) return { accepted: 0, ignored: 0, note: 'duplicate_delivery' };
       const topic = requireHeader(headers, 'x-shopify-topic', 'X-Shopify-Topic');
-      const result = await enqueueNormalized(
-        normalizeShopify(topic, command.body.toString('utf8'), context(shop, command, deliveryId)),
-        deps,
-      );
+      const normalized = normalizeShopify(topic, command.body.toString('utf8'), context(shop, command, deliveryId));
+      const result = await enqueueNormalized(normalized, deps);
+      // A shop's erasure takes effect with this answer, not when the processor gets to it: from the
+      // marker on, every route answers for the shop as for one that never existed. Written after the
+      // event is queued, so that if it fails (a 5xx) Shopify's retry still verifies and queues again.
+      if (normalized.kind === 'events' && normalized.events.some((event) => event.type === 'shop.erased')) {
+        await deps.loadShop.markErased(shop.shopId, command.now);
+      }
       // Marked only once enqueued: a delivery that failed half-way is retried by Shopify, not lost.
       if (deliveryId) await deps.markDelivered(shop.shopId, deliveryId, command.now);
       return result;

@@ -49,7 +49,9 @@ export type SendOutcome =
   | { status: 'sent'; sendId: string; messageId: string }
   | { status: 'skipped'; sendId: string; reason: string }
   | { status: 'duplicate'; sendId: string }
-  | { status: 'requeued'; sendId: string; delaySeconds: number };
+  | { status: 'requeued'; sendId: string; delaySeconds: number }
+  /** The shop is erased or was never created: nothing sent, nothing recorded. */
+  | { status: 'dropped'; sendId: string; reason: 'unknown_shop' };
 
 /** A `sending` record older than this is an outcome we cannot know (the process died mid-send). */
 const SENDING_STALE_MS = 2 * 60_000;
@@ -79,12 +81,12 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
 
   /** Whom to write to and whether the rules allow it now: read fresh each time it is asked. */
   const assess = async (now: Date) => {
-    const [shop, program, profile] = await Promise.all([
-      deps.loadShop(shopId),
-      deps.program(shopId),
-      loadProfile(deps.db, shopId, customerId, true),
-    ]);
-    if (!shop || !profile) return { ok: false, reason: 'no_customer' } as const;
+    // First, alone: an erased shop is sent nothing and has nothing written (a skip record would put
+    // an item back in a partition its erasure empties), and it has no program to read.
+    const shop = await deps.loadShop(shopId);
+    if (!shop) return { ok: false, reason: 'unknown_shop' } as const;
+    const [program, profile] = await Promise.all([deps.program(shopId), loadProfile(deps.db, shopId, customerId, true)]);
+    if (!profile) return { ok: false, reason: 'no_customer' } as const;
     const view = profileView(profile, shop.currency);
     const email = view.email ?? undefined;
     const recent = profile.recentMarketingEmails.filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
@@ -106,6 +108,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
   // Most triggers end in a skip (no consent, mostly): decided without the lease, recorded only if
   // nothing else was recorded for this send id meanwhile.
   const first = await assess(deps.now());
+  if (!first.ok && first.reason === 'unknown_shop') return { status: 'dropped', sendId: id, reason: first.reason };
   if (!first.ok) {
     const at = deps.now().toISOString();
     const recorded = await putEmailSendIfOpen(deps.db, shopId, customerId, id, {
@@ -136,6 +139,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     }
     // Again under the lease: the weekly cap counts the emails sent meanwhile.
     const assessed = await assess(now);
+    if (!assessed.ok && assessed.reason === 'unknown_shop') return { status: 'dropped', sendId: id, reason: assessed.reason };
     if (!assessed.ok) return skip(assessed.reason);
     const { shop, program, profile, view, email, recent } = assessed;
 
