@@ -2,13 +2,25 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  type AlarmProps,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  type Metric,
+  Stats,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet, EmailSendingEvent, EventDestination } from 'aws-cdk-lib/aws-ses';
@@ -35,6 +47,26 @@ export function visibilityTimeoutSeconds(queue: QueueName): number {
 /** Enough for shops' webhook bursts; a runaway client hits 429 before it costs table capacity. */
 const apiThrottle = { rateLimit: 200, burstLimit: 400 };
 
+/** The age alarm of the interactions queue: an event older than `seconds`, `minutes` minutes in a row. */
+export const EVENT_AGE_ALARM = { seconds: 300, minutes: 5 };
+
+/** Rapport's own metrics: counted by the log metric filters below (no handler publishes metrics itself yet). */
+export const METRIC_NAMESPACE = 'Rapport';
+
+const emailLine = { fn: 'email', message: 'email', field: 'status' } as const;
+const feedbackLine = { fn: 'sesFeedback', message: 'SES feedback applied', field: 'kind' } as const;
+/**
+ * Email outcomes, counted from the log line each one already writes (functions/email.ts logs
+ * `email` with the send's status; functions/ses-feedback.ts logs `SES feedback applied` with its kind).
+ */
+export const emailOutcomes = [
+  { ...emailLine, value: 'sent', metricName: 'EmailsSent', label: 'sent' },
+  { ...emailLine, value: 'skipped', metricName: 'EmailsSkipped', label: 'skipped (consent, cap, suppressed…)' },
+  { ...emailLine, value: 'requeued', metricName: 'EmailsRequeued', label: 'requeued (SES throttling)' },
+  { ...feedbackLine, value: 'bounce', metricName: 'EmailBounces', label: 'bounces' },
+  { ...feedbackLine, value: 'complaint', metricName: 'EmailComplaints', label: 'complaints' },
+] as const;
+
 export interface QueuePair {
   queue: Queue;
   deadLetterQueue: Queue;
@@ -49,6 +81,7 @@ export class RapportStack extends Stack {
   readonly deploymentSecret: Secret;
   readonly adminKeySecret: Secret;
   readonly alarmTopic: Topic;
+  readonly dashboard: Dashboard;
   readonly topics: Record<TopicName, Topic>;
   readonly configurationSet: ConfigurationSet;
 
@@ -87,7 +120,6 @@ export class RapportStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    const alarmAction = new SnsAction(this.alarmTopic);
 
     // One generated value per secret is all CloudFormation can generate, hence two secrets.
     this.deploymentSecret = new Secret(this, 'DeploymentSecret', {
@@ -134,19 +166,6 @@ export class RapportStack extends Stack {
         visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(name)),
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.maxReceiveCount },
       });
-      const alarm = new Alarm(this, `${name}DeadLetterAlarm`, {
-        alarmDescription: `Messages on the ${name} dead-letter queue: they failed ${spec.maxReceiveCount} times; inspect, fix, then redrive.`,
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(alarmAction);
-      alarm.addOkAction(alarmAction);
       this.queues[name] = { queue, deadLetterQueue };
     }
 
@@ -285,6 +304,179 @@ export class RapportStack extends Stack {
       value: this.adminKeySecret.secretArn,
       description: 'The admin key (JSON field adminKey) for POST /admin/shops',
     });
+    // The CLI finds a deployment through the variables the functions read (infra/cli/target.ts);
+    // these outputs are where an operator copies them from. Each dead-letter queue is found through
+    // its queue's redrive policy, so it needs no output of its own.
+    for (const name of Object.keys(queues) as QueueName[]) {
+      new CfnOutput(this, `${name[0]?.toUpperCase()}${name.slice(1)}QueueUrl`, {
+        value: this.queues[name].queue.queueUrl,
+        description: `The ${name} queue: export as ${env.queueUrl(name)} for \`rapport\` (rapport dlq)`,
+      });
+    }
+
+    this.dashboard = this.monitor();
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboardName}`,
+      description: 'Queues, dead letters, functions, table, API and email on one page',
+    });
+  }
+
+  /**
+   * What an operator watches: alarms to the alarm topic, and one dashboard. Alarms fire on what
+   * needs a person (a dead letter, events waiting, a crashed invocation); the dashboard shows the
+   * rest for diagnosis.
+   */
+  private monitor(): Dashboard {
+    const alarmAction = new SnsAction(this.alarmTopic);
+    const alarm = (id: string, props: AlarmProps) => {
+      const created = new Alarm(this, id, { treatMissingData: TreatMissingData.NOT_BREACHING, ...props });
+      created.addAlarmAction(alarmAction);
+      created.addOkAction(alarmAction);
+    };
+    const minute = Duration.minutes(1);
+    const queueNames = Object.keys(queues) as QueueName[];
+
+    for (const name of queueNames) {
+      alarm(`${name}DeadLetterAlarm`, {
+        alarmDescription: `Messages on the ${name} dead-letter queue: they failed ${queues[name].maxReceiveCount} times. \`rapport dlq show --queue ${name}\` shows them (ids only), fix the cause, then \`rapport dlq redrive --queue ${name}\`.`,
+        metric: this.queues[name].deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+
+    // SQS leaves a message out of this metric after its third receive, two visibility timeouts (about
+    // 6 minutes) after it arrived: one failing event cannot keep the age over 5 minutes for 5 minutes
+    // running, a stopped, throttled or overwhelmed processor can. A large `rapport import` fires it
+    // too: live webhooks then wait behind the backfill (its --max-rate is the remedy).
+    alarm('interactionsOldestMessageAlarm', {
+      alarmDescription: `Events have waited over ${EVENT_AGE_ALARM.seconds / 60} minutes on the interactions queue for ${EVENT_AGE_ALARM.minutes} minutes: the processor is failing, throttled or behind. Check its errors and throttles and the table's throttles on the dashboard.`,
+      metric: this.queues.interactions.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: Stats.MAXIMUM }),
+      threshold: EVENT_AGE_ALARM.seconds,
+      evaluationPeriods: EVENT_AGE_ALARM.minutes,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+
+    // HTTP functions answer 500 for anything unmapped and queue consumers report failed records
+    // instead of throwing, so an invocation error is a crash, a timeout or an out-of-memory: a bug.
+    for (const spec of functions) {
+      alarm(`${spec.name}ErrorsAlarm`, {
+        alarmDescription: `Rapport ${spec.name} (${spec.entry}) invocations failed: an uncaught error, a timeout or out of memory. Read the function's log group.`,
+        metric: this.fn(spec.name).metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+
+    const perQueue = (metricOf: (pair: QueuePair) => Metric) => queueNames.map((name) => metricOf(this.queues[name]).with({ label: name }));
+    const perFunction = (metricOf: (fn: RapportFunction) => Metric) =>
+      functions.map((spec) => metricOf(this.fn(spec.name)).with({ label: spec.name }));
+    const sum = { period: minute, statistic: Stats.SUM };
+
+    // Each DynamoDB operation reports its own series, only while something happens: added with
+    // FILL, so that one operation's silence does not blank the total (a plain + would).
+    const operations = [...new Set(functions.flatMap((spec) => spec.tableActions))].map((action) => action.replace('dynamodb:', ''));
+    const overOperations = (metricName: string, label: string) => {
+      // Ids are unique per graph: the metric's name is part of them.
+      const id = (i: number) => `${metricName.toLowerCase()}${i}`;
+      return new MathExpression({
+        expression: operations.map((_, i) => `FILL(${id(i)}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(
+          operations.map((operation, i) => [
+            id(i),
+            this.table.metric(metricName, { ...sum, dimensionsMap: { TableName: this.table.tableName, Operation: operation } }),
+          ]),
+        ),
+        label,
+        period: minute,
+      });
+    };
+
+    const email = emailOutcomes.map((outcome) =>
+      new MetricFilter(this, `${outcome.metricName}Filter`, {
+        logGroup: this.fn(outcome.fn).logGroup,
+        metricNamespace: METRIC_NAMESPACE,
+        metricName: outcome.metricName,
+        metricValue: '1',
+        filterPattern: FilterPattern.all(
+          FilterPattern.stringValue('$.message', '=', outcome.message),
+          FilterPattern.stringValue(`$.${outcome.field}`, '=', outcome.value),
+        ),
+      }).metric({ ...sum, label: outcome.label }),
+    );
+
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-operations`,
+      defaultInterval: Duration.hours(3),
+    });
+    const graph = (title: string, left: IMetric[], unit?: string) =>
+      new GraphWidget({ title, left, width: 12, height: 6, leftYAxis: { min: 0, ...(unit ? { label: unit, showUnits: false } : {}) } });
+    dashboard.addWidgets(
+      new TextWidget({
+        width: 24,
+        height: 3,
+        markdown: [
+          '## Rapport operations',
+          "Alarms go to the alarm topic (output AlarmTopicArn). **Dead letters**: `rapport dlq show --queue <name>` (ids, never personal data), fix the cause, `rapport dlq redrive --queue <name>`. **Events waiting**: the processor is failing, throttled or behind: its errors and throttles, and the table's throttles, are below. **Function errors**: a crash, timeout or out-of-memory; read the function's log group.",
+        ].join('\n\n'),
+      }),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Age of the oldest message, per queue',
+        perQueue((pair) => pair.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: Stats.MAXIMUM })),
+        'seconds',
+      ),
+      graph(
+        'Dead letters, per dead-letter queue',
+        perQueue((pair) => pair.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: Stats.MAXIMUM })),
+        'messages',
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Lambda errors, per function',
+        perFunction((fn) => fn.metricErrors(sum)),
+        'invocations',
+      ),
+      graph(
+        'Lambda throttles, per function',
+        perFunction((fn) => fn.metricThrottles(sum)),
+        'invocations',
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        'DynamoDB: throttled requests, user errors, system errors',
+        [
+          overOperations('ThrottledRequests', 'throttled requests'),
+          // UserErrors has no table dimension: it counts the whole account and region.
+          this.table.metricUserErrors({ ...sum, label: 'user errors (account-wide)' }),
+          overOperations('SystemErrors', 'system errors'),
+        ],
+        'requests',
+      ),
+      graph(
+        'API: 4xx and 5xx answers',
+        [this.api.metricClientError({ ...sum, label: '4xx' }), this.api.metricServerError({ ...sum, label: '5xx' })],
+        'requests',
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        'API latency',
+        [
+          this.api.metricLatency({ period: minute, statistic: Stats.percentile(50), label: 'p50' }),
+          this.api.metricLatency({ period: minute, statistic: Stats.percentile(99), label: 'p99' }),
+          this.api.metricIntegrationLatency({ period: minute, statistic: Stats.percentile(99), label: 'p99 in the functions' }),
+        ],
+        'milliseconds',
+      ),
+      graph('Email: sent, skipped, requeued, bounces, complaints', email, 'emails'),
+    );
+    return dashboard;
   }
 
   private fn(name: string): RapportFunction {

@@ -8,7 +8,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
-import { RapportStack } from '#infra/rapport-stack.ts';
+import { EVENT_AGE_ALARM, emailOutcomes, METRIC_NAMESPACE, RapportStack } from '#infra/rapport-stack.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
 
 // Expectations come from the trigger table and the table definition; the stack object is used
@@ -332,6 +332,7 @@ describe('queues', () => {
         Period: 60,
         EvaluationPeriods: 1,
         AlarmActions: [topicRef],
+        OKActions: [topicRef],
       });
     }
     const topicPolicy = ofType('AWS::SNS::TopicPolicy').find(
@@ -343,6 +344,169 @@ describe('queues', () => {
     expect(topicPolicy).toContainEqual(
       expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
     );
+  });
+});
+
+describe('monitoring', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const dimension = (alarm: Cfn, name: string) => (alarm.Dimensions ?? []).find((d: { Name: string }) => d.Name === name)?.Value as unknown;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+  /**
+   * The dashboard's widgets, parsed from its body; each CloudFormation token in it (a queue's name,
+   * a function's Ref) becomes the JSON text of that token, so it can be compared with `ref()`.
+   */
+  function widgets(): Array<{ type: string; properties: Cfn }> {
+    const dashboards = ofType('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const parts = dashboards[0]![1].Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const text = parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(JSON.stringify(part)).slice(1, -1))).join('');
+    return JSON.parse(text).widgets;
+  }
+  const graph = (title: string) => {
+    const found = widgets().filter((w) => w.properties.title === title);
+    expect(found, title).toHaveLength(1);
+    return found[0]!.properties.metrics as unknown[][];
+  };
+  /** Each plain metric of a graph (math expressions left out): namespace, metric name, then dimension names and values. */
+  const series = (title: string) =>
+    graph(title)
+      .filter((m) => typeof m[0] === 'string')
+      .map((m) => m.filter((part) => typeof part === 'string') as string[]);
+  const token = (value: unknown) => JSON.stringify(value);
+  const queueName = (construct: IConstruct) => token({ 'Fn::GetAtt': [logicalId(construct), 'QueueName'] });
+
+  it('has one dashboard: a note on what to do, then queues, dead letters, functions, table, API and email', () => {
+    const all = widgets();
+    expect(all[0]).toMatchObject({ type: 'text' });
+    expect(all[0]!.properties.markdown).toContain('rapport dlq redrive');
+    expect(all.slice(1).map((w) => w.properties.title)).toEqual([
+      'Age of the oldest message, per queue',
+      'Dead letters, per dead-letter queue',
+      'Lambda errors, per function',
+      'Lambda throttles, per function',
+      'DynamoDB: throttled requests, user errors, system errors',
+      'API: 4xx and 5xx answers',
+      'API latency',
+      'Email: sent, skipped, requeued, bounces, complaints',
+    ]);
+    template.hasOutput('DashboardUrl', {});
+  });
+
+  it('graphs every queue’s oldest message and every dead-letter queue’s depth', () => {
+    const names = Object.keys(queues) as QueueName[];
+    expect(series('Age of the oldest message, per queue')).toEqual(
+      names.map((name) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', queueName(stack.queues[name].queue)]),
+    );
+    expect(series('Dead letters, per dead-letter queue')).toEqual(
+      names.map((name) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queueName(stack.queues[name].deadLetterQueue)]),
+    );
+  });
+
+  it('graphs errors and throttles of every function', () => {
+    for (const [title, metric] of [
+      ['Lambda errors, per function', 'Errors'],
+      ['Lambda throttles, per function', 'Throttles'],
+    ] as const) {
+      expect(series(title)).toEqual(
+        functions.map((spec) => ['AWS/Lambda', metric, 'FunctionName', token(ref(stack.functions[spec.name]!))]),
+      );
+    }
+  });
+
+  it('graphs the table’s throttled requests and system errors over every operation the functions call, and user errors', () => {
+    const metrics = graph('DynamoDB: throttled requests, user errors, system errors');
+    const expressions = metrics.filter((m) => typeof m[0] === 'object').map((m) => m[0] as { expression: string; label: string });
+    expect(expressions.map((e) => e.label)).toEqual(['throttled requests', 'system errors']);
+    for (const e of expressions) expect(e.expression).toMatch(/^FILL\(\w+, 0\)( \+ FILL\(\w+, 0\))*$/);
+    const operations = new Set(functions.flatMap((spec) => spec.tableActions.map((action) => action.replace('dynamodb:', ''))));
+    const table = token(ref(stack.table));
+    const dimensionsOf = (m: string[]) =>
+      Object.fromEntries(Array.from({ length: (m.length - 2) / 2 }, (_, i) => [m[2 + 2 * i], m[3 + 2 * i]]));
+    for (const name of ['ThrottledRequests', 'SystemErrors']) {
+      const inputs = series('DynamoDB: throttled requests, user errors, system errors').filter((m) => m[1] === name);
+      expect(inputs.every((m) => m[0] === 'AWS/DynamoDB' && dimensionsOf(m).TableName === table)).toBe(true);
+      expect(new Set(inputs.map((m) => dimensionsOf(m).Operation))).toEqual(operations);
+    }
+    expect(series('DynamoDB: throttled requests, user errors, system errors')).toContainEqual(['AWS/DynamoDB', 'UserErrors']);
+  });
+
+  it('graphs the API’s 4xx, 5xx and latency', () => {
+    const api = token(ref(stack.api));
+    expect(series('API: 4xx and 5xx answers')).toEqual([
+      ['AWS/ApiGateway', '4xx', 'ApiId', api],
+      ['AWS/ApiGateway', '5xx', 'ApiId', api],
+    ]);
+    expect(series('API latency').map((m) => m[1])).toEqual(['Latency', 'Latency', 'IntegrationLatency']);
+  });
+
+  it('counts email outcomes from the lines the email and SES feedback functions log, and graphs them', () => {
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters).toHaveLength(emailOutcomes.length);
+    for (const outcome of emailOutcomes) {
+      const logGroup = resources[logicalId(stack.functions[outcome.fn]!)]!.Properties.LoggingConfig.LogGroup;
+      const filter = filters.find((f) => f.MetricTransformations[0].MetricName === outcome.metricName);
+      expect(filter, outcome.metricName).toMatchObject({
+        LogGroupName: logGroup,
+        FilterPattern: `{ ($.message = "${outcome.message}") && ($.${outcome.field} = "${outcome.value}") }`,
+        MetricTransformations: [{ MetricNamespace: METRIC_NAMESPACE, MetricValue: '1' }],
+      });
+    }
+    expect(series('Email: sent, skipped, requeued, bounces, complaints')).toEqual(
+      emailOutcomes.map((outcome) => [METRIC_NAMESPACE, outcome.metricName]),
+    );
+  });
+
+  it('alarms when events wait on the interactions queue for minutes', () => {
+    const age = alarms().filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(age).toHaveLength(1);
+    expect(dimension(age[0]!, 'QueueName')).toEqual({ 'Fn::GetAtt': [logicalId(stack.queues.interactions.queue), 'QueueName'] });
+    expect(age[0]).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: EVENT_AGE_ALARM.seconds,
+      EvaluationPeriods: EVENT_AGE_ALARM.minutes,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // One failing event counts until its third receive, 2 visibility timeouts after it arrived; the
+    // alarm needs an age over the threshold in every one of its periods, which ends later than that.
+    const visibility = resources[logicalId(stack.queues.interactions.queue)]!.Properties.VisibilityTimeout as number;
+    expect(EVENT_AGE_ALARM.seconds + 60 * (EVENT_AGE_ALARM.minutes - 1)).toBeGreaterThan(2 * visibility);
+  });
+
+  it('alarms on the first failed invocation of any function', () => {
+    for (const spec of functions) {
+      const matching = alarms().filter(
+        (a) => a.Namespace === 'AWS/Lambda' && same(dimension(a, 'FunctionName'), ref(stack.functions[spec.name]!)),
+      );
+      expect(matching, spec.name).toHaveLength(1);
+      expect(matching[0]).toMatchObject({
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('sends every alarm, and its return to OK, to the alarm topic; missing data is not a breach', () => {
+    expect(alarms()).toHaveLength(Object.keys(queues).length + 1 + functions.length);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([ref(stack.alarmTopic)]);
+      expect(alarm.OKActions).toEqual([ref(stack.alarmTopic)]);
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+      expect(alarm.AlarmDescription.length).toBeGreaterThan(40);
+    }
+  });
+
+  it('outputs each queue’s URL under the variable the CLI reads', () => {
+    for (const name of Object.keys(queues) as QueueName[]) {
+      const id = `${name[0]!.toUpperCase()}${name.slice(1)}QueueUrl`;
+      const output = template.toJSON().Outputs[id];
+      expect(output, id).toMatchObject({ Value: ref(stack.queues[name].queue) });
+      expect(output.Description).toContain(env.queueUrl(name));
+    }
   });
 });
 
