@@ -48,7 +48,11 @@ async function processRecord(record: SQSRecord, context: Context) {
     return;
   }
   const started = Date.now();
-  await runStep(message as Parameters<typeof runStep>[0], deps(context));
+  const outcome = await runStep(message as Parameters<typeof runStep>[0], deps(context));
+  if (outcome === 'dropped') {
+    logger.info('run step dropped: the shop is gone', { shopId: message.shopId, runId: message.runId, step: message.step });
+    return;
+  }
   logger.info('run step done', {
     shopId: message.shopId,
     runId: message.runId,

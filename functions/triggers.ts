@@ -124,7 +124,7 @@ export const functions: FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     routes: [{ method: 'POST', path: '/admin/shops' }],
-    tableActions: ['dynamodb:PutItem'],
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     secrets: ['master', 'admin'],
     createsRunSchedules: true,
   },

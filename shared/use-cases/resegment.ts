@@ -33,7 +33,7 @@ import {
   shardKeysPage,
   writeMemberships,
 } from '#shared/data/run-repo.ts';
-import { getShop, type ShopRecord } from '#shared/data/shop-repo.ts';
+import { getShop, type ShopRecord, shopErasedAt } from '#shared/data/shop-repo.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { sameValue } from '#shared/domain/canonical.ts';
 import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
@@ -688,13 +688,14 @@ async function finishShopRun(run: RunRecord, deps: RunDeps): Promise<void> {
   });
 }
 
-/** A step that cannot succeed (the shop is gone): the run is marked failed, with why. */
-export async function failRun(shopId: string, runId: string, error: string, deps: Pick<RunDeps, 'db' | 'now'>) {
-  await finishRun(deps.db, shopId, runId, 'failed', { finishedAt: deps.now().toISOString(), error });
-}
-
-/** Runs one queued step (the resegment function's body). */
-export async function runStep(message: RunMessage, deps: RunDeps): Promise<void> {
+/**
+ * Runs one queued step (the resegment function's body). A step of a shop erased meanwhile
+ * (shop/redact) is dropped: it cannot succeed, retrying it would only fill the dead-letter queue, and
+ * recording its failure would write under a shop whose items are being deleted.
+ */
+export async function runStep(message: RunMessage, deps: RunDeps): Promise<'dropped' | undefined> {
+  const [shop, erasedAt] = await Promise.all([getShop(deps.db, message.shopId), shopErasedAt(deps.db, message.shopId, deps.now())]);
+  if (!shop || erasedAt !== undefined) return 'dropped';
   if (message.step === 'fit') await fitStep(message.shopId, message.runId, deps);
   else await applyStep(message, deps);
 }

@@ -519,7 +519,15 @@ const deliveryArb = (source: Source): fc.Arbitrary<Delivery> =>
       mutations: mutationsArb(source),
       extra: extraHeadersArb,
     })
-    .map(({ payload, ...rest }) => ({ ...rest, topic: payload.topic, body: payload.body }));
+    // shop/redact erases a shop the moment it is accepted (test/integration/erasure-at-once.test.ts):
+    // sent to a shop whose secrets are known here it would end the run's shops, so it goes to the
+    // shop whose secrets nobody here knows, where it is fuzzed against the signature check.
+    .map(({ payload, ...rest }) => ({
+      ...rest,
+      shopId: payload.topic === 'shop/redact' && SIGNED_SHOPS.includes(rest.shopId ?? '') ? 'fuzz-nosecret' : rest.shopId,
+      topic: payload.topic,
+      body: payload.body,
+    }));
 
 /**
  * Deliveries every run starts with, whatever the seed: text a customer or a product may well carry
