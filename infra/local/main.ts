@@ -24,17 +24,18 @@ let firstSignalAt: number | undefined;
 
 /**
  * SIGTERM (a supervisor, `docker stop`, `kill`) and SIGHUP (a closed terminal) ask for the same clean
- * stop as Ctrl-C. Only a second Ctrl-C gives up saving: a terminal closed while the runtime drains, or
- * a supervisor repeating SIGTERM, is no one insisting on losing messages.
+ * stop as Ctrl-C. Only a second Ctrl-C gives up draining: a terminal closed while the runtime drains,
+ * or a supervisor repeating SIGTERM, is no one insisting. Either way nothing queued is lost: the queue
+ * journal (queue-journal.ts) already holds it on disk.
  */
 function shutdown(signal: NodeJS.Signals): void {
   if (firstSignalAt !== undefined) {
     if (signal !== 'SIGINT' || Date.now() - firstSignalAt < RELAYED_SIGNAL_WINDOW_MS) return;
-    warn(`${signal} again: exiting without saving undelivered messages`);
+    warn(`${signal} again: exiting without draining (what is queued stays in the queue journal)`);
     process.exit(1);
   }
   firstSignalAt = Date.now();
-  say(`${signal}: stopping (draining queues, saving what is left)…`);
+  say(`${signal}: stopping (draining queues; what is left stays in the queue journal)…`);
   // A signal during startup is answered once startup is done, so no emulator is left behind.
   if (runtime) stopAndExit(runtime);
 }

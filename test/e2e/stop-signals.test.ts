@@ -99,7 +99,7 @@ describe('stopping npm start', () => {
         body: JSON.stringify({ shopId: 'hup-shop', name: 'Hang-up', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
       })
     ).json()) as CreatedShop;
-    // Accepted just before the hang-up: processed while draining, or saved and sent again on restart.
+    // Accepted just before the hang-up: processed while draining, or kept in the queue journal and delivered again on restart.
     const body = JSON.stringify(orderEvent('hup-shop', { orderId: 'H-1' }, { externalId: 'generic:hup', email: 'hup@example.fr' }));
     const accepted = await fetch(`${api}/webhooks/generic/hup-shop`, {
       method: 'POST',
@@ -117,7 +117,7 @@ describe('stopping npm start', () => {
     // npm itself dies of the hang-up; the runtime's own clean exit is its last line.
     expect(app.output()).toMatch(/SIGHUP: stopping/);
     expect(app.output()).toMatch(/Stopped: data saved in /);
-    expect(app.output()).not.toMatch(/again: exiting without saving/);
+    expect(app.output()).not.toMatch(/again: exiting without draining/);
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
 
     const again = await startNpm();
