@@ -237,9 +237,11 @@ async function customerState(db: Db, externalId: string): Promise<CustomerState 
     },
     ledger: ledgerTotals(ledger),
     ledgerSum: ledger.reduce((s, e) => s + e.points, 0),
+    // A tier-up's key carries the day of the order that crossed the threshold, which depends on the
+    // order the orders arrived in; which tiers were reached, and once each, does not.
     triggers: timeline
       .filter((i) => i.type === 'trigger')
-      .map((i) => String(i.key))
+      .map((i) => String(i.key).replace(/^(tier_up:[^:]+):\d{4}-\d{2}-\d{2}$/, '$1'))
       .sort(),
   };
 }
