@@ -141,6 +141,7 @@ export async function benchWebhook(opts: WebhookOptions = {}): Promise<BenchResu
     // The use case alone, without middy and the logger: where the time goes.
     const deps = {
       loadShop,
+      markShopErased: async () => {},
       masterKey: loadMasterKey,
       enqueue: enqueueEvents,
       wasDelivered: async () => false,

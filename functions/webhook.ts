@@ -1,6 +1,7 @@
 import { enqueueEvents } from '#shared/aws/event-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { markDelivered, wasDelivered } from '#shared/data/delivery-repo.ts';
+import { markShopErased } from '#shared/data/shop-repo.ts';
 import { db, loadShop } from '#shared/deps.ts';
 import { httpHandler, json, rawBody } from '#shared/http/http-handler.ts';
 import { logger } from '#shared/observability.ts';
@@ -10,6 +11,7 @@ const webhookDeps = {
   loadShop,
   masterKey,
   enqueue: enqueueEvents,
+  markShopErased: (shopId: string, at: Date) => markShopErased(db(), shopId, at),
   wasDelivered: (shopId: string, id: string) => wasDelivered(db(), shopId, id),
   markDelivered: (shopId: string, id: string, now: Date) => markDelivered(db(), shopId, id, now),
 };

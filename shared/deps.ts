@@ -1,7 +1,7 @@
 import { documentClient } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Db } from '#shared/data/db.ts';
-import { getShop, markShopErased, type ShopRecord, shopErasedAt } from '#shared/data/shop-repo.ts';
+import { getShop, type ShopRecord, shopErasedAt } from '#shared/data/shop-repo.ts';
 
 /**
  * The production wiring of ports to adapters, built lazily once per container. Handlers pass
@@ -47,13 +47,8 @@ async function liveShop(shopId: string): Promise<ShopRecord | undefined> {
   return erasedAt ? undefined : shop;
 }
 
-/**
- * `loadShop(shopId)`, and `loadShop.markErased(shopId, at)` for the webhook that accepts a shop/redact:
- * one port, because functions/webhook.ts passes this one function as the webhook's shop port.
- */
-export const loadShop = Object.assign(liveShop, {
-  markErased: (shopId: string, at: Date) => markShopErased(db(), shopId, at),
-});
+/** The shop, undefined when it never existed or is erased: the record cached, the erasure marker read every time. */
+export const loadShop = liveShop;
 
 /**
  * The cached record alone, erasure not checked: a shop's settings (currency, locale) for work that

@@ -31,11 +31,10 @@ export interface WebhookCommand {
 }
 
 export interface WebhookDeps {
-  /**
-   * The shop, undefined when it never existed or is erased (deps.ts loadShop); and `markErased`, which
-   * makes a shop unknown to every route at once. One port because functions/webhook.ts wires one.
-   */
-  loadShop: ((shopId: string) => Promise<ShopRecord | undefined>) & { markErased: (shopId: string, at: Date) => Promise<void> };
+  /** The shop, undefined when it never existed or is erased (deps.ts loadShop). */
+  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+  /** Makes a shop unknown to every route at once (shop-repo.ts markShopErased). */
+  markShopErased: (shopId: string, at: Date) => Promise<void>;
   masterKey: () => Promise<string>;
   enqueue: (events: CanonicalEvent[]) => Promise<void>;
   /** Shopify delivery dedupe (X-Shopify-Webhook-Id). */
@@ -128,7 +127,7 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
       // marker on, every route answers for the shop as for one that never existed. Written after the
       // event is queued, so that if it fails (a 5xx) Shopify's retry still verifies and queues again.
       if (normalized.kind === 'events' && normalized.events.some((event) => event.type === 'shop.erased')) {
-        await deps.loadShop.markErased(shop.shopId, command.now);
+        await deps.markShopErased(shop.shopId, command.now);
       }
       // Marked only once enqueued: a delivery that failed half-way is retried by Shopify, not lost.
       if (deliveryId) await deps.markDelivered(shop.shopId, deliveryId, command.now);

@@ -44,9 +44,8 @@ describe('the webhook marks a shop erased when it accepts shop/redact', () => {
   function fakes(overrides: Partial<Omit<WebhookDeps, 'loadShop'>> = {}, found: ShopRecord | null = shop) {
     const calls: string[] = [];
     const deps: WebhookDeps = {
-      loadShop: Object.assign(async () => found ?? undefined, {
-        markErased: async (shopId: string, at: Date) => void calls.push(`markErased ${shopId} ${at.toISOString()}`),
-      }),
+      loadShop: async () => found ?? undefined,
+      markShopErased: async (shopId: string, at: Date) => void calls.push(`markErased ${shopId} ${at.toISOString()}`),
       masterKey: async () => MASTER,
       enqueue: async (events: CanonicalEvent[]) => void calls.push(`enqueue ${events.map((e) => e.type).join()}`),
       wasDelivered: async () => false,
