@@ -5,7 +5,7 @@ import { parseOrThrow } from '#shared/http/validate.ts';
 import { authenticateShop } from '#shared/use-cases/read-customers.ts';
 import { readRun } from '#shared/use-cases/resegment.ts';
 
-const RunIdSchema = z.string().regex(/^[rd]_[0-9a-z_]{1,40}$/, 'a run id such as r_20261122153000_ab12cd');
+export const RunIdSchema = z.string().regex(/^[rd]_[0-9a-z_]{1,40}$/, 'a run id such as r_20261122153000_ab12cd');
 
 /** GET /v1/runs/{runId}: progress, counters, the fitted model and its holdout check. */
 export const handler = httpHandler(async (event) => {

@@ -11,7 +11,7 @@ export function json(statusCode: number, body: unknown): HttpResult {
 }
 
 /** The one table from domain errors to HTTP: status and error code. */
-const STATUS_OF: Array<[new (...args: never[]) => Error, number, string]> = [
+export const STATUS_OF: Array<[new (...args: never[]) => Error, number, string]> = [
   [ValidationError, 400, 'invalid_request'],
   [UnauthorizedError, 401, 'unauthorized'],
   [NotFoundError, 404, 'not_found'],

@@ -12,7 +12,7 @@ import { parseOrThrow } from '#shared/http/validate.ts';
  * logged onto the customer's timeline and profile through the same queue as every other event.
  */
 
-const IdempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, '8–100 characters of letters, digits, . _ : -');
+export const IdempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, '8–100 characters of letters, digits, . _ : -');
 
 export const InteractionRequestSchema = z
   .object({

@@ -50,7 +50,7 @@ export async function loyaltyLiability(shop: ShopRecord, deps: Deps) {
   };
 }
 
-const OverrideSchema = z.object({
+export const OverrideSchema = z.object({
   override: z.object({ tier: z.string().min(1).max(40), mode: z.enum(['floor', 'pin']) }).nullable(),
 });
 

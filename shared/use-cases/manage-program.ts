@@ -15,7 +15,7 @@ export async function readProgram(shop: ShopRecord, db: Db) {
   return stored ?? { version: 0, updatedAt: shop.createdAt, program: defaultProgram(shop) };
 }
 
-const PutProgramSchema = z.object({ version: z.number().int().min(0), program: ProgramSchema });
+export const PutProgramSchema = z.object({ version: z.number().int().min(0), program: ProgramSchema });
 
 export async function replaceProgram(shop: ShopRecord, body: unknown, deps: { db: Db; now: () => Date }) {
   const request = parseOrThrow(PutProgramSchema, body);

@@ -16,7 +16,7 @@ import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
  * points, progress and recommendations are theirs.
  */
 
-const QuerySchema = z.object({
+export const QuerySchema = z.object({
   customerId: CustomerIdSchema,
   trigger: z.enum(EMAIL_TRIGGERS),
   format: z.enum(['html', 'text', 'json']).default('html'),

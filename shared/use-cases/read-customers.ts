@@ -38,7 +38,7 @@ export async function getCustomer(shop: ShopRecord, customerId: unknown, deps: R
   return profileView(profileOf(item), shop.currency);
 }
 
-const LookupSchema = z
+export const LookupSchema = z
   .object({
     email: z.string().max(320).optional(),
     phone: z.string().max(40).optional(),
@@ -66,7 +66,7 @@ export async function findCustomers(shop: ShopRecord, query: Record<string, stri
   return { items: item ? [profileView(profileOf(item), shop.currency)] : [] };
 }
 
-const TimelineQuerySchema = z.object({
+export const TimelineQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(1024).optional(),
 });

@@ -30,11 +30,11 @@ export async function listSegments(shop: ShopRecord, deps: Deps) {
   return { asOf: stored?.asOf ?? null, runId: stored?.runId ?? null, segments };
 }
 
-const SegmentIdSchema = z
+export const SegmentIdSchema = z
   .string()
   .regex(/^(rfm|tier|rule):[a-z0-9][a-z0-9_-]{0,63}$/, 'a segment id such as rfm:champions, tier:gold or rule:vip');
 
-const PageQuerySchema = z.object({
+export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(1024).optional(),
 });

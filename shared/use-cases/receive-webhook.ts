@@ -16,9 +16,9 @@ import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
  */
 
 export const MAX_BODY_BYTES = 256 * 1024;
-const MAX_EVENTS_PER_DELIVERY = 100;
+export const MAX_EVENTS_PER_DELIVERY = 100;
 /** The event types a shop may send on the generic route; erasure and interactions have their own routes. */
-const GENERIC_TYPES = new Set(['order.upserted', 'refund.created', 'customer.upserted']);
+export const GENERIC_TYPES = new Set(['order.upserted', 'refund.created', 'customer.upserted']);
 
 export type WebhookSource = 'generic' | 'shopify' | 'woocommerce';
 

@@ -22,7 +22,7 @@ export const RedemptionSchema = z.object({
   reason: z.string().trim().max(200).optional(),
 });
 
-const KeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, 'an Idempotency-Key of 8–100 letters, digits, . _ : -');
+export const KeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, 'an Idempotency-Key of 8–100 letters, digits, . _ : -');
 
 const DAY = 86_400_000;
 

@@ -17,13 +17,13 @@ import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
  * integration sees them, and so does the local adapter — so it is never decoded again here; an escape
  * that could not be decoded reaches us as sent (`%…`) and is refused by this pattern.
  */
-const CodeSchema = z
+export const CodeSchema = z
   .string()
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9 _-]+$/, 'a coupon code such as RP-ABCD-EFGH-JKLM');
 
-const QuerySchema = z.object({
+export const QuerySchema = z.object({
   customerId: CustomerIdSchema,
   offer: z.string().trim().min(1).max(200),
 });
