@@ -4,7 +4,10 @@
  * emulator is faithful enough here, and this is small enough to keep exact.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SNSEvent } from 'aws-lambda';
 import type { HttpMethod } from '#functions/triggers.ts';
 import { emulatorRegion, listen } from './emulators.ts';
@@ -39,6 +42,11 @@ export interface HttpAdapterOptions {
    * as activity: a supervisor polling it must not keep idle() waiting.
    */
   health?: () => Promise<{ statusCode: number; body: unknown }>;
+  /**
+   * The merchant console's build, served to GET and HEAD requests no route claims (see
+   * serveConsole). Defaults to this repository's console/dist; null serves no console.
+   */
+  consoleDir?: string | null;
   log?: (line: string) => void;
 }
 
@@ -52,11 +60,15 @@ export interface HttpAdapter {
 export const MAX_BODY_BYTES = 256 * 1024;
 const API_ID = 'local';
 
+/** `npm run build:console` writes here. */
+export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+
 export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAdapter> {
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const region = opts.region ?? emulatorRegion;
   const activity = opts.activity ?? new Activity();
   const log = opts.log ?? (() => undefined);
+  const consoleDir = opts.consoleDir === undefined ? CONSOLE_DIST : opts.consoleDir;
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -106,6 +118,7 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
       return;
     }
     const match = matchRoute(opts.routes, method, rawPath);
+    if (!match && consoleDir && (method === 'GET' || method === 'HEAD') && (await serveConsole(req, res, rawPath, consoleDir))) return;
     if (!match) {
       // HTTP APIs answer an unknown path and a known path with another method alike. `message` is
       // API Gateway's shape; `error` is Rapport's, so clients need to know only one.
@@ -381,6 +394,97 @@ async function serveHealth(res: ServerResponse, health: NonNullable<HttpAdapterO
   const { statusCode, body } = await health();
   // A liveness answer is true only now; no cache in between may keep it.
   sendJson(res, statusCode, body, { 'cache-control': 'no-store' });
+}
+
+/**
+ * Paths that belong to the API, whether or not a route serves them yet: they keep the JSON 404 of
+ * an unknown route and are never answered with the console.
+ */
+const API_PATH = /^\/(v1|admin|webhooks|unsubscribe|feedback|health|openapi\.json|docs|_local)(\/|$)/;
+
+const HTML = 'text/html; charset=utf-8';
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': HTML,
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * What the console's page may do: its own scripts only; inline styles (Observable Plot writes
+ * style attributes, and a previewed email, in a sandboxed srcdoc frame that inherits this policy,
+ * is styled inline); images from anywhere (an email's product pictures); API calls to this origin.
+ */
+const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src * data:; connect-src 'self'; " +
+  "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Rapport console not built</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
+<h1>The console is not built yet</h1>
+<p>Run <code>npm run build:console</code> (it also runs at <code>npm ci</code> and <code>npm test</code>), then reload this page.
+The API is running: <a href="/health">/health</a>.</p>
+</body></html>
+`;
+
+/**
+ * The merchant console, a single-page app: `/` and any path outside the API that a browser
+ * navigates to (its Accept names text/html) answer index.html, so the app's own routes load on a
+ * reload or a shared link; built files answer as themselves, the hashed ones under /assets/ cached
+ * for a year. Anything else — an API path, a missing file, a client that does not ask for HTML —
+ * is left to the JSON 404. Without a build, `/` says how to make one. False when not answered.
+ */
+async function serveConsole(req: IncomingMessage, res: ServerResponse, rawPath: string, dir: string): Promise<boolean> {
+  if (API_PATH.test(rawPath)) return false;
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return false;
+  }
+  const file = join(dir, path);
+  const inside = relative(dir, file);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) || path.includes('\0')) return false;
+  const isAsset = path.startsWith('/assets/');
+  if (isAsset || extname(path) !== '') {
+    const body = await readFile(file).catch(() => undefined);
+    if (!body) return false;
+    sendStatic(req, res, 200, body, {
+      'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
+      // Vite names every file under assets/ by its content hash: a changed file is a new name.
+      'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    return true;
+  }
+  if (path !== '/' && !(req.headers.accept ?? '').includes('text/html')) return false;
+  const index = await readFile(join(dir, 'index.html')).catch(() => undefined);
+  if (!index) {
+    if (path !== '/') return false;
+    sendStatic(req, res, 404, Buffer.from(NOT_BUILT_PAGE), { 'content-type': HTML, 'cache-control': 'no-store' });
+    return true;
+  }
+  // index.html names the current hashed assets: always asked again, so a rebuild is seen at once.
+  sendStatic(req, res, 200, index, {
+    'content-type': HTML,
+    'cache-control': 'no-cache',
+    'content-security-policy': CONSOLE_CSP,
+    'referrer-policy': 'no-referrer',
+  });
+  return true;
+}
+
+function sendStatic(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer, headers: Record<string, string>): void {
+  res.statusCode = status;
+  for (const [name, value] of Object.entries({ ...headers, 'x-content-type-options': 'nosniff' })) res.setHeader(name, value);
+  res.setHeader('content-length', body.length);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** Headers are set rather than written so Node adds content-length, as API Gateway sends it. */

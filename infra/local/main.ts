@@ -71,6 +71,7 @@ try {
     say(`Started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     say(`Admin key: ${runtime.adminKey}`);
     say(`Mail viewer: ${runtime.mailViewerUrl}`);
+    say(`Console: ${runtime.apiUrl}/`);
     say(`Rapport is running at ${runtime.apiUrl}`);
   }
 } catch (err) {
