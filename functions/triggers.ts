@@ -338,6 +338,19 @@ export const functions: FunctionSpec[] = [
     secrets: ['master'],
     needsPublicUrl: true,
   },
+  {
+    name: 'apiDocs',
+    entry: 'functions/api-docs.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/openapi.json' },
+      { method: 'GET', path: '/docs' },
+      { method: 'GET', path: '/docs/{asset}' },
+    ],
+    // The API's description and its reference page (shared/http/openapi.ts): no table, queue or secret.
+    tableActions: [],
+  },
 ];
 
 /** Environment variable names every function reads (set by CDK on AWS and by the local runtime). */

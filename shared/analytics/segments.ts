@@ -42,7 +42,7 @@ const MAX_CHILDREN = 100;
 // A recursive schema needs its type written out: zod cannot infer through z.lazy.
 export type SegmentRule = SegmentCondition | { all: SegmentRule[] } | { any: SegmentRule[] } | { not: SegmentRule };
 
-const ruleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
+export const ruleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
   z.union([
     conditionSchema,
     z.strictObject({ all: z.array(ruleSchema).min(1).max(MAX_CHILDREN) }),

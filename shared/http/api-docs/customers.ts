@@ -1,0 +1,172 @@
+import * as z from 'zod';
+import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
+import type { exportCustomer, requestErasure } from '#shared/use-cases/customer-privacy.ts';
+import { IdempotencyKeySchema, InteractionRequestSchema, type logInteraction } from '#shared/use-cases/log-interaction.ts';
+import { OverrideSchema, type setTierOverride } from '#shared/use-cases/loyalty-admin.ts';
+import type { ProfileView } from '#shared/use-cases/profile-view.ts';
+import { CustomerIdSchema, type findCustomers, LookupSchema, TimelineQuerySchema } from '#shared/use-cases/read-customers.ts';
+import { KeySchema, RedemptionSchema, type redeemPoints } from '#shared/use-cases/redeem-points.ts';
+
+/**
+ * The shop API on its customers: functions/get-customer.ts, find-customers.ts, get-timeline.ts,
+ * log-interaction.ts, export-customer.ts, erase-customer.ts, redeem-points.ts, set-tier-override.ts.
+ */
+
+const customerPath = z.object({ customerId: CustomerIdSchema });
+const SHOP_KEY = requires('shopApiKey');
+
+const MoneySchema = z.object({ amount: z.int().meta({ description: 'Integer minor units.' }), currency: z.string() });
+const text = z.string().nullable();
+
+/** The profile as the API shows it (shared/use-cases/profile-view.ts). */
+export const ProfileSchema = z.object({
+  shopId: z.string(),
+  customerId: z.string(),
+  email: text,
+  phone: text.meta({ description: 'E.164.' }),
+  name: text,
+  firstName: text,
+  lastName: text,
+  locale: text,
+  birthday: text.meta({ description: 'YYYY-MM-DD.' }),
+  gender: text,
+  country: text,
+  city: text,
+  externalIds: z.array(z.string()).meta({ description: "The sources' ids, namespaced: `shopify:7412341234123412341`." }),
+  consent: z.object({ email: z.string().meta({ description: '`subscribed`, `unsubscribed` or `suppressed`.' }) }),
+  orderCount: z.int().meta({ description: 'Paid orders, not cancelled, not refunded in full.' }),
+  totalSpent: MoneySchema.meta({ description: 'Their total, net of refunds.' }),
+  refunded: MoneySchema,
+  firstOrderAt: text,
+  lastOrderAt: text,
+  spendByMonth: z.record(z.string(), z.number()).meta({ description: 'Net spend per month (`YYYY-MM`), minor units.' }),
+  topCategories: z.array(z.string()),
+  tier: text,
+  points: z.object({ balance: z.int(), lifetime: z.int() }),
+  rfm: z.object({ r: z.int(), f: z.int(), m: z.int(), segment: z.string() }).nullable(),
+  clv: z
+    .object({ pAlive: z.number().nullable(), expectedPurchases12m: z.number(), expectedValue12m: z.number(), model: z.string() })
+    .nullable(),
+  segments: z.array(z.string()).meta({ description: 'Rule segments the customer is in, as of the last run.' }),
+  lastContact: z.record(z.string(), z.string()).meta({ description: 'The last touch per channel.' }),
+  feedback: z.object({ nps: z.int().nullable(), npsAt: text, csat: z.int().nullable(), csatAt: text }),
+  dataRequestedAt: z.string().optional(),
+  erasedAt: z.string().optional(),
+  createdAt: z.string(),
+});
+/** profileView's contact fields are typed `| undefined` (an index into Object.fromEntries), though `?? null` makes them never so. */
+type Defined<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+const _profile: Describes<typeof ProfileSchema, Defined<ProfileView>> = true;
+
+const FoundCustomersSchema = z.object({ items: z.array(ProfileSchema).max(1) });
+const _found: Describes<typeof FoundCustomersSchema, { items: Defined<ProfileView>[] } & Awaited<ReturnType<typeof findCustomers>>> = true;
+
+/** A timeline entry: what happened, when, on which channel; more fields by type. */
+const TimelineEntrySchema = z.looseObject({ at: z.string(), type: z.string(), channel: z.string(), source: z.string() });
+
+const TimelinePageSchema = z.object({
+  items: z.array(TimelineEntrySchema).meta({ description: 'Newest first.' }),
+  cursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
+});
+
+const LedgerEntrySchema = z.object({
+  entryId: z.string(),
+  kind: z.enum(['earn', 'bonus', 'clawback', 'redeem', 'expire', 'adjust']),
+  points: z.int().meta({ description: 'Signed: negative for a redemption, a clawback, an expiry.' }),
+  at: z.string(),
+  source: z.record(z.string(), z.union([z.string(), z.number()])),
+  writtenOff: z.int().optional(),
+  balanceAfter: z.int().optional(),
+});
+
+/** The export's parts that the use case types exactly; its timeline entries come back from the table as plain records. */
+const ExportedRecordsSchema = z.object({
+  exportedAt: z.string(),
+  orders: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Every order state held, as stored.' }),
+  pointsLedger: z.array(LedgerEntrySchema),
+});
+const _export: Describes<typeof ExportedRecordsSchema, Awaited<ReturnType<typeof exportCustomer>>> = true;
+const ExportSchema = ExportedRecordsSchema.extend({ profile: ProfileSchema, timeline: z.array(TimelineEntrySchema) });
+
+const ErasureAcceptedSchema = z.object({ accepted: z.int() });
+const _erasure: Describes<typeof ErasureAcceptedSchema, Awaited<ReturnType<typeof requestErasure>>> = true;
+
+const InteractionAcceptedSchema = z.object({
+  accepted: z.int(),
+  eventId: z.string().meta({ description: '`api:<Idempotency-Key>`: a retry with the same key lands on the same entry.' }),
+});
+const _interaction: Describes<typeof InteractionAcceptedSchema, Awaited<ReturnType<typeof logInteraction>>> = true;
+
+const RedemptionAnswerSchema = z.object({ entry: LedgerEntrySchema, balance: z.int() });
+const _redemption: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof redeemPoints>>, 'status'>> = true;
+
+const TierAnswerSchema = z.object({ customerId: z.string(), tier: text, override: OverrideSchema.shape.override });
+const _tier: Describes<typeof TierAnswerSchema, Awaited<ReturnType<typeof setTierOverride>>> = true;
+
+export const customers: ApiFamily = {
+  tag: { name: 'Customers', description: 'One record per person, whatever the source: profiles, timelines, points, privacy.' },
+  schemas: { Profile: ProfileSchema, TimelineEntry: TimelineEntrySchema, LedgerEntry: LedgerEntrySchema, Money: MoneySchema },
+  routes: [
+    route('GET', '/v1/customers/{customerId}', {
+      summary: 'A customer profile',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath },
+      responses: { '200': jsonAnswer('The profile.', ProfileSchema), ...errors(400, 401, 404) },
+    }),
+    route('GET', '/v1/customers', {
+      summary: 'Look a customer up by one identity',
+      description: "Exactly one of `email` (trimmed, lower-cased), `phone` (read in the region of the shop's locale) or `externalId`.",
+      security: SHOP_KEY,
+      requestParams: { query: LookupSchema },
+      responses: { '200': jsonAnswer('The customer found, or no item.', FoundCustomersSchema), ...errors(400, 401) },
+    }),
+    route('GET', '/v1/customers/{customerId}/timeline', {
+      summary: "A customer's timeline, newest first",
+      security: SHOP_KEY,
+      requestParams: { path: customerPath, query: TimelineQuerySchema },
+      responses: { '200': jsonAnswer('A page of entries.', TimelinePageSchema), ...errors(400, 401, 404) },
+    }),
+    route('POST', '/v1/interactions', {
+      summary: 'Log a touch or a feedback answer',
+      description:
+        'A touch `{customer, channel, summary?}` or feedback `{customer, channel, nps? | csat?, comment?}`, onto the timeline through the queue.',
+      security: SHOP_KEY,
+      requestParams: { header: z.object({ 'Idempotency-Key': IdempotencyKeySchema.optional() }) },
+      requestBody: jsonBody(InteractionRequestSchema),
+      responses: { '202': jsonAnswer('On the queue.', InteractionAcceptedSchema), ...errors(400, 401, 404, 413) },
+    }),
+    route('GET', '/v1/customers/{customerId}/export', {
+      summary: 'Everything held about a customer',
+      description: 'Profile, orders, points ledger and timeline: the answer to a data request.',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath },
+      responses: { '200': jsonAnswer('The export.', ExportSchema), ...errors(400, 401, 404) },
+    }),
+    route('DELETE', '/v1/customers/{customerId}', {
+      summary: 'Erase a customer',
+      description: 'Contact details, identities and free text are erased through the queue; aggregates stay, anonymous.',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath },
+      responses: { '202': jsonAnswer('The erasure is on the queue.', ErasureAcceptedSchema), ...errors(400, 401, 404) },
+    }),
+    route('POST', '/v1/customers/{customerId}/redemptions', {
+      summary: 'Spend points',
+      description: 'Never below zero, never twice for one `Idempotency-Key`: a repeat gets the first answer.',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath, header: z.object({ 'Idempotency-Key': KeySchema }) },
+      requestBody: jsonBody(RedemptionSchema),
+      responses: {
+        '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
+        ...errors(400, 401, 404, 409, 413),
+      },
+    }),
+    route('PUT', '/v1/customers/{customerId}/tier', {
+      summary: 'Set or remove a manual tier override',
+      description: '`floor`: never below this tier; `pin`: exactly this tier until removed; `null` removes it.',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath },
+      requestBody: jsonBody(OverrideSchema),
+      responses: { '200': jsonAnswer('The tier now.', TierAnswerSchema), ...errors(400, 401, 404, 413) },
+    }),
+  ],
+};

@@ -1,0 +1,74 @@
+import * as z from 'zod';
+import { ruleSchema } from '#shared/analytics/segments.ts';
+import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
+import { ProgramSchema } from '#shared/loyalty/program.ts';
+import type { loyaltyLiability } from '#shared/use-cases/loyalty-admin.ts';
+import { PutProgramSchema, type readProgram, type replaceProgram } from '#shared/use-cases/manage-program.ts';
+
+/** The loyalty program and what it owes: functions/get-program.ts, put-program.ts, get-liability.ts. */
+
+const SHOP_KEY = requires('shopApiKey');
+
+const StoredProgramSchema = z.object({
+  version: z.int().min(0).meta({ description: 'Name it in the PUT that replaces this program.' }),
+  updatedAt: z.string(),
+  program: ProgramSchema,
+});
+const _read: Describes<typeof StoredProgramSchema, Awaited<ReturnType<typeof readProgram>>> = true;
+
+const DiffLineSchema = z.object({
+  path: z.string().meta({ description: 'The field, e.g. `tiers.levels[1].threshold`.' }),
+  change: z.enum(['added', 'removed', 'changed']),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+
+const SavedProgramSchema = StoredProgramSchema.extend({ changes: z.array(DiffLineSchema).meta({ description: 'Field by field.' }) });
+const _saved: Describes<typeof SavedProgramSchema, Awaited<ReturnType<typeof replaceProgram>>> = true;
+
+const MoneySchema = z.object({ amount: z.number(), currency: z.string() });
+const LiabilitySchema = z.object({
+  shopId: z.string(),
+  at: z.string(),
+  customers: z.int(),
+  customersWithPoints: z.int(),
+  points: z.object({
+    outstanding: z.int(),
+    pending: z.int().meta({ description: "On balances, not spendable yet (the program's pending period)." }),
+    spendable: z.int(),
+  }),
+  pointValue: MoneySchema,
+  value: MoneySchema.meta({ description: 'What the spendable points are worth.' }),
+});
+const _liability: Describes<typeof LiabilitySchema, Awaited<ReturnType<typeof loyaltyLiability>>> = true;
+
+export const loyalty: ApiFamily = {
+  tag: {
+    name: 'Loyalty program',
+    description: 'Tiers, points rules and email settings, versioned; what the points outstanding are worth.',
+  },
+  schemas: { Program: ProgramSchema, SegmentRule: ruleSchema, ProgramDiffLine: DiffLineSchema },
+  routes: [
+    route('GET', '/v1/program', {
+      summary: 'The loyalty program',
+      description: 'The defaults, as version 0, until the shop saves one.',
+      security: SHOP_KEY,
+      responses: { '200': jsonAnswer('The program and its version.', StoredProgramSchema), ...errors(401) },
+    }),
+    route('PUT', '/v1/program', {
+      summary: 'Replace the loyalty program',
+      description: 'Name the version you edited: 409 if someone saved in between.',
+      security: SHOP_KEY,
+      requestBody: jsonBody(PutProgramSchema),
+      responses: {
+        '200': jsonAnswer('The new version and what changed.', SavedProgramSchema),
+        ...errors(400, 401, 409, 413),
+      },
+    }),
+    route('GET', '/v1/loyalty/liability', {
+      summary: 'Points outstanding and their value',
+      security: SHOP_KEY,
+      responses: { '200': jsonAnswer('Outstanding, pending and spendable points.', LiabilitySchema), ...errors(401) },
+    }),
+  ],
+};
