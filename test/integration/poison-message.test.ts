@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DynamoEngine, dynamoClient, sqsClientFor } from '#infra/local/emulators.ts';
 import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import { getOrder } from '#shared/data/order-repo.ts';
-import { orderEvent } from '#test/support/factories.ts';
+import { putShopIfAbsent } from '#shared/data/shop-repo.ts';
+import { aShop, orderEvent } from '#test/support/factories.ts';
 
 /**
  * A poison message with the real processor: it fails alone, five times, then waits in the DLQ,
@@ -28,6 +29,9 @@ afterAll(async () => runtime?.stop());
 
 it('moves a poison message to the DLQ after 5 receives without holding back its neighbours', async () => {
   const sqs = sqsClientFor(runtime.endpoints.sqs);
+  // The processor drops events of a shop that was never created.
+  const db = { client: DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb)), table: runtime.tableName };
+  await putShopIfAbsent(db, aShop('poison-shop'));
   const good = Array.from({ length: 4 }, (_, i) => orderEvent('poison-shop', { orderId: `g${i}` }));
   const bodies = [
     JSON.stringify(good[0]),
@@ -43,7 +47,6 @@ it('moves a poison message to the DLQ after 5 receives without holding back its 
     }),
   );
 
-  const db = { client: DynamoDBDocumentClient.from(dynamoClient(runtime.endpoints.dynamodb)), table: runtime.tableName };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const { Attributes } = await sqs.send(
