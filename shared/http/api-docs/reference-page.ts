@@ -15,7 +15,7 @@ import type { HttpResult } from '#shared/http/http-handler.ts';
  * The files are read from swagger-ui-dist in node_modules (the local runtime; any Node process of
  * this repository), or from a `swagger-ui-dist/` folder beside the bundle, where a Lambda bundle,
  * which has no node_modules, needs them copied (the house construct, infra/rapport-function.ts, does
- * not copy them yet). A file found nowhere is a 404 that says so.
+ * not copy them yet: until it does, the page on AWS is a link to the document, and the files 404).
  *
  * Swagger UI's bundle is 1.7 MB (460 KB gzipped): under Lambda's 6 MB answer, sent gzipped to any
  * client that accepts it. Asset URLs carry a hash of the content (`?v=`), so a matching request is
@@ -42,15 +42,26 @@ const ASSETS = {
 export type AssetName = keyof typeof ASSETS;
 export const ASSET_NAMES = Object.keys(ASSETS) as [AssetName, ...AssetName[]];
 
-function swaggerUiFile(name: string): Buffer {
-  const beside = fileURLToPath(new URL(`./swagger-ui-dist/${name}`, import.meta.url));
-  if (existsSync(beside)) return readFileSync(beside);
-  let dir: string;
+/** Where swagger-ui-dist's files are: beside the bundle, else the package in node_modules; undefined when neither has them. */
+let found: { dir: string | undefined } | undefined;
+function swaggerUiDir(): string | undefined {
+  found ??= { dir: findSwaggerUi() };
+  return found.dir;
+}
+
+function findSwaggerUi(): string | undefined {
+  const beside = fileURLToPath(new URL('./swagger-ui-dist/', import.meta.url));
+  if (existsSync(join(beside, 'swagger-ui-bundle.js'))) return beside;
   try {
-    dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+    return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   } catch {
-    throw new NotFoundError(`${name}: the reference page's files are not deployed with this function (GET /openapi.json is)`);
+    return undefined;
   }
+}
+
+function swaggerUiFile(name: string): Buffer {
+  const dir = swaggerUiDir();
+  if (!dir) throw new NotFoundError(`${name}: Swagger UI's files are not deployed with this function (GET /openapi.json is)`);
   return readFileSync(join(dir, name));
 }
 
@@ -91,6 +102,9 @@ const POLICY = [
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
 
 export function referencePage(): HttpResult {
+  const link = '<a href="openapi.json">openapi.json</a>';
+  // Without Swagger UI's files the page still leads to the document, rather than to a blank page.
+  const ui = swaggerUiDir() !== undefined;
   // Relative URLs: the page works wherever the API is mounted (a stage path, a custom domain's base path).
   const html = `<!doctype html>
 <html lang="en">
@@ -99,13 +113,10 @@ export function referencePage(): HttpResult {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Rapport API reference</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="${url('swagger-ui.css')}">
-</head>
+${ui ? `<link rel="stylesheet" href="${url('swagger-ui.css')}">\n` : ''}</head>
 <body>
-<div id="api-reference"><p>The API reference needs JavaScript. The OpenAPI 3.1 document itself: <a href="openapi.json">openapi.json</a>.</p></div>
-<script src="${url('swagger-ui-bundle.js')}"></script>
-<script src="${url('init.js')}"></script>
-</body>
+<div id="api-reference"><p>${ui ? `The API reference needs JavaScript. The OpenAPI 3.1 document itself: ${link}.` : `The OpenAPI 3.1 document: ${link}. (Swagger UI's files are not deployed with this function.)`}</p></div>
+${ui ? `<script src="${url('swagger-ui-bundle.js')}"></script>\n<script src="${url('init.js')}"></script>\n` : ''}</body>
 </html>
 `;
   return {
