@@ -23,6 +23,22 @@ export async function hasLedgerEntry(db: Db, shopId: string, customerId: string,
   return Item !== undefined;
 }
 
+/** Access pattern: one ledger entry by its time and id (a repeated request finds the first answer). */
+export async function getLedgerEntry(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  at: string,
+  entryId: string,
+): Promise<LedgerEntryDraft | undefined> {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: ledgerKey(shopId, customerId, at, entryId), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  const { PK: _pk, SK: _sk, ...entry } = Item;
+  return entry as LedgerEntryDraft;
+}
+
 /** Access pattern: a customer's ledger, oldest first (expiry, the liability report, audits). */
 export async function ledgerEntries(db: Db, shopId: string, customerId: string): Promise<LedgerEntryDraft[]> {
   const entries: LedgerEntryDraft[] = [];

@@ -1,14 +1,14 @@
 import * as z from 'zod';
-import { getRedemptionRecord, loadProfile, putRedemptionRecord, redeemPointsOnce } from '#shared/data/customer-repo.ts';
+import { getRedemptionRecord, hasTimelineEntry, loadProfile, putRedemptionRecord, redeemPointsOnce } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { ledgerEntries, putLedgerEntry } from '#shared/data/ledger-repo.ts';
+import { getLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
 import { type Profile, profileOf, type RedemptionRecord, redemptionsToEvict } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { emitTriggers, type TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
+import { type EffectDeps, emitTriggers, type TriggerSink, triggerEntry } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
 /**
@@ -57,7 +57,7 @@ export async function redeemPoints(
   const profile = await loadProfile(deps.db, shop.shopId, id, true);
   if (!profile) throw new NotFoundError(`no customer ${id}`);
   const earlier = profile.redemptions[key] ?? (await getRedemptionRecord(deps.db, shop.shopId, id, key));
-  if (earlier) return firstAnswer(deps.db, shop.shopId, id, earlier, profile);
+  if (earlier) return firstAnswer(deps, shop.shopId, id, key, earlier, profile);
 
   const now = deps.now();
   const record: RedemptionRecord = {
@@ -71,13 +71,30 @@ export async function redeemPoints(
   if (!written) {
     const after = await loadProfile(deps.db, shop.shopId, id, true);
     const raced = after?.redemptions[key];
-    if (raced && after) return firstAnswer(deps.db, shop.shopId, id, raced, after);
+    if (raced && after) return firstAnswer(deps, shop.shopId, id, key, raced, after);
     const balance = after?.loyalty.balance ?? 0;
     throw new ConflictError(
       `not enough points: ${request.points} asked, ${balance - pending} spendable (balance ${balance}, pending ${pending})`,
     );
   }
   const balance = profileOf(written).loyalty.balance;
+  const entry = await completeRedemption(deps, shop.shopId, id, key, record, balance);
+  return { status: 201 as const, entry, balance };
+}
+
+/**
+ * What follows the conditional update that took the points, each write idempotent: the ledger entry,
+ * the redemption record, then the receipt (the email stage, then its timeline entry — the last write,
+ * so finding it proves the rest was done). A crash anywhere in here is finished by the retry.
+ */
+async function completeRedemption(
+  deps: EffectDeps,
+  shopId: string,
+  customerId: string,
+  key: string,
+  record: RedemptionRecord,
+  balance: number,
+) {
   const entry: LedgerEntryDraft & { balanceAfter: number } = {
     entryId: record.entryId,
     kind: 'redeem',
@@ -86,29 +103,29 @@ export async function redeemPoints(
     source: { idempotencyKey: key, ...(record.reason ? { reason: record.reason } : {}) },
     balanceAfter: balance,
   };
-  await putLedgerEntry(deps.db, shop.shopId, id, entry);
-  await putRedemptionRecord(deps.db, shop.shopId, id, key, { ...record });
-  await emitTriggers(
-    shop.shopId,
-    id,
-    [{ key: `redemption_receipt:${key}`, trigger: 'redemption_receipt', at: record.at, data: { points: record.points, balance } }],
-    deps,
-  );
-  return { status: 201 as const, entry, balance };
+  await putLedgerEntry(deps.db, shopId, customerId, entry);
+  await putRedemptionRecord(deps.db, shopId, customerId, key, { ...record });
+  await emitTriggers(shopId, customerId, [receiptOf(key, record, balance)], deps);
+  return entry;
 }
 
-/** The answer a key got the first time: its ledger entry (rewritten if a crash lost it). */
-async function firstAnswer(db: Db, shopId: string, customerId: string, record: RedemptionRecord, profile: Profile) {
-  const entries = await ledgerEntries(db, shopId, customerId);
-  const found = entries.find((entry) => entry.entryId === record.entryId) as (LedgerEntryDraft & { balanceAfter?: number }) | undefined;
-  if (found) return { status: 201 as const, entry: found, balance: found.balanceAfter ?? profile.loyalty.balance };
-  const entry: LedgerEntryDraft = {
-    entryId: record.entryId,
-    kind: 'redeem',
-    points: -record.points,
-    at: record.at,
-    source: { reason: record.reason ?? '' },
-  };
-  await putLedgerEntry(db, shopId, customerId, entry);
-  return { status: 201 as const, entry, balance: profile.loyalty.balance };
+const receiptOf = (key: string, record: RedemptionRecord, balance: number) => ({
+  key: `redemption_receipt:${key}`,
+  trigger: 'redemption_receipt' as const,
+  at: record.at,
+  data: { points: record.points, balance },
+});
+
+/**
+ * The answer a key got the first time: its ledger entry. If a crash cut the first request short
+ * after the points were taken (no receipt on the timeline), the rest is done now.
+ */
+async function firstAnswer(deps: EffectDeps, shopId: string, customerId: string, key: string, record: RedemptionRecord, profile: Profile) {
+  const [found, receipted] = await Promise.all([
+    getLedgerEntry(deps.db, shopId, customerId, record.at, record.entryId),
+    hasTimelineEntry(deps.db, shopId, customerId, record.at, triggerEntry(receiptOf(key, record, 0)).entryId),
+  ]);
+  const balance = (found as { balanceAfter?: number } | undefined)?.balanceAfter ?? profile.loyalty.balance;
+  const entry = found && receipted ? found : await completeRedemption(deps, shopId, customerId, key, record, balance);
+  return { status: 201 as const, entry, balance };
 }

@@ -111,6 +111,41 @@ describe('a crash between the profile write and its outbox', () => {
   });
 });
 
+describe('a crash in the middle of a redemption', () => {
+  it('is finished by the retry with the same Idempotency-Key: the receipt is not lost', async () => {
+    const shop = newShop();
+    const { customerId } = await processEvent(orderEvent(shop, { orderId: 'a', total: 1_000_000, lineItems: [] }), deps());
+    // The points are taken and the ledger entry written; the request dies before its receipt.
+    const crashingDb: Db = {
+      ...db,
+      client: {
+        send: (command: { input?: { Item?: { SK?: unknown; entryId?: unknown } } }) => {
+          if (String(command.input?.Item?.entryId ?? '').startsWith('trigger:redemption_receipt')) throw new Error('request died');
+          return db.client.send(command as never);
+        },
+      } as unknown as Db['client'],
+    };
+    const shopRecord = { shopId: shop, currency: 'VND', name: shop } as Parameters<typeof redeemPoints>[0];
+    const sent: string[] = [];
+    const redeemDeps = (on: Db) => ({
+      ...deps(),
+      db: on,
+      triggers: async (records: Array<{ key: string }>) => void sent.push(...records.map((r) => r.key)),
+    });
+    await expect(redeemPoints(shopRecord, customerId, { points: 40 }, 'retry-key-1', redeemDeps(crashingDb))).rejects.toThrow(
+      'request died',
+    );
+    const again = await redeemPoints(shopRecord, customerId, { points: 40 }, 'retry-key-1', redeemDeps(db));
+    expect(again.balance).toBe(150 - 40);
+    const timeline = (await getTimelinePage(db, shop, customerId!, 50)).items;
+    expect(timeline.filter((e) => e.type === 'trigger' && e.trigger === 'redemption_receipt')).toHaveLength(1);
+    expect(sent).toContain('redemption_receipt:retry-key-1');
+    const state = await pointsOf(shop, customerId!);
+    expect(state.sum).toBe(state.profile.pointsBalance);
+    expect(state.profile.pointsBalance).toBe(110);
+  });
+});
+
 describe('loyalty under permutation and duplication (property)', () => {
   const historyArb = fc.array(
     fc.oneof(
