@@ -1,0 +1,22 @@
+import type { Trigger } from '../../shared/email/rules.ts';
+
+/**
+ * Every email the engine sends, in the order of shared/email/rules.ts (TRIGGERS). That module
+ * hashes with node:crypto, so only its type comes here: the check below fails the console's
+ * type-check when a trigger is added there and not here.
+ */
+export const TRIGGERS = [
+  'welcome',
+  'tier_up',
+  'tier_down_warning',
+  'tier_down',
+  'birthday',
+  'win_back',
+  'points_expiring',
+  'points_milestone',
+  'feedback_request',
+  'redemption_receipt',
+] as const satisfies readonly Trigger[];
+
+type Missing = Exclude<Trigger, (typeof TRIGGERS)[number]>;
+export const everyTriggerListed: [Missing] extends [never] ? true : Missing = true;

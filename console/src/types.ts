@@ -1,0 +1,235 @@
+/**
+ * What the console reads from the HTTP API (README "HTTP API"; DESIGN §3). Only the fields the
+ * pages show are named; answers may carry more. Money is integer minor units of its currency.
+ */
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export type Platform = 'shopify' | 'woocommerce' | 'generic';
+export const PLATFORMS: readonly Platform[] = ['shopify', 'woocommerce', 'generic'];
+
+/** GET /v1/shop. */
+export interface Shop {
+  shopId: string;
+  name: string;
+  url?: string | null;
+  currency: string;
+  locale: string;
+  timezone: string;
+  createdAt?: string;
+  settings?: { ignoreTestOrders: boolean };
+  secrets?: Partial<Record<Platform, boolean>>;
+  webhooks?: Partial<Record<Platform, string>>;
+}
+
+/** One row of GET /v1/customers?limit=&cursor=&sort=&q=. */
+export interface CustomerRow {
+  customerId: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  tier: string | null;
+  pointsBalance: number;
+  totalSpent: Money;
+  orderCount: number;
+  lastOrderAt: string | null;
+  clv: number | null;
+  rfmSegment: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** GET /v1/customers/{customerId}. */
+export interface Profile {
+  customerId: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  locale: string | null;
+  birthday: string | null;
+  country: string | null;
+  city: string | null;
+  consent: { email: 'subscribed' | 'unsubscribed' | 'suppressed' };
+  orderCount: number;
+  totalSpent: Money;
+  refunded: Money;
+  firstOrderAt: string | null;
+  lastOrderAt: string | null;
+  tier: string | null;
+  points: { balance: number; lifetime: number };
+  rfm: { r: number; f: number; m: number; segment: string } | null;
+  clv: { pAlive: number | null; expectedPurchases12m: number; expectedValue12m: number; model: string } | null;
+  segments: string[];
+  feedback?: { nps: number | null; csat: number | null };
+  erasedAt?: string;
+  createdAt: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  channel: string;
+  source: string;
+  [field: string]: unknown;
+}
+
+export interface LedgerEntry {
+  entryId: string;
+  kind: string;
+  points: number;
+  at: string;
+  source: Record<string, string | number>;
+  writtenOff?: number;
+}
+
+/** GET /v1/customers/{customerId}/export. */
+export interface CustomerExport {
+  profile: Profile;
+  pointsLedger: LedgerEntry[];
+}
+
+export interface TierLevel {
+  id: string;
+  name: Record<string, string>;
+  threshold: number;
+  earnMultiplier: number;
+}
+
+/** The program document (shared/loyalty/program.ts): the fields the form edits are typed, the rest kept as is. */
+export interface Program {
+  tiers: { metric: 'spend' | 'orders' | 'points'; levels: TierLevel[]; [key: string]: unknown };
+  points: { earn: { points: number; per: number }; firstOrderBonus: number; pointValue: number; [key: string]: unknown };
+  email: { fromAddress: string; fromName: string; replyTo?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface ProgramDocument {
+  version: number;
+  updatedAt: string;
+  program: Program;
+}
+
+export interface DiffLine {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  from?: unknown;
+  to?: unknown;
+}
+
+/** GET /v1/loyalty/liability. */
+export interface Liability {
+  shopId: string;
+  customers: number;
+  customersWithPoints: number;
+  points: { outstanding: number; pending: number; spendable: number };
+  pointValue: Money;
+  value: Money;
+}
+
+export interface Segment {
+  id: string;
+  kind: 'rfm' | 'tier' | 'rule';
+  name: string;
+  customers: number;
+  /** Not in today's answer; shown when the API adds it. */
+  revenue?: Money;
+}
+
+/** GET /v1/segments. */
+export interface Segments {
+  asOf: string | null;
+  runId: string | null;
+  segments: Segment[];
+}
+
+export interface SegmentMember {
+  customerId: string;
+  since: string;
+}
+
+export interface HoldoutBucket {
+  frequency: string;
+  customers: number;
+  predicted: number;
+  actual: number;
+}
+
+export interface Holdout {
+  from: string;
+  to: string;
+  length: number;
+  customers: number;
+  predictedPurchases: number;
+  actualPurchases: number;
+  meanAbsoluteError: number;
+  byFrequency: HoldoutBucket[];
+}
+
+interface FitStats {
+  logLikelihood: number;
+  converged: boolean;
+}
+
+export type ClvFit =
+  | {
+      model: 'bgnbd-gg';
+      bgnbd: FitStats & { params: { r: number; alpha: number; a: number; b: number } };
+      gammaGamma: FitStats & { params: { p: number; q: number; v: number }; customers: number };
+      customers: number;
+      repeatCustomers: number;
+    }
+  | {
+      model: 'historical';
+      reason: string;
+      repeatRate: number;
+      meanT: number;
+      meanSpend: number;
+      customers: number;
+      repeatCustomers: number;
+    };
+
+/** The run's `model` (shared/use-cases/resegment.ts RunModel). */
+export interface RunModel {
+  asOf: string;
+  analysisDate: string;
+  customers: number;
+  buyers: number;
+  rfm: Record<string, unknown> | null;
+  clv: { unit: 'week'; horizon: number; fit: ClvFit } | null;
+  holdout: Holdout | null;
+  coPurchase: { baskets: number; products: number; pairs: number };
+}
+
+export type RunStatus = 'queued' | 'fitting' | 'applying' | 'succeeded' | 'failed';
+
+/** GET /v1/runs/{runId}. */
+export interface Run {
+  runId: string;
+  status: RunStatus;
+  trigger: string;
+  requestedAt: string;
+  asOf: string;
+  startedAt?: string;
+  finishedAt?: string;
+  progress: { shardsDone: number; shards: number; customersRead: number; customers: number | null };
+  totals?: Record<string, unknown>;
+  model?: RunModel;
+  error?: string;
+}
+
+/** One row of GET /v1/emails (the send log). */
+export interface EmailLogRow {
+  sendId?: string;
+  customerId: string;
+  trigger: string;
+  status: string;
+  reason?: string;
+  at: string;
+  [key: string]: unknown;
+}

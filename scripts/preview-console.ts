@@ -1,0 +1,405 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/**
+ * The merchant console as a shop owner sees it, page by page, in Vietnamese and English:
+ *
+ *   npm run preview:console
+ *
+ * Builds the console if it is not built, starts `npm start`'s runtime on a free port with a fresh
+ * data directory, creates a shop (Trà Việt, VND, vi-VN), sends signed webhooks for 120 customers
+ * with two years of orders, runs a re-segmentation, then signs in with Debian's Chromium
+ * (/usr/bin/chromium; `apt-get install chromium`) and writes a screenshot of every page to
+ * .previews/console/. Every console message of type error is printed; the script fails on any,
+ * except the 404s of API routes this server does not have yet (listed apart: the console handles
+ * them and says so on the page).
+ */
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, '.previews', 'console');
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN_KEY = 'preview-admin-key';
+const SHOP = { shopId: 'tra-viet', name: 'Trà Việt', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'console', 'dist', 'index.html'))) {
+    log('building the console (npm run build:console)…');
+    execFileSync('npm', ['run', 'build:console'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  mkdirSync(OUT, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-preview-'));
+  const port = await freePort();
+  const runtime = await startRuntime(port, dataDir);
+  let browser: Browser | undefined;
+  let current: Page | undefined;
+  try {
+    const api = runtime.url;
+    const { apiKey, secret } = await createShop(api);
+    const customers = await sendHistory(api, secret);
+    log(`sent ${customers} customers' orders; waiting for them to be processed…`);
+    const first = await waitForCustomer(api, apiKey, 'mai.nguyen@example.vn');
+    await waitForQueues(api);
+    const runId = await runAndWait(api, apiKey);
+    log(`run ${runId} finished`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Ho_Chi_Minh' });
+    const page = await context.newPage();
+    current = page;
+    const problems = watchConsole(page);
+
+    await page.goto(`${api}/`);
+    await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
+    await shot(page, 'sign-in');
+    await page.getByLabel('API key').fill('rk_tra-viet_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That API key was refused').waitFor();
+    await shot(page, 'sign-in-refused');
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    for (const language of ['vi', 'en'] as const) {
+      const names = language === 'vi' ? VI : EN;
+      await page.getByLabel(/^(Language|Ngôn ngữ)$/).selectOption(language);
+      await page.getByRole('navigation').getByRole('link', { name: names.nav.overview, exact: true }).waitFor();
+      await tour(page, api, language, names, first, runId);
+    }
+    await flows(page, api, first);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
+
+    const { errors, missingRoutes } = problems();
+    if (missingRoutes.length > 0)
+      log(`API routes this server does not have yet (404, handled on the page):\n  ${[...new Set(missingRoutes)].join('\n  ')}`);
+    if (errors.length > 0) {
+      log(`console errors:\n  ${errors.join('\n  ')}`);
+      process.exitCode = 1;
+    } else {
+      log('no console errors');
+    }
+    log(`screenshots in ${OUT}`);
+  } catch (error) {
+    // What the page showed when a step failed: the first thing to look at.
+    await current?.screenshot({ path: join(OUT, 'failure.png'), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await browser?.close();
+    await stopRuntime(runtime.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The accessible names the tour clicks, per language (console/src/i18n). */
+const EN = {
+  nav: {
+    overview: 'Overview',
+    customers: 'Customers',
+    segments: 'Segments',
+    program: 'Program',
+    emails: 'Emails',
+    runs: 'Runs',
+    settings: 'Settings',
+  },
+};
+const VI = {
+  nav: {
+    overview: 'Tổng quan',
+    customers: 'Khách hàng',
+    segments: 'Phân khúc',
+    program: 'Chương trình',
+    emails: 'Email',
+    runs: 'Lượt chạy',
+    settings: 'Cài đặt',
+  },
+};
+
+async function tour(page: Page, api: string, language: string, names: typeof EN, customerId: string, runId: string): Promise<void> {
+  const nav = page.getByRole('navigation');
+  const visit = async (name: keyof typeof EN.nav, file: string) => {
+    await nav.getByRole('link', { name: names.nav[name], exact: true }).click();
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    await settle(page);
+    await shot(page, `${language}-${file}`);
+  };
+  await visit('overview', 'overview');
+  await visit('customers', 'customers');
+  await page.goto(`${api}/customers/${customerId}`);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await settle(page);
+  await shot(page, `${language}-customer`);
+  await visit('segments', 'segments');
+  await page.locator('.rfm-cell:not(.rfm-empty) a').first().click();
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await settle(page);
+  await shot(page, `${language}-segment-members`);
+  await visit('program', 'program');
+  await visit('emails', 'emails');
+  await visit('runs', 'runs');
+  await page.goto(`${api}/runs/${runId}`);
+  await settle(page);
+  await shot(page, `${language}-run`);
+  await visit('settings', 'settings');
+}
+
+/** The actions, in English: adjust points, preview an email, a program error then a save, the erase dialog. */
+async function flows(page: Page, api: string, customerId: string): Promise<void> {
+  await page.goto(`${api}/customers/${customerId}`);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await settle(page);
+  const adjust = page.getByRole('region', { name: 'Adjust points' });
+  await adjust.getByLabel('Points (negative to take away)').fill('25');
+  await adjust.getByLabel('Reason').fill('Apology for a late delivery');
+  await adjust.getByRole('button', { name: 'Adjust points' }).click();
+  await settle(page);
+  await shot(page, 'flow-adjust-points');
+  const preview = page.getByRole('region', { name: 'Preview an email' });
+  await preview.getByLabel('Email').selectOption('tier_up');
+  await preview.getByRole('button', { name: 'Show preview' }).click();
+  await page.frameLocator('iframe.email-frame').locator('body').waitFor();
+  await settle(page);
+  await preview.screenshot({ path: join(OUT, 'flow-email-preview.png') });
+  await page.getByRole('button', { name: 'Erase customer…' }).click();
+  await page.getByRole('dialog', { name: 'Erase this customer?' }).waitFor();
+  await shot(page, 'flow-erase-dialog', false);
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('navigation').getByRole('link', { name: 'Program', exact: true }).click();
+  await page.getByLabel('Threshold (paid orders): silver').fill('0');
+  await page.getByRole('button', { name: 'Save program' }).click();
+  await page.getByText('The program was not saved').waitFor();
+  await shot(page, 'flow-program-invalid');
+  await page.getByLabel('Threshold (paid orders): silver').fill('4');
+  await page.getByLabel('First-order bonus (points)').fill('80');
+  await page.getByRole('button', { name: 'Save program' }).click();
+  await page.getByText('Saved as version').waitFor();
+  await shot(page, 'flow-program-saved');
+}
+
+/** Waits for the page's requests and charts to finish. */
+async function settle(page: Page): Promise<void> {
+  // An email's pictures may point at a storefront this machine cannot reach: do not wait for them long.
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => undefined);
+  await page
+    .locator('[role="status"]:has-text("Loading"), [role="status"]:has-text("Đang tải")')
+    .first()
+    .waitFor({ state: 'detached', timeout: 5000 })
+    .catch(() => undefined);
+  await page.waitForTimeout(150);
+}
+
+async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage });
+  log(`  ${name}.png`);
+}
+
+function watchConsole(page: Page): () => { errors: string[]; missingRoutes: string[] } {
+  const errors: string[] = [];
+  const missingRoutes: string[] = [];
+  const missing = new Set<string>();
+  page.on('response', async (response) => {
+    if (response.status() !== 404 && response.status() !== 400) return;
+    const body = await response.text().catch(() => '');
+    // A route the server lacks (404 "No route"), or the old lookup refusing the list's parameters.
+    if (/No route for|give exactly one of email, phone or externalId/.test(body)) missing.add(response.url());
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const url = message.location().url;
+    if (message.text().startsWith('Failed to load resource') && missing.has(url)) {
+      missingRoutes.push(new URL(url).pathname);
+      return;
+    }
+    errors.push(`${message.text()} (${url})`);
+  });
+  return () => ({ errors, missingRoutes });
+}
+
+/* ---------------- the shop and its history ---------------- */
+
+async function createShop(api: string): Promise<{ apiKey: string; secret: string }> {
+  const res = await fetch(`${api}/admin/shops`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...SHOP, url: 'https://tramoc.example.vn' }),
+  });
+  if (res.status !== 201) throw new Error(`create shop: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { apiKey: string; generatedSecrets: { generic: string } };
+  return { apiKey: body.apiKey, secret: body.generatedSecrets.generic };
+}
+
+const FAMILY = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng', 'Vũ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ'];
+const GIVEN = ['Mai', 'Lan', 'Hùng', 'Minh', 'Thảo', 'Tuấn', 'Hương', 'Dũng', 'Linh', 'Quân', 'Trang', 'Phúc'];
+const PRODUCTS = [
+  { sku: 'TRA-SEN', title: 'Trà sen Tây Hồ 100 g', price: 320_000, category: 'Trà' },
+  { sku: 'TRA-OOLONG', title: 'Oolong Bảo Lộc 200 g', price: 280_000, category: 'Trà' },
+  { sku: 'CA-PHE', title: 'Cà phê sữa đá (hộp 10 gói)', price: 125_000, category: 'Cà phê' },
+  { sku: 'AM-TRA', title: 'Ấm tích Bát Tràng', price: 450_000, category: 'Ấm chén' },
+  { sku: 'BANH-PIA', title: 'Bánh pía Sóc Trăng', price: 85_000, category: 'Bánh' },
+];
+
+/** A small seeded generator: the same shop every time. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** 120 customers, each with 1–9 orders over the last two years; the first is Mai (the README's). */
+async function sendHistory(api: string, secret: string): Promise<number> {
+  const next = random(22);
+  const now = Date.now();
+  const events: unknown[] = [];
+  const count = 120;
+  for (let c = 0; c < count; c++) {
+    const first = c === 0 ? 'Mai' : (GIVEN[Math.floor(next() * GIVEN.length)] as string);
+    const last = c === 0 ? 'Nguyễn' : (FAMILY[Math.floor(next() * FAMILY.length)] as string);
+    const customer = {
+      externalId: `generic:${1000 + c}`,
+      email: c === 0 ? 'mai.nguyen@example.vn' : `khach${c}@example.vn`,
+      phone: `0912 ${String(100_000 + c * 37).slice(0, 3)} ${String(1000 + c).slice(-3)}`,
+      firstName: first,
+      lastName: last,
+      locale: c % 4 === 3 ? 'en-US' : 'vi-VN',
+      acceptsEmailMarketing: c % 3 !== 2,
+    };
+    // Loyal customers buy often and recently; others once, long ago.
+    const loyalty = next();
+    const orders = c === 0 ? 6 : 1 + Math.floor(loyalty * loyalty * 9);
+    const start = now - (200 + next() * 500) * 86_400_000;
+    const end = loyalty > 0.3 ? now - next() * 60 * 86_400_000 : start + next() * 200 * 86_400_000;
+    for (let o = 0; o < orders; o++) {
+      const at = new Date(start + ((end - start) * o) / Math.max(1, orders - 1) + next() * 3 * 86_400_000);
+      if (at.getTime() > now) at.setTime(now - 3_600_000);
+      const lines = PRODUCTS.filter(() => next() < 0.4);
+      const items = (lines.length ? lines : [PRODUCTS[0]]).map((p) => ({ ...p, quantity: 1 + Math.floor(next() * 2) }));
+      const total = items.reduce((sum, item) => sum + (item?.price ?? 0) * item.quantity, 0);
+      events.push({
+        type: 'order.upserted',
+        occurredAt: at.toISOString(),
+        customer,
+        order: {
+          orderId: `TV-${1000 + c}-${o}`,
+          status: 'paid',
+          currency: 'VND',
+          total,
+          createdAt: at.toISOString(),
+          updatedAt: at.toISOString(),
+          lineItems: items,
+        },
+      });
+    }
+  }
+  // Oldest first, as a shop's history would arrive; 100 events per signed request.
+  events.sort((a, b) => ((a as { occurredAt: string }).occurredAt < (b as { occurredAt: string }).occurredAt ? -1 : 1));
+  for (let i = 0; i < events.length; i += 100) {
+    const body = JSON.stringify(events.slice(i, i + 100));
+    const t = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+    const res = await fetch(`${api}/webhooks/generic/${SHOP.shopId}`, {
+      method: 'POST',
+      headers: { 'x-rapport-signature': `t=${t},v1=${signature}`, 'content-type': 'application/json' },
+      body,
+    });
+    if (res.status !== 202) throw new Error(`webhook: ${res.status} ${await res.text()}`);
+  }
+  return count;
+}
+
+async function waitForCustomer(api: string, apiKey: string, email: string): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`${api}/v1/customers?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const body = (await res.json()) as { items?: Array<{ customerId: string }> };
+    const found = body.items?.[0]?.customerId;
+    if (found) return found;
+    await sleep(200);
+  }
+  throw new Error(`${email} never appeared`);
+}
+
+/** Until no queue holds a message ready or in flight, twice in a row (delayed ones, such as feedback requests, wait for days). */
+async function waitForQueues(api: string): Promise<void> {
+  type Depth = { visible: number; inFlight: number };
+  let quiet = 0;
+  for (let i = 0; i < 900 && quiet < 2; i++) {
+    const health = (await (await fetch(`${api}/health`)).json()) as { queues?: Record<string, Depth> };
+    const busy = Object.values(health.queues ?? {}).some((depth) => depth.visible + depth.inFlight > 0);
+    quiet = busy ? 0 : quiet + 1;
+    await sleep(500);
+  }
+}
+
+async function runAndWait(api: string, apiKey: string): Promise<string> {
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const started = (await (await fetch(`${api}/v1/runs`, { method: 'POST', headers })).json()) as { runId: string };
+  for (let i = 0; i < 600; i++) {
+    const run = (await (await fetch(`${api}/v1/runs/${started.runId}`, { headers })).json()) as { status: string };
+    if (run.status === 'succeeded') return started.runId;
+    if (run.status === 'failed') throw new Error(`run ${started.runId} failed`);
+    await sleep(500);
+  }
+  throw new Error(`run ${started.runId} did not finish`);
+}
+
+/* ---------------- the runtime ---------------- */
+
+async function startRuntime(port: number, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), RAPPORT_DATA_DIR: dataDir, RAPPORT_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = await new Promise<string>((done, fail) => {
+    let stdout = '';
+    const onExit = (code: number | null) => fail(new Error(`the runtime exited (${code}) before it was ready\n${output}`));
+    const onData = (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /Rapport is running at (\S+)/.exec(stdout);
+      if (!ready) return;
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      log(`console at ${/Console: (\S+)/.exec(stdout)?.[1] ?? '(no Console line printed)'}`);
+      done(ready[1] as string);
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+  return { child, url };
+}
+
+function stopRuntime(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+await main();
