@@ -4,7 +4,7 @@
  * the laptop and AWS can never disagree about wiring or permissions.
  */
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpRoute {
   method: HttpMethod;
@@ -81,6 +81,11 @@ export interface FunctionSpec {
   subscribes?: TopicName;
   /** Needs the public API URL (links in emails). */
   needsPublicUrl?: boolean;
+  /**
+   * Files copied beside the bundle as they are (paths from the repository root → in the bundle's
+   * folder), for what esbuild should not inline: the API reference page's Swagger UI files.
+   */
+  bundleFiles?: Array<{ from: string; to: string }>;
 }
 
 export const functions: FunctionSpec[] = [
@@ -339,6 +344,35 @@ export const functions: FunctionSpec[] = [
     needsPublicUrl: true,
   },
   {
+    name: 'shop',
+    entry: 'functions/shop.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/v1/shop' },
+      { method: 'PATCH', path: '/v1/shop' },
+      { method: 'POST', path: '/v1/shop/api-keys' },
+      { method: 'GET', path: '/v1/shop/activity' },
+    ],
+    // GetItem: the shop (afresh, and again after a lost race) and its erasure marker; UpdateItem: the
+    // shop, conditional on its revision; PutItem: activity entries, the directory entry (time zone);
+    // Query: the activity.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    // The master key seals the webhook secrets a PATCH sets; the public URL builds the webhook URLs.
+    secrets: ['master'],
+    needsPublicUrl: true,
+  },
+  {
+    name: 'listShops',
+    entry: 'functions/list-shops.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/admin/shops' }],
+    // Query: the shop directory; BatchGetItem: the page's shop records and erasure markers.
+    tableActions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    secrets: ['admin'],
+  },
+  {
     name: 'apiDocs',
     entry: 'functions/api-docs.ts',
     memoryMb: 256,
@@ -350,6 +384,11 @@ export const functions: FunctionSpec[] = [
     ],
     // The API's description and its reference page (shared/http/openapi.ts): no table, queue or secret.
     tableActions: [],
+    // shared/http/api-docs/reference-page.ts reads them from swagger-ui-dist/ beside the bundle.
+    bundleFiles: ['swagger-ui-bundle.js', 'swagger-ui.css'].map((file) => ({
+      from: `node_modules/swagger-ui-dist/${file}`,
+      to: `swagger-ui-dist/${file}`,
+    })),
   },
 ];
 

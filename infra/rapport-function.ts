@@ -57,6 +57,19 @@ export class RapportFunction extends NodejsFunction {
         // NodejsFunction otherwise leaves `@aws-sdk/*` to the runtime (Node 18 and later); see bundling.ts.
         bundleAwsSDK: true,
         externalModules: [...rapportBundling.externalModules],
+        ...(spec.bundleFiles?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  (spec.bundleFiles ?? []).map(
+                    ({ from, to }) =>
+                      `mkdir -p "${path.dirname(path.join(outputDir, to))}" && cp "${path.join(inputDir, from)}" "${path.join(outputDir, to)}"`,
+                  ),
+              },
+            }
+          : {}),
       },
     });
     this.spec = spec;

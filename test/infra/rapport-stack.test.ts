@@ -8,6 +8,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
+import { repoRoot } from '#infra/rapport-function.ts';
 import { EVENT_AGE_ALARM, emailOutcomes, METRIC_NAMESPACE, RapportStack } from '#infra/rapport-stack.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
 
@@ -142,6 +143,10 @@ describe('functions', () => {
     expect(imported.filter((name) => !name.startsWith('node:') && !builtinModules.includes(name))).toEqual([]);
     // Stack frames are mapped from the mappings alone; the sources' text is not shipped.
     expect(map.sourcesContent).toBeUndefined();
+    // Files the function reads beside its bundle (the API reference's Swagger UI) are there, byte for byte.
+    for (const { from, to } of spec.bundleFiles ?? []) {
+      expect(readFileSync(path.join(dir, to)).equals(readFileSync(path.join(repoRoot, from))), `${spec.name}: ${to}`).toBe(true);
+    }
   });
 });
 
