@@ -136,6 +136,13 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
   });
 }
 
+async function claimFreeIdentities(shopId: string, customerId: string, customer: EventCustomer, region: string | undefined, deps: ProcessDeps) {
+  const refs = identityRefs(customer, region ?? (await deps.phoneRegion(shopId)));
+  const owners = await getIdentityOwners(deps.db, shopId, refs, true);
+  const now = deps.now().toISOString();
+  for (const [i, ref] of refs.entries()) if (owners[i] === undefined) await claimIdentity(deps.db, shopId, ref, customerId, now);
+}
+
 /**
  * The last-writer-wins part of a profile change: contact details from the event's customer and any
  * `extra` fields (last contact per channel, latest NPS/CSAT), keeping those that beat `profile`.
@@ -274,7 +281,11 @@ async function changeProfile(
     await writeBefore(plan?.page);
     const written = await applyProfileChangeIfNewer(deps.db, shopId, customerId, change, now);
     if (written) {
-      // A new profile's identities were all claimed when the customer was resolved.
+      // A new profile's identities were claimed when the customer was resolved — unless a crash came
+      // between two claims: the redelivery resolves by the first one and would never claim the rest
+      // (the customer then not found by email, and the next email-only event making a second one).
+      // Once per new customer: one read of its identities, a claim for any still free.
+      if (!current && request.customer) await claimFreeIdentities(shopId, customerId, request.customer, region, deps);
       for (const field of current ? (['email', 'phone'] as const) : []) {
         const value = change.stamped?.fields.includes(field) ? change.stamped.values[field] : undefined;
         if (typeof value === 'string' && value !== known?.contact[field]) {

@@ -14,4 +14,4 @@ it('loses no order that was answered 202 to a SIGKILL: all are processed after t
   expect({ lost: figures.lost, doubles: figures.doubles }).toEqual({ lost: 0, doubles: 0 });
   // The kill came with accepted orders still queued: the journal brought them back.
   expect(figures.restored).toBeGreaterThan(0);
-}, 180_000);
+}, 300_000);

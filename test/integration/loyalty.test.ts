@@ -111,6 +111,36 @@ describe('a crash between the profile write and its outbox', () => {
   });
 });
 
+describe('a crash between two identity claims of a new customer', () => {
+  it('is repaired by the redelivery: the customer is found by every identity, and only one customer exists', async () => {
+    const shop = newShop();
+    const customer = aCustomer();
+    const crashingDb: Db = {
+      ...db,
+      client: {
+        send: (command: { input?: { Item?: { kind?: unknown } } }) => {
+          if (command.input?.Item?.kind === 'email') throw new Error('consumer died');
+          return db.client.send(command as never);
+        },
+      } as unknown as Db['client'],
+    };
+    const event = orderEvent(shop, { orderId: 'a', total: 1_000_000, lineItems: [] }, customer);
+    await expect(processEvent(event, { ...deps(), db: crashingDb })).rejects.toThrow('consumer died');
+    const { customerId } = await processEvent(event, deps()); // the redelivery
+    expect(await getIdentityOwner(db, shop, { kind: 'email', value: customer.email!.toLowerCase() }, true)).toBe(customerId);
+    // An event that carries only the email finds the same customer.
+    const { customerId: byEmail } = await processEvent(
+      orderEvent(
+        shop,
+        { orderId: 'b', total: 500_000, lineItems: [], createdAt: '2026-03-06T00:00:00.000Z', updatedAt: '2026-03-06T00:00:00.000Z' },
+        { email: customer.email },
+      ),
+      deps(),
+    );
+    expect(byEmail).toBe(customerId);
+  });
+});
+
 describe('a crash in the middle of a redemption', () => {
   it('is finished by the retry with the same Idempotency-Key: the receipt is not lost', async () => {
     const shop = newShop();

@@ -27,6 +27,8 @@ export interface CrashFigures {
   /** Messages the restarted runtime put back on its queues from the journal. */
   restored: number;
   lost: number;
+  /** Which, when any: C-<n>. */
+  lostOrders: string[];
   doubles: number;
   /** From the restart until every accepted order was found. */
   recoverSeconds: number;
@@ -108,6 +110,9 @@ export async function runCrash(opts: CrashOptions = {}): Promise<CrashFigures & 
     const restartedAt = Date.now();
     const second = await startNpm();
     const counts = new Map<number, number>();
+    // Until every accepted order is found, or the queues have been empty twice in a row (then what
+    // is missing is lost, not slow): on a loaded machine the backlog can take a while.
+    let emptyChecks = 0;
     await waitFor(
       `all ${accepted.size} accepted orders after the restart`,
       async () => {
@@ -119,9 +124,15 @@ export async function runCrash(opts: CrashOptions = {}): Promise<CrashFigures & 
           const found = ((await res.json()) as { items: Array<{ orderCount: number }> }).items[0];
           counts.set(i, found?.orderCount ?? 0);
         }
-        return [...accepted].every((i) => counts.get(i) === 1) ? true : undefined;
+        if ([...accepted].every((i) => counts.get(i) === 1)) return true;
+        const health = (await (await fetch(`${second.api}/health`)).json()) as {
+          queues?: Record<string, { visible: number; inFlight: number; delayed: number }>;
+        };
+        const queued = Object.values(health.queues ?? {}).reduce((n, q) => n + q.visible + q.inFlight + q.delayed, 0);
+        emptyChecks = health.queues && queued === 0 ? emptyChecks + 1 : 0;
+        return emptyChecks >= 2 ? true : undefined;
       },
-      60_000,
+      180_000,
     ).catch(() => undefined);
     const restored = [...second.app.output().matchAll(/queue journal: (\d+) message\(s\) back on/g)].reduce((n, m) => n + Number(m[1]), 0);
     return {
@@ -130,12 +141,15 @@ export async function runCrash(opts: CrashOptions = {}): Promise<CrashFigures & 
       refused,
       restored,
       lost: [...accepted].filter((i) => (counts.get(i) ?? 0) === 0).length,
+      lostOrders: [...accepted].filter((i) => (counts.get(i) ?? 0) === 0).map((i) => `C-${i}`),
       doubles: [...accepted].filter((i) => (counts.get(i) ?? 0) > 1).length,
       recoverSeconds: Math.round((Date.now() - restartedAt) / 100) / 10,
       output: second.app.output(),
     };
   } finally {
     for (const { app, tree } of started.splice(0)) await app.kill(tree);
-    rmSync(dataDir, { recursive: true, force: true });
+    // RAPPORT_CRASH_KEEP=1 keeps the data directory (journal and tables) to look into a failure.
+    if (process.env.RAPPORT_CRASH_KEEP === '1') process.stderr.write(`crash test: data kept in ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
 }
