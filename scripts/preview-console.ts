@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { gammaSampler } from '#shared/analytics/simulate.ts';
 
 /**
  * The merchant console as a shop owner sees it, page by page, in Vietnamese and English:
@@ -13,7 +14,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
  *   npm run preview:console
  *
  * Builds the console if it is not built, starts `npm start`'s runtime on a free port with a fresh
- * data directory, creates a shop (Trà Việt, VND, vi-VN), sends signed webhooks for 120 customers
+ * data directory, creates a shop (Trà Việt, VND, vi-VN), sends signed webhooks for 300 customers
  * with two years of orders, runs a re-segmentation, then signs in with Debian's Chromium
  * (/usr/bin/chromium; `apt-get install chromium`) and writes a screenshot of every page to
  * .previews/console/. Every console message of type error is printed; the script fails on any,
@@ -54,11 +55,12 @@ async function main(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Ho_Chi_Minh' });
     const page = await context.newPage();
     current = page;
-    const problems = watchConsole(page);
+    const watch = watchConsole(page);
 
     await page.goto(`${api}/`);
     await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
     await shot(page, 'sign-in');
+    watch.expect('/v1/', 401);
     await page.getByLabel('API key').fill('rk_tra-viet_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That API key was refused').waitFor();
@@ -72,11 +74,11 @@ async function main(): Promise<void> {
       await page.getByRole('navigation').getByRole('link', { name: names.nav.overview, exact: true }).waitFor();
       await tour(page, api, language, names, first, runId);
     }
-    await flows(page, api, first);
+    await flows(page, api, first, watch);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
 
-    const { errors, missingRoutes } = problems();
+    const { errors, missingRoutes } = await watch.report();
     if (missingRoutes.length > 0)
       log(`API routes this server does not have yet (404, handled on the page):\n  ${[...new Set(missingRoutes)].join('\n  ')}`);
     if (errors.length > 0) {
@@ -142,6 +144,10 @@ async function tour(page: Page, api: string, language: string, names: typeof EN,
   await shot(page, `${language}-segment-members`);
   await visit('program', 'program');
   await visit('emails', 'emails');
+  await page.goto(`${api}/emails?customer=${customerId}`);
+  await page.frameLocator('iframe.email-frame').first().locator('body').waitFor();
+  await settle(page);
+  await shot(page, `${language}-emails-previews`);
   await visit('runs', 'runs');
   await page.goto(`${api}/runs/${runId}`);
   await settle(page);
@@ -150,7 +156,7 @@ async function tour(page: Page, api: string, language: string, names: typeof EN,
 }
 
 /** The actions, in English: adjust points, preview an email, a program error then a save, the erase dialog. */
-async function flows(page: Page, api: string, customerId: string): Promise<void> {
+async function flows(page: Page, api: string, customerId: string, watch: ConsoleWatch): Promise<void> {
   await page.goto(`${api}/customers/${customerId}`);
   await page.getByRole('heading', { level: 1 }).waitFor();
   await settle(page);
@@ -172,6 +178,7 @@ async function flows(page: Page, api: string, customerId: string): Promise<void>
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
   await page.getByRole('navigation').getByRole('link', { name: 'Program', exact: true }).click();
+  watch.expect('/v1/program', 400);
   await page.getByLabel('Threshold (paid orders): silver').fill('0');
   await page.getByRole('button', { name: 'Save program' }).click();
   await page.getByText('The program was not saved').waitFor();
@@ -200,27 +207,61 @@ async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   log(`  ${name}.png`);
 }
 
-function watchConsole(page: Page): () => { errors: string[]; missingRoutes: string[] } {
+/**
+ * Console errors, told apart. Chromium logs every non-2xx answer to fetch as "Failed to load
+ * resource"; those the tour provokes on purpose (a wrong key, an invalid program) are expected,
+ * and those of a route this server does not have yet are reported apart. Anything else fails.
+ */
+interface ConsoleWatch {
+  /** The next answer with this status to a path containing `path` is provoked on purpose. */
+  expect(path: string, status: number): void;
+  report(): Promise<{ errors: string[]; missingRoutes: string[] }>;
+}
+
+function watchConsole(page: Page): ConsoleWatch {
   const errors: string[] = [];
-  const missingRoutes: string[] = [];
-  const missing = new Set<string>();
-  page.on('response', async (response) => {
-    if (response.status() !== 404 && response.status() !== 400) return;
-    const body = await response.text().catch(() => '');
-    // A route the server lacks (404 "No route"), or the old lookup refusing the list's parameters.
-    if (/No route for|give exactly one of email, phone or externalId/.test(body)) missing.add(response.url());
+  const failedLoads: string[] = [];
+  const answers = new Map<string, Promise<{ status: number; body: string }>>();
+  const expected: Array<{ path: string; status: number }> = [];
+  const provoked = new Set<string>();
+  page.on('response', (response) => {
+    if (response.status() < 400) return;
+    const url = response.url();
+    const at = expected.findIndex((e) => url.includes(e.path) && e.status === response.status());
+    if (at !== -1) {
+      expected.splice(at, 1);
+      provoked.add(url);
+    }
+    answers.set(
+      url,
+      response.text().then(
+        (body) => ({ status: response.status(), body }),
+        () => ({ status: response.status(), body: '' }),
+      ),
+    );
   });
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const url = message.location().url;
-    if (message.text().startsWith('Failed to load resource') && missing.has(url)) {
-      missingRoutes.push(new URL(url).pathname);
-      return;
-    }
-    errors.push(`${message.text()} (${url})`);
+    if (message.text().startsWith('Failed to load resource')) failedLoads.push(url);
+    else errors.push(`${message.text()} (${url})`);
   });
-  return () => ({ errors, missingRoutes });
+  return {
+    expect: (path, status) => expected.push({ path, status }),
+    async report() {
+      const missingRoutes: string[] = [];
+      for (const url of failedLoads) {
+        if (provoked.has(url)) continue;
+        const answer = await answers.get(url);
+        // A route the server lacks (404 "No route"), or the old lookup refusing the list's parameters.
+        if (answer && /No route for|give exactly one of email, phone or externalId/.test(answer.body))
+          missingRoutes.push(new URL(url).pathname);
+        else errors.push(`HTTP ${answer?.status ?? '?'} ${url}: ${answer?.body.slice(0, 200) ?? ''}`);
+      }
+      return { errors, missingRoutes };
+    },
+  };
 }
 
 /* ---------------- the shop and its history ---------------- */
@@ -255,50 +296,60 @@ function random(seed: number): () => number {
   };
 }
 
-/** 120 customers, each with 1–9 orders over the last two years; the first is Mai (the README's). */
+/**
+ * 300 customers over two years, their purchases drawn from the BG/NBD model itself (a purchase rate
+ * per customer from Gamma(r, α), a chance to drop out after each purchase from Beta(a, b)), so the
+ * run's CLV fit has something real to find. The first is Mai, the README's customer.
+ */
 async function sendHistory(api: string, secret: string): Promise<number> {
   const next = random(22);
+  const gamma = gammaSampler(next);
   const now = Date.now();
+  const WEEK = 7 * 86_400_000;
   const events: unknown[] = [];
-  const count = 120;
+  const count = 300;
   for (let c = 0; c < count; c++) {
     const first = c === 0 ? 'Mai' : (GIVEN[Math.floor(next() * GIVEN.length)] as string);
     const last = c === 0 ? 'Nguyễn' : (FAMILY[Math.floor(next() * FAMILY.length)] as string);
     const customer = {
       externalId: `generic:${1000 + c}`,
       email: c === 0 ? 'mai.nguyen@example.vn' : `khach${c}@example.vn`,
-      phone: `0912 ${String(100_000 + c * 37).slice(0, 3)} ${String(1000 + c).slice(-3)}`,
+      phone: `0912 ${String(100 + (c % 900)).padStart(3, '0')} ${String(c).padStart(3, '0')}`,
       firstName: first,
       lastName: last,
       locale: c % 4 === 3 ? 'en-US' : 'vi-VN',
       acceptsEmailMarketing: c % 3 !== 2,
     };
-    // Loyal customers buy often and recently; others once, long ago.
-    const loyalty = next();
-    const orders = c === 0 ? 6 : 1 + Math.floor(loyalty * loyalty * 9);
-    const start = now - (200 + next() * 500) * 86_400_000;
-    const end = loyalty > 0.3 ? now - next() * 60 * 86_400_000 : start + next() * 200 * 86_400_000;
-    for (let o = 0; o < orders; o++) {
-      const at = new Date(start + ((end - start) * o) / Math.max(1, orders - 1) + next() * 3 * 86_400_000);
-      if (at.getTime() > now) at.setTime(now - 3_600_000);
+    const rate = gamma(2, 10); // purchases per week while active
+    const dropout = ((x, y) => x / (x + y))(gamma(1, 1), gamma(4, 1));
+    const times: number[] = [];
+    let at = now - next() * 100 * WEEK;
+    for (;;) {
+      times.push(at);
+      if (c !== 0 && next() < dropout) break;
+      at += (-Math.log(1 - next()) / rate) * WEEK;
+      if (at > now || times.length >= 20) break;
+    }
+    times.forEach((time, o) => {
+      const when = new Date(time).toISOString();
       const lines = PRODUCTS.filter(() => next() < 0.4);
-      const items = (lines.length ? lines : [PRODUCTS[0]]).map((p) => ({ ...p, quantity: 1 + Math.floor(next() * 2) }));
-      const total = items.reduce((sum, item) => sum + (item?.price ?? 0) * item.quantity, 0);
+      const items = (lines.length ? lines : PRODUCTS.slice(0, 1)).map((p) => ({ ...p, quantity: 1 + Math.floor(next() * 2) }));
+      const total = items.reduce((sum, item) => sum + item.price * item.quantity, 0);
       events.push({
         type: 'order.upserted',
-        occurredAt: at.toISOString(),
+        occurredAt: when,
         customer,
         order: {
           orderId: `TV-${1000 + c}-${o}`,
           status: 'paid',
           currency: 'VND',
           total,
-          createdAt: at.toISOString(),
-          updatedAt: at.toISOString(),
+          createdAt: when,
+          updatedAt: when,
           lineItems: items,
         },
       });
-    }
+    });
   }
   // Oldest first, as a shop's history would arrive; 100 events per signed request.
   events.sort((a, b) => ((a as { occurredAt: string }).occurredAt < (b as { occurredAt: string }).occurredAt ? -1 : 1));

@@ -169,7 +169,7 @@ export const en = {
     expectedPurchases: 'Expected purchases, 12 months',
     expectedValue: 'Expected value, 12 months',
     clvModel: 'Model',
-    segmentsList: 'Segments',
+    segmentsList: 'Rule segments',
     nps: 'Latest NPS',
     notScored: 'Not scored yet: scores come from the next run.',
     erased: (at: string) => `This customer was erased on ${at}.`,
@@ -221,6 +221,7 @@ export const en = {
     order: (id: string, status: string, total: string) => `Order ${id}: ${status}, ${total}`,
     refund: (amount: string) => `Refund of ${amount}`,
     tier: (from: string, to: string) => `Tier ${from} → ${to}`,
+    joined: (tier: string) => `Joined the program at ${tier}`,
     trigger: (trigger: string) => `Email triggered: ${trigger}`,
     email: (trigger: string, status: string) => `Email ${trigger}: ${status}`,
     segment: (name: string, change: string) => `${change === 'left' ? 'Left' : 'Entered'} segment ${name}`,
@@ -230,6 +231,8 @@ export const en = {
     interaction: (channel: string, summary: string) => `Touch on ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Feedback: ${score}`,
   },
+  /** The RFM segment names of the rfm 0.3.0 scheme, as the API gives them. */
+  rfmNames: {} as Record<string, string>,
   ledgerKinds: {
     earn: 'Earned',
     bonus: 'Bonus',

@@ -4,6 +4,9 @@ import { vi } from './vi.ts';
 export type Language = 'en' | 'vi';
 export type { Messages };
 
+/** An RFM segment's name in the console's language (the API names them in English). */
+export const rfmName = (t: Messages, name: string | null | undefined) => (name ? (t.rfmNames[name] ?? name) : '—');
+
 export const catalogs: Record<Language, Messages> = { en, vi };
 
 /** vi, vi-VN, vi_VN → vi; anything else → en (the console is written in these two). */

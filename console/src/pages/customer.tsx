@@ -4,7 +4,7 @@ import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { Dialog, ErrorNotice, Facts, Field, Loading, PageTitle, Section } from '../components/ui.tsx';
 import type { Formatters } from '../format.ts';
-import type { Messages } from '../i18n/index.ts';
+import { type Messages, rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { tierName } from '../shop.ts';
 import { TRIGGERS } from '../triggers.ts';
@@ -88,7 +88,7 @@ export function CustomerPage({ params }: { params: Record<string, string> }) {
               <Facts
                 rows={[
                   [t.customer.rfm, p.rfm ? `${p.rfm.r} / ${p.rfm.f} / ${p.rfm.m}` : '—'],
-                  [t.customer.rfmSegment, p.rfm?.segment ?? '—'],
+                  [t.customer.rfmSegment, rfmName(t, p.rfm?.segment)],
                   [t.customer.pAlive, fmt.percent(p.clv?.pAlive)],
                   [t.customer.expectedPurchases, fmt.number(p.clv?.expectedPurchases12m, 2)],
                   [t.customer.expectedValue, fmt.money(p.clv?.expectedValue12m)],
@@ -105,7 +105,7 @@ export function CustomerPage({ params }: { params: Record<string, string> }) {
       </div>
       <div class="grid-2">
         <AdjustPoints customerId={p.customerId} onDone={refresh} />
-        <TierOverride customerId={p.customerId} program={program.data} onDone={refresh} />
+        <TierOverride customerId={p.customerId} current={p.tier} program={program.data} onDone={refresh} />
       </div>
       <EmailPreview customerId={p.customerId} />
       <Privacy profile={p} onErased={refresh} />
@@ -118,7 +118,7 @@ export function CustomerPage({ params }: { params: Record<string, string> }) {
           <Ledger entries={exported.data.pointsLedger} />
         )}
       </Section>
-      <Timeline key={timelineVersion} path={`${path}/timeline`} />
+      <Timeline key={timelineVersion} path={`${path}/timeline`} tier={tier} />
     </>
   );
 }
@@ -191,13 +191,23 @@ function AdjustPoints({ customerId, onDone }: { customerId: string; onDone: () =
   );
 }
 
-function TierOverride({ customerId, program, onDone }: { customerId: string; program: ProgramDocument | undefined; onDone: () => void }) {
+function TierOverride({
+  customerId,
+  current,
+  program,
+  onDone,
+}: {
+  customerId: string;
+  current: string | null;
+  program: ProgramDocument | undefined;
+  onDone: () => void;
+}) {
   const { api, t, language } = useApp();
   const levels = program?.program.tiers.levels ?? [];
   const [tier, setTier] = useState('');
   const [mode, setMode] = useState<'floor' | 'pin'>('floor');
   const [result, setResult] = useState<{ ok: string } | { error: unknown } | null>(null);
-  const chosen = tier || levels[0]?.id || '';
+  const chosen = tier || current || levels[0]?.id || '';
   const put = async (override: { tier: string; mode: 'floor' | 'pin' } | null) => {
     setResult(null);
     try {
@@ -416,7 +426,7 @@ const describeSource = (source: Record<string, string | number>) =>
     .map(([key, value]) => `${key}: ${value}`)
     .join(', ');
 
-function Timeline({ path }: { path: string }) {
+function Timeline({ path, tier }: { path: string; tier: (tierId: string | null) => string }) {
   const { api, t, fmt } = useApp();
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [items, setItems] = useState<TimelineEntry[]>([]);
@@ -427,7 +437,7 @@ function Timeline({ path }: { path: string }) {
   }, [path, cursor]);
   const columns: Columns<TimelineEntry> = [
     { accessorKey: 'at', header: t.customer.when, cell: (c) => fmt.dateTime(c.getValue<string>()) },
-    { id: 'what', header: t.customer.what, accessorFn: (entry) => describeEntry(entry, t, fmt) },
+    { id: 'what', header: t.customer.what, accessorFn: (entry) => describeEntry(entry, t, fmt, tier) },
     { accessorKey: 'channel', header: t.customer.channel },
   ];
   return (
@@ -457,7 +467,7 @@ function Timeline({ path }: { path: string }) {
 }
 
 /** One line per timeline entry, from the fields each kind carries (shared/use-cases write them). */
-export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters): string {
+export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters, tier: (tierId: string | null) => string): string {
   const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
   const money = (value: unknown) => fmt.moneyOf(value as Money | undefined);
   const trigger = (value: unknown) => t.triggers[text(value) as keyof Messages['triggers']] ?? text(value);
@@ -467,7 +477,7 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
     case 'refund':
       return t.timeline.refund(money(entry.amount));
     case 'tier':
-      return t.timeline.tier(text(entry.from) || '—', text(entry.to));
+      return entry.from ? t.timeline.tier(tier(text(entry.from)), tier(text(entry.to))) : t.timeline.joined(tier(text(entry.to)));
     case 'trigger':
       return t.timeline.trigger(trigger(entry.trigger));
     case 'email': {
@@ -476,7 +486,7 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
       return t.timeline.email(trigger(entry.trigger), status + reason);
     }
     case 'segment':
-      return t.timeline.segment(text(entry.name ?? entry.segment), text(entry.change));
+      return t.timeline.segment(rfmName(t, text(entry.name ?? entry.segment)), text(entry.change));
     case 'customer':
       return t.timeline.customer(Array.isArray(entry.fields) ? entry.fields.join(', ') : '');
     case 'privacy':

@@ -4,6 +4,7 @@ import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Field, Loading, PageTitle, Section } from '../components/ui.tsx';
 import { listCustomers, listingUnsupported } from '../customer-list.ts';
+import { rfmName } from '../i18n/index.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { tierName } from '../shop.ts';
 import type { CustomerRow, Page, Profile, ProgramDocument } from '../types.ts';
@@ -76,7 +77,7 @@ export function CustomersPage() {
     },
     { accessorKey: 'lastOrderAt', header: t.customers.lastOrder, cell: (c) => fmt.date(c.getValue<string | null>()) },
     { accessorKey: 'clv', header: t.customers.clv, cell: (c) => fmt.money(c.getValue<number | null>()), meta: { numeric: true } },
-    { accessorKey: 'rfmSegment', header: t.customers.segment, cell: (c) => c.getValue<string | null>() ?? '—', enableSorting: false },
+    { accessorKey: 'rfmSegment', header: t.customers.segment, cell: (c) => rfmName(t, c.getValue<string | null>()), enableSorting: false },
   ];
   const sorting: SortingState = [{ id: sort, desc: true }];
 

@@ -4,6 +4,7 @@ import { ModelView } from '../components/model.tsx';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Loading, PageTitle, Section, Stat } from '../components/ui.tsx';
 import { listingUnsupported, recentCustomers } from '../customer-list.ts';
+import { rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { readRuns } from '../session.ts';
 import { tierName } from '../shop.ts';
@@ -183,7 +184,7 @@ function RevenueBySegment({
   let note: string | undefined;
   const rfm = segments?.segments.filter((s) => s.kind === 'rfm') ?? [];
   if (rfm.length > 0 && rfm.every((s) => s.revenue)) {
-    rows = rfm.map((s) => ({ segment: s.name, customers: s.customers, revenue: s.revenue?.amount ?? 0 }));
+    rows = rfm.map((s) => ({ segment: rfmName(t, s.name), customers: s.customers, revenue: s.revenue?.amount ?? 0 }));
   } else if (sample.loading) {
     return <Loading />;
   } else if (sample.error || !sample.data) {
@@ -194,7 +195,7 @@ function RevenueBySegment({
     const bySegment = new Map<string, RevenueRow>();
     for (const row of sample.data.rows) {
       if (!row.rfmSegment) continue;
-      const entry = bySegment.get(row.rfmSegment) ?? { segment: row.rfmSegment, customers: 0, revenue: 0 };
+      const entry = bySegment.get(row.rfmSegment) ?? { segment: rfmName(t, row.rfmSegment), customers: 0, revenue: 0 };
       entry.customers++;
       entry.revenue += row.totalSpent.amount;
       bySegment.set(row.rfmSegment, entry);

@@ -33,26 +33,24 @@ const FORM_FIELDS =
 type Saved = { version: number; changes: DiffLine[] };
 
 export function ProgramPage() {
-  const { api, t, fmt } = useApp();
+  const { api, t } = useApp();
   const doc = useResource(() => api.get<ProgramDocument>('/v1/program'), []);
   if (doc.loading && !doc.data) return <Loading />;
   if (doc.error || !doc.data) return <ErrorNotice error={doc.error} onRetry={doc.reload} />;
   return (
     <>
       <PageTitle>{t.program.title}</PageTitle>
-      <p class="muted">
-        {doc.data.version === 0 ? t.program.defaults : t.program.version(fmt.number(doc.data.version), fmt.dateTime(doc.data.updatedAt))}{' '}
-        {t.program.noHistory}
-      </p>
-      <ProgramEditor key={doc.data.version} doc={doc.data} onReload={doc.reload} />
+      <ProgramEditor key={`${doc.data.version}:${doc.data.updatedAt}`} loaded={doc.data} onReload={doc.reload} />
     </>
   );
 }
 
-function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () => void }) {
+function ProgramEditor({ loaded, onReload }: { loaded: ProgramDocument; onReload: () => void }) {
   const { api, t, fmt, shop } = useApp();
-  const [draft, setDraft] = useState<Program>(doc.program);
-  const [json, setJson] = useState(() => JSON.stringify(doc.program, null, 2));
+  // The version edits are based on: the one loaded, then each one saved here.
+  const [doc, setDoc] = useState(loaded);
+  const [draft, setDraft] = useState<Program>(loaded.program);
+  const [json, setJson] = useState(() => JSON.stringify(loaded.program, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [other, setOther] = useState<unknown>(null);
@@ -87,10 +85,11 @@ function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () =
     setError(null);
     setOther(null);
     try {
-      const answer = await api.send<{ version: number; changes: DiffLine[] }>('PUT', '/v1/program', {
+      const answer = await api.send<ProgramDocument & { changes: DiffLine[] }>('PUT', '/v1/program', {
         body: { version: doc.version, program: draft },
       });
       setSaved({ version: answer.version, changes: answer.changes });
+      setDoc({ version: answer.version, updatedAt: answer.updatedAt, program: answer.program ?? draft });
     } catch (failure) {
       if (failure instanceof ApiError && (failure.status === 400 || failure.status === 409)) setError(failure);
       else setOther(failure);
@@ -100,7 +99,8 @@ function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () =
   };
 
   // `error.field` is a path such as program.tiers.levels[1].threshold: the form's fields name theirs the same way.
-  const fieldError = (path: string) => (error?.status === 400 && error.field === `program.${path}` ? error.message : undefined);
+  const fieldError = (path: string) =>
+    error?.status === 400 && error.field === `program.${path}` ? error.message.replace(`${error.field}: `, '') : undefined;
   const shownInForm = error?.status === 400 && FORM_FIELDS.test(error.field ?? '');
   const number = (text: string) => (text.trim() === '' ? Number.NaN : Number(text));
   const levels = draft.tiers?.levels ?? [];
@@ -109,14 +109,15 @@ function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () =
 
   return (
     <form onSubmit={save} noValidate>
+      <p class="muted">
+        {doc.version === 0 ? t.program.defaults : t.program.version(fmt.number(doc.version), fmt.dateTime(doc.updatedAt))}{' '}
+        {t.program.noHistory}
+      </p>
       {saved && (
         <div class="notice notice-ok" role="status">
           <p>{t.program.savedAs(fmt.number(saved.version))}</p>
           <h2 class="h3">{t.program.changes}</h2>
           <DiffTable lines={saved.changes} caption={t.program.changes} />
-          <button type="button" class="button-secondary" onClick={onReload}>
-            {t.program.reload}
-          </button>
         </div>
       )}
       {error?.status === 409 && (
@@ -129,7 +130,11 @@ function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () =
       )}
       {error?.status === 400 && (
         <div class="notice notice-error" role="alert">
-          <p>{shownInForm ? t.program.invalid : t.program.invalidOther(error.field ?? 'program', error.message)}</p>
+          <p>
+            {shownInForm
+              ? t.program.invalid
+              : t.program.invalidOther(error.field ?? 'program', error.message.replace(`${error.field}: `, ''))}
+          </p>
         </div>
       )}
       {other ? <ErrorNotice error={other} /> : null}
@@ -300,7 +305,7 @@ function ProgramEditor({ doc, onReload }: { doc: ProgramDocument; onReload: () =
             jsonError
               ? t.program.jsonInvalid(jsonError)
               : error?.status === 400 && !shownInForm
-                ? t.program.invalidOther(error.field ?? 'program', error.message)
+                ? t.program.invalidOther(error.field ?? 'program', error.message.replace(`${error.field}: `, ''))
                 : undefined
           }
         >

@@ -3,6 +3,7 @@ import { ApiError, download, isMissingRoute } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Loading, PageTitle, Section } from '../components/ui.tsx';
+import { rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { tierName } from '../shop.ts';
 import type { Page, Profile, ProgramDocument, Segment, SegmentMember, Segments } from '../types.ts';
@@ -37,10 +38,10 @@ export function SegmentsPage() {
   const rules = data.segments.filter((s) => s.kind === 'rule');
   const withRevenue = data.segments.some((s) => s.revenue);
 
-  const columns: Columns<Segment> = [
+  const columnsFor = (first: string): Columns<Segment> => [
     {
       accessorKey: 'name',
-      header: t.segments.segment,
+      header: first,
       cell: (c) => <Link href={`/segments/${encodeURIComponent(c.row.original.id)}`}>{c.getValue<string>()}</Link>,
     },
     { accessorKey: 'customers', header: t.segments.customers, cell: (c) => fmt.number(c.getValue<number>()), meta: { numeric: true } },
@@ -70,7 +71,7 @@ export function SegmentsPage() {
               style={{ '--share': scored ? s.customers / scored : 0 }}
             >
               <Link href={`/segments/${encodeURIComponent(s.id)}`}>
-                <span class="rfm-name">{s.name}</span>
+                <span class="rfm-name">{rfmName(t, s.name)}</span>
                 <span class="rfm-count">{fmt.number(s.customers)}</span>
                 <span class="rfm-share">
                   {fmt.percent(scored ? s.customers / scored : 0)}
@@ -83,7 +84,7 @@ export function SegmentsPage() {
       </Section>
       <div class="grid-2">
         <Section title={t.segments.tiers}>
-          <DataTable caption={t.segments.tiers} columns={columns} data={tiers} rowKey={(s) => s.id} />
+          <DataTable caption={t.segments.tiers} columns={columnsFor(t.customers.tier)} data={tiers} rowKey={(s) => s.id} />
         </Section>
         <Section title={t.segments.rules}>
           {rules.length === 0 ? (
@@ -91,7 +92,13 @@ export function SegmentsPage() {
               {t.segments.rulesEmpty} <Link href="/program">{t.pages.program}</Link>
             </p>
           ) : (
-            <DataTable caption={t.segments.rules} columns={columns} data={rules} sort="client" rowKey={(s) => s.id} />
+            <DataTable
+              caption={t.segments.rules}
+              columns={columnsFor(t.segments.segment)}
+              data={rules}
+              sort="client"
+              rowKey={(s) => s.id}
+            />
           )}
         </Section>
       </div>
@@ -119,7 +126,12 @@ export function SegmentMembersPage({ params }: { params: Record<string, string> 
     return { ...page, items: page.items.map((m, i) => ({ ...m, profile: profiles[i] })) };
   }, [segmentId, cursor]);
   const segment = segments.data?.segments.find((s) => s.id === segmentId);
-  const name = segment?.kind === 'tier' ? tierName(program.data?.program, segmentId.slice(5), language) : (segment?.name ?? segmentId);
+  const name =
+    segment?.kind === 'tier'
+      ? tierName(program.data?.program, segmentId.slice(5), language)
+      : segment?.kind === 'rfm'
+        ? rfmName(t, segment.name)
+        : (segment?.name ?? segmentId);
 
   const exportCsv = async () => {
     setCsvError(null);
