@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, import, cost (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -17,6 +17,7 @@ import { benchCost } from './cost.ts';
 import { benchEmail } from './email.ts';
 import { benchImport } from './import.ts';
 import { benchIngest } from './ingest.ts';
+import { benchLoad } from './load.ts';
 import { benchLocalE2e } from './local-e2e.ts';
 import { benchLoyalty } from './loyalty.ts';
 import { type BenchResult, formatTable, mergeResults, type Row, verdict } from './report.ts';
@@ -35,6 +36,7 @@ const ALL = [
   'resegment',
   'email',
   'local',
+  'load',
   'import',
   'cost',
 ] as const;
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
   if (names.includes('resegment')) await runBench('resegment', () => benchResegment());
   if (names.includes('email')) await runBench('email', () => benchEmail());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
+  if (names.includes('load')) await runBench('load', () => benchLoad());
   if (names.includes('import')) await runBench('import', () => benchImport());
   // Last: it prices the ingest figures, this run's when ingest ran too, else those in results.json.
   if (names.includes('cost')) await runBench('cost', () => benchCost(results.ingest as Record<string, unknown> | undefined));
