@@ -351,7 +351,6 @@ export const functions: FunctionSpec[] = [
     routes: [
       { method: 'GET', path: '/v1/shop' },
       { method: 'PATCH', path: '/v1/shop' },
-      { method: 'POST', path: '/v1/shop/api-keys' },
       { method: 'GET', path: '/v1/shop/activity' },
     ],
     // GetItem: the shop (afresh, and again after a lost race) and its erasure marker; UpdateItem: the
@@ -361,6 +360,16 @@ export const functions: FunctionSpec[] = [
     // The master key seals the webhook secrets a PATCH sets; the public URL builds the webhook URLs.
     secrets: ['master'],
     needsPublicUrl: true,
+  },
+  {
+    name: 'rotateApiKey',
+    entry: 'functions/rotate-api-key.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/shop/api-keys' }],
+    // GetItem: the shop afresh and its erasure marker; UpdateItem: the key hashes, conditional on the
+    // shop's revision; PutItem: the activity entry.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   {
     name: 'listShops',

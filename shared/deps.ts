@@ -29,7 +29,9 @@ export function cachedLoader<T>(load: (key: string) => Promise<T | undefined>) {
     cache.set(key, { value, until: Date.now() + (value ? CACHE_MS : 1_000) });
     return value;
   };
-  return { get, clear: () => cache.clear() };
+  /** A value read afresh by the caller replaces the cached one, so the next `get` sees it too. */
+  const put = (key: string, value: T | undefined) => void cache.set(key, { value, until: Date.now() + (value ? CACHE_MS : 1_000) });
+  return { get, put, clear: () => cache.clear() };
 }
 
 const shops = cachedLoader((shopId) => getShop(db(), shopId));
@@ -42,12 +44,29 @@ const shops = cachedLoader((shopId) => getShop(db(), shopId));
  * per container every 30 s. The marker is read for an unknown shop too, side by side with the
  * record: an answer about a shop that does not exist takes as long as one about a shop that does.
  */
-async function liveShop(shopId: string): Promise<ShopRecord | undefined> {
-  const [shop, erasedAt] = await Promise.all([shops.get(shopId), shopErasedAt(db(), shopId, now())]);
+async function liveShop(shopId: string, options: LoadShopOptions = {}): Promise<ShopRecord | undefined> {
+  const record = options.fresh ? freshShop(shopId) : shops.get(shopId);
+  const [shop, erasedAt] = await Promise.all([record, shopErasedAt(db(), shopId, now())]);
   return erasedAt ? undefined : shop;
 }
 
-/** The shop, undefined when it never existed or is erased: the record cached, the erasure marker read every time. */
+export interface LoadShopOptions {
+  /**
+   * The record read strongly consistent (and put in the cache), not the cached one: for what must
+   * see a change made a moment ago in another container — an API key checked against the key hashes
+   * (a rotated key is refused at once), a webhook signature that failed against the cached secrets.
+   * Cost: 1 read unit (the record, under 4 KB) beside the marker's, in parallel with it.
+   */
+  fresh?: boolean;
+}
+
+async function freshShop(shopId: string): Promise<ShopRecord | undefined> {
+  const shop = await getShop(db(), shopId, true);
+  shops.put(shopId, shop);
+  return shop;
+}
+
+/** The shop, undefined when it never existed or is erased: the record cached (unless `fresh`), the erasure marker read every time. */
 export const loadShop = liveShop;
 
 /**

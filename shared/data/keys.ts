@@ -119,3 +119,38 @@ export const sesMessageKey = (messageId: string) => ({ PK: `SESMSG#${messageId}`
 
 /** An address that must never be mailed again (permanent bounce, complaint), by SHA-256 of the lower-cased address: no PII stored. */
 export const suppressionKey = (addressHash: string) => ({ PK: `SUPPRESSED#${addressHash}`, SK: 'SUPPRESSED' });
+
+/**
+ * The shop's activity: one entry per change made through the shop API (settings, secrets, key
+ * rotation, points adjustments), newest last in key order, kept a year by TTL. Under the shop's own
+ * partition, so the shop's erasure removes it with the rest. No secret and no personal data in it.
+ */
+export const SHOP_ACTIVITY_PREFIX = 'ACT#';
+export const shopActivityKey = (shopId: string, at: string, entryId: string) => ({
+  PK: `SHOP#${shopId}`,
+  SK: `${SHOP_ACTIVITY_PREFIX}${at}#${entryId}`,
+});
+
+/**
+ * A staff points adjustment's Idempotency-Key, as held beside the redemptions' keys (`rd_…` on the
+ * profile, `RDM#…` items): `/` is not allowed in a key, so an adjustment's key never collides with a
+ * redemption's.
+ */
+export const adjustmentIdempotencyKey = (key: string) => `adjust/${key}`;
+
+/** The customer lists the scheduled run keeps (shared/data/customer-list-repo.ts). */
+export type CustomerListSort = 'lastOrderAt' | 'totalSpent' | 'clv';
+export const customerListPk = (shopId: string, sort: CustomerListSort) => `SHOP#${shopId}#LIST#${sort}`;
+
+/**
+ * The search tokens' partitions: one per first character of the token (a–z, 0–9, and `_` for any
+ * other), so a prefix query reads one partition and the run's writes spread over 37.
+ */
+export const customerSearchPk = (shopId: string, bucket: string) => `SHOP#${shopId}#FIND#${bucket}`;
+
+/** The shop's email send log, one partition per month (UTC) of the send's time. */
+export const emailLogPk = (shopId: string, month: string) => `SHOP#${shopId}#EMAILLOG#${month}`;
+export const emailLogKey = (shopId: string, at: string, sendId: string) => ({
+  PK: emailLogPk(shopId, at.slice(0, 7)),
+  SK: `${at}#${sendId}`,
+});

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { shopDirectoryKey, shopKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
@@ -17,8 +17,16 @@ export interface ShopRecord {
   apiKeyHashes: string[];
   /** Webhook signing secrets, sealed with the deployment master key (domain/crypto.ts). */
   secrets: Partial<Record<WebhookSource, string>>;
+  /**
+   * Secrets replaced in the last 24 hours, still accepted until `until` so deliveries signed before
+   * the sender switched are not refused (sealed like `secrets`, under the same context).
+   */
+  previousSecrets?: Partial<Record<WebhookSource, { sealed: string; until: string }>>;
   settings: { ignoreTestOrders: boolean };
   createdAt: string;
+  updatedAt?: string;
+  /** Optimistic version of the record: every change through the shop API is conditional on it (absent: 0). */
+  revision?: number;
 }
 
 /**
@@ -48,6 +56,52 @@ export async function putShopIfAbsent(db: Db, shop: ShopRecord): Promise<void> {
   }
 }
 
+/**
+ * Invariant: a change to the shop is planned from the record it replaces. The update applies only if
+ * nobody changed the shop since `revision` was read (a secret's grace, the key hashes and the
+ * settings are each computed from the record as read); returns the record after the write, or
+ * undefined when the condition failed (the caller re-reads). `remove` names attributes to delete.
+ */
+export async function updateShopIfUnchanged(
+  db: Db,
+  shopId: string,
+  revision: number,
+  set: Partial<Omit<ShopRecord, 'shopId' | 'revision'>>,
+  remove: Array<keyof ShopRecord> = [],
+): Promise<ShopRecord | undefined> {
+  const entries = Object.entries(set).filter(([, value]) => value !== undefined);
+  const names: Record<string, string> = { '#rev': 'revision' };
+  const values: Record<string, unknown> = { ':next': revision + 1 };
+  const sets = ['#rev = :next'];
+  entries.forEach(([name, value], i) => {
+    names[`#s${i}`] = name;
+    values[`:s${i}`] = value;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  remove.forEach((name, i) => {
+    names[`#r${i}`] = name;
+  });
+  if (revision > 0) values[':rev'] = revision;
+  try {
+    const { Attributes } = await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: shopKey(shopId),
+        UpdateExpression: `SET ${sets.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+        ConditionExpression: revision > 0 ? 'attribute_exists(PK) AND #rev = :rev' : 'attribute_exists(PK) AND attribute_not_exists(#rev)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const { PK: _pk, SK: _sk, ...shop } = Attributes ?? {};
+    return shop as ShopRecord;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
 /** The shop directory (SHOPS / {shopId}): which shops exist and their time zones, for the local scheduler. */
 export async function putShopDirectoryEntry(db: Db, shop: Pick<ShopRecord, 'shopId' | 'timezone' | 'createdAt'>): Promise<void> {
   await db.client.send(
@@ -72,6 +126,57 @@ export async function listShopDirectory(db: Db): Promise<Array<{ shopId: string;
     start = page.LastEvaluatedKey;
   } while (start);
   return shops;
+}
+
+/** Access pattern: one page of the shop directory, by shop id (GET /admin/shops). */
+export async function shopDirectoryPage(db: Db, limit: number, after?: string) {
+  const pk = shopDirectoryKey('').PK;
+  const { Items, LastEvaluatedKey } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { PK: pk, SK: after } } : {}),
+    }),
+  );
+  return {
+    shops: (Items ?? []).map((item) => ({
+      shopId: item.SK as string,
+      timezone: item.timezone as string,
+      createdAt: item.createdAt as string,
+    })),
+    last: LastEvaluatedKey?.SK as string | undefined,
+  };
+}
+
+/**
+ * Access pattern: several shops' records and erasure markers in one BatchGetItem (at most 50 shops:
+ * two keys each). The records as stored, secrets sealed; the caller shows what it may.
+ */
+export async function getShopsWithErasure(db: Db, shopIds: string[]) {
+  const keys = shopIds.flatMap((shopId) => [shopKey(shopId), shopErasureKey(shopId)]);
+  const found = new Map<string, Record<string, unknown>>();
+  let pending: Record<string, unknown>[] = keys;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 8) throw new Error('batch read did not finish');
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+    const { Responses, UnprocessedKeys } = await db.client.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending } } }));
+    for (const item of Responses?.[db.table] ?? []) found.set(`${item.PK}|${item.SK}`, item);
+    pending = UnprocessedKeys?.[db.table]?.Keys ?? [];
+  }
+  return shopIds.map((shopId) => {
+    const key = shopKey(shopId);
+    const marker = shopErasureKey(shopId);
+    const record = found.get(`${key.PK}|${key.SK}`);
+    const erased = found.get(`${marker.PK}|${marker.SK}`);
+    const { PK: _pk, SK: _sk, ...shop } = record ?? {};
+    return {
+      shopId,
+      shop: record ? (shop as unknown as ShopRecord) : undefined,
+      erasedAt: erased && (erased.expiresAt as number) > Date.now() / 1000 ? (erased.erasedAt as string) : undefined,
+    };
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { emails } from '#shared/http/api-docs/emails.ts';
 import { loyalty } from '#shared/http/api-docs/loyalty.ts';
 import { type ApiFamily, ERROR_COMPONENT_NAMES, type ErrorStatus, errorSchemas, securitySchemes } from '#shared/http/api-docs/parts.ts';
 import { selfDescription } from '#shared/http/api-docs/self-description.ts';
+import { shop } from '#shared/http/api-docs/shop.ts';
 import { webhooks } from '#shared/http/api-docs/webhooks.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -34,7 +35,7 @@ import packageJson from '../../package.json' with { type: 'json' };
  *    none that is not), each with its answers' schemas and, when it takes one, its body's.
  */
 
-const FAMILIES: ApiFamily[] = [webhooks, customers, loyalty, analytics, emails, admin, emailLinks, selfDescription];
+const FAMILIES: ApiFamily[] = [webhooks, shop, customers, loyalty, analytics, emails, admin, emailLinks, selfDescription];
 
 const INFO = {
   title: 'Rapport',

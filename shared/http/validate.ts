@@ -6,7 +6,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, pre
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = formatPath(issue?.path ?? []);
+  // A key a strict object does not take is named itself, not the object that holds it.
+  const keys = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = formatPath([...(issue?.path ?? []), ...keys]);
   const field = [prefix, path].filter(Boolean).join(prefix && path.startsWith('[') ? '' : '.') || 'body';
   throw new ValidationError(field, `${field}: ${issue?.message ?? 'invalid'}`);
 }

@@ -31,7 +31,8 @@ const isLocale = (locale: string) => {
   }
 };
 
-const secret = z.string().min(16, 'at least 16 characters').max(512);
+/** A webhook signing secret as a shop gives it (create-shop, PATCH /v1/shop). */
+export const SecretSchema = z.string().min(16, 'at least 16 characters').max(512);
 
 export const CreateShopSchema = z.object({
   shopId: ShopIdSchema,
@@ -44,7 +45,9 @@ export const CreateShopSchema = z.object({
     .url({ protocol: /^https?$/ })
     .max(500)
     .optional(),
-  secrets: z.object({ shopify: secret.optional(), woocommerce: secret.optional(), generic: secret.optional() }).default({}),
+  secrets: z
+    .object({ shopify: SecretSchema.optional(), woocommerce: SecretSchema.optional(), generic: SecretSchema.optional() })
+    .default({}),
   settings: z.object({ ignoreTestOrders: z.boolean().default(true) }).default({ ignoreTestOrders: true }),
 });
 

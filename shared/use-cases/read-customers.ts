@@ -11,17 +11,21 @@ import { profileView } from '#shared/use-cases/profile-view.ts';
 
 export interface ReadDeps {
   db: Db;
-  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+  /** The shop, undefined when it never existed or is erased; `fresh`: not from a cache (deps.ts). */
+  loadShop: (shopId: string, options?: { fresh?: boolean }) => Promise<ShopRecord | undefined>;
 }
 
 /**
  * The shop a Bearer API key belongs to; the key itself is compared by hash, in constant time. The key
  * of an erased shop is refused from the moment its erasure was accepted, with the answer a key of a
  * shop that never existed gets: `loadShop` (deps.ts) knows no erased shop, whatever it has cached.
+ * The hashes are those of the record read afresh (strongly consistent), never a cached copy: a key
+ * replaced through POST /v1/shop/api-keys is refused by every container from that answer on. The
+ * price: 1 read unit per request beside the erasure marker's, read in parallel with it.
  */
 export async function authenticateShop(token: string | undefined, deps: Pick<ReadDeps, 'loadShop'>): Promise<ShopRecord> {
   const shopId = token ? shopIdOfApiKey(token) : undefined;
-  const shop = shopId ? await deps.loadShop(shopId) : undefined;
+  const shop = shopId ? await deps.loadShop(shopId, { fresh: true }) : undefined;
   const hash = token ? sha256Hex(token) : '';
   if (!shop?.apiKeyHashes.some((known) => safeEqual(known, hash))) {
     throw new UnauthorizedError('a valid shop API key is required (Authorization: Bearer rk_…)');

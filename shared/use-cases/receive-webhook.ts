@@ -31,8 +31,11 @@ export interface WebhookCommand {
 }
 
 export interface WebhookDeps {
-  /** The shop, undefined when it never existed or is erased (deps.ts loadShop). */
-  loadShop: (shopId: string) => Promise<ShopRecord | undefined>;
+  /**
+   * The shop, undefined when it never existed or is erased (deps.ts loadShop): cached, or read afresh
+   * (`fresh`) when the cached secrets did not verify a delivery — one set a moment ago may be the one.
+   */
+  loadShop: (shopId: string, options?: { fresh?: boolean }) => Promise<ShopRecord | undefined>;
   /** Makes a shop unknown to every route at once (shop-repo.ts markShopErased). */
   markShopErased: (shopId: string, at: Date) => Promise<void>;
   masterKey: () => Promise<string>;
@@ -88,22 +91,56 @@ function verifySignature(command: WebhookCommand, secret: string): void {
   }
 }
 
+/**
+ * The secrets a delivery may be signed with: the route's current one and, for 24 hours after it was
+ * replaced (PATCH /v1/shop), the one before — deliveries signed before the sender switched (Shopify
+ * retries for hours) are not refused.
+ */
+function secretsOf(shop: ShopRecord | undefined, command: WebhookCommand, masterKey: string): string[] {
+  if (!shop) return [];
+  const previous = shop.previousSecrets?.[command.source];
+  const sealed = [
+    shop.secrets[command.source],
+    previous && Date.parse(previous.until) > command.now.getTime() ? previous.sealed : undefined,
+  ];
+  return sealed.filter((s) => s !== undefined).map((s) => decryptSecret(masterKey, s, `${shop.shopId}:${command.source}`));
+}
+
+/**
+ * Why the delivery is refused, or undefined when one of the secrets signed it. Without a secret
+ * (unknown, erased, or no secret for this route) it is answered exactly as a bad signature is (same
+ * status, same body, whatever the headers hold), after the same HMAC, so neither the answer nor its
+ * time tells which shops exist. Only the decryption of the shop's secrets (microseconds, beside the
+ * table reads every path makes) differs.
+ */
+function refusal(command: WebhookCommand, secrets: string[]): Error | undefined {
+  let first: unknown;
+  for (const secret of secrets.length > 0 ? secrets : [NOBODYS_SECRET]) {
+    try {
+      verifySignature(command, secret);
+      if (secrets.length > 0) return undefined;
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  return (first as Error | undefined) ?? signatureMismatch(SIGNATURE_HEADER[command.source].display);
+}
+
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
   const shopId = parseOrThrow(ShopIdSchema, command.shopId, 'shopId');
   if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
-  const [shop, masterKey] = await Promise.all([deps.loadShop(shopId), deps.masterKey()]);
-  const sealed = shop?.secrets[command.source];
-  if (!shop || !sealed) {
-    // Unknown, erased or without this route's secret: answered exactly as a bad signature is (same
-    // status, same body, whatever the headers hold), after the same HMAC, so neither the answer nor
-    // its time tells which shops exist. Only the decryption of the shop's secret (microseconds, beside
-    // the table reads every path makes) differs.
-    verifySignature(command, NOBODYS_SECRET);
-    throw signatureMismatch(SIGNATURE_HEADER[command.source].display);
+  const [cached, masterKey] = await Promise.all([deps.loadShop(shopId), deps.masterKey()]);
+  let shop = cached;
+  let refused = refusal(command, secretsOf(shop, command, masterKey));
+  // The signature does not match what this container has cached (30 s): the shop's secret may have
+  // been set or replaced a moment ago, so the record is read afresh once (1 read unit, only for a
+  // delivery that is refused so far; an unknown shop pays the same, so the time tells nothing).
+  if (refused?.message === signatureMismatch(SIGNATURE_HEADER[command.source].display).message) {
+    shop = await deps.loadShop(shopId, { fresh: true });
+    refused = refusal(command, secretsOf(shop, command, masterKey));
   }
-  const secret = decryptSecret(masterKey, sealed, `${shop.shopId}:${command.source}`);
-  verifySignature(command, secret);
+  if (refused || !shop) throw refused ?? signatureMismatch(SIGNATURE_HEADER[command.source].display);
   const { headers } = command;
 
   switch (command.source) {

@@ -337,8 +337,11 @@ describe('what the check costs', () => {
       const markerReads = commands.filter((c) => (c.input.Key as { PK?: string } | undefined)?.PK === shopErasureKey(shopId).PK);
       expect(markerReads).toHaveLength(1);
       expect(markerReads[0]!.input.ConsistentRead).toBe(true);
-      // The shop record itself came from the cache.
-      expect(commands.filter((c) => (c.input.Key as { SK?: string } | undefined)?.SK === 'SHOP')).toHaveLength(0);
+      // An API key is checked against the shop record read afresh (a replaced key is refused at once,
+      // in every container): one strongly consistent read beside the marker's, 1 read unit.
+      const recordReads = commands.filter((c) => (c.input.Key as { SK?: string } | undefined)?.SK === 'SHOP');
+      expect(recordReads).toHaveLength(1);
+      expect(recordReads[0]!.input.ConsistentRead).toBe(true);
 
       const unitsOf = async (key: { PK: string; SK: string }) =>
         (
@@ -348,6 +351,7 @@ describe('what the check costs', () => {
         ).ConsumedCapacity?.CapacityUnits;
       expect(await unitsOf(shopErasureKey(shopId))).toBe(1);
       expect(await unitsOf(shopErasureKey('erased-at-once'))).toBe(1);
+      expect(await unitsOf({ PK: `SHOP#${shopId}`, SK: 'SHOP' })).toBe(1);
     } finally {
       reads.mockRestore();
     }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
 import { CreateShopSchema, type createShop } from '#shared/use-cases/create-shop.ts';
+import { type listShops, ShopsQuerySchema } from '#shared/use-cases/manage-shop.ts';
 
 /** The operator's routes, with the deployment's admin key: functions/create-shop.ts. */
 
@@ -21,6 +22,23 @@ export const CreatedShopSchema = z.object({
 });
 const _created: Describes<typeof CreatedShopSchema, Awaited<ReturnType<typeof createShop>>> = true;
 
+const ShopListSchema = z.object({
+  items: z.array(
+    z.object({
+      shopId: z.string(),
+      name: z.string().nullable(),
+      currency: z.string().nullable(),
+      locale: z.string().nullable(),
+      timezone: z.string(),
+      url: z.string().nullable(),
+      createdAt: z.string(),
+      erasedAt: z.string().optional().meta({ description: "Set when the shop's erasure (shop/redact) was accepted." }),
+    }),
+  ),
+  cursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
+});
+const _shops: Describes<typeof ShopListSchema, Awaited<ReturnType<typeof listShops>>> = true;
+
 export const admin: ApiFamily = {
   tag: { name: 'Admin', description: "The operator's routes, with the deployment's admin key." },
   schemas: { CreateShop: CreateShopSchema, CreatedShop: CreatedShopSchema },
@@ -32,6 +50,13 @@ export const admin: ApiFamily = {
       security: requires('adminKey'),
       requestBody: jsonBody(CreateShopSchema),
       responses: { '201': jsonAnswer('The shop, with its API key.', CreatedShopSchema), ...errors(400, 401, 409, 413) },
+    }),
+    route('GET', '/admin/shops', {
+      summary: 'List the shops',
+      description: 'By shop id, from the shop directory; names and settings from each shop record.',
+      security: requires('adminKey'),
+      requestParams: { query: ShopsQuerySchema },
+      responses: { '200': jsonAnswer('A page of shops.', ShopListSchema), ...errors(400, 401) },
     }),
   ],
 };

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import type { Db } from '#shared/data/db.ts';
+import { putShopActivity, type ShopActivityEntry, shopActivityPage } from '#shared/data/shop-activity-repo.ts';
+import {
+  getShop,
+  getShopsWithErasure,
+  putShopDirectoryEntry,
+  type ShopRecord,
+  shopDirectoryPage,
+  updateShopIfUnchanged,
+  type WebhookSource,
+} from '#shared/data/shop-repo.ts';
+import { decryptSecret, encryptSecret, newApiKey, sha256Hex } from '#shared/domain/crypto.ts';
+import { UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
+import { ShopIdSchema } from '#shared/domain/event.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
+import { CreateShopSchema, SecretSchema } from '#shared/use-cases/create-shop.ts';
+
+/**
+ * The shop, as its owner manages it with the shop's API key: GET|PATCH /v1/shop, POST
+ * /v1/shop/api-keys, GET /v1/shop/activity; and the operator's list of shops (GET /admin/shops).
+ * Every change is planned from the record as read and written only if nobody changed the shop
+ * since (its `revision`), then put on the shop's activity (shop-activity-repo.ts).
+ */
+
+export interface ShopDeps {
+  db: Db;
+  masterKey: () => Promise<string>;
+  now: () => Date;
+  /** The API's public base URL (the one the emails' links use): the webhook URLs are built from it. */
+  publicUrl: string;
+}
+
+const SOURCES: WebhookSource[] = ['shopify', 'woocommerce', 'generic'];
+
+/** How long a replaced webhook secret still verifies deliveries. */
+export const SECRET_GRACE_HOURS = 24;
+const ATTEMPTS = 5;
+
+/** Which API key acted, for the activity: a prefix of its hash (the key cannot be derived from it). */
+export const keyIdOf = (apiKey: string) => sha256Hex(apiKey).slice(0, 12);
+
+/** What the shop owner sees: settings, which secrets are set (never their values) and the webhook URLs to give each platform. */
+export function shopView(shop: ShopRecord, publicUrl: string, now: Date) {
+  const base = publicUrl.replace(/\/+$/, '');
+  const grace = Object.fromEntries(
+    SOURCES.flatMap((source) => {
+      const previous = shop.previousSecrets?.[source];
+      return previous && Date.parse(previous.until) > now.getTime() ? [[source, previous.until]] : [];
+    }),
+  ) as Partial<Record<WebhookSource, string>>;
+  return {
+    shopId: shop.shopId,
+    name: shop.name,
+    url: shop.url ?? null,
+    currency: shop.currency,
+    locale: shop.locale,
+    timezone: shop.timezone,
+    createdAt: shop.createdAt,
+    updatedAt: shop.updatedAt ?? shop.createdAt,
+    settings: { ignoreTestOrders: shop.settings.ignoreTestOrders },
+    secrets: Object.fromEntries(SOURCES.map((source) => [source, shop.secrets[source] !== undefined])) as Record<WebhookSource, boolean>,
+    /** Replaced secrets still accepted, and until when. */
+    previousSecretsValidUntil: grace,
+    webhooks: Object.fromEntries(SOURCES.map((source) => [source, `${base}/webhooks/${source}/${shop.shopId}`])) as Record<
+      WebhookSource,
+      string
+    >,
+  };
+}
+
+export type ShopView = ReturnType<typeof shopView>;
+
+/** A key no PATCH may name: answered 400 naming it (`z.never` keeps the field's path). */
+const notChangeable = (why: string) => z.never({ error: why });
+export const UpdateShopSchema = z.strictObject({
+  name: CreateShopSchema.shape.name.optional(),
+  /** The storefront; null removes it. */
+  url: CreateShopSchema.shape.url.unwrap().nullable().optional(),
+  locale: CreateShopSchema.shape.locale.optional(),
+  timezone: CreateShopSchema.shape.timezone.optional(),
+  settings: z.strictObject({ ignoreTestOrders: z.boolean().optional() }).optional(),
+  /** Set or replace a webhook signing secret; the one replaced still verifies for 24 hours. */
+  secrets: z
+    .strictObject({ shopify: SecretSchema.optional(), woocommerce: SecretSchema.optional(), generic: SecretSchema.optional() })
+    .optional(),
+  currency: notChangeable(
+    'currency cannot be changed: every amount already stored (orders, totals, points earned) is in the currency the shop was created with',
+  ).optional(),
+  shopId: notChangeable('shopId cannot be changed').optional(),
+});
+
+type Change = NonNullable<ShopActivityEntry['changes']>[number];
+
+/** PATCH /v1/shop: the fields given, nothing else; answers the shop as GET does. */
+export async function updateShop(authenticated: ShopRecord, body: unknown, apiKey: string, deps: ShopDeps): Promise<ShopView> {
+  const input = parseOrThrow(UpdateShopSchema, body);
+  const masterKey = await deps.masterKey();
+  let shop = authenticated;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const now = deps.now();
+    const at = now.toISOString();
+    const changes: Change[] = [];
+    const set: Parameters<typeof updateShopIfUnchanged>[3] = {};
+    const remove: Array<keyof ShopRecord> = [];
+    for (const field of ['name', 'locale', 'timezone'] as const) {
+      const value = input[field];
+      if (value !== undefined && value !== shop[field]) {
+        set[field] = value;
+        changes.push({ field, from: shop[field], to: value });
+      }
+    }
+    if (input.url !== undefined && input.url !== (shop.url ?? null)) {
+      if (input.url === null) remove.push('url');
+      else set.url = input.url;
+      changes.push({ field: 'url', from: shop.url ?? null, to: input.url });
+    }
+    const ignore = input.settings?.ignoreTestOrders;
+    if (ignore !== undefined && ignore !== shop.settings.ignoreTestOrders) {
+      set.settings = { ...shop.settings, ignoreTestOrders: ignore };
+      changes.push({ field: 'settings.ignoreTestOrders', from: shop.settings.ignoreTestOrders, to: ignore });
+    }
+    const secrets = { ...shop.secrets };
+    // Grace that has run out is dropped whenever the record is written.
+    const previous = Object.fromEntries(Object.entries(shop.previousSecrets ?? {}).filter(([, p]) => Date.parse(p.until) > now.getTime()));
+    for (const source of SOURCES) {
+      const plain = input.secrets?.[source];
+      const context = `${shop.shopId}:${source}`;
+      const current = shop.secrets[source];
+      if (plain === undefined || (current !== undefined && decryptSecret(masterKey, current, context) === plain)) continue;
+      secrets[source] = encryptSecret(masterKey, plain, context);
+      // Only the secret just replaced stays valid: replacing twice within the grace drops the first.
+      if (current !== undefined)
+        previous[source] = { sealed: current, until: new Date(now.getTime() + SECRET_GRACE_HOURS * 3_600_000).toISOString() };
+      changes.push({ field: `secrets.${source}`, change: current === undefined ? 'set' : 'replaced' });
+    }
+    if (changes.some((change) => change.field.startsWith('secrets.'))) set.secrets = secrets;
+    if (changes.length === 0) return shopView(shop, deps.publicUrl, now);
+    if (set.secrets || Object.keys(previous).length !== Object.keys(shop.previousSecrets ?? {}).length) set.previousSecrets = previous;
+    const written = await updateShopIfUnchanged(deps.db, shop.shopId, shop.revision ?? 0, { ...set, updatedAt: at }, remove);
+    if (written) {
+      // The local scheduler runs each shop at 03:00 in the zone its directory entry names.
+      if (set.timezone) await putShopDirectoryEntry(deps.db, written);
+      await putShopActivity(deps.db, shop.shopId, { at, entryId: randomUUID(), action: 'shop.updated', by: keyIdOf(apiKey), changes });
+      return shopView(written, deps.publicUrl, now);
+    }
+    shop = await reread(deps.db, shop.shopId, apiKey);
+  }
+  throw new Error(`the shop changed ${ATTEMPTS} times while this change was being made`);
+}
+
+/** The record after a lost race, and still this key's: a key rotated meanwhile no longer speaks for the shop. */
+async function reread(db: Db, shopId: string, apiKey: string): Promise<ShopRecord> {
+  const shop = await getShop(db, shopId, true);
+  if (!shop?.apiKeyHashes.includes(sha256Hex(apiKey))) throw new UnauthorizedError('this API key was replaced meanwhile');
+  return shop;
+}
+
+/**
+ * POST /v1/shop/api-keys: a new key, shown in this answer only; the key that asked, and any other,
+ * stops working at once (every request checks the hashes of the record read afresh: read-customers.ts
+ * authenticateShop).
+ */
+export async function rotateApiKey(authenticated: ShopRecord, apiKey: string, deps: Pick<ShopDeps, 'db' | 'now'>) {
+  let shop = authenticated;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const at = deps.now().toISOString();
+    const fresh = newApiKey(shop.shopId);
+    const written = await updateShopIfUnchanged(deps.db, shop.shopId, shop.revision ?? 0, {
+      apiKeyHashes: [sha256Hex(fresh)],
+      updatedAt: at,
+    });
+    if (written) {
+      await putShopActivity(deps.db, shop.shopId, { at, entryId: randomUUID(), action: 'apiKey.rotated', by: keyIdOf(apiKey) });
+      return { apiKey: fresh, keyId: keyIdOf(fresh), createdAt: at };
+    }
+    shop = await reread(deps.db, shop.shopId, apiKey);
+  }
+  throw new Error(`the shop changed ${ATTEMPTS} times while its key was being replaced`);
+}
+
+export const ActivityQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(1024).optional(),
+});
+
+/** GET /v1/shop/activity: the shop's changes, newest first. */
+export async function readShopActivity(shop: ShopRecord, query: Record<string, string | undefined>, db: Db) {
+  const { limit, cursor } = parseOrThrow(ActivityQuerySchema, query, 'query');
+  const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
+  if (after !== undefined && !after.startsWith('ACT#')) throw new ValidationError('cursor', 'cursor is not one this API gave out');
+  const page = await shopActivityPage(db, shop.shopId, limit, after);
+  return { items: page.items, ...(page.lastSk ? { cursor: Buffer.from(page.lastSk).toString('base64url') } : {}) };
+}
+
+export const ShopsQuerySchema = z.object({
+  // Two keys per shop (record and erasure marker) in one BatchGetItem of at most 100.
+  limit: z.coerce.number().int().min(1).max(50).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+/** GET /admin/shops: the shops of the deployment by id, a page at a time, from the shop directory. */
+export async function listShops(query: Record<string, string | undefined>, db: Db) {
+  const { limit, cursor } = parseOrThrow(ShopsQuerySchema, query, 'query');
+  const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
+  if (after !== undefined && !ShopIdSchema.safeParse(after).success)
+    throw new ValidationError('cursor', 'cursor is not one this API gave out');
+  const page = await shopDirectoryPage(db, limit, after);
+  const found =
+    page.shops.length > 0
+      ? await getShopsWithErasure(
+          db,
+          page.shops.map((s) => s.shopId),
+        )
+      : [];
+  const items = page.shops.map((entry, i) => {
+    const { shop, erasedAt } = found[i] ?? {};
+    return {
+      shopId: entry.shopId,
+      name: shop?.name ?? null,
+      currency: shop?.currency ?? null,
+      locale: shop?.locale ?? null,
+      timezone: shop?.timezone ?? entry.timezone,
+      url: shop?.url ?? null,
+      createdAt: shop?.createdAt ?? entry.createdAt,
+      ...(erasedAt ? { erasedAt } : {}),
+    };
+  });
+  return { items, ...(page.last ? { cursor: Buffer.from(page.last).toString('base64url') } : {}) };
+}
