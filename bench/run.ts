@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, import, cost (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, reliability, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -20,6 +20,7 @@ import { benchIngest } from './ingest.ts';
 import { benchLoad } from './load.ts';
 import { benchLocalE2e } from './local-e2e.ts';
 import { benchLoyalty } from './loyalty.ts';
+import { benchReliability } from './reliability.ts';
 import { type BenchResult, formatTable, mergeResults, type Row, verdict } from './report.ts';
 import { benchResegment } from './resegment.ts';
 import { round } from './stats.ts';
@@ -37,6 +38,7 @@ const ALL = [
   'email',
   'local',
   'load',
+  'reliability',
   'import',
   'cost',
 ] as const;
@@ -104,6 +106,7 @@ async function main(): Promise<number> {
   if (names.includes('email')) await runBench('email', () => benchEmail());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
   if (names.includes('load')) await runBench('load', () => benchLoad());
+  if (names.includes('reliability')) await runBench('reliability', () => benchReliability());
   if (names.includes('import')) await runBench('import', () => benchImport());
   // Last: it prices the ingest figures, this run's when ingest ran too, else those in results.json.
   if (names.includes('cost')) await runBench('cost', () => benchCost(results.ingest as Record<string, unknown> | undefined));
