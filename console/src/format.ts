@@ -13,6 +13,8 @@ export interface Formatters {
   /** Minor units of `currency` (the shop's unless named). */
   money(amount: number | null | undefined, currency?: string): string;
   moneyOf(money: Money | null | undefined): string;
+  /** Major units, short (15 N US$, 1,2 Tr ₫): for a chart's axis. */
+  moneyShort(major: number): string;
   /** Minor units → the major-unit number a person types (19.99), and back. */
   toMajor(amount: number, currency?: string): number;
   toMinor(major: number, currency?: string): number;
@@ -56,6 +58,8 @@ export function formatters(locale: string, currency: string, timeZone: string): 
         maximumFractionDigits: digits,
       }).format(toMajor(amount, code));
     },
+    moneyShort: (major) =>
+      numberFormat(`s${currency}`, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(major),
     moneyOf(money) {
       return money ? this.money(money.amount, money.currency) : DASH;
     },

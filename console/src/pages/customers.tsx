@@ -39,15 +39,19 @@ export function CustomersPage() {
   const columns: Columns<CustomerRow> = [
     {
       id: 'name',
-      header: t.customers.name,
+      header: `${t.customers.name} · ${t.customers.email}`,
       accessorFn: (row) => row.name ?? row.email ?? row.customerId,
-      cell: (c) => (
-        <Link href={`/customers/${c.row.original.customerId}`}>{c.row.original.name || c.row.original.email || t.customers.unnamed}</Link>
-      ),
+      cell: (c) => {
+        const row = c.row.original;
+        return (
+          <>
+            <Link href={`/customers/${row.customerId}`}>{row.name || row.email || t.customers.unnamed}</Link>
+            {row.name && row.email && <span class="cell-detail">{row.email}</span>}
+          </>
+        );
+      },
       enableSorting: false,
     },
-    { accessorKey: 'email', header: t.customers.email, cell: (c) => c.getValue<string | null>() ?? '—', enableSorting: false },
-    { accessorKey: 'phone', header: t.customers.phone, cell: (c) => c.getValue<string | null>() ?? '—', enableSorting: false },
     {
       accessorKey: 'tier',
       header: t.customers.tier,
@@ -127,18 +131,20 @@ export function CustomersPage() {
       ) : (
         list.data && (
           <>
-            <DataTable
-              caption={t.customers.caption}
-              columns={columns}
-              data={list.data.items}
-              sort="server"
-              sorting={sorting}
-              onSortingChange={(next) => {
-                const id = next[0]?.id as Sort | undefined;
-                if (id && (SORTS as readonly string[]).includes(id)) go({ sort: id });
-              }}
-              rowKey={(row) => row.customerId}
-            />
+            <section class="card" aria-label={t.customers.caption}>
+              <DataTable
+                caption={t.customers.caption}
+                columns={columns}
+                data={list.data.items}
+                sort="server"
+                sorting={sorting}
+                onSortingChange={(next) => {
+                  const id = next[0]?.id as Sort | undefined;
+                  if (id && (SORTS as readonly string[]).includes(id)) go({ sort: id });
+                }}
+                rowKey={(row) => row.customerId}
+              />
+            </section>
             <div class="pager">
               {cursors.length > 0 && (
                 <button type="button" class="button-secondary" onClick={() => setCursors([])}>

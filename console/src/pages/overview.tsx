@@ -212,7 +212,7 @@ function RevenueBySegment({
       marginLeft: 130,
       marginRight: 24,
       style: { fontSize: '12px' },
-      x: { label: null, grid: true, tickFormat: (v: number) => fmt.money(fmt.toMinor(v)), ticks: 4 },
+      x: { label: null, grid: true, tickFormat: (v: number) => fmt.moneyShort(v), ticks: 4 },
       y: { label: null, domain: data.map((d) => d.segment) },
       marks: [
         plot.barX(data, {

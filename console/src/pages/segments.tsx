@@ -183,7 +183,14 @@ export function SegmentMembersPage({ params }: { params: Record<string, string> 
       ) : (
         members.data && (
           <>
-            <DataTable caption={t.segments.membersOf(name)} columns={columns} data={members.data.items} rowKey={(row) => row.customerId} />
+            <section class="card" aria-label={t.segments.membersOf(name)}>
+              <DataTable
+                caption={t.segments.membersOf(name)}
+                columns={columns}
+                data={members.data.items}
+                rowKey={(row) => row.customerId}
+              />
+            </section>
             <div class="pager">
               {cursors.length > 0 && (
                 <button type="button" class="button-secondary" onClick={() => setCursors([])}>
