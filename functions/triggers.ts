@@ -209,6 +209,16 @@ export const functions: FunctionSpec[] = [
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   },
   {
+    name: 'adjustPoints',
+    entry: 'functions/adjust-points.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/customers/{customerId}/points' }],
+    // GetItem: shop, program, profile, the key's record, its ledger and timeline entries (a repeat);
+    // UpdateItem: the profile (the one conditional update); PutItem: ledger, key record, activity, timeline.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
     name: 'getLiability',
     entry: 'functions/get-liability.ts',
     memoryMb: 512,

@@ -238,33 +238,67 @@ export async function applyProfileChangeIfNewer(
  * it); concurrent redemptions serialize on the condition. Returns the profile after the write, or
  * undefined when the key was used already or the spendable balance is too small.
  */
-export async function redeemPointsOnce(
+export function redeemPointsOnce(
   db: Db,
   shopId: string,
   customerId: string,
   key: string,
-  redemption: { points: number; at: string; reason?: string; entryId: string },
+  redemption: RedemptionRecord,
   notSpendable: number,
   /** Older redemption attributes to let go of (the profile keeps the newest REDEMPTIONS_ON_PROFILE). */
   evict: string[] = [],
 ): Promise<ProfileItem | undefined> {
+  return movePointsOnce(
+    db,
+    shopId,
+    customerId,
+    key,
+    redemption,
+    { delta: -redemption.points, atLeast: redemption.points + notSpendable },
+    evict,
+  );
+}
+
+/**
+ * Invariant: a points movement made under an Idempotency-Key (a redemption, a staff adjustment) is
+ * applied once, and a movement that takes points leaves the balance at or above what must stay
+ * (`atLeast`: the points taken plus those not spendable yet). One conditional update moves the
+ * balance by `delta`, records the movement on the profile under `key` (so a repeat finds it) and
+ * bumps the profile version (so a plan made before it is made again). Concurrent movements
+ * serialize on the condition. Returns the profile after the write, or undefined when the key was
+ * used already or the balance is too small.
+ */
+export async function movePointsOnce(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  key: string,
+  record: RedemptionRecord,
+  move: { delta: number; atLeast?: number },
+  evict: string[] = [],
+): Promise<ProfileItem | undefined> {
   const removals = evict.map((_, i) => `#x${i}`);
+  const conditions = [
+    'attribute_exists(PK)',
+    'attribute_not_exists(#r)',
+    ...(move.atLeast === undefined ? [] : ['pointsBalance >= :needed']),
+  ];
   try {
     const { Attributes } = await db.client.send(
       new UpdateCommand({
         TableName: db.table,
         Key: profileKey(shopId, customerId),
         UpdateExpression:
-          'SET #r = :redemption, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :minus' +
+          'SET #r = :record, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :delta' +
           (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
-        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#r) AND pointsBalance >= :needed',
+        ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: { '#r': redemptionAttribute(key), ...Object.fromEntries(evict.map((name, i) => [`#x${i}`, name])) },
         ExpressionAttributeValues: {
-          ':redemption': redemption,
+          ':record': record,
           ':zero': 0,
           ':one': 1,
-          ':minus': -redemption.points,
-          ':needed': redemption.points + notSpendable,
+          ':delta': move.delta,
+          ...(move.atLeast === undefined ? {} : { ':needed': move.atLeast }),
         },
         ReturnValues: 'ALL_NEW',
       }),

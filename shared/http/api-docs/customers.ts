@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
+import { AdjustmentSchema, type adjustPoints } from '#shared/use-cases/adjust-points.ts';
 import type { exportCustomer, requestErasure } from '#shared/use-cases/customer-privacy.ts';
 import { IdempotencyKeySchema, InteractionRequestSchema, type logInteraction } from '#shared/use-cases/log-interaction.ts';
 import { OverrideSchema, type setTierOverride } from '#shared/use-cases/loyalty-admin.ts';
@@ -9,7 +10,7 @@ import { KeySchema, RedemptionSchema, type redeemPoints } from '#shared/use-case
 
 /**
  * The shop API on its customers: functions/get-customer.ts, find-customers.ts, get-timeline.ts,
- * log-interaction.ts, export-customer.ts, erase-customer.ts, redeem-points.ts, set-tier-override.ts.
+ * log-interaction.ts, export-customer.ts, erase-customer.ts, redeem-points.ts, adjust-points.ts, set-tier-override.ts.
  */
 
 const customerPath = z.object({ customerId: CustomerIdSchema });
@@ -100,6 +101,8 @@ const _interaction: Describes<typeof InteractionAcceptedSchema, Awaited<ReturnTy
 const RedemptionAnswerSchema = z.object({ entry: LedgerEntrySchema, balance: z.int() });
 const _redemption: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof redeemPoints>>, 'status'>> = true;
 
+const _adjustment: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof adjustPoints>>, 'status'>> = true;
+
 const TierAnswerSchema = z.object({ customerId: z.string(), tier: text, override: OverrideSchema.shape.override });
 const _tier: Describes<typeof TierAnswerSchema, Awaited<ReturnType<typeof setTierOverride>>> = true;
 
@@ -155,6 +158,18 @@ export const customers: ApiFamily = {
       security: SHOP_KEY,
       requestParams: { path: customerPath, header: z.object({ 'Idempotency-Key': KeySchema }) },
       requestBody: jsonBody(RedemptionSchema),
+      responses: {
+        '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
+        ...errors(400, 401, 404, 409, 413),
+      },
+    }),
+    route('POST', '/v1/customers/{customerId}/points', {
+      summary: 'Give or take points (a staff adjustment)',
+      description:
+        "A ledger entry of kind `adjust` with the reason, on the customer's timeline and the shop's activity. Taking points never goes below zero: beyond the spendable balance it is refused (409). Once per `Idempotency-Key`: a repeat gets the first answer. The balance moves; lifetime points and tiers do not.",
+      security: SHOP_KEY,
+      requestParams: { path: customerPath, header: z.object({ 'Idempotency-Key': KeySchema }) },
+      requestBody: jsonBody(AdjustmentSchema),
       responses: {
         '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
         ...errors(400, 401, 404, 409, 413),
