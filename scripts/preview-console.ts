@@ -75,6 +75,40 @@ async function main(): Promise<void> {
       await tour(page, api, language, names, first, runId);
     }
     await flows(page, api, first, watch);
+
+    // A second tab signed in with the same key, then the key rotated in the first: the second is sent back to sign in.
+    const other = await context.browser()?.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const second = await other?.newPage();
+    const secondWatch = second ? watchConsole(second) : undefined;
+    if (second) {
+      await second.goto(`${api}/`);
+      await second.getByLabel('API key').fill(apiKey);
+      await second.getByRole('button', { name: 'Sign in' }).click();
+      await second.getByLabel(/^(Language|Ngôn ngữ)$/).selectOption('en');
+      await second.getByRole('navigation').getByRole('link', { name: 'Customers', exact: true }).waitFor();
+    }
+    await page.getByRole('navigation').getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    await page.getByRole('button', { name: 'Rotate API key…' }).click();
+    await page.getByRole('dialog', { name: 'Rotate API key' }).getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByRole('textbox', { name: 'Your new API key' }).waitFor();
+    await shot(page, 'flow-key-rotated');
+    // The console now uses the new key: the next page still loads.
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    if (second && secondWatch) {
+      secondWatch.expect('/v1/', 401, Number.POSITIVE_INFINITY);
+      await second.getByRole('navigation').getByRole('link', { name: 'Customers', exact: true }).click();
+      await second.getByText('Your session ended').waitFor();
+      await shot(second, 'flow-session-ended');
+      const report = await secondWatch.report();
+      if (report.errors.length > 0) {
+        log(`second tab's console errors:\n  ${report.errors.join('\n  ')}`);
+        process.exitCode = 1;
+      }
+      await other?.close();
+    }
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Rapport' }).waitFor();
 
@@ -213,8 +247,8 @@ async function shot(page: Page, name: string, fullPage = true): Promise<void> {
  * and those of a route this server does not have yet are reported apart. Anything else fails.
  */
 interface ConsoleWatch {
-  /** The next answer with this status to a path containing `path` is provoked on purpose. */
-  expect(path: string, status: number): void;
+  /** The next `times` answers with this status to a path containing `path` are provoked on purpose. */
+  expect(path: string, status: number, times?: number): void;
   report(): Promise<{ errors: string[]; missingRoutes: string[] }>;
 }
 
@@ -222,14 +256,16 @@ function watchConsole(page: Page): ConsoleWatch {
   const errors: string[] = [];
   const failedLoads: string[] = [];
   const answers = new Map<string, Promise<{ status: number; body: string }>>();
-  const expected: Array<{ path: string; status: number }> = [];
+  const expected: Array<{ path: string; status: number; times: number }> = [];
   const provoked = new Set<string>();
   page.on('response', (response) => {
     if (response.status() < 400) return;
     const url = response.url();
     const at = expected.findIndex((e) => url.includes(e.path) && e.status === response.status());
-    if (at !== -1) {
-      expected.splice(at, 1);
+    const match = expected[at];
+    if (match) {
+      match.times -= 1;
+      if (match.times <= 0) expected.splice(at, 1);
       provoked.add(url);
     }
     answers.set(
@@ -248,7 +284,7 @@ function watchConsole(page: Page): ConsoleWatch {
     else errors.push(`${message.text()} (${url})`);
   });
   return {
-    expect: (path, status) => expected.push({ path, status }),
+    expect: (path, status, times = 1) => expected.push({ path, status, times }),
     async report() {
       const missingRoutes: string[] = [];
       for (const url of failedLoads) {

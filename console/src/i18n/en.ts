@@ -8,7 +8,7 @@ export const en = {
     name: 'Rapport',
     tagline: 'Loyalty console',
     skip: 'Skip to content',
-    nav: 'Main',
+    nav: 'Pages',
     signOut: 'Sign out',
     loading: 'Loading…',
     retry: 'Try again',

@@ -7,7 +7,7 @@ export const vi: Messages = {
     name: 'Rapport',
     tagline: 'Bảng điều khiển khách hàng thân thiết',
     skip: 'Chuyển đến nội dung',
-    nav: 'Chính',
+    nav: 'Các trang',
     signOut: 'Đăng xuất',
     loading: 'Đang tải…',
     retry: 'Thử lại',

@@ -421,10 +421,13 @@ function Ledger({ entries }: { entries: LedgerEntry[] }) {
   return <DataTable caption={t.customer.ledgerCaption} columns={columns} data={rows} sort="client" rowKey={(row) => row.entryId} />;
 }
 
-const describeSource = (source: Record<string, string | number>) =>
-  Object.entries(source)
-    .map(([key, value]) => `${key}: ${value}`)
-    .join(', ');
+/** Where an entry came from: the staff's reason first, then the order or other ids (the idempotency key says nothing to a person). */
+const describeSource = (source: Record<string, string | number>) => {
+  const { reason, idempotencyKey: _key, ...rest } = source;
+  return [reason === undefined ? undefined : String(reason), ...Object.entries(rest).map(([key, value]) => `${key}: ${value}`)]
+    .filter(Boolean)
+    .join(' · ');
+};
 
 function Timeline({ path, tier }: { path: string; tier: (tierId: string | null) => string }) {
   const { api, t, fmt } = useApp();

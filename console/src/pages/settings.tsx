@@ -221,7 +221,6 @@ function KeyRotation() {
     <Section title={t.settings.keys} intro={t.settings.keysIntro}>
       {newKey ? (
         <div class="notice notice-ok" role="status">
-          <h3>{t.settings.newKey}</h3>
           <div class="url-row">
             <Field label={t.settings.newKey} hint={t.settings.newKeyHint}>
               {(props) => <input {...props} class="mono" readOnly value={newKey} onFocus={(e) => e.currentTarget.select()} />}
