@@ -283,7 +283,8 @@ export const functions: FunctionSpec[] = [
       { method: 'GET', path: '/v1/segments' },
       { method: 'GET', path: '/v1/segments/{segmentId}/customers' },
     ],
-    tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
+    // Query: segment members; BatchGetItem: their profiles (the CSV's rows).
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
   },
   {
     name: 'email',

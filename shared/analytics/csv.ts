@@ -96,3 +96,21 @@ export function formatCsv(header: readonly string[], rows: Iterable<readonly unk
   for (const row of rows) lines.push(row.map(csvField).join(','));
   return `${lines.join('\n')}\n`;
 }
+
+/** What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"): = + - @, a tab, a CR. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One record of a file meant to be opened in a spreadsheet: RFC 4180 (fields quoted when they hold a
+ * comma, a quote or a line break, quotes doubled, CRLF at the end), and every cell that starts like a
+ * formula prefixed with a single quote, as OWASP recommends, so a name such as `=HYPERLINK(…)` is
+ * shown, never run. Numbers are written as they are (a negative one would be guarded too).
+ */
+export function spreadsheetCsvRecord(cells: readonly unknown[]): string {
+  return `${cells
+    .map((value) => {
+      const text = value === null || value === undefined ? '' : String(value);
+      return csvField(FORMULA_START.test(text) ? `'${text}` : text);
+    })
+    .join(',')}\r\n`;
+}

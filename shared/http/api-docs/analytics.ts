@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { RunIdSchema } from '#functions/get-run.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, requires, route } from '#shared/http/api-docs/parts.ts';
 import type { listSegmentCustomers, listSegments } from '#shared/use-cases/read-segments.ts';
-import { PageQuerySchema, SegmentIdSchema } from '#shared/use-cases/read-segments.ts';
+import { CsvQuerySchema, PageQuerySchema, SEGMENT_CSV_COLUMNS, SegmentIdSchema } from '#shared/use-cases/read-segments.ts';
 import type { RunModel, readRun } from '#shared/use-cases/resegment.ts';
 
 /**
@@ -152,10 +152,28 @@ export const analytics: ApiFamily = {
       responses: { '200': jsonAnswer('The segments.', SegmentsSchema), ...errors(401) },
     }),
     route('GET', '/v1/segments/{segmentId}/customers', {
-      summary: "A segment's members, paged",
+      summary: "A segment's members, paged; as CSV with `format=csv`",
+      description:
+        'JSON: member ids, `limit` up to 500. `format=csv`: an audience file, `limit` up to 1,000 rows (default 1,000); the next page is named by the `X-Next-Cursor` header (and `Link: rel="next"`). The first page starts with a UTF-8 byte order mark and the header, later pages with neither, so the pages concatenate into one file. Cells that a spreadsheet would run as a formula (= + - @) are prefixed with a single quote.',
       security: SHOP_KEY,
-      requestParams: { path: z.object({ segmentId: SegmentIdSchema }), query: PageQuerySchema },
-      responses: { '200': jsonAnswer('A page of members.', SegmentMembersSchema), ...errors(400, 401) },
+      requestParams: {
+        path: z.object({ segmentId: SegmentIdSchema }),
+        // One route, two shapes: the CSV's limit is CsvQuerySchema's (up to 1,000).
+        query: PageQuerySchema.extend({ format: CsvQuerySchema.shape.format.optional() }),
+      },
+      responses: {
+        '200': {
+          description: 'A page of members.',
+          headers: z.object({
+            'X-Next-Cursor': z.string().optional().meta({ description: 'CSV only: the cursor of the next page; absent on the last.' }),
+          }),
+          content: {
+            'application/json': { schema: SegmentMembersSchema },
+            'text/csv': { schema: z.string().meta({ description: `RFC 4180, CRLF; columns: ${SEGMENT_CSV_COLUMNS.join(', ')}.` }) },
+          },
+        },
+        ...errors(400, 401),
+      },
     }),
   ],
 };
