@@ -3,7 +3,7 @@ import { Chart, type Plot } from '../components/chart.tsx';
 import { ModelView } from '../components/model.tsx';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Loading, PageTitle, Section, Stat } from '../components/ui.tsx';
-import { listingUnsupported, recentCustomers } from '../customer-list.ts';
+import { listingUnsupported, OVERVIEW_LIST_CAP, recentCustomers } from '../customer-list.ts';
 import { rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { readRuns } from '../session.ts';
@@ -18,7 +18,12 @@ export function OverviewPage() {
   const liability = useResource(() => api.get<Liability>('/v1/loyalty/liability'), []);
   const segments = useResource(() => api.get<Segments>('/v1/segments'), []);
   const program = useResource(() => api.get<ProgramDocument>('/v1/program'), []);
-  const customers = useResource(() => recentCustomers(api, true), []);
+  // A shop small enough is read whole (revenue per segment); a larger one only as far back as 90 days.
+  const total = liability.data?.customers;
+  const customers = useResource(
+    () => (total === undefined ? new Promise<never>(() => undefined) : recentCustomers(api, total <= OVERVIEW_LIST_CAP)),
+    [total],
+  );
   const runId = readRuns()[0] ?? segments.data?.runId ?? null;
   const run = useResource(() => (runId ? api.get<Run>(`/v1/runs/${runId}`) : Promise.resolve(null)), [runId]);
 
