@@ -231,6 +231,13 @@ export const en = {
     interaction: (channel: string, summary: string) => `Touch on ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Feedback: ${score}`,
   },
+  orderStatuses: {
+    pending: 'pending',
+    paid: 'paid',
+    cancelled: 'cancelled',
+    refunded: 'refunded',
+    partially_refunded: 'partly refunded',
+  } as Record<string, string>,
   /** The RFM segment names of the rfm 0.3.0 scheme, as the API gives them. */
   rfmNames: {} as Record<string, string>,
   ledgerKinds: {

@@ -228,6 +228,13 @@ export const vi: Messages = {
     interaction: (channel: string, summary: string) => `Tương tác qua ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Phản hồi: ${score}`,
   },
+  orderStatuses: {
+    pending: 'chờ thanh toán',
+    paid: 'đã thanh toán',
+    cancelled: 'đã hủy',
+    refunded: 'đã hoàn tiền',
+    partially_refunded: 'hoàn tiền một phần',
+  },
   rfmNames: {
     Champions: 'Khách hàng xuất sắc',
     'Loyal Customers': 'Khách hàng trung thành',

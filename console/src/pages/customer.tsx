@@ -476,7 +476,7 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
   const trigger = (value: unknown) => t.triggers[text(value) as keyof Messages['triggers']] ?? text(value);
   switch (entry.type) {
     case 'order':
-      return t.timeline.order(text(entry.orderId), text(entry.status), money(entry.total));
+      return t.timeline.order(text(entry.orderId), t.orderStatuses[text(entry.status)] ?? text(entry.status), money(entry.total));
     case 'refund':
       return t.timeline.refund(money(entry.amount));
     case 'tier':
