@@ -345,6 +345,15 @@ export const functions: FunctionSpec[] = [
     secrets: ['master'],
   },
   {
+    name: 'emailLog',
+    entry: 'functions/email-log.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/emails' }],
+    // GetItem: the shop and its erasure marker; Query: the send log's month partitions.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
+  },
+  {
     name: 'previewEmail',
     entry: 'functions/preview-email.ts',
     memoryMb: 512,

@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getProfile } from '#shared/data/customer-repo.ts';
 import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
+import { emailLogPartitions } from '#shared/data/email-log-repo.ts';
 import {
   customerPk,
   HISTORY_PAGE_PREFIX,
@@ -126,8 +127,8 @@ async function deleteAll(db: Db, keys: Key[]): Promise<void> {
 }
 
 /**
- * Shop erasure: every customer's partition (profile, timeline), their identities and orders, then
- * the shop. Orders never attributed to a customer hold no personal data; delivery markers expire
+ * Shop erasure: every customer's partition (profile, timeline), their identities and orders, the
+ * send log, then the shop. Orders never attributed to a customer hold no personal data; delivery markers expire
  * by TTL. Returns how many items were deleted.
  */
 export async function eraseShopData(db: Db, shopId: string): Promise<number> {
@@ -164,6 +165,13 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
         deleted += members.length;
       }
     }
+  }
+  // The shop's send log (ids and outcomes), by month.
+  for (const pk of emailLogPartitions(shopId, new Date())) {
+    const entries: Key[] = [];
+    for await (const item of partitionItems(db, pk)) entries.push({ PK: item.PK as string, SK: item.SK as string });
+    await deleteAll(db, entries);
+    deleted += entries.length;
   }
   await deleteAll(db, [...shopItems.filter((key) => key.SK !== 'SHOP'), shopDirectoryKey(shopId), shopKey(shopId)]);
   return deleted + shopItems.length + 1;

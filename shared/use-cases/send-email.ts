@@ -1,5 +1,6 @@
 import { loadProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { putEmailLogEntry } from '#shared/data/email-log-repo.ts';
 import { getEmailSend, putEmailSend, putEmailSendIfOpen } from '#shared/data/email-repo.ts';
 import { withLease } from '#shared/data/lease-repo.ts';
 import { recentEmailsAttributes } from '#shared/data/profile-item.ts';
@@ -65,19 +66,31 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
   const before = await getEmailSend(deps.db, shopId, customerId, id);
   if (before && isFinal(before.status)) return { status: 'duplicate', sendId: id };
 
-  // The email's one timeline entry: what happened to this (customer, trigger, period).
-  const putEmailEntry = (at: string, status: 'sent' | 'skipped', extra: Record<string, unknown>) =>
-    putTimelineEntry(deps.db, shopId, customerId, {
-      at,
-      entryId: `email:${id}`,
-      type: 'email',
-      channel: 'email',
-      source: 'rapport',
-      status,
-      trigger: record.trigger,
-      key: record.key,
-      ...extra,
-    });
+  // The email's one timeline entry, and its line in the shop's send log: what happened to this
+  // (customer, trigger, period). Both after the send record, which is the once-only guard.
+  const putEmailEntry = (at: string, status: 'sent' | 'skipped', extra: { reason?: string; locale?: string; messageId?: string }) =>
+    Promise.all([
+      putTimelineEntry(deps.db, shopId, customerId, {
+        at,
+        entryId: `email:${id}`,
+        type: 'email',
+        channel: 'email',
+        source: 'rapport',
+        status,
+        trigger: record.trigger,
+        key: record.key,
+        ...extra,
+      }),
+      putEmailLogEntry(deps.db, shopId, {
+        at,
+        sendId: id,
+        customerId,
+        trigger: record.trigger,
+        status,
+        ...(extra.reason === undefined ? {} : { reason: extra.reason }),
+        ...(extra.locale === undefined ? {} : { locale: extra.locale }),
+      }),
+    ]);
 
   /** Whom to write to and whether the rules allow it now: read fresh each time it is asked. */
   const assess = async (now: Date) => {

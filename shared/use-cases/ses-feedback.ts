@@ -1,5 +1,6 @@
 import { getProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { markEmailLogFeedback } from '#shared/data/email-log-repo.ts';
 import { findSesMessage, markProfileSuppressed, type SesMessageRecord, suppressAddress } from '#shared/data/suppression-repo.ts';
 import { type FeedbackErrorReason, type FeedbackItem, type FeedbackKind, parseSnsFeedback } from '#shared/email/feedback.ts';
 
@@ -111,7 +112,13 @@ async function applyItem(item: FeedbackItem, send: SesMessageRecord | undefined,
   const outcome: FeedbackOutcome = { messageId: item.messageId, kind: item.kind, status, suppressed: item.suppress };
   if (!send) return outcome;
 
-  if (suppression) await markProfileSuppressed(deps.db, send.shopId, send.customerId, suppression);
+  if (suppression) {
+    await markProfileSuppressed(deps.db, send.shopId, send.customerId, suppression);
+    // The shop's send log shows it (its entry is keyed by the send's time, which the message record keeps).
+    const sendId = send.sendId ?? item.sendId;
+    if (sendId)
+      await markEmailLogFeedback(deps.db, send.shopId, { at: send.at, sendId }, item.kind === 'bounce' ? 'bounced' : 'complained', at);
+  }
   await putTimelineEntry(deps.db, send.shopId, send.customerId, {
     at,
     entryId: entryIdOf(item, status),

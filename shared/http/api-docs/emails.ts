@@ -2,9 +2,10 @@ import * as z from 'zod';
 import type { RenderedEmail } from '#shared/email/render.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, requires, route } from '#shared/http/api-docs/parts.ts';
 import { QuerySchema as PreviewQuerySchema } from '#shared/use-cases/preview-email.ts';
+import { EmailLogQuerySchema, type readEmailLog } from '#shared/use-cases/read-email-log.ts';
 import { CodeSchema, QuerySchema as CouponQuerySchema, type checkCoupon } from '#shared/use-cases/verify-coupon.ts';
 
-/** What the emails say and the coupons they carry: functions/preview-email.ts, verify-coupon.ts. */
+/** What the emails say, what became of each, and the coupons they carry: functions/preview-email.ts, email-log.ts, verify-coupon.ts. */
 
 const SHOP_KEY = requires('shopApiKey');
 
@@ -19,8 +20,30 @@ const CouponCheckSchema = z.object({
 });
 const _coupon: Describes<typeof CouponCheckSchema, Awaited<ReturnType<typeof checkCoupon>>> = true;
 
+const EmailLogEntrySchema = z.object({
+  at: z.string(),
+  sendId: z.string().meta({ description: 'One per (customer, trigger, period): the same email is never sent twice.' }),
+  customerId: z.string(),
+  trigger: z.string(),
+  status: EmailLogQuerySchema.shape.status.unwrap(),
+  reason: z
+    .string()
+    .optional()
+    .meta({
+      description: 'Why a trigger was skipped: `no_consent`, `unsubscribed`, `frequency_cap`, `suppressed`, `no_address`, `historical`…',
+    }),
+  locale: z.string().optional(),
+  feedbackAt: z.string().optional().meta({ description: 'When SES reported the (permanent) bounce or the complaint.' }),
+});
+const EmailLogPageSchema = z.object({
+  items: z.array(EmailLogEntrySchema).meta({ description: 'Newest first; the last 90 days.' }),
+  cursor: z.string().optional().meta({ description: 'Pass as `cursor` for more; absent when the log is read to its end.' }),
+});
+const _log: Describes<typeof EmailLogPageSchema, Awaited<ReturnType<typeof readEmailLog>>> = true;
+
 export const emails: ApiFamily = {
   tag: { name: 'Emails', description: 'Every trigger email, rendered for a customer by the code that sends it; the coupons they carry.' },
+  schemas: { EmailLogEntry: EmailLogEntrySchema },
   routes: [
     route('GET', '/v1/emails/preview', {
       summary: 'The email a customer would get for a trigger',
@@ -39,6 +62,14 @@ export const emails: ApiFamily = {
         },
         ...errors(400, 401, 404),
       },
+    }),
+    route('GET', '/v1/emails', {
+      summary: "The shop's send log, newest first",
+      description:
+        'Every email sent, every trigger skipped with its reason, and sends SES reported as bounced (permanently) or complained of; the last 90 days. A filter may leave a page shorter than `limit` with a `cursor` still given: follow it until there is none.',
+      security: SHOP_KEY,
+      requestParams: { query: EmailLogQuerySchema },
+      responses: { '200': jsonAnswer('A page of the log.', EmailLogPageSchema), ...errors(400, 401) },
     }),
     route('GET', '/v1/coupons/{code}', {
       summary: "Whether a coupon is a customer's for an offer",
