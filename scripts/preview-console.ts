@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -206,10 +206,22 @@ async function flows(page: Page, api: string, customerId: string, watch: Console
   await page.frameLocator('iframe.email-frame').locator('body').waitFor();
   await settle(page);
   await preview.screenshot({ path: join(OUT, 'flow-email-preview.png') });
+  const exported = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export data (JSON)' }).click();
+  log(`  export: ${(await (await exported).path()) ? 'downloaded' : 'missing'}`);
   await page.getByRole('button', { name: 'Erase customer…' }).click();
   await page.getByRole('dialog', { name: 'Erase this customer?' }).waitFor();
   await shot(page, 'flow-erase-dialog', false);
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('navigation').getByRole('link', { name: 'Segments', exact: true }).click();
+  await page.locator('.rfm-cell:not(.rfm-empty) a').first().click();
+  await page.getByRole('button', { name: 'Export CSV' }).waitFor();
+  await settle(page);
+  const csv = page.waitForEvent('download').catch(() => undefined);
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const file = await (await csv)?.path();
+  log(`  segment CSV: ${file ? `${readFileSync(file, 'utf8').trim().split('\n').length} lines` : 'not downloaded (see the page)'}`);
 
   await page.getByRole('navigation').getByRole('link', { name: 'Program', exact: true }).click();
   watch.expect('/v1/program', 400);

@@ -329,6 +329,17 @@ export const en = {
     customerColumn: 'Customer',
     reason: 'Reason',
     logEmpty: 'No email has been sent or skipped yet.',
+    /** Why an email was skipped (shared/email/rules.ts SkipReason, and the send's own outcomes). */
+    reasons: {
+      erased: 'customer erased',
+      historical: 'imported history',
+      no_address: 'no email address',
+      suppressed: 'address suppressed (bounce or complaint)',
+      no_consent: 'no consent',
+      unsubscribed: 'not subscribed',
+      frequency_cap: 'weekly limit reached',
+      send_outcome_unknown: 'outcome unknown, not sent again',
+    } as Record<string, string>,
     statuses: { sent: 'Sent', skipped: 'Skipped', bounced: 'Bounced', complained: 'Complained', delivered: 'Delivered' } as Record<
       string,
       string

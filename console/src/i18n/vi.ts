@@ -337,6 +337,16 @@ export const vi: Messages = {
     customerColumn: 'Khách hàng',
     reason: 'Lý do',
     logEmpty: 'Chưa có email nào được gửi hoặc bỏ qua.',
+    reasons: {
+      erased: 'khách đã bị xóa dữ liệu',
+      historical: 'lịch sử được nhập',
+      no_address: 'không có địa chỉ email',
+      suppressed: 'địa chỉ bị chặn (trả lại hoặc khiếu nại)',
+      no_consent: 'chưa đồng ý',
+      unsubscribed: 'chưa đăng ký nhận',
+      frequency_cap: 'đã đạt giới hạn mỗi tuần',
+      send_outcome_unknown: 'không rõ kết quả, không gửi lại',
+    },
     statuses: { sent: 'Đã gửi', skipped: 'Bỏ qua', bounced: 'Bị trả lại', complained: 'Bị khiếu nại', delivered: 'Đã đến nơi' },
   },
   triggers: {

@@ -485,7 +485,7 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
       return t.timeline.trigger(trigger(entry.trigger));
     case 'email': {
       const status = t.emails.statuses[text(entry.status)] ?? text(entry.status);
-      const reason = entry.reason ? ` (${text(entry.reason)})` : '';
+      const reason = entry.reason ? ` (${t.emails.reasons[text(entry.reason)] ?? text(entry.reason)})` : '';
       return t.timeline.email(trigger(entry.trigger), status + reason);
     }
     case 'segment':

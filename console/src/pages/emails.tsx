@@ -172,7 +172,14 @@ function SendLog() {
         <span class={`badge badge-${c.getValue<string>()}`}>{t.emails.statuses[c.getValue<string>()] ?? c.getValue<string>()}</span>
       ),
     },
-    { id: 'reason', header: t.emails.reason, accessorFn: (row) => String(row.reason ?? row.skipReason ?? '') },
+    {
+      id: 'reason',
+      header: t.emails.reason,
+      accessorFn: (row) => {
+        const reason = String(row.reason ?? row.skipReason ?? '');
+        return t.emails.reasons[reason] ?? reason;
+      },
+    },
   ];
   return (
     <Section title={t.emails.log} intro={t.emails.logIntro}>
