@@ -1,8 +1,28 @@
 /**
- * The one way the console talks to the API: same origin, `Authorization: Bearer <key>` on every
- * call, errors as ApiError (the API's `{"error": {"code", "message", "field"?}}`). A 401 means the
- * key is no longer good: the session ends and the sign-in page says why.
+ * The one way the console talks to the API: `Authorization: Bearer <key>` on every call, errors as
+ * ApiError (the API's `{"error": {"code", "message", "field"?}}`). A 401 means the key is no longer
+ * good: the session ends and the sign-in page says why. Where the API is comes from /config.json,
+ * read once at start (main.tsx): `{}` locally, where the runtime serves both (same origin), and
+ * `{"apiUrl": "https://…"}` on AWS, where the console is on CloudFront and the API on API Gateway.
  */
+
+let apiBase = '';
+
+/** The API's base URL ('' for the console's own origin), from /config.json. */
+export function setApiBase(url: string | undefined): void {
+  apiBase = (url ?? '').replace(/\/+$/, '');
+}
+
+/** Reads /config.json; a console without one (or with a bad one) talks to its own origin. */
+export async function loadConfig(): Promise<void> {
+  try {
+    const response = await fetch('/config.json', { cache: 'no-store' });
+    const config = response.ok ? ((await response.json()) as { apiUrl?: unknown }) : {};
+    setApiBase(typeof config.apiUrl === 'string' ? config.apiUrl : undefined);
+  } catch {
+    setApiBase(undefined);
+  }
+}
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -48,7 +68,7 @@ export function createApi(key: string, onUnauthorized: (error: ApiError) => void
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(withQuery(path, options.query), {
+      response = await fetch(apiBase + withQuery(path, options.query), {
         method,
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
