@@ -31,6 +31,7 @@ import type { Construct } from 'constructs';
 import { env, type FunctionSpec, functions, type QueueName, queues, type TopicName } from '#functions/triggers.ts';
 import { scheduleEnv } from '#shared/aws/scheduler.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
+import { builtConsoleDir, ConsoleHosting, consoleCors } from './console-hosting.ts';
 import { RapportFunction } from './rapport-function.ts';
 
 /**
@@ -67,6 +68,11 @@ export const emailOutcomes = [
   { ...feedbackLine, value: 'complaint', metricName: 'EmailComplaints', label: 'complaints' },
 ] as const;
 
+export interface RapportStackProps extends StackProps {
+  /** The built console to deploy (default console/dist); the infra tests pass a small one of their own. */
+  readonly consoleDir?: string;
+}
+
 export interface QueuePair {
   queue: Queue;
   deadLetterQueue: Queue;
@@ -84,8 +90,9 @@ export class RapportStack extends Stack {
   readonly dashboard: Dashboard;
   readonly topics: Record<TopicName, Topic>;
   readonly configurationSet: ConfigurationSet;
+  readonly consoleHosting: ConsoleHosting;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: RapportStackProps) {
     super(scope, id, props);
 
     this.table = new TableV2(this, 'Table', {
@@ -247,6 +254,7 @@ export class RapportStack extends Stack {
       apiName: 'rapport',
       description: 'Rapport webhooks, shop API, admin and unsubscribe endpoints',
       createDefaultStage: false,
+      corsPreflight: consoleCors,
     });
     const stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
@@ -291,6 +299,15 @@ export class RapportStack extends Stack {
       `https://${this.api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
     for (const spec of functions.filter((f) => f.needsPublicUrl)) this.fn(spec.name).addEnvironment(env.publicUrl, publicUrl);
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the Rapport HTTP API' });
+
+    this.consoleHosting = new ConsoleHosting(this, 'Console', {
+      consoleDir: props?.consoleDir ?? builtConsoleDir,
+      apiUrl: this.api.apiEndpoint,
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.consoleHosting.url,
+      description: 'The merchant console: sign in with a shop API key',
+    });
     new CfnOutput(this, 'SesConfigurationSet', {
       value: this.configurationSet.configurationSetName,
       description: 'Every email is sent with this configuration set; its events reach the SES feedback function',

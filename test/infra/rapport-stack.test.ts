@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, type FunctionSpec, functions, type QueueName, queues } from '#functions/triggers.ts';
+import { consoleContentSecurityPolicy } from '#infra/console-hosting.ts';
 import { repoRoot } from '#infra/rapport-function.ts';
 import { EVENT_AGE_ALARM, emailOutcomes, METRIC_NAMESPACE, RapportStack } from '#infra/rapport-stack.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
@@ -26,15 +27,35 @@ let assembly: CloudAssembly;
 let template: Template;
 let resources: Record<string, Resource>;
 
+/**
+ * A console build of a few bytes, shaped as `npm run build:console` writes it (config.json `{}` for
+ * the local runtime included): the stack is tested without building the real console, which
+ * `npm run test:infra` does not do, and against files whose names the tests know.
+ */
+const fakeConsole = mkdtempSync(path.join(tmpdir(), 'rapport-console-'));
+const fakeConsoleFiles: Record<string, string> = {
+  'index.html': '<!doctype html><script type="module" src="/assets/index-Ab12Cd34.js"></script>',
+  'assets/index-Ab12Cd34.js': 'console.log("rapport");',
+  'favicon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+  'config.json': '{}',
+};
+
 beforeAll(() => {
+  for (const [name, text] of Object.entries(fakeConsoleFiles)) {
+    mkdirSync(path.dirname(path.join(fakeConsole, name)), { recursive: true });
+    writeFileSync(path.join(fakeConsole, name), text);
+  }
   app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'rapport-infra-')) });
-  stack = new RapportStack(app, 'Rapport');
+  stack = new RapportStack(app, 'Rapport', { consoleDir: fakeConsole });
   assembly = app.synth();
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 });
 
-afterAll(() => rmSync(assembly.directory, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(assembly.directory, { recursive: true, force: true });
+  rmSync(fakeConsole, { recursive: true, force: true });
+});
 
 const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
@@ -107,8 +128,11 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
-  it('deploys exactly the functions of the trigger table', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(functions.length);
+  it('deploys exactly the functions of the trigger table, and the console deployment’s', () => {
+    const deployer = logicalId(stack.consoleHosting.deploymentRole);
+    const all = ofType('AWS::Lambda::Function');
+    expect(all).toHaveLength(functions.length + 1);
+    expect(all.filter(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0] === deployer)).toHaveLength(1);
   });
 
   it.each(functions.map((fn) => [fn.name, fn] as const))('%s: Node 22 on arm64, traced, sized, own log group', (_, spec) => {
@@ -203,9 +227,13 @@ describe('IAM', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  it('has no wildcard action in any IAM policy, and Resource "*" only for X-Ray', () => {
+  it('has no wildcard action in any IAM policy, and Resource "*" only for X-Ray (the console deployment’s aside)', () => {
+    // BucketDeployment writes that role's grants itself; "console on AWS" checks them.
+    const deployer = logicalId(stack.consoleHosting.deploymentRole);
     const documents = [
-      ...ofType('AWS::IAM::Policy').map(([, p]) => p.Properties.PolicyDocument),
+      ...ofType('AWS::IAM::Policy')
+        .filter(([, p]) => !p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === deployer))
+        .map(([, p]) => p.Properties.PolicyDocument),
       ...ofType('AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties.PolicyDocument),
       ...ofType('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).map((p: Cfn) => p.PolicyDocument)),
     ];
@@ -570,5 +598,198 @@ describe('secrets', () => {
       GenerateStringKey: 'adminKey',
       PasswordLength: 40,
     });
+  });
+});
+
+describe('console on AWS', () => {
+  const API_URL = 'https://api.example';
+  const distributionId = () => logicalId(stack.consoleHosting.distribution);
+  const distribution = (): Cfn => resources[distributionId()]!.Properties.DistributionConfig;
+  const behaviors = (): Cfn[] => [distribution().DefaultCacheBehavior, ...distribution().CacheBehaviors];
+  const headersOf = (behavior: Cfn): Cfn => resources[behavior.ResponseHeadersPolicyId.Ref]!.Properties.ResponseHeadersPolicyConfig;
+  const apiEndpoint = () => ({ 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] });
+  /** A value as text, each token in it the API's endpoint (written API_URL): any other token fails. */
+  const text = (value: string | Cfn): string =>
+    typeof value === 'string'
+      ? value
+      : (value['Fn::Join'][1] as unknown[])
+          .map((part) => {
+            if (typeof part === 'string') return part;
+            expect(part).toEqual(apiEndpoint());
+            return API_URL;
+          })
+          .join('');
+  const deployment = (): Cfn => {
+    const found = ofType('Custom::CDKBucketDeployment');
+    expect(found).toHaveLength(1);
+    return found[0]![1].Properties;
+  };
+  const assetDir = (objectKey: string): string => {
+    const manifest = JSON.parse(readFileSync(path.join(assembly.directory, 'Rapport.assets.json'), 'utf8'));
+    return path.join(assembly.directory, manifest.files[objectKey.replace(/\.zip$/, '')].source.path as string);
+  };
+
+  it('keeps the build in a private, encrypted, TLS-only bucket that only the distribution reads, through Origin Access Control', () => {
+    const bucketId = logicalId(stack.consoleHosting.bucket);
+    const bucket = resources[bucketId]!.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    expect(bucket.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+
+    const policies = ofType('AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket.Ref === bucketId);
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]![1].Properties.PolicyDocument.Statement as Cfn[];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    // ListBucket makes S3 answer a missing file 404 rather than 403.
+    expect(allows[0]).toMatchObject({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: ['s3:GetObject', 's3:ListBucket'] });
+    expect(JSON.stringify(allows[0]!.Condition.StringEquals['AWS:SourceArn'])).toContain(JSON.stringify({ Ref: distributionId() }));
+
+    const origins = distribution().Origins as Cfn[];
+    expect(origins).toHaveLength(1);
+    expect(origins[0]!.DomainName).toEqual({ 'Fn::GetAtt': [bucketId, 'RegionalDomainName'] });
+    expect(origins[0]!.S3OriginConfig.OriginAccessIdentity).toBe('');
+    expect(resources[origins[0]!.OriginAccessControlId['Fn::GetAtt'][0] as string]).toMatchObject({
+      Type: 'AWS::CloudFront::OriginAccessControl',
+      Properties: {
+        OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
+      },
+    });
+  });
+
+  it('answers over HTTPS only, index.html at the root, with the security headers on every response', () => {
+    expect(distribution().DefaultRootObject).toBe('index.html');
+    for (const behavior of behaviors()) {
+      expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+      expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD']);
+      const security = headersOf(behavior).SecurityHeadersConfig;
+      expect(security).toMatchObject({
+        StrictTransportSecurity: { IncludeSubdomains: true, Override: true },
+        ContentTypeOptions: { Override: true },
+        FrameOptions: { FrameOption: 'DENY', Override: true },
+        ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+        ContentSecurityPolicy: { Override: true },
+      });
+      expect(security.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(365 * 24 * 3600);
+      expect(text(security.ContentSecurityPolicy.ContentSecurityPolicy)).toBe(consoleContentSecurityPolicy(API_URL));
+    }
+  });
+
+  it('lets the page run its own scripts only and call only its own origin and the API', () => {
+    const csp = text(headersOf(distribution().DefaultCacheBehavior).SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+    const directives = Object.fromEntries(
+      csp.split('; ').map((directive) => {
+        const [name, ...sources] = directive.split(' ');
+        return [name, sources.join(' ')];
+      }),
+    );
+    expect(directives).toMatchObject({
+      'default-src': "'self'",
+      'script-src': "'self'",
+      'connect-src': `'self' ${API_URL}`,
+      'frame-ancestors': "'none'",
+      'object-src': "'none'",
+    });
+  });
+
+  it('caches the hashed assets for a year and has browsers ask again for the rest; a deployment invalidates index.html and config.json', () => {
+    const cacheControl = (behavior: Cfn) => headersOf(behavior).CustomHeadersConfig.Items.filter((h: Cfn) => h.Header === 'Cache-Control');
+    const additional = distribution().CacheBehaviors as Cfn[];
+    expect(additional.map((b) => b.PathPattern)).toEqual(['/assets/*']);
+    expect(cacheControl(additional[0]!)).toEqual([
+      { Header: 'Cache-Control', Value: 'public, max-age=31536000, immutable', Override: true },
+    ]);
+    expect(cacheControl(distribution().DefaultCacheBehavior)).toEqual([{ Header: 'Cache-Control', Value: 'no-cache', Override: true }]);
+    expect(deployment()).toMatchObject({ DistributionId: { Ref: distributionId() }, DistributionPaths: ['/index.html', '/config.json'] });
+  });
+
+  it("rewrites the app's routes to index.html and leaves files alone, so a missing one stays a 404", () => {
+    const functionId = logicalId(stack.consoleHosting.spaRewrite);
+    expect(distribution().DefaultCacheBehavior.FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } },
+    ]);
+    expect(distribution().CacheBehaviors[0].FunctionAssociations).toBeUndefined();
+    expect(distribution().CustomErrorResponses).toBeUndefined();
+    const fn = resources[functionId]!.Properties;
+    expect(fn.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    // The deployed code itself, run on the request shape CloudFront gives it.
+    const handler = new Function(`${fn.FunctionCode}\nreturn handler;`)() as (event: { request: { uri: string } }) => { uri: string };
+    const rewrite = (uri: string) => handler({ request: { uri } }).uri;
+    for (const route of ['/', '/customers', '/customers/c_01J9ZK3', '/segments/champions/', '/runs/r_1']) {
+      expect(rewrite(route), route).toBe('/index.html');
+    }
+    for (const file of ['/config.json', '/favicon.svg', '/assets/index-Ab12Cd34.js', '/missing.png'])
+      expect(rewrite(file), file).toBe(file);
+  });
+
+  it('deploys the build, pruning what it no longer has, with a generated /config.json naming the API', () => {
+    const props = deployment();
+    expect(props).toMatchObject({ DestinationBucketName: ref(stack.consoleHosting.bucket), Prune: true, RetainOnDelete: false });
+    const [build, config] = props.SourceObjectKeys as [string, string];
+    // The build as it is, less its config.json (`{}`, for the local runtime).
+    expect(readdirSync(assetDir(build), { recursive: true }).sort()).toEqual([
+      'assets',
+      'assets/index-Ab12Cd34.js',
+      'favicon.svg',
+      'index.html',
+    ]);
+    expect(readFileSync(path.join(assetDir(build), 'index.html'), 'utf8')).toBe(fakeConsoleFiles['index.html']);
+    expect(readdirSync(assetDir(config))).toEqual(['config.json']);
+    const markers = props.SourceMarkers[1] as Record<string, unknown>;
+    expect(Object.values(markers)).toEqual([apiEndpoint()]);
+    let json = readFileSync(path.join(assetDir(config), 'config.json'), 'utf8');
+    for (const marker of Object.keys(markers)) json = json.replaceAll(marker, API_URL);
+    expect(JSON.parse(json)).toEqual({ apiUrl: API_URL });
+  });
+
+  it('lets the deployment write only the console bucket; its only unscoped grant is the invalidation', () => {
+    const roleId = logicalId(stack.consoleHosting.deploymentRole);
+    expect(resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const bucketArn = arnOf(stack.consoleHosting.bucket);
+    const writes = statements.filter((s) => asArray(s.Action).some((a) => /^s3:(Put|Delete|Abort)/.test(a)));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) expect(s.Resource).toEqual([bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }]);
+    const unscoped = statements.filter((s) => asArray(s.Resource).includes('*'));
+    expect(unscoped.flatMap((s) => asArray(s.Action)).sort()).toEqual(['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']);
+  });
+
+  it('lets the console call the API from its origin (CORS), with the headers it sends and reads, no credentials', () => {
+    // Any origin, not the distribution's: the distribution names the API in its CSP, so the API
+    // cannot name the distribution (infra/console-hosting.ts, consoleCors, says why that is safe).
+    expect(resources[logicalId(stack.api)]!.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ['*'],
+      AllowCredentials: false,
+      AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      ExposeHeaders: ['x-next-cursor'],
+      MaxAge: 86400,
+    });
+  });
+
+  it('outputs ConsoleUrl, the distribution’s HTTPS address', () => {
+    expect(template.toJSON().Outputs.ConsoleUrl.Value).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }]],
+    });
+  });
+
+  it('refuses to synthesize without a built console, and says how to build it', () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'rapport-unbuilt-'));
+    try {
+      const unbundled = new App({ outdir: empty, context: { 'aws:cdk:bundling-stacks': [] } });
+      expect(() => new RapportStack(unbundled, 'Unbuilt', { consoleDir: path.join(empty, 'dist') })).toThrow(/npm run build:console/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
