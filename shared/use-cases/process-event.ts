@@ -136,7 +136,13 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
   });
 }
 
-async function claimFreeIdentities(shopId: string, customerId: string, customer: EventCustomer, region: string | undefined, deps: ProcessDeps) {
+async function claimFreeIdentities(
+  shopId: string,
+  customerId: string,
+  customer: EventCustomer,
+  region: string | undefined,
+  deps: ProcessDeps,
+) {
   const refs = identityRefs(customer, region ?? (await deps.phoneRegion(shopId)));
   const owners = await getIdentityOwners(deps.db, shopId, refs, true);
   const now = deps.now().toISOString();

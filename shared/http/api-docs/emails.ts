@@ -26,12 +26,9 @@ const EmailLogEntrySchema = z.object({
   customerId: z.string(),
   trigger: z.string(),
   status: EmailLogQuerySchema.shape.status.unwrap(),
-  reason: z
-    .string()
-    .optional()
-    .meta({
-      description: 'Why a trigger was skipped: `no_consent`, `unsubscribed`, `frequency_cap`, `suppressed`, `no_address`, `historical`…',
-    }),
+  reason: z.string().optional().meta({
+    description: 'Why a trigger was skipped: `no_consent`, `unsubscribed`, `frequency_cap`, `suppressed`, `no_address`, `historical`…',
+  }),
   locale: z.string().optional(),
   feedbackAt: z.string().optional().meta({ description: 'When SES reported the (permanent) bounce or the complaint.' }),
 });
