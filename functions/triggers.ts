@@ -147,7 +147,8 @@ export const functions: FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     routes: [{ method: 'GET', path: '/v1/customers' }],
-    tableActions: ['dynamodb:GetItem'],
+    // GetItem: the shop, identities, a profile (a lookup); Query: a list or search page; BatchGetItem: its profiles.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
   },
   {
     name: 'getTimeline',

@@ -327,9 +327,17 @@ export async function getRedemptionRecord(db: Db, shopId: string, customerId: st
 
 /**
  * The scheduled run's derived fields (rfm, clv, segments, …): set as they are, without the profile
- * version — nothing the processor plans from reads them — and only on an existing profile.
+ * version — nothing the processor plans from reads them — and only on an existing profile; with
+ * `unlessErased`, only on one not erased (the customer lists' entries it names must not outlive an
+ * erasure that ran meanwhile). Returns whether it wrote.
  */
-export async function setDerivedFields(db: Db, shopId: string, customerId: string, fields: Record<string, unknown>): Promise<void> {
+export async function setDerivedFields(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  fields: Record<string, unknown>,
+  options: { unlessErased?: boolean } = {},
+): Promise<boolean> {
   const entries = Object.entries(fields);
   try {
     await db.client.send(
@@ -337,13 +345,15 @@ export async function setDerivedFields(db: Db, shopId: string, customerId: strin
         TableName: db.table,
         Key: profileKey(shopId, customerId),
         UpdateExpression: `SET ${entries.map((_, i) => `#d${i} = :d${i}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(PK)',
+        ConditionExpression: options.unlessErased ? 'attribute_exists(PK) AND attribute_not_exists(erasedAt)' : 'attribute_exists(PK)',
         ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#d${i}`, name])),
         ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:d${i}`, value])),
       }),
     );
+    return true;
   } catch (error) {
-    if (!isConditionFailure(error)) throw error; // erased with its shop meanwhile: nothing to score
+    if (!isConditionFailure(error)) throw error; // erased with its shop (or, unlessErased, alone) meanwhile: nothing to score
+    return false;
   }
 }
 

@@ -1,9 +1,12 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CUSTOMER_LIST_SORTS, listEntryKeys, SEARCH_BUCKETS } from '#shared/data/customer-list-repo.ts';
 import { getProfile } from '#shared/data/customer-repo.ts';
 import { type Db, isConditionFailure, writeBatch } from '#shared/data/db.ts';
 import { emailLogPartitions } from '#shared/data/email-log-repo.ts';
 import {
+  customerListPk,
   customerPk,
+  customerSearchPk,
   HISTORY_PAGE_PREFIX,
   identityKey,
   LEGACY_ORDER_SUMMARY_PREFIX,
@@ -15,6 +18,7 @@ import {
   shopKey,
   tombstoneKey,
 } from '#shared/data/keys.ts';
+import { LISTED_ATTRIBUTE, listedOfStored } from '#shared/data/profile-item.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
@@ -37,7 +41,7 @@ const FREE_TEXT = ['summary', 'comment'];
 
 /**
  * Invariant: after erasure no item of this customer holds contact details, an identity pointing
- * at them, or free text; aggregates and per-field stamps (no personal data) remain.
+ * at them, a search token, or free text; aggregates and per-field stamps (no personal data) remain.
  */
 export async function eraseCustomerData(db: Db, shopId: string, customerId: string, now: string): Promise<void> {
   const profile = await getProfile(db, shopId, customerId, true);
@@ -59,15 +63,24 @@ export async function eraseCustomerData(db: Db, shopId: string, customerId: stri
     }
   }
   const names = Object.fromEntries(CONTACT_FIELDS.map((field, i) => [`#c${i}`, field]));
-  await db.client.send(
+  const { Attributes: before } = await db.client.send(
     new UpdateCommand({
       TableName: db.table,
       Key: profileKey(shopId, customerId),
-      UpdateExpression: `SET erasedAt = :now REMOVE ${Object.keys(names).join(', ')}, externalIds`,
+      UpdateExpression: `SET erasedAt = :now REMOVE ${Object.keys(names).join(', ')}, externalIds, #listed`,
       // Every name goes through a placeholder: several contact fields are DynamoDB reserved words.
-      ExpressionAttributeNames: names,
+      ExpressionAttributeNames: { ...names, '#listed': LISTED_ATTRIBUTE },
       ExpressionAttributeValues: { ':now': now },
+      ReturnValues: 'ALL_OLD',
     }),
+  );
+  // The customer lists' entries (search tokens are bits of the name, email and phone): those the
+  // profile named at the moment it was marked erased. A run that wrote entries before then finds the
+  // mark when it writes the profile and deletes its own (customer-list-repo.ts).
+  const listed = listedOfStored(before?.[LISTED_ATTRIBUTE]);
+  await writeBatch(
+    db,
+    listEntryKeys(shopId, customerId, listed).map((Key) => ({ DeleteRequest: { Key } })),
   );
   for await (const item of partitionItems(db, customerPk(shopId, customerId), 'T#')) {
     if (!FREE_TEXT.some((field) => field in item)) continue;
@@ -128,7 +141,7 @@ async function deleteAll(db: Db, keys: Key[]): Promise<void> {
 
 /**
  * Shop erasure: every customer's partition (profile, timeline), their identities and orders, the
- * send log, then the shop. Orders never attributed to a customer hold no personal data; delivery markers expire
+ * send log and the customer lists, then the shop. Orders never attributed to a customer hold no personal data; delivery markers expire
  * by TTL. Returns how many items were deleted.
  */
 export async function eraseShopData(db: Db, shopId: string): Promise<number> {
@@ -166,8 +179,13 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
       }
     }
   }
-  // The shop's send log (ids and outcomes), by month.
-  for (const pk of emailLogPartitions(shopId, new Date())) {
+  // The shop's send log (ids and outcomes), by month, and the customer lists the run keeps.
+  const partitions = [
+    ...emailLogPartitions(shopId, new Date()),
+    ...CUSTOMER_LIST_SORTS.map((sort) => customerListPk(shopId, sort)),
+    ...SEARCH_BUCKETS.map((bucket) => customerSearchPk(shopId, bucket)),
+  ];
+  for (const pk of partitions) {
     const entries: Key[] = [];
     for await (const item of partitionItems(db, pk)) entries.push({ PK: item.PK as string, SK: item.SK as string });
     await deleteAll(db, entries);

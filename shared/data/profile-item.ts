@@ -1,3 +1,4 @@
+import type { ListedValues } from '#shared/data/customer-list-repo.ts';
 import { REDEMPTIONS_ON_PROFILE, redemptionAttribute } from '#shared/data/keys.ts';
 import { historyOf } from '#shared/data/profile-history.ts';
 import { CONTACT_FIELDS, type Contact } from '#shared/domain/contact.ts';
@@ -10,7 +11,9 @@ import type { TierOverride } from '#shared/loyalty/rules.ts';
  * cases work with. Every storage abbreviation of the profile lives here (and the order history's in
  * profile-history.ts): `pv` version, `bf` first-order bonus, `wl` welcomed, `ob` loyalty outbox,
  * `wb` last win-back period, `sm` segment memberships, `em` marketing emails sent in the last week,
- * `lc_{channel}` last contact, `t_{field}` stamps, `rd_{key}` redemptions.
+ * `lk` what the customer lists name them under (`l` last order, `s` spent, `v` 12-month value, `q`
+ * search tokens), `lc_{channel}` last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff
+ * adjustments, `rd_adjust/{key}`).
  */
 
 type Item = Record<string, unknown>;
@@ -51,6 +54,8 @@ export interface Profile {
   redemptions: Record<string, RedemptionRecord>;
   /** When marketing emails went out in about the last week (the weekly cap). */
   recentMarketingEmails: string[];
+  /** What the customer lists hold this customer under, as the last run wrote them (customer-list-repo.ts). */
+  listed?: ListedValues;
 }
 
 const LAST_CONTACT = 'lc_';
@@ -166,8 +171,47 @@ export function profileOf(item: Item): Profile {
     },
     redemptions,
     recentMarketingEmails: (item.em as string[] | undefined) ?? [],
+    ...listedField(item.lk),
   };
 }
+
+interface StoredListed {
+  l?: string;
+  s?: number;
+  v?: number;
+  q?: string[];
+}
+
+const listedOf = (stored: StoredListed): ListedValues | undefined =>
+  stored.s === undefined
+    ? undefined
+    : {
+        ...(stored.l === undefined ? {} : { lastOrderAt: stored.l }),
+        totalSpent: stored.s,
+        ...(stored.v === undefined ? {} : { clv: stored.v }),
+        tokens: stored.q ?? [],
+      };
+
+function listedField(stored: unknown): { listed?: ListedValues } {
+  const listed = listedOfStored(stored);
+  return listed ? { listed } : {};
+}
+
+/** The stored attribute of what the customer lists name the customer under (an empty map: listed nowhere). */
+export const listedAttributes = (values: ListedValues | undefined): { lk: StoredListed } => ({
+  lk: values
+    ? {
+        ...(values.lastOrderAt === undefined ? {} : { l: values.lastOrderAt }),
+        s: values.totalSpent,
+        ...(values.clv === undefined ? {} : { v: values.clv }),
+        q: values.tokens,
+      }
+    : {},
+});
+
+/** The attribute erasure removes (with the contact details) and reads back, to delete the entries it names. */
+export const LISTED_ATTRIBUTE = 'lk';
+export const listedOfStored = (stored: unknown) => (stored ? listedOf(stored as StoredListed) : undefined);
 
 /** The stored attribute of the marketing emails sent in the last week. */
 export const recentEmailsAttributes = (sentAt: string[]) => ({ em: sentAt });

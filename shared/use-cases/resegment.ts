@@ -5,6 +5,7 @@ import { isoOfDay } from '#shared/analytics/numeric.ts';
 import { type RfmBins, rfmBins, rfmScoreWith } from '#shared/analytics/rfm.ts';
 import { compileSegments, parseSegmentsDocument, segmentFacts } from '#shared/analytics/segments.ts';
 import { summarizeTransactions, type Transaction } from '#shared/analytics/transactions.ts';
+import { deleteListEntries, listChanges, putListEntries } from '#shared/data/customer-list-repo.ts';
 import {
   getProfile,
   getProfiles,
@@ -17,7 +18,7 @@ import {
 import type { Db } from '#shared/data/db.ts';
 import { getOrders } from '#shared/data/order-repo.ts';
 import { allOrderSummaries } from '#shared/data/profile-history.ts';
-import { type Derived, derivedAttributes, type Profile, profileOf } from '#shared/data/profile-item.ts';
+import { type Derived, derivedAttributes, listedAttributes, type Profile, profileOf } from '#shared/data/profile-item.ts';
 import {
   activeRuns,
   createRunIfAbsent,
@@ -43,6 +44,7 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
@@ -100,6 +102,8 @@ export interface ShardCounters {
   profilesWritten: number;
   timelineWritten: number;
   membershipsWritten: number;
+  /** Customer list and search entries written or deleted (customer-list-repo.ts). */
+  listEntriesWritten: number;
   triggers: number;
   loyaltyWrites: number;
   downgrades: number;
@@ -116,6 +120,7 @@ const emptyCounters = (): ShardCounters => ({
   profilesWritten: 0,
   timelineWritten: 0,
   membershipsWritten: 0,
+  listEntriesWritten: 0,
   triggers: 0,
   loyaltyWrites: 0,
   downgrades: 0,
@@ -488,15 +493,26 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
     await putTimelineEntries(deps.db, shopId, entries);
     counters.timelineWritten += entries.length;
     const memberships = planned.flatMap((p) => p.memberships);
-    await writeMemberships(deps.db, shopId, memberships);
+    // The customer lists: a customer's new entries, then the profile naming them, then the entries
+    // it no longer names — so the profile names every entry it has (customer-list-repo.ts). An
+    // erasure between the two takes the profile's entries with it; the new ones go here.
+    const listPuts = planned.flatMap((p) => p.list.puts);
+    await Promise.all([writeMemberships(deps.db, shopId, memberships), putListEntries(deps.db, listPuts)]);
     counters.membershipsWritten += memberships.length;
     const updates = planned.filter((p) => p.update);
+    const listDeletes = planned.flatMap((p) => p.list.deletes);
     for (let i = 0; i < updates.length; i += concurrency) {
       await Promise.all(
-        updates.slice(i, i + concurrency).map((p) => setDerivedFields(deps.db, shopId, p.customerId, p.update as Record<string, unknown>)),
+        updates.slice(i, i + concurrency).map(async (p) => {
+          const unlessErased = p.list.puts.length > 0;
+          const wrote = await setDerivedFields(deps.db, shopId, p.customerId, p.update as Record<string, unknown>, { unlessErased });
+          if (!wrote && unlessErased) listDeletes.push(...p.list.puts);
+        }),
       );
     }
+    await deleteListEntries(deps.db, listDeletes);
     counters.profilesWritten += updates.length;
+    counters.listEntriesWritten += listPuts.length + listDeletes.length;
     const records = planned.flatMap((p) => triggerRecords(shopId, p.customerId, p.triggers));
     if (records.length > 0) await deps.triggers?.(records);
     cursor = page.cursor;
@@ -622,6 +638,11 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     winBack = true;
   }
 
+  // Where the console's lists hold the customer: rewritten only when a position or a token moves.
+  const listed = listedValuesOf(profile, derived.clv?.expectedValue12m);
+  const list = listChanges(ctx.shopId, customerId, profile.listed, listed);
+  const listMoved = list.puts.length + list.deletes.length > 0;
+
   const changed =
     !sameValue(profile.derived.rfm, derived.rfm) ||
     !sameValue(profile.derived.clv, derived.clv) ||
@@ -655,9 +676,15 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
       ...entered.map((segmentId) => ({ segmentId, customerId, member: true, since: at })),
       ...left.map((segmentId) => ({ segmentId, customerId, member: false, since: at })),
     ],
+    list,
     update:
-      changed || winBack
-        ? { ...derivedAttributes({ ...derived, ...(winBack ? { winBackPeriod: period } : {}) }), analyzedAt: at }
+      changed || winBack || listMoved
+        ? {
+            ...(changed || winBack
+              ? { ...derivedAttributes({ ...derived, ...(winBack ? { winBackPeriod: period } : {}) }), analyzedAt: at }
+              : {}),
+            ...(listMoved ? listedAttributes(listed) : {}),
+          }
         : undefined,
   };
 }
@@ -681,7 +708,13 @@ async function finishShopRun(run: RunRecord, deps: RunDeps): Promise<void> {
   const totals = sumCounters(Object.values(run.shardResults));
   const segmentCounts = Object.fromEntries(Object.entries(totals.segments).sort(([a], [b]) => (a < b ? -1 : 1)));
   const wroteCounts = await putSegmentCountsIfChanged(deps.db, run.shopId, segmentCounts, { runId: run.runId, asOf: run.asOf });
-  const writes = totals.profilesWritten + totals.timelineWritten + totals.membershipsWritten + totals.loyaltyWrites + (wroteCounts ? 1 : 0);
+  const writes =
+    totals.profilesWritten +
+    totals.timelineWritten +
+    totals.membershipsWritten +
+    totals.listEntriesWritten +
+    totals.loyaltyWrites +
+    (wroteCounts ? 1 : 0);
   await finishRun(deps.db, run.shopId, run.runId, 'succeeded', {
     finishedAt: deps.now().toISOString(),
     totals: { ...totals, segmentCountsWritten: wroteCounts, itemsWritten: writes },

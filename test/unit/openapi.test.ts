@@ -5,6 +5,7 @@ import { createSchema } from 'zod-openapi';
 import { functions } from '#functions/triggers.ts';
 import { STATUS_OF } from '#shared/http/http-handler.ts';
 import { openApiDocument, openApiJson } from '#shared/http/openapi.ts';
+import { CustomerListQuerySchema } from '#shared/use-cases/list-customers.ts';
 import { LookupSchema } from '#shared/use-cases/read-customers.ts';
 import { RedemptionSchema } from '#shared/use-cases/redeem-points.ts';
 
@@ -196,7 +197,7 @@ describe('the OpenAPI document', () => {
     const redemption = operationOf('POST', '/v1/customers/{customerId}/redemptions')!;
     expect(redemption.requestBody.content['application/json'].schema).toEqual(createSchema(RedemptionSchema, { io: 'input' }).schema);
     const lookup = (operationOf('GET', '/v1/customers')!.parameters as Json[]).filter((p) => p.in === 'query');
-    expect(lookup.map((p) => p.name)).toEqual(Object.keys(LookupSchema.shape));
+    expect(lookup.map((p) => p.name)).toEqual([...Object.keys(LookupSchema.shape), ...Object.keys(CustomerListQuerySchema.shape)]);
     // A request is documented as its input: a field with a default is optional; a coerced number is a number.
     const timeline = (operationOf('GET', '/v1/customers/{customerId}/timeline')!.parameters as Json[]).find((p) => p.name === 'limit')!;
     expect(timeline).toMatchObject({ in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } });

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
 import { AdjustmentSchema, type adjustPoints } from '#shared/use-cases/adjust-points.ts';
 import type { exportCustomer, requestErasure } from '#shared/use-cases/customer-privacy.ts';
+import { CustomerListQuerySchema, type CustomerRow, type listCustomers } from '#shared/use-cases/list-customers.ts';
 import { IdempotencyKeySchema, InteractionRequestSchema, type logInteraction } from '#shared/use-cases/log-interaction.ts';
 import { OverrideSchema, type setTierOverride } from '#shared/use-cases/loyalty-admin.ts';
 import type { ProfileView } from '#shared/use-cases/profile-view.ts';
@@ -62,6 +63,30 @@ const _profile: Describes<typeof ProfileSchema, Defined<ProfileView>> = true;
 const FoundCustomersSchema = z.object({ items: z.array(ProfileSchema).max(1) });
 const _found: Describes<typeof FoundCustomersSchema, { items: Defined<ProfileView>[] } & Awaited<ReturnType<typeof findCustomers>>> = true;
 
+/** A row of the customer list (shared/use-cases/list-customers.ts): the profile's fields a table shows. */
+const CustomerRowSchema = z.object({
+  customerId: z.string(),
+  name: text,
+  email: text,
+  phone: text,
+  tier: text,
+  points: z.int().meta({ description: 'The balance.' }),
+  orderCount: z.int(),
+  totalSpent: MoneySchema,
+  lastOrderAt: text,
+  rfmSegment: text,
+  clv: MoneySchema.nullable().meta({ description: 'The expected value of the next 12 months, as of the last run.' }),
+  consent: z.object({ email: z.string() }),
+  createdAt: z.string(),
+});
+const _row: Describes<typeof CustomerRowSchema, Defined<CustomerRow>> = true;
+
+const CustomerPageSchema = z.object({
+  items: z.array(CustomerRowSchema),
+  cursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
+});
+const _page: Describes<typeof CustomerPageSchema, { items: Defined<CustomerRow>[] } & Awaited<ReturnType<typeof listCustomers>>> = true;
+
 /** A timeline entry: what happened, when, on which channel; more fields by type. */
 const TimelineEntrySchema = z.looseObject({ at: z.string(), type: z.string(), channel: z.string(), source: z.string() });
 
@@ -108,7 +133,13 @@ const _tier: Describes<typeof TierAnswerSchema, Awaited<ReturnType<typeof setTie
 
 export const customers: ApiFamily = {
   tag: { name: 'Customers', description: 'One record per person, whatever the source: profiles, timelines, points, privacy.' },
-  schemas: { Profile: ProfileSchema, TimelineEntry: TimelineEntrySchema, LedgerEntry: LedgerEntrySchema, Money: MoneySchema },
+  schemas: {
+    Profile: ProfileSchema,
+    CustomerRow: CustomerRowSchema,
+    TimelineEntry: TimelineEntrySchema,
+    LedgerEntry: LedgerEntrySchema,
+    Money: MoneySchema,
+  },
   routes: [
     route('GET', '/v1/customers/{customerId}', {
       summary: 'A customer profile',
@@ -117,11 +148,19 @@ export const customers: ApiFamily = {
       responses: { '200': jsonAnswer('The profile.', ProfileSchema), ...errors(400, 401, 404) },
     }),
     route('GET', '/v1/customers', {
-      summary: 'Look a customer up by one identity',
-      description: "Exactly one of `email` (trimmed, lower-cased), `phone` (read in the region of the shop's locale) or `externalId`.",
+      summary: 'Look a customer up by one identity, or list the customers a page at a time',
+      description:
+        "A lookup: exactly one of `email` (trimmed, lower-cased), `phone` (read in the region of the shop's locale) or `externalId`; answers the full profile, or no item. Otherwise a page of rows: newest order first (`sort=lastOrderAt`, the default), largest total spent (`totalSpent`) or largest 12-month value (`clv`) first, or found by the start of a name, email or phone (`q`, accents and case ignored). Positions come from the last scheduled run (daily, or POST /v1/runs): a customer created since is listed after the next run, though a `q` that is a whole email or phone finds them at once; the rows themselves are current.",
       security: SHOP_KEY,
-      requestParams: { query: LookupSchema },
-      responses: { '200': jsonAnswer('The customer found, or no item.', FoundCustomersSchema), ...errors(400, 401) },
+      // One route, two uses (functions/find-customers.ts decides by the query): both schemas' fields.
+      requestParams: { query: z.object({ ...LookupSchema.shape, ...CustomerListQuerySchema.shape }) },
+      responses: {
+        '200': jsonAnswer(
+          'The customer found (a lookup), or a page of rows (a list).',
+          z.union([FoundCustomersSchema, CustomerPageSchema]),
+        ),
+        ...errors(400, 401),
+      },
     }),
     route('GET', '/v1/customers/{customerId}/timeline', {
       summary: "A customer's timeline, newest first",
