@@ -8,7 +8,7 @@ import {
   UpdateShopSchema,
 } from '#shared/use-cases/manage-shop.ts';
 
-/** The shop as its owner manages it with the shop's API key: functions/shop.ts. */
+/** The shop as its owner manages it with the shop's API key: functions/shop.ts, rotate-api-key.ts. */
 
 const SHOP_KEY = requires('shopApiKey');
 const perSource = <T extends z.ZodType>(schema: T) => z.object({ shopify: schema, woocommerce: schema, generic: schema });
