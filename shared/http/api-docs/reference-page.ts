@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { NotFoundError } from '#shared/domain/errors.ts';
+import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import type { HttpResult } from '#shared/http/http-handler.ts';
 
 /**
@@ -133,6 +133,9 @@ ${ui ? `<script src="${url('swagger-ui-bundle.js')}"></script>\n<script src="${u
 
 /** GET /docs/{asset}[?v=]: gzipped when the client accepts it; cached for a year when `v` is the content's hash. */
 export function referenceAsset(name: string | undefined, version: string | undefined, acceptEncoding: string | undefined): HttpResult {
+  // A name no asset could have is bad input (400 naming it, like every path parameter); a well-formed one we do not serve, a 404.
+  if (!/^[a-z0-9][a-z0-9.-]{0,63}$/.test(name ?? ''))
+    throw new ValidationError('asset', 'an asset name is lower-case letters, digits, dots and dashes');
   const known = ASSET_NAMES.find((asset) => asset === name);
   if (!known) throw new NotFoundError(`no asset ${name}: the reference page serves ${ASSET_NAMES.join(', ')}`);
   const asset = load(known);
