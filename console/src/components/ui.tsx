@@ -171,3 +171,25 @@ export function Section({
     </section>
   );
 }
+
+/**
+ * Cursor paging under a table: back to the first page, and on to the next while the API names a
+ * cursor. `cursors` are the pages already passed (the one shown is the last's).
+ */
+export function Pager({ cursors, next, onChange }: { cursors: string[]; next: string | undefined; onChange: (cursors: string[]) => void }) {
+  const { t } = useApp();
+  return (
+    <div class="pager">
+      {cursors.length > 0 && (
+        <button type="button" class="button-secondary" onClick={() => onChange([])}>
+          {t.app.first}
+        </button>
+      )}
+      {next && (
+        <button type="button" class="button-secondary" onClick={() => onChange([...cursors, next])}>
+          {t.app.next}
+        </button>
+      )}
+    </div>
+  );
+}

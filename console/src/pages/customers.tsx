@@ -2,7 +2,7 @@ import type { SortingState } from '@tanstack/table-core';
 import { useState } from 'preact/hooks';
 import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
-import { ErrorNotice, Field, Loading, PageTitle, Section } from '../components/ui.tsx';
+import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import { listCustomers, listingUnsupported } from '../customer-list.ts';
 import { rfmName } from '../i18n/index.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -145,18 +145,7 @@ export function CustomersPage() {
                 rowKey={(row) => row.customerId}
               />
             </section>
-            <div class="pager">
-              {cursors.length > 0 && (
-                <button type="button" class="button-secondary" onClick={() => setCursors([])}>
-                  {t.app.first}
-                </button>
-              )}
-              {list.data.cursor && (
-                <button type="button" class="button-secondary" onClick={() => setCursors([...cursors, list.data?.cursor as string])}>
-                  {t.app.next}
-                </button>
-              )}
-            </div>
+            <Pager cursors={cursors} next={list.data.cursor} onChange={setCursors} />
           </>
         )
       )}

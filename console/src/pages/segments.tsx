@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, download, isMissingRoute } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
-import { ErrorNotice, Loading, PageTitle, Section } from '../components/ui.tsx';
+import { ErrorNotice, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import { rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { tierName } from '../shop.ts';
@@ -200,18 +200,7 @@ export function SegmentMembersPage({ params }: { params: Record<string, string> 
                 rowKey={(row) => row.customerId}
               />
             </section>
-            <div class="pager">
-              {cursors.length > 0 && (
-                <button type="button" class="button-secondary" onClick={() => setCursors([])}>
-                  {t.app.first}
-                </button>
-              )}
-              {members.data.cursor && (
-                <button type="button" class="button-secondary" onClick={() => setCursors([...cursors, members.data?.cursor as string])}>
-                  {t.app.next}
-                </button>
-              )}
-            </div>
+            <Pager cursors={cursors} next={members.data.cursor} onChange={setCursors} />
           </>
         )
       )}
