@@ -1,12 +1,20 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { gammaSampler } from '#shared/analytics/simulate.ts';
+import {
+  createShop,
+  DEMO_FIRST_EMAIL,
+  DEMO_SHOP,
+  demoHistory,
+  runAndWait,
+  sendSigned,
+  waitForCustomer,
+  waitForQueues,
+} from '#test/support/demo-shop.ts';
 
 /**
  * The merchant console as a shop owner sees it, page by page, in Vietnamese and English:
@@ -26,7 +34,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, '.previews', 'console');
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_KEY = 'preview-admin-key';
-const SHOP = { shopId: 'tra-viet', name: 'Trà Việt', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -43,10 +50,10 @@ async function main(): Promise<void> {
   let current: Page | undefined;
   try {
     const api = runtime.url;
-    const { apiKey, secret } = await createShop(api);
-    const customers = await sendHistory(api, secret);
-    log(`sent ${customers} customers' orders; waiting for them to be processed…`);
-    const first = await waitForCustomer(api, apiKey, 'mai.nguyen@example.vn');
+    const { apiKey, secret } = await createShop(api, ADMIN_KEY);
+    await sendSigned(api, DEMO_SHOP.shopId, secret, demoHistory({ customers: 300 }));
+    log("sent 300 customers' orders; waiting for them to be processed…");
+    const first = await waitForCustomer(api, apiKey, DEMO_FIRST_EMAIL);
     await waitForQueues(api);
     const runId = await runAndWait(api, apiKey);
     log(`run ${runId} finished`);
@@ -312,144 +319,6 @@ function watchConsole(page: Page): ConsoleWatch {
   };
 }
 
-/* ---------------- the shop and its history ---------------- */
-
-async function createShop(api: string): Promise<{ apiKey: string; secret: string }> {
-  const res = await fetch(`${api}/admin/shops`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...SHOP, url: 'https://tramoc.example.vn' }),
-  });
-  if (res.status !== 201) throw new Error(`create shop: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { apiKey: string; generatedSecrets: { generic: string } };
-  return { apiKey: body.apiKey, secret: body.generatedSecrets.generic };
-}
-
-const FAMILY = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng', 'Vũ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ'];
-const GIVEN = ['Mai', 'Lan', 'Hùng', 'Minh', 'Thảo', 'Tuấn', 'Hương', 'Dũng', 'Linh', 'Quân', 'Trang', 'Phúc'];
-const PRODUCTS = [
-  { sku: 'TRA-SEN', title: 'Trà sen Tây Hồ 100 g', price: 320_000, category: 'Trà' },
-  { sku: 'TRA-OOLONG', title: 'Oolong Bảo Lộc 200 g', price: 280_000, category: 'Trà' },
-  { sku: 'CA-PHE', title: 'Cà phê sữa đá (hộp 10 gói)', price: 125_000, category: 'Cà phê' },
-  { sku: 'AM-TRA', title: 'Ấm tích Bát Tràng', price: 450_000, category: 'Ấm chén' },
-  { sku: 'BANH-PIA', title: 'Bánh pía Sóc Trăng', price: 85_000, category: 'Bánh' },
-];
-
-/** A small seeded generator: the same shop every time. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-/**
- * 300 customers over two years, their purchases drawn from the BG/NBD model itself (a purchase rate
- * per customer from Gamma(r, α), a chance to drop out after each purchase from Beta(a, b)), so the
- * run's CLV fit has something real to find. The first is Mai, the README's customer.
- */
-async function sendHistory(api: string, secret: string): Promise<number> {
-  const next = random(22);
-  const gamma = gammaSampler(next);
-  const now = Date.now();
-  const WEEK = 7 * 86_400_000;
-  const events: unknown[] = [];
-  const count = 300;
-  for (let c = 0; c < count; c++) {
-    const first = c === 0 ? 'Mai' : (GIVEN[Math.floor(next() * GIVEN.length)] as string);
-    const last = c === 0 ? 'Nguyễn' : (FAMILY[Math.floor(next() * FAMILY.length)] as string);
-    const customer = {
-      externalId: `generic:${1000 + c}`,
-      email: c === 0 ? 'mai.nguyen@example.vn' : `khach${c}@example.vn`,
-      phone: `0912 ${String(100 + (c % 900)).padStart(3, '0')} ${String(c).padStart(3, '0')}`,
-      firstName: first,
-      lastName: last,
-      locale: c % 4 === 3 ? 'en-US' : 'vi-VN',
-      acceptsEmailMarketing: c % 3 !== 2,
-    };
-    const rate = gamma(2, 10); // purchases per week while active
-    const dropout = ((x, y) => x / (x + y))(gamma(1, 1), gamma(4, 1));
-    const times: number[] = [];
-    let at = now - next() * 100 * WEEK;
-    for (;;) {
-      times.push(at);
-      if (c !== 0 && next() < dropout) break;
-      at += (-Math.log(1 - next()) / rate) * WEEK;
-      if (at > now || times.length >= 20) break;
-    }
-    times.forEach((time, o) => {
-      const when = new Date(time).toISOString();
-      const lines = PRODUCTS.filter(() => next() < 0.4);
-      const items = (lines.length ? lines : PRODUCTS.slice(0, 1)).map((p) => ({ ...p, quantity: 1 + Math.floor(next() * 2) }));
-      const total = items.reduce((sum, item) => sum + item.price * item.quantity, 0);
-      events.push({
-        type: 'order.upserted',
-        occurredAt: when,
-        customer,
-        order: {
-          orderId: `TV-${1000 + c}-${o}`,
-          status: 'paid',
-          currency: 'VND',
-          total,
-          createdAt: when,
-          updatedAt: when,
-          lineItems: items,
-        },
-      });
-    });
-  }
-  // Oldest first, as a shop's history would arrive; 100 events per signed request.
-  events.sort((a, b) => ((a as { occurredAt: string }).occurredAt < (b as { occurredAt: string }).occurredAt ? -1 : 1));
-  for (let i = 0; i < events.length; i += 100) {
-    const body = JSON.stringify(events.slice(i, i + 100));
-    const t = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
-    const res = await fetch(`${api}/webhooks/generic/${SHOP.shopId}`, {
-      method: 'POST',
-      headers: { 'x-rapport-signature': `t=${t},v1=${signature}`, 'content-type': 'application/json' },
-      body,
-    });
-    if (res.status !== 202) throw new Error(`webhook: ${res.status} ${await res.text()}`);
-  }
-  return count;
-}
-
-async function waitForCustomer(api: string, apiKey: string, email: string): Promise<string> {
-  for (let i = 0; i < 600; i++) {
-    const res = await fetch(`${api}/v1/customers?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const body = (await res.json()) as { items?: Array<{ customerId: string }> };
-    const found = body.items?.[0]?.customerId;
-    if (found) return found;
-    await sleep(200);
-  }
-  throw new Error(`${email} never appeared`);
-}
-
-/** Until no queue holds a message ready or in flight, twice in a row (delayed ones, such as feedback requests, wait for days). */
-async function waitForQueues(api: string): Promise<void> {
-  type Depth = { visible: number; inFlight: number };
-  let quiet = 0;
-  for (let i = 0; i < 900 && quiet < 2; i++) {
-    const health = (await (await fetch(`${api}/health`)).json()) as { queues?: Record<string, Depth> };
-    const busy = Object.values(health.queues ?? {}).some((depth) => depth.visible + depth.inFlight > 0);
-    quiet = busy ? 0 : quiet + 1;
-    await sleep(500);
-  }
-}
-
-async function runAndWait(api: string, apiKey: string): Promise<string> {
-  const headers = { authorization: `Bearer ${apiKey}` };
-  const started = (await (await fetch(`${api}/v1/runs`, { method: 'POST', headers })).json()) as { runId: string };
-  for (let i = 0; i < 600; i++) {
-    const run = (await (await fetch(`${api}/v1/runs/${started.runId}`, { headers })).json()) as { status: string };
-    if (run.status === 'succeeded') return started.runId;
-    if (run.status === 'failed') throw new Error(`run ${started.runId} failed`);
-    await sleep(500);
-  }
-  throw new Error(`run ${started.runId} did not finish`);
-}
-
 /* ---------------- the runtime ---------------- */
 
 async function startRuntime(port: number, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
@@ -498,7 +367,5 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 await main();
