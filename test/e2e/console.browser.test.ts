@@ -346,8 +346,11 @@ async function goTo(name: 'Overview' | 'Customers' | 'Segments' | 'Program' | 'E
 async function searchCustomers(query: string, name: string, ms: number): Promise<Locator> {
   await goTo('Customers');
   await page.getByRole('searchbox', { name: 'Search customers' }).fill(query);
+  // The list before the search stays on screen until the search answers: a row there is no result.
+  const answered = page.waitForResponse((response) => new URL(response.url()).searchParams.get('q') === query);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL((url) => url.searchParams.get('q') === query);
+  await answered;
   const row = page.getByRole('table').getByRole('link', { name, exact: true });
   const noMatch = page.getByText('No customer matches this search.');
   // An error notice, or the exact-lookup form a server without the list route gets.
@@ -373,9 +376,12 @@ async function chart(scope: Page | Locator, title: string): Promise<Locator> {
 
 const count = (text: string) => Number(text.replace(/[^\d]/g, ''));
 
-/** The page's requests answered and its loading notices gone. */
+/**
+ * The page's requests answered and its loading notices gone. (Playwright's `networkidle` is a state
+ * of the document's load, reached once: after the app's own navigations it says nothing.)
+ */
 async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
+  await watch.idle();
   await page
     .getByRole('status')
     .filter({ hasText: /^(Loading…|Đang tải…)$/ })
@@ -393,6 +399,8 @@ async function settle(page: Page): Promise<void> {
 interface ConsoleWatch {
   allow(method: string, path: string, status: number): void;
   outside(url: string): void;
+  /** Once no request has been in flight for a quarter of a second (at most 10 s). */
+  idle(): Promise<void>;
   /** The problems since the last call (an allowance not used counts as one), and a fresh start. */
   take(): string[];
 }
@@ -416,7 +424,18 @@ function watchConsole(page: Page): ConsoleWatch {
     if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url });
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  let inFlight = 0;
+  page.on('request', () => inFlight++);
+  page.on('requestfinished', () => inFlight--);
+  page.on('requestfailed', () => inFlight--);
   return {
+    async idle() {
+      const deadline = Date.now() + 10_000;
+      for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+        quiet = inFlight > 0 ? 0 : quiet + 1;
+        await page.waitForTimeout(125);
+      }
+    },
     allow: (method, path, status) => allowed.push({ method, path, status }),
     outside: (url) => problems.push(`request outside loopback: ${url}`),
     take() {
