@@ -26,7 +26,7 @@
  * The file never grows without bound: once it passes COMPACT_BYTES it is rewritten from what the
  * queues hold (written to a new file, fsynced, renamed over the old one).
  */
-import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const JOURNAL_FILE = 'queue-journal.jsonl';
@@ -70,21 +70,11 @@ export interface FauxqsStore {
 
 type Entry = { p: string; m: JournaledMessage } | { r: string; id: string } | { x: string };
 
-export interface JournalStats {
-  /** Messages put back on their queues at start (or kept for queues not created yet). */
-  restored: number;
-  /** Records dropped at the end of the file: a write a crash cut short, never acknowledged. */
-  tornRecords: number;
-}
-
 export interface QueueJournal {
-  stats: JournalStats;
   /** Resolves once every message taken so far is on disk. */
   flushed(): Promise<void>;
   /** Whether a message was taken and is not on disk yet. */
   pending(): boolean;
-  /** Rewrites the file with only the live messages now (also done by itself as the file grows). */
-  compact(): void;
   /** Flushes, compacts and closes the file; the queues then stop journaling. */
   close(): Promise<void>;
 }
@@ -96,11 +86,11 @@ export interface QueueJournal {
 export function attachJournal(store: FauxqsStore, dir: string, log: (line: string) => void): QueueJournal {
   const path = join(dir, JOURNAL_FILE);
   const { live, tornRecords } = readJournal(path);
-  const stats: JournalStats = { restored: [...live.values()].reduce((n, q) => n + q.size, 0), tornRecords };
   if (tornRecords > 0) log(`queue journal: ignored ${tornRecords} record(s) a crash cut short (never acknowledged)`);
 
   // Start from a clean file holding exactly what is live, so the torn tail is gone before anything is appended.
-  writeSnapshot(
+  // The file's size is counted here rather than asked of the file system after every sync.
+  let bytes = writeSnapshot(
     path,
     [...live].flatMap(([queue, messages]) => [...messages.values()].map((m) => ({ p: queue, m }))),
   );
@@ -114,7 +104,7 @@ export function attachJournal(store: FauxqsStore, dir: string, log: (line: strin
 
   const append = (entry: Entry, durable: boolean) => {
     if (closed) return;
-    writeSync(fd, `${JSON.stringify(entry)}\n`);
+    bytes += writeSync(fd, `${JSON.stringify(entry)}\n`);
     appended++;
     if (durable) mustSync = appended;
   };
@@ -128,7 +118,7 @@ export function attachJournal(store: FauxqsStore, dir: string, log: (line: strin
     }
     // Messages for queues this runtime has not created stay in the file, never dropped.
     for (const [name, messages] of live) if (!queues.has(name)) for (const m of messages.values()) entries.push({ p: name, m });
-    writeSnapshot(path, entries);
+    bytes = writeSnapshot(path, entries);
     closeSync(fd);
     fd = openSync(path, 'a', 0o600);
     synced = appended;
@@ -141,7 +131,7 @@ export function attachJournal(store: FauxqsStore, dir: string, log: (line: strin
         syncing = undefined;
         if (err) return fail(err);
         synced = Math.max(synced, upTo);
-        if (fstatSync(fd).size > COMPACT_BYTES) compact();
+        if (bytes > COMPACT_BYTES) compact();
         done();
       });
     });
@@ -169,10 +159,8 @@ export function attachJournal(store: FauxqsStore, dir: string, log: (line: strin
   };
 
   return {
-    stats,
     flushed,
     pending: () => synced < mustSync,
-    compact,
     close: async () => {
       if (closed) return;
       await flushed();
@@ -266,18 +254,22 @@ export function readJournal(path: string): { live: Map<string, Map<string, Journ
   return { live, tornRecords };
 }
 
-/** Writes `entries` as the whole journal: a new file, fsynced, renamed over the old one, the directory fsynced. */
-function writeSnapshot(path: string, entries: Entry[]): void {
+/**
+ * Writes `entries` as the whole journal: a new file, fsynced, renamed over the old one, the
+ * directory fsynced. Returns the file's size.
+ */
+function writeSnapshot(path: string, entries: Entry[]): number {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
+  let bytes = 0;
   try {
     // Bodies hold customer data: owner-only.
     const chunk: string[] = [];
     for (const entry of entries) {
       chunk.push(JSON.stringify(entry));
-      if (chunk.length === 1000) writeSync(fd, `${chunk.splice(0).join('\n')}\n`);
+      if (chunk.length === 1000) bytes += writeSync(fd, `${chunk.splice(0).join('\n')}\n`);
     }
-    if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+    if (chunk.length > 0) bytes += writeSync(fd, `${chunk.join('\n')}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -289,4 +281,5 @@ function writeSnapshot(path: string, entries: Entry[]): void {
   } finally {
     closeSync(dirFd);
   }
+  return bytes;
 }

@@ -139,6 +139,24 @@ describe('queue journal', () => {
     expect(logs.join('\n')).toMatch(/ignored 1 record\(s\) a crash cut short/);
   });
 
+  it('rewrites itself with only the live messages once it passes 16 MB, while it runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rapport-journal-'));
+    dirs.push(dir);
+    const { queues, client } = await open(dir);
+    const url = queues.interactions.url;
+    const body = (i: number) => `${i}:${'x'.repeat(200_000)}`;
+    // 90 messages of 200 kB, each consumed before the next is sent: 18 MB taken, one message live at a time.
+    for (let i = 0; i < 90; i++) {
+      await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body(i) }));
+      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+      for (const m of Messages) await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    }
+    await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'last' }));
+    const path = join(dir, JOURNAL_FILE);
+    expect(statSync(path).size).toBeLessThan(16 * 1024 * 1024);
+    expect([...(readJournal(path).live.get('j-interactions')?.values() ?? [])].map((m) => m.body)).toEqual(['last']);
+  });
+
   it('is rewritten with only the live messages at stop, owner-only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rapport-journal-'));
     dirs.push(dir);
