@@ -277,6 +277,9 @@ async function enableTtl(client: DynamoDBClient, tableName: string): Promise<voi
   }
 }
 
+/** The actions answered only once the journal holds them (fauxqs's SQS names its action in X-Amz-Target). */
+const DURABLE_ACTIONS = new Set(['AmazonSQS.SendMessage', 'AmazonSQS.SendMessageBatch', 'AmazonSQS.PurgeQueue']);
+
 /**
  * fauxqs on 127.0.0.1. With `journalDir`, its queues are journaled there (queue-journal.ts): a send
  * is answered only once it is on disk, and the messages live at the last stop or crash come back.
@@ -298,9 +301,11 @@ export async function startSqs(
   const sqsStore = new SqsStore();
   const journal = attachJournal(sqsStore, opts.journalDir, opts.log ?? (() => undefined));
   const app = buildApp({ logger: false, stores: { sqsStore } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'] });
-  // The answer to a send leaves only once the journal holds the message on disk.
-  app.addHook('onSend', async (_request, _reply, payload) => {
-    if (journal.pending()) await journal.flushed();
+  // The answer to a send leaves only once the journal holds the message on disk. Only a send's (and
+  // a purge's): a receive, delete or depth read waiting for other senders' fsyncs would slow the
+  // consumers for nothing (a move to a dead-letter queue not yet on disk comes back on its queue).
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (journal.pending() && DURABLE_ACTIONS.has(String(request.headers['x-amz-target']))) await journal.flushed();
     return payload;
   });
   try {
