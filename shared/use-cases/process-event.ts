@@ -116,14 +116,22 @@ const newCustomerId = () => `c_${randomBytes(10).toString('hex')}`;
  * serialized per shop under a short lease: otherwise two first events naming one person by different
  * identities (`{email}` and `{externalId, email}`) could each create a customer. Identities already
  * held by another customer stay with it (merging two customers is a separate, explicit operation).
+ *
+ * `claimedAll`: every identity of the event is now held, by this customer or another, as read under
+ * the lease — so the new profile's check for identities a crash left unclaimed (claimFreeIdentities)
+ * has nothing to find and is skipped.
  */
-export async function resolveCustomer(customer: EventCustomer, shopId: string, deps: ProcessDeps): Promise<string | undefined> {
-  if (customer.customerId) return customer.customerId;
+async function resolveCustomer(
+  customer: EventCustomer,
+  shopId: string,
+  deps: ProcessDeps,
+): Promise<{ customerId: string; claimedAll: boolean } | undefined> {
+  if (customer.customerId) return { customerId: customer.customerId, claimedAll: false };
   const refs = identityRefs(customer, await deps.phoneRegion(shopId));
   const [primary] = refs;
   if (!primary) return undefined;
   const known = await getIdentityOwner(deps.db, shopId, primary);
-  if (known) return known;
+  if (known) return { customerId: known, claimedAll: false };
   return withLease(deps.db, shopId, 'identities', async () => {
     const owners = await getIdentityOwners(deps.db, shopId, refs, true);
     const owner = owners.find((candidate) => candidate !== undefined);
@@ -132,7 +140,7 @@ export async function resolveCustomer(customer: EventCustomer, shopId: string, d
     const customerId = owner ?? newCustomerId();
     const now = deps.now().toISOString();
     for (const [i, ref] of refs.entries()) if (owners[i] === undefined) await claimIdentity(deps.db, shopId, ref, customerId, now);
-    return customerId;
+    return { customerId, claimedAll: true };
   });
 }
 
@@ -186,6 +194,8 @@ interface ChangeRequest {
   firstState?: boolean;
   /** Timeline entries of the event, written with the history page (one batch) before the profile. */
   entries?: TimelineEntry[];
+  /** resolveCustomer has just claimed every free identity of `customer` for this customer (its `claimedAll`). */
+  identitiesClaimed?: boolean;
 }
 
 /**
@@ -290,8 +300,10 @@ async function changeProfile(
       // A new profile's identities were claimed when the customer was resolved — unless a crash came
       // between two claims: the redelivery resolves by the first one and would never claim the rest
       // (the customer then not found by email, and the next email-only event making a second one).
-      // Once per new customer: one read of its identities, a claim for any still free.
-      if (!current && request.customer) await claimFreeIdentities(shopId, customerId, request.customer, region, deps);
+      // Once per new customer resolved by an identity already held (the redelivery's path): one read
+      // of its identities, a claim for any still free. Not when resolveCustomer has just claimed them.
+      if (!current && request.customer && !request.identitiesClaimed)
+        await claimFreeIdentities(shopId, customerId, request.customer, region, deps);
       for (const field of current ? (['email', 'phone'] as const) : []) {
         const value = change.stamped?.fields.includes(field) ? change.stamped.values[field] : undefined;
         if (typeof value === 'string' && value !== known?.contact[field]) {
@@ -342,7 +354,8 @@ async function heldFor(
 async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
   const order = event.order!;
   const { shopId } = event;
-  const resolved = event.customer ? await resolveCustomer(event.customer, shopId, deps) : undefined;
+  const identified = event.customer ? await resolveCustomer(event.customer, shopId, deps) : undefined;
+  const resolved = identified?.customerId;
   const profile = resolved ? await getProfile(deps.db, shopId, resolved) : undefined;
   let { item, changed } = await applyOrderStateIfNewer(deps.db, shopId, order, resolved);
   if (!changed && !item.customerId && resolved) item = (await attachCustomerIfMissing(deps.db, shopId, order.orderId, resolved)).item;
@@ -384,6 +397,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
       source: event.source,
       firstState: changed && item.ov === 1,
       entries,
+      identitiesClaimed: customerId === resolved && identified?.claimedAll,
     },
     current,
     deps,
@@ -428,13 +442,14 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
 
 async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
   const customer = event.customer!;
-  const customerId = await resolveCustomer(customer, event.shopId, deps);
-  if (!customerId) return { outcome: 'unattributed' };
+  const identified = await resolveCustomer(customer, event.shopId, deps);
+  if (!identified) return { outcome: 'unattributed' };
+  const { customerId } = identified;
   const profile = await getProfile(deps.db, event.shopId, customerId);
   await changeProfile(
     event.shopId,
     customerId,
-    { customer, at: customer.updatedAt ?? event.occurredAt, source: event.source },
+    { customer, at: customer.updatedAt ?? event.occurredAt, source: event.source, identitiesClaimed: identified.claimedAll },
     profile,
     deps,
   );
@@ -457,8 +472,9 @@ async function upsertCustomer(event: CanonicalEvent, deps: ProcessDeps): Promise
 async function logInteraction(event: CanonicalEvent, deps: ProcessDeps): Promise<ProcessResult> {
   const { shopId } = event;
   const interaction = event.interaction!;
-  const customerId = await resolveCustomer(event.customer!, shopId, deps);
-  if (!customerId) return { outcome: 'unattributed' };
+  const identified = await resolveCustomer(event.customer!, shopId, deps);
+  if (!identified) return { outcome: 'unattributed' };
+  const { customerId } = identified;
   await putTimelineEntry(deps.db, shopId, customerId, {
     at: event.occurredAt,
     entryId: event.eventId,
@@ -470,7 +486,13 @@ async function logInteraction(event: CanonicalEvent, deps: ProcessDeps): Promise
   if (interaction.nps !== undefined) extra.nps = interaction.nps;
   if (interaction.csat !== undefined) extra.csat = interaction.csat;
   const profile = await getProfile(deps.db, shopId, customerId);
-  await changeProfile(shopId, customerId, { customer: event.customer, extra, at: event.occurredAt }, profile, deps);
+  await changeProfile(
+    shopId,
+    customerId,
+    { customer: event.customer, extra, at: event.occurredAt, identitiesClaimed: identified.claimedAll },
+    profile,
+    deps,
+  );
   return { customerId, outcome: 'applied' };
 }
 

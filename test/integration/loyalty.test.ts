@@ -139,6 +139,34 @@ describe('a crash between two identity claims of a new customer', () => {
     );
     expect(byEmail).toBe(customerId);
   });
+
+  it('costs a customer created without a crash one read of its identities, under the lease, not a second after the profile write', async () => {
+    const shop = newShop();
+    const identityReads: unknown[] = [];
+    const countingDb: Db = {
+      ...db,
+      client: {
+        send: (command: { constructor: { name: string }; input?: { RequestItems?: Record<string, { Keys?: Array<{ PK?: string }> }> } }) => {
+          const keys = Object.values(command.input?.RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
+          // The owners of its identities (not the erased-identity tombstones, read once beside them).
+          const owners = keys.filter((key) => String(key.PK).startsWith(`SHOP#${shop}#ID#`) && !String(key.PK).includes('#ID#erased#'));
+          if (command.constructor.name === 'BatchGetCommand' && owners.length > 0) identityReads.push(command);
+          return db.client.send(command as never);
+        },
+      } as unknown as Db['client'],
+    };
+    const customer = aCustomer({ phone: '+84901234567' });
+    const { customerId } = await processEvent(orderEvent(shop, { orderId: 'a', total: 1_000_000, lineItems: [] }, customer), {
+      ...deps(),
+      db: countingDb,
+    });
+    expect(identityReads).toHaveLength(1);
+    for (const ref of [
+      { kind: 'email', value: customer.email!.toLowerCase() },
+      { kind: 'phone', value: '+84901234567' },
+    ])
+      expect(await getIdentityOwner(db, shop, ref, true)).toBe(customerId);
+  });
 });
 
 describe('a crash in the middle of a redemption', () => {
