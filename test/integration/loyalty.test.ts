@@ -146,7 +146,10 @@ describe('a crash between two identity claims of a new customer', () => {
     const countingDb: Db = {
       ...db,
       client: {
-        send: (command: { constructor: { name: string }; input?: { RequestItems?: Record<string, { Keys?: Array<{ PK?: string }> }> } }) => {
+        send: (command: {
+          constructor: { name: string };
+          input?: { RequestItems?: Record<string, { Keys?: Array<{ PK?: string }> }> };
+        }) => {
           const keys = Object.values(command.input?.RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
           // The owners of its identities (not the erased-identity tombstones, read once beside them).
           const owners = keys.filter((key) => String(key.PK).startsWith(`SHOP#${shop}#ID#`) && !String(key.PK).includes('#ID#erased#'));
