@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeServer, type DynamoEngine, type Emulator, listen, sqsClientFor, startSes } from '#infra/local/emulators.ts';
 import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
+import type { Program } from '#shared/loyalty/program.ts';
 import { apiGet } from '#test/support/local-api.ts';
 import { send } from '#test/support/senders.ts';
 
@@ -151,11 +152,13 @@ beforeAll(async () => {
 
   // Tiers on spend: Bạc (silver) from 1,000,000 ₫, so a first order of 2,000,000 ₫ crosses it.
   const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-  const current = (await apiGet(runtime, apiKey, '/v1/program')).json as { version: number; program: Record<string, any> };
+  const current = (await apiGet(runtime, apiKey, '/v1/program')).json as { version: number; program: Program };
   const program = structuredClone(current.program);
   program.tiers.metric = 'spend';
-  program.tiers.levels[1].threshold = 1_000_000;
-  program.tiers.levels[2].threshold = 5_000_000;
+  const [, silver, gold] = program.tiers.levels;
+  if (!silver || !gold) throw new Error('the default program has three tiers');
+  silver.threshold = 1_000_000;
+  gold.threshold = 5_000_000;
   program.email = { ...program.email, fromAddress: 'loyalty@traviet.example', fromName: 'Trà Việt', replyTo: 'hello@traviet.example' };
   const saved = await send(`${runtime.apiUrl}/v1/program`, {
     method: 'PUT',
@@ -249,7 +252,7 @@ it('redelivering every message changes nothing', async () => {
     const at = new Date().toISOString();
     for (const [key, trigger] of [
       ['welcome', 'welcome'],
-      ['tier_up:silver:' + at.slice(0, 10), 'tier_up'],
+      [`tier_up:silver:${at.slice(0, 10)}`, 'tier_up'],
     ]) {
       // The email queue's own redelivery: the same trigger record twice more.
       for (let i = 0; i < 2; i++) {

@@ -167,7 +167,7 @@ describe('a crash between two identity claims of a new customer', () => {
     for (const ref of [
       { kind: 'email', value: customer.email!.toLowerCase() },
       { kind: 'phone', value: '+84901234567' },
-    ])
+    ] as const)
       expect(await getIdentityOwner(db, shop, ref, true)).toBe(customerId);
   });
 });
