@@ -61,12 +61,13 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-export function dynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: emulatorRegion, credentials: emulatorCredentials });
+/** A client of an emulator; `maxAttempts: 1` for a probe that must fail at once rather than retry. */
+export function dynamoClient(endpoint: string, opts: { maxAttempts?: number } = {}): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: emulatorRegion, credentials: emulatorCredentials, ...opts });
 }
 
-export function sqsClientFor(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: emulatorRegion, credentials: emulatorCredentials });
+export function sqsClientFor(endpoint: string, opts: { maxAttempts?: number } = {}): SQSClient {
+  return new SQSClient({ endpoint, region: emulatorRegion, credentials: emulatorCredentials, ...opts });
 }
 
 export async function startDynamo(opts: { engine: DynamoEngine; dataDir?: string; log?: (line: string) => void }): Promise<Emulator> {

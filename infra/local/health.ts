@@ -10,12 +10,12 @@
  *   would not bring them back: someone has to look at them);
  * - 200 `ok` otherwise.
  */
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { QueueName } from '#functions/triggers.ts';
 import { runKey, shopDirectoryKey } from '#shared/data/keys.ts';
-import { emulatorCredentials, emulatorRegion, type QueueUrls } from './emulators.ts';
+import { dynamoClient, type QueueUrls, sqsClientFor } from './emulators.ts';
 
 export type Component = 'dynamodb' | 'sqs' | 'ses';
 
@@ -62,6 +62,21 @@ const DEPTH_ATTRIBUTES: QueueAttributeName[] = [
   'ApproximateNumberOfMessagesNotVisible',
   'ApproximateNumberOfMessagesDelayed',
 ];
+
+/** Messages visible, in flight and delayed, apart (infra/cli/queue.ts's queueDepth gives their sum). */
+export async function readQueueDepth(
+  sqs: Pick<SQSClient, 'send'>,
+  url: string,
+  options?: { abortSignal?: AbortSignal },
+): Promise<QueueDepth> {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: DEPTH_ATTRIBUTES }), options);
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
 /** Last runs are read this many shops at a time, so a hundred shops cost the table no burst of a hundred queries. */
 const RUN_READS_IN_FLIGHT = 10;
 
@@ -70,20 +85,11 @@ export function startHealthCheck(opts: HealthOptions): HealthCheck {
   const maxShops = opts.maxShops ?? 100;
   // Clients of their own, each request tried once: the runtime's clients retry with backoff, which
   // would turn a dead emulator into a slow answer instead of a 503.
-  const base = { region: emulatorRegion, credentials: emulatorCredentials, maxAttempts: 1 };
-  const dynamodb = new DynamoDBClient({ ...base, endpoint: opts.endpoints.dynamodb });
+  const dynamodb = dynamoClient(opts.endpoints.dynamodb, { maxAttempts: 1 });
   const documents = DynamoDBDocumentClient.from(dynamodb);
-  const sqs = new SQSClient({ ...base, endpoint: opts.endpoints.sqs });
+  const sqs = sqsClientFor(opts.endpoints.sqs, { maxAttempts: 1 });
   const limit = () => ({ abortSignal: AbortSignal.timeout(timeoutMs) });
-
-  const depth = async (url: string): Promise<QueueDepth> => {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: DEPTH_ATTRIBUTES }), limit());
-    return {
-      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-    };
-  };
+  const depth = (url: string) => readQueueDepth(sqs, url, limit());
 
   const readQueues = async () => {
     const entries = await Promise.all(

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { functions as allFunctions, env, type FunctionSpec, type QueueName, queues } from '#functions/triggers.ts';
 import { resetClients } from '#shared/aws/clients.ts';
 import { faultCounts, pinFaultSeed } from '#shared/aws/faults.ts';
@@ -25,7 +25,7 @@ import {
   startSes,
   startSqs,
 } from './emulators.ts';
-import { startHealthCheck } from './health.ts';
+import { readQueueDepth, startHealthCheck } from './health.ts';
 import { type HttpAdapter, type HttpRouteBinding, startHttpAdapter, type TopicBinding } from './http-adapter.ts';
 import { Activity, type AnyHandler, type HttpHandler, type SqsHandler } from './lambda.ts';
 import { loadHandler } from './load-handler.ts';
@@ -448,18 +448,7 @@ async function waitUntilIdle(
     const startedBefore = activity.started;
     const busy = activity.running > 0;
     const counts = await Promise.all(
-      Object.entries(queueUrls).map(async ([name, { url }]) => {
-        const { Attributes = {} } = await client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: url,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-          }),
-        );
-        const visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
-        const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-        const delayed = Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
-        return { name, visible, inFlight, delayed };
-      }),
+      Object.entries(queueUrls).map(async ([name, { url }]) => ({ name, ...(await readQueueDepth(client, url)) })),
     );
     const empty = counts.every((c) => c.visible + c.inFlight + c.delayed === 0);
     if (!busy && empty && activity.running === 0 && activity.started === startedBefore) return;
