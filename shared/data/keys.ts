@@ -117,6 +117,15 @@ export const emailSendKey = (shopId: string, customerId: string, sendId: string)
 /** An SES message id → the send it was (for SES feedback, which names only the message and the address). */
 export const sesMessageKey = (messageId: string) => ({ PK: `SESMSG#${messageId}`, SK: 'SESMSG' });
 
+/**
+ * A shop's erasure marker: written when its shop/redact is accepted (before the answer) and again by
+ * the processor before it deletes anything of the shop. From then on every route treats the shop as
+ * one that never existed, the processor drops its events, and its id cannot be taken by a new shop.
+ * It holds the shop id (in its key) and two times, nothing personal. It lives outside the shop's own
+ * partitions (`SHOP#{shopId}…`), so the erasure that empties them leaves it standing.
+ */
+export const shopErasureKey = (shopId: string) => ({ PK: `ERASEDSHOP#${shopId}`, SK: 'ERASEDSHOP' });
+
 /** An address that must never be mailed again (permanent bounce, complaint), by SHA-256 of the lower-cased address: no PII stored. */
 export const suppressionKey = (addressHash: string) => ({ PK: `SUPPRESSED#${addressHash}`, SK: 'SUPPRESSED' });
 

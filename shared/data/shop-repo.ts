@@ -1,6 +1,6 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { shopDirectoryKey, shopKey } from '#shared/data/keys.ts';
+import { shopDirectoryKey, shopErasureKey, shopKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
 
 export type WebhookSource = 'shopify' | 'woocommerce' | 'generic';
@@ -178,17 +178,6 @@ export async function getShopsWithErasure(db: Db, shopIds: string[]) {
     };
   });
 }
-
-/**
- * A shop's erasure marker: written when its shop/redact is accepted (before the answer) and again by
- * the processor before it deletes anything of the shop. From then on every route treats the shop as
- * one that never existed, the processor drops its events, and its id cannot be taken by a new shop.
- * It holds the shop id (in its key) and two times, nothing personal. It lives outside the shop's own
- * partitions (`SHOP#{shopId}…`), so the erasure that empties them leaves it standing.
- *
- * Defined here, not in keys.ts, only because this change could not touch that file: it belongs there.
- */
-export const shopErasureKey = (shopId: string) => ({ PK: `ERASEDSHOP#${shopId}`, SK: 'ERASEDSHOP' });
 
 /**
  * How long the marker stands (then DynamoDB TTL removes it): longer than any event accepted before the

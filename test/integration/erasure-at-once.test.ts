@@ -5,7 +5,7 @@ import type { Runtime } from '#infra/local/runtime.ts';
 import { documentClient } from '#shared/aws/dynamodb.ts';
 import { sesClient } from '#shared/aws/ses.ts';
 import type { Db } from '#shared/data/db.ts';
-import { shopErasureKey } from '#shared/data/shop-repo.ts';
+import { shopErasureKey } from '#shared/data/keys.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
 import { signGeneric } from '#shared/domain/signature.ts';
 import { logger } from '#shared/observability.ts';

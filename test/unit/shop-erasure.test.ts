@@ -2,7 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#shared/aws/dynamodb.ts';
-import { markShopErased, type ShopRecord, shopErasureKey } from '#shared/data/shop-repo.ts';
+import { shopErasureKey } from '#shared/data/keys.ts';
+import { markShopErased, type ShopRecord } from '#shared/data/shop-repo.ts';
 import { encryptSecret } from '#shared/domain/crypto.ts';
 import { ConflictError, UnauthorizedError } from '#shared/domain/errors.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
