@@ -6,7 +6,7 @@ import { customers } from '#shared/http/api-docs/customers.ts';
 import { emailLinks } from '#shared/http/api-docs/email-links.ts';
 import { emails } from '#shared/http/api-docs/emails.ts';
 import { loyalty } from '#shared/http/api-docs/loyalty.ts';
-import { type ApiFamily, ERROR_COMPONENT_NAMES, type ErrorStatus, errorSchemas, securitySchemes } from '#shared/http/api-docs/parts.ts';
+import { type ApiFamily, errorComponents, securitySchemes } from '#shared/http/api-docs/parts.ts';
 import { selfDescription } from '#shared/http/api-docs/self-description.ts';
 import { shop } from '#shared/http/api-docs/shop.ts';
 import { webhooks } from '#shared/http/api-docs/webhooks.ts';
@@ -84,9 +84,6 @@ function renderingOverride(components: Map<z.ZodType, string>): CreateDocumentOp
 }
 
 export function openApiDocument() {
-  const errorComponents = Object.fromEntries(
-    Object.entries(ERROR_COMPONENT_NAMES).map(([status, name]) => [name, errorSchemas[Number(status) as ErrorStatus]]),
-  );
   const schemas: Record<string, z.ZodType> = Object.assign({}, errorComponents, ...FAMILIES.map((family) => family.schemas ?? {}));
   return createDocument(
     {

@@ -91,52 +91,50 @@ export const jsonAnswer = (description: string, schema: z.ZodType): ZodOpenApiRe
   content: { 'application/json': { schema } },
 });
 
-const ERROR_STATUSES = [400, 401, 404, 409, 413] as const;
-export type ErrorStatus = (typeof ERROR_STATUSES)[number];
-
 /** The error code http-handler.ts answers with for a status, from its one table. */
-function codeOf(status: ErrorStatus): string {
+function codeOf(status: number): string {
   const row = STATUS_OF.find(([, statusCode]) => statusCode === status);
   if (!row) throw new Error(`http-handler.ts maps no error to ${status}`);
   return row[2];
 }
 
-const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
-  400: 'Invalid request: `error.field` names the first bad field (`order.total`, `[2].eventId`, `query`, `Idempotency-Key`).',
-  401: 'A missing or bad key, signature or token.',
-  404: 'Not found.',
-  409: 'Conflict with the current state (see `error.message`).',
-  413: 'The body is over 256 KB.',
-};
-
-/** `{"error": {"code", "message", "field"?}}` (http-handler.ts errorResponse); `field` on a 400 only. */
-const errorBody = (status: ErrorStatus) =>
-  z.object({
+/**
+ * An error answer: `{"error": {"code", "message", "field"?}}` (http-handler.ts errorResponse), `field`
+ * on a 400 only, documented as a component named after the domain error it comes from.
+ */
+const errorAnswer = (status: number, component: string, description: string) => ({
+  component,
+  description,
+  schema: z.object({
     error: z.object({
       code: z.literal(codeOf(status)),
       message: z.string(),
       ...(status === 400 ? { field: z.string().optional() } : {}),
     }),
-  });
+  }),
+});
 
-/** One error schema per status, named after the domain error it comes from. */
-export const errorSchemas: Record<ErrorStatus, z.ZodType> = {
-  400: errorBody(400),
-  401: errorBody(401),
-  404: errorBody(404),
-  409: errorBody(409),
-  413: errorBody(413),
+const ERROR_ANSWERS = {
+  400: errorAnswer(
+    400,
+    'ValidationError',
+    'Invalid request: `error.field` names the first bad field (`order.total`, `[2].eventId`, `query`, `Idempotency-Key`).',
+  ),
+  401: errorAnswer(401, 'UnauthorizedError', 'A missing or bad key, signature or token.'),
+  404: errorAnswer(404, 'NotFoundError', 'Not found.'),
+  409: errorAnswer(409, 'ConflictError', 'Conflict with the current state (see `error.message`).'),
+  413: errorAnswer(413, 'PayloadTooLargeError', 'The body is over 256 KB.'),
 };
+export type ErrorStatus = keyof typeof ERROR_ANSWERS;
 
-export const ERROR_COMPONENT_NAMES: Record<ErrorStatus, string> = {
-  400: 'ValidationError',
-  401: 'UnauthorizedError',
-  404: 'NotFoundError',
-  409: 'ConflictError',
-  413: 'PayloadTooLargeError',
-};
+/** The error bodies, as the document's named components. */
+export const errorComponents: Record<string, z.ZodType> = Object.fromEntries(
+  Object.values(ERROR_ANSWERS).map(({ component, schema }) => [component, schema]),
+);
 
 /** The error answers a route can give. */
 export function errors(...statuses: ErrorStatus[]): Record<string, ZodOpenApiResponseObject> {
-  return Object.fromEntries(statuses.map((status) => [String(status), jsonAnswer(ERROR_DESCRIPTIONS[status], errorSchemas[status])]));
+  return Object.fromEntries(
+    statuses.map((status) => [String(status), jsonAnswer(ERROR_ANSWERS[status].description, ERROR_ANSWERS[status].schema)]),
+  );
 }
