@@ -155,7 +155,10 @@ export const functions: FunctionSpec[] = [
     entry: 'functions/get-timeline.ts',
     memoryMb: 256,
     timeoutSeconds: 10,
-    routes: [{ method: 'GET', path: '/v1/customers/{customerId}/timeline' }],
+    routes: [
+      { method: 'GET', path: '/v1/customers/{customerId}/timeline' },
+      { method: 'GET', path: '/v1/customers/{customerId}/ledger' },
+    ],
     tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
   {

@@ -400,17 +400,32 @@ export async function hasTimelineEntry(db: Db, shopId: string, customerId: strin
   return Item !== undefined;
 }
 
-/** Access pattern: a customer's timeline, newest first, a page at a time. */
-export async function getTimelinePage(db: Db, shopId: string, customerId: string, limit: number, afterSk?: string) {
+/**
+ * Access pattern: a page of one kind of a customer's records, newest first — the timeline (`T#`) or
+ * the points ledger (`PTS#`); both sort keys begin with the record's time.
+ */
+export async function getCustomerRecordsPage(
+  db: Db,
+  shopId: string,
+  customerId: string,
+  prefix: 'T#' | 'PTS#',
+  limit: number,
+  afterSk?: string,
+) {
+  const pk = customerPk(shopId, customerId);
   const { Items, LastEvaluatedKey } = await db.client.send(
     new QueryCommand({
       TableName: db.table,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :t)',
-      ExpressionAttributeValues: { ':pk': customerPk(shopId, customerId), ':t': 'T#' },
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
       ScanIndexForward: false,
       Limit: limit,
-      ...(afterSk ? { ExclusiveStartKey: { PK: customerPk(shopId, customerId), SK: afterSk } } : {}),
+      ...(afterSk ? { ExclusiveStartKey: { PK: pk, SK: afterSk } } : {}),
     }),
   );
   return { items: Items ?? [], lastSk: LastEvaluatedKey?.SK as string | undefined };
 }
+
+/** Access pattern: a customer's timeline, newest first, a page at a time. */
+export const getTimelinePage = (db: Db, shopId: string, customerId: string, limit: number, afterSk?: string) =>
+  getCustomerRecordsPage(db, shopId, customerId, 'T#', limit, afterSk);

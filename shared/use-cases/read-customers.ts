@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { getIdentityOwner, getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
+import { getCustomerRecordsPage, getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { profileOf } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
@@ -7,6 +7,7 @@ import { safeEqual, sha256Hex, shopIdOfApiKey } from '#shared/domain/crypto.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { normalizeEmail, normalizePhone, regionOfLocale } from '#shared/domain/identity.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
+import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 
 export interface ReadDeps {
@@ -76,16 +77,32 @@ export const TimelineQuerySchema = z.object({
 });
 
 export async function getTimeline(shop: ShopRecord, customerId: unknown, query: Record<string, string | undefined>, deps: ReadDeps) {
+  return recordsPage(shop, customerId, query, deps, 'T#', ({ PK: _pk, SK: _sk, entryId: _id, ...entry }) => entry);
+}
+
+/** GET /v1/customers/{customerId}/ledger: the points ledger, newest first, a page at a time (the export holds all of it). */
+export async function getLedger(shop: ShopRecord, customerId: unknown, query: Record<string, string | undefined>, deps: ReadDeps) {
+  return recordsPage(shop, customerId, query, deps, 'PTS#', ({ PK: _pk, SK: _sk, ...entry }) => entry as unknown as LedgerEntryDraft);
+}
+
+/** A page of a customer's timeline or ledger; the cursor is the last sort key read, so it must carry the same prefix. */
+async function recordsPage<T>(
+  shop: ShopRecord,
+  customerId: unknown,
+  query: Record<string, string | undefined>,
+  deps: ReadDeps,
+  prefix: 'T#' | 'PTS#',
+  view: (item: Record<string, unknown>) => T,
+) {
   const id = parseOrThrow(CustomerIdSchema, customerId, 'customerId');
   const { limit, cursor } = parseOrThrow(TimelineQuerySchema, query, 'query');
   let afterSk: string | undefined;
   if (cursor) {
     afterSk = Buffer.from(cursor, 'base64url').toString('utf8');
-    if (!afterSk.startsWith('T#')) throw new ValidationError('cursor', 'cursor is not one this API gave out');
+    if (!afterSk.startsWith(prefix)) throw new ValidationError('cursor', 'cursor is not one this API gave out');
   }
   const profile = await getProfile(deps.db, shop.shopId, id);
   if (!profile) throw new NotFoundError(`no customer ${id}`);
-  const page = await getTimelinePage(deps.db, shop.shopId, id, limit, afterSk);
-  const items = page.items.map(({ PK: _pk, SK: _sk, entryId: _id, ...entry }) => entry);
-  return { items, ...(page.lastSk ? { cursor: Buffer.from(page.lastSk).toString('base64url') } : {}) };
+  const page = await getCustomerRecordsPage(deps.db, shop.shopId, id, prefix, limit, afterSk);
+  return { items: page.items.map(view), ...(page.lastSk ? { cursor: Buffer.from(page.lastSk).toString('base64url') } : {}) };
 }

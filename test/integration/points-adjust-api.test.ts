@@ -149,3 +149,29 @@ it('answers bad input with 400 naming the field, an unknown customer 404, a key 
   expect((await adjust({ points: 10, reason: 'ok' }, 'adjust-bad-0010', forged)).status).toBe(401);
   expect((await balance()).balance).toBe(15);
 });
+
+it('pages the ledger newest first over GET /v1/customers/{id}/ledger: every entry once, the same as the export, summing to the balance', async () => {
+  const exported = (await apiGet(runtime, apiKey, `/v1/customers/${customerId}/export`)).json.pointsLedger as Array<{ entryId: string }>;
+  const paged: Array<{ entryId: string; points: number; at: string }> = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const res = await apiGet(runtime, apiKey, `/v1/customers/${customerId}/ledger?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status).toBe(200);
+    expect(res.json.items.length).toBeLessThanOrEqual(7);
+    paged.push(...res.json.items);
+    cursor = res.json.cursor;
+    pages++;
+  } while (cursor && pages < 20);
+  expect(pages).toBeGreaterThan(2);
+  expect(paged.map((e) => e.entryId).sort()).toEqual(exported.map((e) => e.entryId).sort());
+  expect(new Set(paged.map((e) => e.entryId)).size).toBe(paged.length);
+  expect(paged.map((e) => e.at)).toEqual(paged.map((e) => e.at).sort().reverse());
+  expect(paged.reduce((sum, e) => sum + e.points, 0)).toBe((await balance()).balance);
+  // A timeline cursor is not a ledger cursor; an unknown customer is a 404.
+  const timeline = await apiGet(runtime, apiKey, `/v1/customers/${customerId}/timeline?limit=1`);
+  const wrong = await apiGet(runtime, apiKey, `/v1/customers/${customerId}/ledger?cursor=${timeline.json.cursor}`);
+  expect(wrong.status).toBe(400);
+  expect(wrong.json.error.field).toBe('cursor');
+  expect((await apiGet(runtime, apiKey, '/v1/customers/c_00000000000000000000/ledger')).status).toBe(404);
+});

@@ -6,7 +6,13 @@ import { CustomerListQuerySchema, type CustomerRow, type listCustomers } from '#
 import { IdempotencyKeySchema, InteractionRequestSchema, type logInteraction } from '#shared/use-cases/log-interaction.ts';
 import { OverrideSchema, type setTierOverride } from '#shared/use-cases/loyalty-admin.ts';
 import type { ProfileView } from '#shared/use-cases/profile-view.ts';
-import { CustomerIdSchema, type findCustomers, LookupSchema, TimelineQuerySchema } from '#shared/use-cases/read-customers.ts';
+import {
+  CustomerIdSchema,
+  type findCustomers,
+  type getLedger,
+  LookupSchema,
+  TimelineQuerySchema,
+} from '#shared/use-cases/read-customers.ts';
 import { KeySchema, RedemptionSchema, type redeemPoints } from '#shared/use-cases/redeem-points.ts';
 
 /**
@@ -105,6 +111,12 @@ const LedgerEntrySchema = z.object({
   balanceAfter: z.int().optional(),
 });
 
+const LedgerPageSchema = z.object({
+  items: z.array(LedgerEntrySchema).meta({ description: 'Newest first.' }),
+  cursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
+});
+const _ledger: Describes<typeof LedgerPageSchema, Awaited<ReturnType<typeof getLedger>>> = true;
+
 /** The export's parts that the use case types exactly; its timeline entries come back from the table as plain records. */
 const ExportedRecordsSchema = z.object({
   exportedAt: z.string(),
@@ -167,6 +179,13 @@ export const customers: ApiFamily = {
       security: SHOP_KEY,
       requestParams: { path: customerPath, query: TimelineQuerySchema },
       responses: { '200': jsonAnswer('A page of entries.', TimelinePageSchema), ...errors(400, 401, 404) },
+    }),
+    route('GET', '/v1/customers/{customerId}/ledger', {
+      summary: "A customer's points ledger, newest first",
+      description: 'Every earn, bonus, clawback, redemption, expiry and adjustment, a page at a time; the balance equals their sum.',
+      security: SHOP_KEY,
+      requestParams: { path: customerPath, query: TimelineQuerySchema },
+      responses: { '200': jsonAnswer('A page of entries.', LedgerPageSchema), ...errors(400, 401, 404) },
     }),
     route('POST', '/v1/interactions', {
       summary: 'Log a touch or a feedback answer',
