@@ -141,6 +141,28 @@ export interface Segment {
   revenue?: Money;
 }
 
+/**
+ * A condition of a rule segment (shared/analytics/segments.ts): a text field compared with `value`
+ * or listed `values`, a number field with `value` or `min`/`max`, topCategories with `contains`.
+ */
+export interface SegmentCondition {
+  field: string;
+  op: string;
+  value?: string | number | null;
+  values?: string[];
+  min?: number | null;
+  max?: number | null;
+}
+
+export type SegmentRule = SegmentCondition | { all: SegmentRule[] } | { any: SegmentRule[] } | { not: SegmentRule };
+
+/** One of the program's rule segments (`analytics.segments`): listed by GET /v1/segments as `rule:{id}`. */
+export interface RuleSegment {
+  id: string;
+  name: string;
+  rule: SegmentRule;
+}
+
 /** GET /v1/segments. */
 export interface Segments {
   asOf: string | null;
