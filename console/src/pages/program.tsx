@@ -356,7 +356,7 @@ function InlineField({
   );
 }
 
-function DiffTable({ lines, caption }: { lines: DiffLine[]; caption: string }) {
+export function DiffTable({ lines, caption }: { lines: DiffLine[]; caption: string }) {
   const { t } = useApp();
   const show = (value: unknown) => (value === undefined ? '' : JSON.stringify(value));
   const columns: Columns<DiffLine> = [

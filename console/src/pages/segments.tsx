@@ -1,42 +1,95 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, download, isMissingRoute } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
+import { awaitsRun, CountNow, forgetSaved, useCounting } from '../components/segment-count.tsx';
+import { RFM_SEGMENTS, ruleSegmentsOf, withSegment } from '../components/segment-rule.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
-import { ErrorNotice, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
+import { Dialog, ErrorNotice, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import { rfmName } from '../i18n/index.ts';
-import { Link } from '../router.tsx';
+import { Link, navigate, useLocation } from '../router.tsx';
 import { tierName } from '../shop.ts';
-import type { Page, Profile, ProgramDocument, Segment, SegmentMember, Segments } from '../types.ts';
+import type { DiffLine, Page, Profile, ProgramDocument, Segment, SegmentMember, Segments } from '../types.ts';
+import { DiffTable } from './program.tsx';
+import { SegmentEditorPage } from './segment-editor.tsx';
 
-/** The RFM segments in the order of the rfm 0.3.0 scheme (DESIGN §6), best customers first. */
-const RFM_ORDER = [
-  'Champions',
-  'Loyal Customers',
-  'Potential Loyalist',
-  'New Customers',
-  'Promising',
-  'Need Attention',
-  'About To Sleep',
-  'At Risk',
-  "Can't Lose Them",
-  'Lost',
-  'Others',
-];
-
+/**
+ * /segments: the RFM grid, the tiers and the rule segments, with their counts as of the last run;
+ * /segments?new and /segments?edit={id}: a rule segment's editor (segment-editor.tsx), on the same
+ * route so the page's links and the Segments navigation stay as they are.
+ */
 export function SegmentsPage() {
+  const { search } = useLocation();
+  const editing = search.get('edit');
+  const mode = editing !== null ? `edit:${editing}` : search.has('new') ? 'new' : 'list';
+  // A switch between the list and the editor is a new page to the eye: its heading takes the focus, as after a navigation.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [mode]);
+  return mode === 'list' ? <SegmentsList /> : <SegmentEditorPage key={mode} segmentId={editing} />;
+}
+
+type Deleted = { name: string; version: number; changes: DiffLine[] };
+
+function SegmentsList() {
   const { api, t, fmt, language } = useApp();
   const segments = useResource(() => api.get<Segments>('/v1/segments'), []);
   const program = useResource(() => api.get<ProgramDocument>('/v1/program'), []);
-  if (segments.loading) return <Loading />;
+  const counting = useCounting(segments.reload);
+  const [deleting, setDeleting] = useState<Segment | null>(null);
+  const [deleted, setDeleted] = useState<Deleted | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  if (segments.loading && !segments.data) return <Loading />;
   if (segments.error || !segments.data) return <ErrorNotice error={segments.error} onRetry={segments.reload} />;
   const data = segments.data;
-  const rfm = data.segments.filter((s) => s.kind === 'rfm').sort((a, b) => RFM_ORDER.indexOf(a.name) - RFM_ORDER.indexOf(b.name));
+  const rfm = data.segments
+    .filter((s) => s.kind === 'rfm')
+    .sort((a, b) => RFM_SEGMENTS.indexOf(a.name as never) - RFM_SEGMENTS.indexOf(b.name as never));
   const scored = rfm.reduce((sum, s) => sum + s.customers, 0);
   const tiers = data.segments
     .filter((s) => s.kind === 'tier')
     .map((s) => ({ ...s, name: tierName(program.data?.program, s.id.slice(5), language) }));
-  const rules = data.segments.filter((s) => s.kind === 'rule');
+  // The program says which rule segments there are (GET /v1/segments reads a cached program and may
+  // not list one saved a moment ago); the counts are the last run's.
+  const rules: Segment[] = program.data
+    ? ruleSegmentsOf(program.data.program).map((rule) => {
+        const counted = data.segments.find((s) => s.id === `rule:${rule.id}`);
+        return { ...counted, id: `rule:${rule.id}`, kind: 'rule', name: rule.name, customers: counted?.customers ?? 0 };
+      })
+    : data.segments.filter((s) => s.kind === 'rule');
   const withRevenue = data.segments.some((s) => s.revenue);
+  const ruleId = (segment: Segment) => segment.id.slice('rule:'.length);
+  const pending = rules.filter((s) => awaitsRun(ruleId(s), data));
+
+  /** Deleting is saving the program without the segment, from the version this page loaded. */
+  const remove = async (event: Event) => {
+    event.preventDefault();
+    const doc = program.data;
+    if (!deleting || !doc) return;
+    setBusy(true);
+    setDeleteError(null);
+    try {
+      const index = ruleSegmentsOf(doc.program).findIndex((s) => s.id === ruleId(deleting));
+      const answer = await api.send<ProgramDocument & { changes: DiffLine[] }>('PUT', '/v1/program', {
+        body: { version: doc.version, program: index === -1 ? doc.program : withSegment(doc.program, index, null) },
+      });
+      forgetSaved(ruleId(deleting));
+      setDeleted({ name: deleting.name, version: answer.version, changes: answer.changes });
+      setDeleting(null);
+      program.reload();
+      segments.reload();
+    } catch (failure) {
+      setDeleteError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const columnsFor = (first: string): Columns<Segment> => [
     {
@@ -44,7 +97,17 @@ export function SegmentsPage() {
       header: first,
       cell: (c) => <Link href={`/segments/${encodeURIComponent(c.row.original.id)}`}>{c.getValue<string>()}</Link>,
     },
-    { accessorKey: 'customers', header: t.segments.customers, cell: (c) => fmt.number(c.getValue<number>()), meta: { numeric: true } },
+    {
+      accessorKey: 'customers',
+      header: t.segments.customers,
+      cell: (c) =>
+        c.row.original.kind === 'rule' && awaitsRun(ruleId(c.row.original), data) ? (
+          <span class="muted">{t.segments.pending}</span>
+        ) : (
+          fmt.number(c.getValue<number>())
+        ),
+      meta: { numeric: true },
+    },
     ...(withRevenue
       ? ([
           {
@@ -56,6 +119,32 @@ export function SegmentsPage() {
           },
         ] as Columns<Segment>)
       : []),
+  ];
+  const ruleColumns: Columns<Segment> = [
+    ...columnsFor(t.segments.segment),
+    {
+      id: 'actions',
+      header: t.segments.actions,
+      enableSorting: false,
+      cell: (c) => (
+        <span class="row-actions">
+          <Link href={`/segments?edit=${encodeURIComponent(ruleId(c.row.original))}`} aria-label={t.segments.edit(c.row.original.name)}>
+            {t.segments.editShort}
+          </Link>
+          <button
+            type="button"
+            class="button-link button-link-danger"
+            aria-label={t.segments.delete(c.row.original.name)}
+            onClick={() => {
+              setDeleteError(null);
+              setDeleting(c.row.original);
+            }}
+          >
+            {t.segments.deleteShort}
+          </button>
+        </span>
+      ),
+    },
   ];
 
   return (
@@ -87,21 +176,65 @@ export function SegmentsPage() {
           <DataTable caption={t.segments.tiers} columns={columnsFor(t.customers.tier)} data={tiers} rowKey={(s) => s.id} />
         </Section>
         <Section title={t.segments.rules}>
-          {rules.length === 0 ? (
-            <p class="muted">
-              {t.segments.rulesEmpty} <Link href="/program">{t.pages.program}</Link>
-            </p>
-          ) : (
-            <DataTable
-              caption={t.segments.rules}
-              columns={columnsFor(t.segments.segment)}
-              data={rules}
-              sort="client"
-              rowKey={(s) => s.id}
-            />
+          {deleted && (
+            <div class="notice notice-ok" role="status">
+              <p>{t.segments.deleted(deleted.name, fmt.number(deleted.version))}</p>
+              <h3>{t.program.changes}</h3>
+              <DiffTable lines={deleted.changes} caption={t.program.changes} />
+            </div>
           )}
+          {rules.length === 0 ? (
+            <p class="muted">{t.segments.rulesEmpty}</p>
+          ) : (
+            <DataTable caption={t.segments.rules} columns={ruleColumns} data={rules} sort="client" rowKey={(s) => s.id} />
+          )}
+          {(pending.length > 0 || counting.watching) && (
+            <div class="segment-count">
+              <p class="muted">{t.segments.pendingNote}</p>
+              <CountNow counting={counting} />
+            </div>
+          )}
+          <div class="button-row">
+            <button type="button" onClick={() => navigate('/segments?new')}>
+              <span aria-hidden="true">+ </span>
+              {t.segments.newSegment}
+            </button>
+          </div>
         </Section>
       </div>
+      <Dialog open={deleting !== null} title={t.segments.deleteTitle} onClose={() => setDeleting(null)}>
+        <form onSubmit={remove}>
+          <p>{t.segments.deleteText(deleting?.name ?? '')}</p>
+          {deleteError ? (
+            deleteError instanceof ApiError && deleteError.status === 409 ? (
+              <div class="notice notice-error" role="alert">
+                <p>{t.program.conflict}</p>
+                <button
+                  type="button"
+                  class="button-secondary"
+                  onClick={() => {
+                    setDeleting(null);
+                    program.reload();
+                    segments.reload();
+                  }}
+                >
+                  {t.program.reload}
+                </button>
+              </div>
+            ) : (
+              <ErrorNotice error={deleteError} />
+            )
+          ) : null}
+          <div class="button-row">
+            <button type="button" class="button-secondary" onClick={() => setDeleting(null)}>
+              {t.app.cancel}
+            </button>
+            <button type="submit" class="button-danger" disabled={busy || !program.data}>
+              {t.segments.deleteSubmit}
+            </button>
+          </div>
+        </form>
+      </Dialog>
     </>
   );
 }
