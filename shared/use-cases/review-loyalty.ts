@@ -1,6 +1,6 @@
 import { applyProfileChangeIfNewer, hasTimelineEntry, loadProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { ledgerEntries } from '#shared/data/ledger-repo.ts';
+import { hasLedgerEntry, ledgerEntries } from '#shared/data/ledger-repo.ts';
 import type { Profile } from '#shared/data/profile-item.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
@@ -172,11 +172,13 @@ async function awardBirthdayBonus(shopId: string, customerId: string, program: P
     if (!profile || typeof birthday !== 'string' || !isBirthday(birthday, today)) return;
     const year = today.slice(0, 4);
     const entryId = `bonus:birthday:${year}`;
-    if ((await ledgerEntries(deps.db, shopId, customerId)).some((entry) => entry.entryId === entryId)) return;
     const bonus = program.points.birthdayBonus;
     const at = `${today}T00:00:00.000Z`;
+    const entry = { entryId, kind: 'bonus' as const, points: bonus, at, source: { reason: 'birthday' } };
+    // This year's bonus is one item at a known key (its time is the birthday itself): one read, not the ledger.
+    if (await hasLedgerEntry(deps.db, shopId, customerId, entry)) return;
     const outbox = {
-      ledger: bonus > 0 ? [{ entryId, kind: 'bonus' as const, points: bonus, at, source: { reason: 'birthday' } }] : [],
+      ledger: bonus > 0 ? [entry] : [],
       triggers: [{ key: `birthday:${year}`, trigger: 'birthday' as const, at, data: { bonus } }],
     };
     const written = await applyProfileChangeIfNewer(
