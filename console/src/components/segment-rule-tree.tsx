@@ -386,7 +386,7 @@ function Control({
         {label}
       </label>
       {children({ id, 'aria-label': t.segmentEditor.at(label, where) })}
-      {note && <span class="hint">{note}</span>}
+      {note && <span class="hint rule-note">{note}</span>}
     </div>
   );
 }
