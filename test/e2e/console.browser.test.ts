@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { evaluateSegments, parseSegmentsDocument } from '#shared/analytics/segments.ts';
 import { freePort, type LocalProcess, startLocalProcess } from '#test/e2e/local-process.ts';
 import { createShop, DEMO_FIRST_EMAIL, DEMO_SHOP, demoHistory, sendSigned, waitForQueues } from '#test/support/demo-shop.ts';
 
@@ -330,6 +331,140 @@ describe('the merchant console, in Chromium against npm start', () => {
     expect(await page.getByRole('textbox', { name: 'Shop name' }).inputValue()).toBe(DEMO_SHOP.name);
     await clean('Settings');
   });
+
+  it('makes a rule segment with a nested group, marks a wrong value at its input, saves it, counts it in a run, edits and deletes it', async () => {
+    // A run still going would refuse the one this test starts.
+    await waitForQueues(api, 100_000);
+    const versionBefore = (await apiGet<{ version: number }>('/v1/program')).version;
+    await goTo('Segments');
+    const rules = page.getByRole('region', { name: 'Rule segments' });
+    await rules.getByText(/^No rule segments yet\./).waitFor();
+    await rules.getByRole('button', { name: 'New segment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New segment' }).waitFor();
+
+    await page.getByRole('textbox', { name: 'Name' }).fill('Big repeat buyers');
+    expect(await page.getByRole('textbox', { name: 'Id' }).inputValue()).toBe('big-repeat-buyers');
+    // Paid orders at least 2, and (RFM Champions or Loyal, or between two amounts spent: the wrong way round first).
+    await page.getByRole('spinbutton', { name: 'Value: condition 1' }).fill('2');
+    await page.getByRole('button', { name: 'Add group to the rule' }).click();
+    await page.getByRole('combobox', { name: 'Match: group 2' }).selectOption('any');
+    await page.getByRole('combobox', { name: 'Field: condition 2.1' }).selectOption('rfmSegment');
+    await page.getByRole('combobox', { name: 'Operator: condition 2.1' }).selectOption('in');
+    const choices = page.getByRole('group', { name: 'Values: condition 2.1' });
+    await choices.getByRole('checkbox', { name: 'Champions' }).check();
+    await choices.getByRole('checkbox', { name: 'Loyal Customers' }).check();
+    await page.getByRole('button', { name: 'Add condition to group 2' }).click();
+    await page.getByRole('combobox', { name: 'Field: condition 2.2' }).selectOption('totalSpent');
+    await page.getByRole('combobox', { name: 'Operator: condition 2.2' }).selectOption('between');
+    const min = page.getByRole('spinbutton', { name: 'Minimum (VND): condition 2.2' });
+    const max = page.getByRole('spinbutton', { name: 'Maximum (VND): condition 2.2' });
+    await min.fill('5000000');
+    await max.fill('2000000');
+
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The segment was not saved: fix the fields marked below.' }).waitFor();
+    for (const bound of [min, max]) {
+      expect(await bound.getAttribute('aria-invalid')).toBe('true');
+      const message = page.locator(`[id="${await bound.getAttribute('aria-describedby')}"]`);
+      expect(await message.textContent()).toBe('The minimum is more than the maximum.');
+    }
+    // Refused before anything was sent, as the API would have refused it.
+    expect((await apiGet<{ version: number }>('/v1/program')).version).toBe(versionBefore);
+    await page.screenshot({ path: join(SHOTS, 'segment-editor-invalid.png'), fullPage: true });
+
+    await max.fill('20000000');
+    expect(await max.getAttribute('aria-invalid')).toBeNull();
+    const rule = {
+      all: [
+        { field: 'orderCount', op: 'gte', value: 2 },
+        {
+          any: [
+            { field: 'rfmSegment', op: 'in', values: ['Champions', 'Loyal Customers'] },
+            { field: 'totalSpent', op: 'between', min: 5_000_000, max: 20_000_000 },
+          ],
+        },
+      ],
+    };
+    // The same rule as JSON, for those who would rather read that.
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
+    expect(JSON.parse(await page.getByRole('textbox', { name: 'Rule (JSON)' }).inputValue())).toEqual(rule);
+    await page.getByRole('button', { name: 'Form', exact: true }).click();
+    const pending = page.getByRole('region', { name: 'Changes to save' });
+    await pending.getByText('analytics.segments[0]', { exact: true }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'segment-editor.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    const saved = page.getByRole('status').filter({ hasText: `Saved as version ${versionBefore + 1}.` });
+    await saved.waitFor();
+    const changed = await saved.getByRole('table', { name: 'What changed' }).getByRole('row').allTextContents();
+    expect(changed.map((row) => row.replace(/\s+/g, ' ').trim())).toEqual([
+      'FieldBeforeAfter',
+      `analytics.segments[0]${JSON.stringify({ id: 'big-repeat-buyers', name: 'Big repeat buyers', rule })}`,
+    ]);
+    expect((await apiGet<{ program: { analytics: { segments: unknown[] } } }>('/v1/program')).program.analytics.segments).toEqual([
+      { id: 'big-repeat-buyers', name: 'Big repeat buyers', rule },
+    ]);
+
+    // Counted by the next run: started from here, watched, then the count.
+    await saved.getByText('“Big repeat buyers” is counted at the next run').waitFor();
+    await saved.getByRole('button', { name: 'Count now (start a run)' }).click();
+    const counted = saved.getByText(/^[\d,]+ customers match, as of the last run\.$/);
+    await counted.waitFor({ timeout: 120_000 });
+    const shown = count((await counted.textContent()) ?? '');
+    const members = await apiGet<{ items: unknown[]; cursor?: string }>('/v1/segments/rule:big-repeat-buyers/customers', { limit: '500' });
+    expect(members.cursor).toBeUndefined();
+    expect(shown).toBe(members.items.length);
+    // And the rule evaluated here, on every customer as the list shows them after the run.
+    const segments = parseSegmentsDocument({ segments: [{ id: 'big-repeat-buyers', name: 'Big repeat buyers', rule }] });
+    let expected = 0;
+    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+      const page = await apiGet<{
+        items: Array<{ orderCount: number; totalSpent: { amount: number }; rfmSegment: string | null }>;
+        cursor?: string;
+      }>('/v1/customers', { limit: '100', ...(cursor ? { cursor } : {}) });
+      for (const row of page.items) {
+        const profile = { orderCount: row.orderCount, totalSpent: row.totalSpent, rfm: { segment: row.rfmSegment } };
+        if (evaluateSegments(profile, segments, new Date()).length > 0) expected++;
+      }
+      cursor = page.cursor;
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(shown).toBe(expected);
+
+    // Edit: the id stays, the change is shown field by field, and the count waits for the next run again.
+    await goTo('Segments');
+    const row = rules.getByRole('row').filter({ hasText: 'Big repeat buyers' });
+    expect(count((await row.getByRole('cell').nth(1).textContent()) ?? '')).toBe(shown);
+    await row.getByRole('link', { name: 'Edit Big repeat buyers' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit “Big repeat buyers”' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Id' }).getAttribute('readonly')).not.toBeNull();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Big repeat buyers (3+)');
+    await page.getByRole('spinbutton', { name: 'Value: condition 1' }).fill('3');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    const edited = page.getByRole('status').filter({ hasText: `Saved as version ${versionBefore + 2}.` });
+    await edited.waitFor();
+    const editedRows = await edited.getByRole('table', { name: 'What changed' }).getByRole('row').allTextContents();
+    expect(editedRows.map((line) => line.replace(/\s+/g, ' ').trim()).sort()).toEqual(
+      [
+        'FieldBeforeAfter',
+        'analytics.segments[0].name"Big repeat buyers""Big repeat buyers (3+)"',
+        'analytics.segments[0].rule.all[0].value23',
+      ].sort(),
+    );
+
+    await goTo('Segments');
+    const renamed = rules.getByRole('row').filter({ hasText: 'Big repeat buyers (3+)' });
+    await renamed.getByText('counted at the next run').waitFor();
+    await renamed.getByRole('button', { name: 'Delete Big repeat buyers (3+)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this segment?' });
+    await dialog.getByRole('button', { name: 'Delete segment' }).click();
+    await rules
+      .getByRole('status')
+      .filter({ hasText: `Deleted “Big repeat buyers (3+)”. Saved as version ${versionBefore + 3}.` })
+      .waitFor();
+    await rules.getByText(/^No rule segments yet\./).waitFor();
+    expect((await apiGet<{ program: { analytics: { segments: unknown[] } } }>('/v1/program')).program.analytics.segments).toEqual([]);
+  });
 });
 
 /** Through the navigation, as a person would: the link, then the page's h1. */
@@ -375,6 +510,15 @@ async function chart(scope: Page | Locator, title: string): Promise<Locator> {
 }
 
 const count = (text: string) => Number(text.replace(/[^\d]/g, ''));
+
+/** A GET of the API with the shop's key, as a script of the shop's would make it. */
+async function apiGet<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+  const url = new URL(path, api);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
 
 /**
  * The page's requests answered and its loading notices gone. (Playwright's `networkidle` is a state
