@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { parseJsonExact } from '#shared/connectors/safe-json.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
-import { type CanonicalEvent, CanonicalEventSchema, type EventCustomer } from '#shared/domain/event.ts';
+import {
+  type CanonicalEvent,
+  CanonicalEventSchema,
+  type EventCustomer,
+  MAX_DISCOUNT_CODE_LENGTH,
+  MAX_DISCOUNT_CODES,
+  normalizeDiscountCode,
+} from '#shared/domain/event.ts';
 import { currencyExponent, type MinorUnitOptions, parseMinorUnits } from '#shared/domain/money.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 
@@ -224,6 +231,24 @@ export function customerOf(fields: {
   };
   if (!customer.externalId && !customer.email && !customer.phone) return undefined;
   return Object.fromEntries(Object.entries(customer).filter(([, value]) => value !== undefined)) as EventCustomer;
+}
+
+/**
+ * The discount codes of an order body (Shopify discount_codes[].code, WooCommerce
+ * coupon_lines[].code), in the canonical event's form: trimmed and upper-cased by the schema's own
+ * normalizeDiscountCode, blanks skipped, duplicates dropped, first occurrence first. A code over 100
+ * characters is left out — an identifier is never cut, and no reward code comes near that length —
+ * and past the first 20 codes the rest are left out: refusing a real order for its codes would lose
+ * the order. Undefined when none remain, so the field stays absent.
+ */
+export function discountCodesOf(codes: Iterable<string | undefined>): string[] | undefined {
+  const kept = new Set<string>();
+  for (const code of codes) {
+    if (kept.size === MAX_DISCOUNT_CODES) break;
+    const normalized = code === undefined ? '' : normalizeDiscountCode(code);
+    if (normalized.length > 0 && normalized.length <= MAX_DISCOUNT_CODE_LENGTH) kept.add(normalized);
+  }
+  return kept.size > 0 ? [...kept] : undefined;
 }
 
 // ── event ids ─────────────────────────────────────────────────────────────────────────────────

@@ -8,6 +8,11 @@ import { type OrderState, orderVersion, type RefundRecord } from '#shared/domain
  * The order item (PK SHOP#{shopId}#O#{orderId}, SK ORDER): the newest state of one order, the
  * refunds recorded against it (attributes r_{refundId}) and the customer it belongs to. Whichever
  * half arrives first creates the item; the other half finds it by order id.
+ *
+ * The state's discount codes are the attribute `discountCodes` (a list, absent when there are none):
+ * on this item and not the profile, because only the order's own processing reads them. At most 20
+ * codes of at most 100 characters (event.ts), so they add at most about 2 KB of ASCII codes to the
+ * item (6 KB if every character took 3 bytes); a typical order's one code adds about 30 bytes.
  */
 
 export type OrderItem = Record<string, unknown> & { seq?: number; ver?: string; customerId?: string; ov?: number };
@@ -27,6 +32,7 @@ export function orderStateOf(item: OrderItem): OrderState | undefined {
     reportedRefunded: (item.reportedRefunded as number | undefined) ?? 0,
     createdAt: item.createdAt as string,
     lineItems: (item.lines as OrderState['lineItems'] | undefined) ?? [],
+    ...(Array.isArray(item.discountCodes) && item.discountCodes.length > 0 ? { discountCodes: item.discountCodes as string[] } : {}),
     refunds,
     seq: item.seq ?? 0,
   };
@@ -101,6 +107,14 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
     set += ', customerId = if_not_exists(customerId, :customer)';
     values[':customer'] = customerId;
   }
+  // The item holds the newest state whole: a state without codes takes away the codes of an older one.
+  let remove = '';
+  if (order.discountCodes?.length) {
+    set += ', discountCodes = :codes';
+    values[':codes'] = order.discountCodes;
+  } else {
+    remove = ' REMOVE discountCodes';
+  }
   return updateOrReadBack(
     db,
     shopId,
@@ -108,7 +122,7 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
     new UpdateCommand({
       TableName: db.table,
       Key: orderKey(shopId, order.orderId),
-      UpdateExpression: `SET ${set} ADD seq :one, ov :one`,
+      UpdateExpression: `SET ${set}${remove} ADD seq :one, ov :one`,
       ConditionExpression: 'attribute_not_exists(ver) OR ver < :ver',
       ExpressionAttributeNames: { '#status': 'status', '#total': 'total', '#lines': 'lines' },
       ExpressionAttributeValues: values,

@@ -55,6 +55,35 @@ export const LineItemSchema = z.object({
   category: z.string().max(200).optional(),
 });
 
+/** An order carries at most this many discount codes, each at most this long: the order item keeps them. */
+export const MAX_DISCOUNT_CODES = 20;
+export const MAX_DISCOUNT_CODE_LENGTH = 100;
+
+/**
+ * A discount code as Rapport keeps it: trimmed and upper-cased. The platforms compare codes without
+ * regard to case (Shopify's SPRING30 and spring30 are one code; WooCommerce lower-cases every code it
+ * applies) and the codes Rapport issues are upper-case, so codes are stored in one case and a stored
+ * code compares with a reward's code by plain equality. The length is checked after upper-casing
+ * (ß becomes SS), so the bound holds for what is stored.
+ */
+export const normalizeDiscountCode = (code: string) => code.trim().toUpperCase();
+
+export const DiscountCodeSchema = z
+  .string()
+  .overwrite(normalizeDiscountCode)
+  .min(1, 'a discount code is 1–100 characters')
+  .max(MAX_DISCOUNT_CODE_LENGTH, 'a discount code is 1–100 characters');
+
+/**
+ * The codes applied to an order, normalized (DiscountCodeSchema), duplicates after normalization
+ * removed, first occurrence first. At most 20 as sent: the codes live on the order item, never on
+ * the profile, and 20 × 100 characters bounds what one order adds to it (about 2 KB of ASCII).
+ */
+export const DiscountCodesSchema = z
+  .array(DiscountCodeSchema)
+  .max(MAX_DISCOUNT_CODES, `at most ${MAX_DISCOUNT_CODES} discount codes per order`)
+  .transform((codes) => [...new Set(codes)]);
+
 export const OrderSchema = z.object({
   orderId: id,
   status: OrderStatusSchema,
@@ -67,6 +96,12 @@ export const OrderSchema = z.object({
   /** The source's last-modified time: the processor applies the newest state and ignores stale ones. */
   updatedAt: isoInstant,
   lineItems: z.array(LineItemSchema).max(500).default([]),
+  /**
+   * The discount codes applied (Shopify discount_codes, WooCommerce coupon_lines), upper-cased and
+   * without duplicates. Like every field of the order, it is the order's whole state: a newer
+   * state without codes has none. Absent and empty mean the same.
+   */
+  discountCodes: DiscountCodesSchema.optional(),
   test: z.boolean().optional(),
 });
 

@@ -19,6 +19,12 @@ export interface OrderState {
   reportedRefunded: number;
   createdAt: string;
   lineItems: EventOrder['lineItems'];
+  /**
+   * The discount codes of the newest state, normalized (event.ts DiscountCodeSchema); absent when it
+   * carried none, as on the event. Kept on the order item only: no summary reads them, so the
+   * profile never holds them.
+   */
+  discountCodes?: string[];
   refunds: RefundRecord[];
   /** Increases on every change of the order item: the newest summary wins on the profile. */
   seq: number;
@@ -105,8 +111,11 @@ export const netOf = (summary: OrderSummary) => summary.t - summary.r;
  */
 export function orderVersion(order: EventOrder): string {
   const millis = String(Date.parse(order.updatedAt)).padStart(15, '0');
+  // Codes join the hash only when there are some, so an order without codes keeps the version it
+  // had before orders carried codes (a redelivery of it is still a duplicate, not a newer state).
+  const codes = order.discountCodes?.length ? [order.discountCodes] : [];
   const content = createHash('sha256')
-    .update(JSON.stringify([order.status, order.total, order.refunded ?? 0, order.lineItems]))
+    .update(JSON.stringify([order.status, order.total, order.refunded ?? 0, order.lineItems, ...codes]))
     .digest('hex')
     .slice(0, 12);
   return `${millis}#${content}`;
