@@ -6,6 +6,7 @@ import {
   type ConnectorContext,
   clip,
   customerOf,
+  discountCodesOf,
   type EventDraft,
   eventIdOf,
   fail,
@@ -154,6 +155,8 @@ function orderShapes(currency: string) {
     customer: CustomerShape.nullish(),
     line_items: z.array(LineItem).nullish(),
     refunds: z.array(RefundShape).nullish(),
+    // {code, amount, type} per code applied; only the code is read (the discount is already in the total).
+    discount_codes: z.array(z.object({ code: TextSchema })).nullish(),
   });
   return { Order };
 }
@@ -385,6 +388,7 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): Outcome {
     createdAt: raw.created_at,
     updatedAt,
     lineItems,
+    ...optional('discountCodes', discountCodesOf((raw.discount_codes ?? []).map((discount) => discount.code))),
     ...(raw.test ? { test: true } : {}),
   };
   // Guest checkouts carry no customer: the order's contact email and phone still identify them.

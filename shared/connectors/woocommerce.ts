@@ -6,6 +6,7 @@ import {
   type ConnectorContext,
   clip,
   customerOf,
+  discountCodesOf,
   type EventDraft,
   eventIdOf,
   fail,
@@ -94,6 +95,9 @@ function orderShapes(currency: string) {
     line_items: z.array(LineItem).nullish(),
     // The REST order lists its refunds as {id, reason, total}, the total negative.
     refunds: z.array(z.object({ id: SourceIdSchema, total: amountSchema(currency, { allowNegative: true }) })).nullish(),
+    // {id, code, discount, discount_tax, meta_data} per coupon applied; only the code is read (the
+    // discount is already in the total).
+    coupon_lines: z.array(z.object({ code: TextSchema })).nullish(),
   });
   return { Order };
 }
@@ -168,7 +172,17 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): { drafts: EventDra
     // product_id 0 is a line whose product was deleted (or a custom line): no product.
     ...optional('productId', line.product_id && line.product_id !== '0' ? within(line.product_id, 256) : undefined),
   }));
-  const order: EventOrder = { orderId, status, currency: ctx.currency, total: raw.total, refunded, createdAt, updatedAt, lineItems };
+  const order: EventOrder = {
+    orderId,
+    status,
+    currency: ctx.currency,
+    total: raw.total,
+    refunded,
+    createdAt,
+    updatedAt,
+    lineItems,
+    ...optional('discountCodes', discountCodesOf((raw.coupon_lines ?? []).map((coupon) => coupon.code))),
+  };
   const customerId = raw.customer_id && raw.customer_id !== '0' ? raw.customer_id : undefined;
   const customer = customerOf({
     externalId: customerId ? `woocommerce:${customerId}` : undefined,

@@ -591,3 +591,60 @@ describe('Shopify hostile bodies', () => {
     expect(run('orders/paid', liveOrder(), context({ currency: 'XAU' }))).toMatchObject({ kind: 'invalid', field: 'currency' });
   });
 });
+
+describe('Shopify discount codes', () => {
+  /**
+   * Shopify's sample order took 20.00 off (total_discounts) but lists no code (discount_codes: []).
+   * This is that sample with the code filled in, in the documented shape of the REST order's
+   * discount_codes: {code, amount, type}, the amount matching the sample's total_discounts.
+   */
+  const withCode = (changes: JsonObject = {}): JsonObject =>
+    liveOrder({ discount_codes: [{ code: 'Spring20', amount: '20.00', type: 'fixed_amount' }], ...changes });
+  const codesOf = (body: JsonObject, topic = 'orders/paid') => eventsOf(run(topic, body))[0]?.order?.discountCodes;
+
+  it('reads discount_codes[].code of orders/create, orders/updated and orders/paid, upper-cased', () => {
+    for (const topic of ['orders/create', 'orders/updated', 'orders/paid']) expect(codesOf(withCode(), topic), topic).toEqual(['SPRING20']);
+  });
+
+  it('leaves the field out when the order has no code, as in the sample', () => {
+    expect(loadFixture('shopify', 'orders_paid').body.discount_codes).toEqual([]);
+    expect(eventsOf(run('orders/paid', liveOrder()))[0]?.order).not.toHaveProperty('discountCodes');
+    expect(eventsOf(run('orders/paid', liveOrder({ discount_codes: null })))[0]?.order).not.toHaveProperty('discountCodes');
+    const { discount_codes: _, ...without } = liveOrder();
+    expect(eventsOf(run('orders/paid', without))[0]?.order).not.toHaveProperty('discountCodes');
+  });
+
+  it('trims, upper-cases and dedupes codes, skipping blank and over-long ones', () => {
+    const discount = (code: JsonValue) => ({ code, amount: '5.00', type: 'fixed_amount' });
+    const body = withCode({
+      discount_codes: [
+        discount(' spring20 '),
+        discount('SPRING20'),
+        discount('  '),
+        discount(null),
+        discount('x'.repeat(101)),
+        discount('freeShip'),
+      ],
+    });
+    expect(codesOf(body)).toEqual(['SPRING20', 'FREESHIP']);
+    expect(codesOf(withCode({ discount_codes: [discount('y'.repeat(100))] }))).toEqual(['Y'.repeat(100)]);
+  });
+
+  it('keeps the first 20 distinct codes of an order that has more, rather than losing the order', () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ code: `code-${i % 25}`, amount: '1.00', type: 'fixed_amount' }));
+    expect(codesOf(withCode({ discount_codes: many }))).toEqual(Array.from({ length: 20 }, (_, i) => `CODE-${i}`));
+  });
+
+  it('names a discount_codes field of the wrong type', () => {
+    expect(run('orders/paid', withCode({ discount_codes: 'SPRING20' }))).toMatchObject({ kind: 'invalid', field: 'discount_codes' });
+    expect(run('orders/paid', withCode({ discount_codes: [{ code: 'A' }, { code: 20 }] }))).toMatchObject({
+      kind: 'invalid',
+      field: 'discount_codes[1].code',
+    });
+  });
+
+  it('keeps no codes on a deleted order', () => {
+    const [event] = eventsOf(run('orders/delete', loadFixture('shopify', 'orders_delete').body));
+    expect(event?.order).not.toHaveProperty('discountCodes');
+  });
+});

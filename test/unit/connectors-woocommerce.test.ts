@@ -345,3 +345,43 @@ describe('WooCommerce topics and hostile bodies', () => {
     invalid('customer.deleted', { id: 'x' }, 'id');
   });
 });
+
+describe('WooCommerce discount codes', () => {
+  /**
+   * The REST v3 samples list no coupon (coupon_lines: []). These are the samples with a coupon line
+   * in the documented shape {id, code, discount, discount_tax, meta_data}; WooCommerce sends codes
+   * lower-cased. Its amounts are not reconciled with the samples' totals: only the code is read.
+   */
+  const coupon = (code: JsonValue, id = 731) => ({ id, code, discount: '1.50', discount_tax: '0.00', meta_data: [] });
+  const codesOf = (body: JsonObject, topic = 'order.updated') => eventsOf(run(topic, body))[0]?.order?.discountCodes;
+
+  it('reads coupon_lines[].code of order.created and order.updated, upper-cased', () => {
+    expect(codesOf(order({ coupon_lines: [coupon('summer10')] }), 'order.created')).toEqual(['SUMMER10']);
+    expect(codesOf(updated({ coupon_lines: [coupon('summer10'), coupon('freeship', 732)] }))).toEqual(['SUMMER10', 'FREESHIP']);
+  });
+
+  it('leaves the field out when the order has no coupon, as in the samples', () => {
+    expect(loadFixture('woocommerce', 'order').body.coupon_lines).toEqual([]);
+    expect(eventsOf(run('order.created', order()))[0]?.order).not.toHaveProperty('discountCodes');
+    expect(eventsOf(run('order.updated', updated({ coupon_lines: null })))[0]?.order).not.toHaveProperty('discountCodes');
+  });
+
+  it('normalizes codes as every connector does: trimmed, upper-cased, deduped, blank and over-long ones left out', () => {
+    const lines = [coupon(' summer10 '), coupon('SUMMER10', 732), coupon(''), coupon('z'.repeat(101), 733), coupon('vip', 734)];
+    expect(codesOf(updated({ coupon_lines: lines }))).toEqual(['SUMMER10', 'VIP']);
+  });
+
+  it('makes a coupon added to the same second’s state another state, with another event id', () => {
+    const without = eventsOf(run('order.updated', updated()))[0]?.eventId;
+    const withCoupon = eventsOf(run('order.updated', updated({ coupon_lines: [coupon('summer10')] })))[0]?.eventId;
+    expect(withCoupon).not.toBe(without);
+  });
+
+  it('names a coupon code of the wrong type', () => {
+    expect(run('order.updated', updated({ coupon_lines: [coupon('a'), coupon(7, 732)] }))).toMatchObject({
+      kind: 'invalid',
+      field: 'coupon_lines[1].code',
+    });
+    expect(run('order.updated', updated({ coupon_lines: { code: 'a' } }))).toMatchObject({ kind: 'invalid', field: 'coupon_lines' });
+  });
+});
