@@ -5,7 +5,7 @@ import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
 import { logger } from '#shared/observability.ts';
-import { loadProgram } from '#shared/program-deps.ts';
+import { loadFreshProgram } from '#shared/program-deps.ts';
 import { sqsHandler } from '#shared/queue/sqs-handler.ts';
 import { type RunDeps, runStep, scheduledRun } from '#shared/use-cases/resegment.ts';
 
@@ -32,7 +32,7 @@ function deps(context: Context | undefined): RunDeps {
   return {
     db: db(),
     now,
-    program: loadProgram,
+    program: loadFreshProgram,
     timezone: async (id) => (await loadShop(id))?.timezone ?? 'UTC',
     enqueue: enqueueRunSteps,
     triggers: enqueueTriggerEmails,

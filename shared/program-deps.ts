@@ -10,7 +10,7 @@ import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
  * or the plain reads, whose cold start it would only lengthen.
  */
 
-const programs = cachedLoader(async (shopId) => {
+const readProgram = async (shopId: string) => {
   const stored = await getStoredProgram(db(), shopId);
   if (stored) return stored.program;
   const shop = await shopSettings(shopId);
@@ -18,11 +18,27 @@ const programs = cachedLoader(async (shopId) => {
   // rather than a made-up one: the request is refused, the event fails and is dropped on its retry.
   if (!shop) throw new UnauthorizedError(`shop ${shopId} is unknown or erased`);
   return defaultProgram(shop);
-});
+};
+const programs = cachedLoader(readProgram);
 onCacheReset(() => programs.clear());
 
-/** The shop's loyalty program: the saved one, or the defaults for its currency. */
+/**
+ * The shop's loyalty program: the saved one, or the defaults for its currency — as this container
+ * last read it (30 s at most): the processor's view, where an order applied under the rules of a
+ * few seconds ago is what the shop expects of a change that is not retroactive anyway.
+ */
 export const loadProgram = async (shopId: string): Promise<Program> => (await programs.get(shopId)) as Program;
+
+/**
+ * The program read afresh (strongly consistent), for what must follow a save at once whatever
+ * container made it — a redemption (the catalog the shop just edited), a scheduled run (the rule
+ * segments just saved) — and put in the cache. Cost: the program item's read (1–3 read units).
+ */
+export const loadFreshProgram = async (shopId: string): Promise<Program> => {
+  const program = await readProgram(shopId);
+  programs.put(shopId, program);
+  return program;
+};
 
 export const processDeps = () => ({
   db: db(),
