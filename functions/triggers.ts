@@ -213,6 +213,16 @@ export const functions: FunctionSpec[] = [
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   },
   {
+    name: 'redeemReward',
+    entry: 'functions/redeem-reward.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/customers/{customerId}/rewards/{rewardId}/redeem' }],
+    // GetItem: shop, program, profile, the key's record, its ledger entry and code (a repeat);
+    // UpdateItem: the profile (the one conditional update); PutItem: ledger, code, pointer, key record, timeline.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
     name: 'adjustPoints',
     entry: 'functions/adjust-points.ts',
     memoryMb: 256,

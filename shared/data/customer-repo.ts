@@ -268,20 +268,32 @@ export function redeemPointsOnce(
  * serialize on the condition. Returns the profile after the write, or undefined when the key was
  * used already or the balance is too small.
  */
+/**
+ * One more profile attribute the move sets, on the condition that it still holds what was read
+ * (absent: still absent): a reward's per-customer limit counter moves with the points or not at all.
+ */
+export interface MoveGuard {
+  attribute: string;
+  expected: unknown;
+  next: unknown;
+}
+
 export async function movePointsOnce(
   db: Db,
   shopId: string,
   customerId: string,
   key: string,
   record: RedemptionRecord,
-  move: { delta: number; atLeast?: number },
+  move: { delta: number; atLeast?: number; guard?: MoveGuard },
   evict: string[] = [],
 ): Promise<ProfileItem | undefined> {
   const removals = evict.map((_, i) => `#x${i}`);
+  const guard = move.guard;
   const conditions = [
     'attribute_exists(PK)',
     'attribute_not_exists(#r)',
     ...(move.atLeast === undefined ? [] : ['pointsBalance >= :needed']),
+    ...(guard === undefined ? [] : [guard.expected === undefined ? 'attribute_not_exists(#g)' : '#g = :expected']),
   ];
   try {
     const { Attributes } = await db.client.send(
@@ -289,16 +301,21 @@ export async function movePointsOnce(
         TableName: db.table,
         Key: profileKey(shopId, customerId),
         UpdateExpression:
-          'SET #r = :record, pv = if_not_exists(pv, :zero) + :one ADD pointsBalance :delta' +
+          `SET #r = :record, pv = if_not_exists(pv, :zero) + :one${guard ? ', #g = :next' : ''} ADD pointsBalance :delta` +
           (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
         ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: { '#r': redemptionAttribute(key), ...Object.fromEntries(evict.map((name, i) => [`#x${i}`, name])) },
+        ExpressionAttributeNames: {
+          '#r': redemptionAttribute(key),
+          ...(guard ? { '#g': guard.attribute } : {}),
+          ...Object.fromEntries(evict.map((name, i) => [`#x${i}`, name])),
+        },
         ExpressionAttributeValues: {
           ':record': record,
           ':zero': 0,
           ':one': 1,
           ':delta': move.delta,
           ...(move.atLeast === undefined ? {} : { ':needed': move.atLeast }),
+          ...(guard ? { ':next': guard.next, ...(guard.expected === undefined ? {} : { ':expected': guard.expected }) } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -147,6 +147,24 @@ export const shopActivityKey = (shopId: string, at: string, entryId: string) => 
  */
 export const adjustmentIdempotencyKey = (key: string) => `adjust/${key}`;
 
+/** A reward redemption's Idempotency-Key, held beside the others the same way (`reward/…`). */
+export const rewardIdempotencyKey = (key: string) => `reward/${key}`;
+
+/**
+ * A reward's code, by the code itself: who holds it, what it is worth, its status (pending on the
+ * platform, issued, used, returned, failed). Orders carrying the code find it here (issue 13).
+ */
+export const rewardCodeKey = (shopId: string, code: string) => ({ PK: `SHOP#${shopId}#CODE#${code}`, SK: 'CODE' });
+
+/** A customer's codes, newest first: a pointer per code under the customer (the storefront's list). */
+export const customerCodeKey = (shopId: string, customerId: string, issuedAt: string, code: string) => ({
+  PK: customerPk(shopId, customerId),
+  SK: `CODE#${issuedAt}#${code}`,
+});
+
+/** The profile attribute counting a customer's redemptions of a limited reward in the current period. */
+export const rewardLimitAttribute = (rewardId: string) => `rl_${rewardId}`;
+
 /** The customer lists the scheduled run keeps (shared/data/customer-list-repo.ts). */
 export type CustomerListSort = 'lastOrderAt' | 'totalSpent' | 'clv';
 export const customerListPk = (shopId: string, sort: CustomerListSort) => `SHOP#${shopId}#LIST#${sort}`;

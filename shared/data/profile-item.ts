@@ -23,7 +23,24 @@ export interface RedemptionRecord {
   at: string;
   reason?: string;
   entryId: string;
+  /** A reward bought with the points: which, how many steps, and the code chosen for it (before any platform call). */
+  reward?: { rewardId: string; steps: number; code: string };
 }
+
+/** A customer's redemptions of one limited reward in the limit's current period (`ever`, `2026`, `2026-12`). */
+export interface RewardLimitCount {
+  period: string;
+  count: number;
+  /** As stored, `{period}#{count}`: a string, so the conditional update compares it as it was read. */
+  stored: string;
+}
+
+const limitCountOf = (stored: string): RewardLimitCount => {
+  const at = stored.lastIndexOf('#');
+  return { period: stored.slice(0, at), count: Number(stored.slice(at + 1)) || 0, stored };
+};
+
+export const storedLimitCount = (period: string, count: number) => `${period}#${count}`;
 
 export interface Derived {
   rfm: { r: number; f: number; m: number; segment: string } | null;
@@ -52,6 +69,8 @@ export interface Profile {
   history: OrderHistory;
   derived: Partial<Derived> & { winBackPeriod?: string };
   redemptions: Record<string, RedemptionRecord>;
+  /** Per limited reward, its redemptions in the current period (`rl_{rewardId}`, one small map per reward of the catalog). */
+  rewardLimits: Record<string, RewardLimitCount>;
   /** When marketing emails went out in about the last week (the weekly cap). */
   recentMarketingEmails: string[];
   /** What the customer lists hold this customer under, as the last run wrote them (customer-list-repo.ts). */
@@ -64,6 +83,7 @@ const STAMP = 't_';
 /** The attribute holding the time (epoch ms) of the event a last-writer-wins field's value came from. */
 export const stampAttribute = (field: string) => `${STAMP}${field}`;
 const REDEMPTION = 'rd_';
+const REWARD_LIMIT = 'rl_';
 
 /** Last-writer-wins field names as stored: contact fields by name, last contact per channel `lc_{channel}`. */
 export const lastContactField = (channel: string) => `${LAST_CONTACT}${channel}`;
@@ -124,10 +144,13 @@ export function profileOf(item: Item): Profile {
   const stamps: Record<string, number> = {};
   const lastContact: Record<string, string> = {};
   const redemptions: Record<string, RedemptionRecord> = {};
+  const rewardLimits: Record<string, RewardLimitCount> = {};
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(STAMP) && typeof value === 'number') stamps[name.slice(STAMP.length)] = value;
     else if (name.startsWith(LAST_CONTACT) && typeof value === 'string') lastContact[name.slice(LAST_CONTACT.length)] = value;
     else if (name.startsWith(REDEMPTION)) redemptions[name.slice(REDEMPTION.length)] = value as RedemptionRecord;
+    else if (name.startsWith(REWARD_LIMIT) && typeof value === 'string')
+      rewardLimits[name.slice(REWARD_LIMIT.length)] = limitCountOf(value);
     if (typeof value === 'string' || typeof value === 'number') values[name] = value;
   }
   const nps = num(item.nps);
@@ -170,6 +193,7 @@ export function profileOf(item: Item): Profile {
       ...(str(item.wb) ? { winBackPeriod: str(item.wb) } : {}),
     },
     redemptions,
+    rewardLimits,
     recentMarketingEmails: (item.em as string[] | undefined) ?? [],
     ...listedField(item.lk),
   };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { segmentsDocumentSchema } from '#shared/analytics/segments.ts';
 import { currencyExponent } from '#shared/domain/money.ts';
+import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
 
 /**
  * The loyalty program as code: one zod-validated, versioned document per shop. Every rule the
@@ -103,6 +104,11 @@ export const ProgramSchema = z
         }
       })
       .default(DEFAULT_ANALYTICS),
+    /**
+     * What points buy (shared/loyalty/rewards.ts). Programs saved before the catalog existed read as
+     * an empty catalog: a shop's rewards are its own decision, never added to a program behind its back.
+     */
+    rewards: z.array(RewardSchema).max(MAX_REWARDS).default([]),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -117,6 +123,16 @@ export const ProgramSchema = z
       if (levels.findIndex((other) => other.id === level.id) !== i) {
         ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'id'], message: `tier id ${level.id} is used twice` });
       }
+    });
+    const tierIds = new Set(levels.map((level) => level.id));
+    program.rewards.forEach((reward, i) => {
+      if (program.rewards.findIndex((other) => other.id === reward.id) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['rewards', i, 'id'], message: `reward id ${reward.id} is used twice` });
+      }
+      reward.tiers?.forEach((tier, t) => {
+        if (!tierIds.has(tier))
+          ctx.addIssue({ code: 'custom', path: ['rewards', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
+      });
     });
     program.points.milestones.forEach((milestone, i) => {
       const previous = program.points.milestones[i - 1];
@@ -153,6 +169,7 @@ const DEFAULT_EARN_PER: Readonly<Record<string, number>> = {
 export function defaultProgram(shop: { currency: string; name: string }): Program {
   const exponent = currencyExponent(shop.currency) ?? 2;
   const per = DEFAULT_EARN_PER[shop.currency] ?? 10 ** exponent;
+  const pointValue = Math.max(1, Math.round(per / 100));
   return {
     tiers: {
       metric: 'orders',
@@ -173,7 +190,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
       reminderDays: 30,
       milestones: [500, 1000, 5000],
       // A point is worth 1% of the spend that earns it.
-      pointValue: Math.max(1, Math.round(per / 100)),
+      pointValue,
       qualifying: 'orders',
     },
     email: {
@@ -183,6 +200,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
       feedbackDelayDays: 7,
     },
     analytics: { ...DEFAULT_ANALYTICS, segments: [] },
+    rewards: defaultRewards(pointValue),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
+import { RewardValueSchema } from '#shared/loyalty/rewards.ts';
 import { AdjustmentSchema, type adjustPoints } from '#shared/use-cases/adjust-points.ts';
 import type { exportCustomer, requestErasure } from '#shared/use-cases/customer-privacy.ts';
 import { CustomerListQuerySchema, type CustomerRow, type listCustomers } from '#shared/use-cases/list-customers.ts';
@@ -14,6 +15,7 @@ import {
   TimelineQuerySchema,
 } from '#shared/use-cases/read-customers.ts';
 import { KeySchema, RedemptionSchema, type redeemPoints } from '#shared/use-cases/redeem-points.ts';
+import { RedeemRewardSchema, RewardIdSchema, type redeemReward } from '#shared/use-cases/redeem-reward.ts';
 
 /**
  * The shop API on its customers: functions/get-customer.ts, find-customers.ts, get-timeline.ts,
@@ -138,6 +140,23 @@ const _interaction: Describes<typeof InteractionAcceptedSchema, Awaited<ReturnTy
 const RedemptionAnswerSchema = z.object({ entry: LedgerEntrySchema, balance: z.int() });
 const _redemption: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof redeemPoints>>, 'status'>> = true;
 
+const RewardCodeSchema = z.object({
+  code: z.string().meta({ description: 'Single use, for this customer only; Rapport-issued codes begin with RW-.' }),
+  rewardId: z.string(),
+  name: z.record(z.string(), z.string()).meta({ description: "The reward's names when it was redeemed, per locale." }),
+  value: RewardValueSchema,
+  minOrder: z.int().optional().meta({ description: 'Minor units: the order subtotal the code needs.' }),
+  currency: z.string(),
+  points: z.int(),
+  issuedAt: z.string(),
+  expiresAt: z.string(),
+  status: z.enum(['pending', 'issued', 'used', 'returned', 'failed']),
+  usedOrderId: z.string().optional(),
+  usedAt: z.string().optional(),
+});
+const RewardRedemptionSchema = z.object({ reward: RewardCodeSchema, entry: LedgerEntrySchema, balance: z.int() });
+const _reward: Describes<typeof RewardRedemptionSchema, Omit<Awaited<ReturnType<typeof redeemReward>>, 'status'>> = true;
+
 const _adjustment: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof adjustPoints>>, 'status'>> = true;
 
 const TierAnswerSchema = z.object({ customerId: z.string(), tier: text, override: OverrideSchema.shape.override });
@@ -218,6 +237,21 @@ export const customers: ApiFamily = {
       requestBody: jsonBody(RedemptionSchema),
       responses: {
         '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
+        ...errors(400, 401, 404, 409, 413),
+      },
+    }),
+    route('POST', '/v1/customers/{customerId}/rewards/{rewardId}/redeem', {
+      summary: 'Buy a reward of the catalog with points',
+      description:
+        "The points are taken by one conditional update — never below the spendable balance, within the reward's tiers and per-customer limit, once per `Idempotency-Key` (a repeat gets the first answer, with the same code) — then the reward's single-use code is issued, valid `validityDays`. 409 when the points, the tier or the limit say no.",
+      security: SHOP_KEY,
+      requestParams: {
+        path: z.object({ customerId: CustomerIdSchema, rewardId: RewardIdSchema }),
+        header: z.object({ 'Idempotency-Key': KeySchema }),
+      },
+      requestBody: jsonBody(RedeemRewardSchema),
+      responses: {
+        '201': jsonAnswer('The code, the ledger entry and the new balance.', RewardRedemptionSchema),
         ...errors(400, 401, 404, 409, 413),
       },
     }),

@@ -1,0 +1,36 @@
+import { db, loadShop, now } from '#shared/deps.ts';
+import { bearerToken, httpHandler, json, rawBody } from '#shared/http/http-handler.ts';
+import { parseJson } from '#shared/http/validate.ts';
+import { logger } from '#shared/observability.ts';
+import { loadFreshProgram } from '#shared/program-deps.ts';
+import { authenticateShop } from '#shared/use-cases/read-customers.ts';
+import { redeemReward } from '#shared/use-cases/redeem-reward.ts';
+
+/**
+ * POST /v1/customers/{customerId}/rewards/{rewardId}/redeem (Idempotency-Key): 201 with the code,
+ * the ledger entry and the new balance; 409 when the points, the tier or the reward's limit say no.
+ * Codes are Rapport's own (checked with GET /v1/coupons/{code}): no shop can give platform
+ * credentials yet, so no code waits on a platform.
+ */
+export const handler = httpHandler(async (event) => {
+  const shop = await authenticateShop(bearerToken(event), { loadShop });
+  logger.appendKeys({ shopId: shop.shopId, customerId: event.pathParameters?.customerId });
+  const body = rawBody(event);
+  const { status, ...answer } = await redeemReward(
+    shop,
+    event.pathParameters?.customerId,
+    event.pathParameters?.rewardId,
+    body.length === 0 ? {} : parseJson(body),
+    event.headers['idempotency-key'],
+    {
+      db: db(),
+      program: loadFreshProgram,
+      now,
+      platform: () => 'generic',
+      issue: async (_shopId, code) => {
+        throw new Error(`no platform step for code ${code}: platform codes are not wired yet`);
+      },
+    },
+  );
+  return json(status, answer);
+});

@@ -1,0 +1,118 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Db, isConditionFailure } from '#shared/data/db.ts';
+import { customerCodeKey, customerPk, rewardCodeKey } from '#shared/data/keys.ts';
+import type { RewardValue } from '#shared/loyalty/rewards.ts';
+
+/**
+ * Reward codes (issue 13): one item per code at SHOP#{shopId}#CODE#{code} holding everything about
+ * it, and a pointer under the customer (CODE#{issuedAt}#{code}) for the customer's list. Both are
+ * written after the conditional profile update that took the points, under the code chosen before
+ * it (kept in the redemption record), so a retry rewrites the same items.
+ */
+
+export type CodeStatus = 'pending' | 'issued' | 'used' | 'returned' | 'failed';
+export type CodePlatform = 'generic' | 'shopify' | 'woocommerce';
+
+export interface RewardCode {
+  code: string;
+  customerId: string;
+  rewardId: string;
+  /** The reward's names when it was redeemed (the catalog may change later). */
+  name: Record<string, string>;
+  value: RewardValue;
+  minOrder?: number;
+  currency: string;
+  points: number;
+  /** The redemption's Idempotency-Key as held (`reward/…`). */
+  key: string;
+  issuedAt: string;
+  expiresAt: string;
+  status: CodeStatus;
+  platform: CodePlatform;
+  platformId?: string;
+  /** Why the platform refused it for good (no personal data). */
+  failure?: string;
+  usedOrderId?: string;
+  usedAt?: string;
+}
+
+/** The code item, unless it exists already (a retry); the customer's pointer either way. */
+export async function putRewardCode(db: Db, shopId: string, code: RewardCode): Promise<void> {
+  try {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...rewardCodeKey(shopId, code.code), ...code },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  await db.client.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...customerCodeKey(shopId, code.customerId, code.issuedAt, code.code), code: code.code, rewardId: code.rewardId },
+    }),
+  );
+}
+
+/** Access pattern: a code by itself (an order carrying it, the platform step, GET /v1/coupons). */
+export async function getRewardCode(db: Db, shopId: string, code: string, consistent = false): Promise<RewardCode | undefined> {
+  const { Item } = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: rewardCodeKey(shopId, code), ConsistentRead: consistent }),
+  );
+  if (!Item) return undefined;
+  const { PK: _pk, SK: _sk, ...stored } = Item;
+  return stored as RewardCode;
+}
+
+/** Access pattern: a customer's newest codes (their pointers; the codes themselves by getRewardCode). */
+export async function listCustomerCodes(db: Db, shopId: string, customerId: string, limit: number): Promise<string[]> {
+  const { Items } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': customerPk(shopId, customerId), ':prefix': 'CODE#' },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (Items ?? []).map((item) => item.code as string);
+}
+
+/**
+ * Moves a code from one status to the next, only from the status it is expected in (so a used code
+ * is never returned, nor a returned one used); with the fields that go with the new status.
+ * False when the code was not in `from` any more.
+ */
+export async function moveCodeStatus(
+  db: Db,
+  shopId: string,
+  code: string,
+  from: CodeStatus[],
+  to: CodeStatus,
+  fields: Partial<Pick<RewardCode, 'platformId' | 'failure' | 'usedOrderId' | 'usedAt'>> = {},
+): Promise<boolean> {
+  const names = Object.keys(fields);
+  try {
+    await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: rewardCodeKey(shopId, code),
+        UpdateExpression: `SET #status = :to${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
+        ConditionExpression: `attribute_exists(PK) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])) },
+        ExpressionAttributeValues: {
+          ':to': to,
+          ...Object.fromEntries(from.map((status, i) => [`:from${i}`, status])),
+          ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name as keyof typeof fields]])),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
