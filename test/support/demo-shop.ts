@@ -75,6 +75,9 @@ export interface DemoOrderEvent {
 export function demoHistory({ customers = 300, seed = 22, now = Date.now() } = {}): DemoOrderEvent[] {
   const next = random(seed);
   const gamma = gammaSampler(next);
+  // Baskets draw from a stream of their own, so the purchase times do not depend on what was bought.
+  const basket = random(seed + 1);
+  const basketGamma = gammaSampler(basket);
   const WEEK = 7 * 86_400_000;
   const events: DemoOrderEvent[] = [];
   for (let c = 0; c < customers; c++) {
@@ -91,6 +94,10 @@ export function demoHistory({ customers = 300, seed = 22, now = Date.now() } = {
     };
     const rate = gamma(2, 10); // purchases per week while active
     const dropout = ((x, y) => x / (x + y))(gamma(1, 1), gamma(4, 1));
+    // Each customer's own basket size (mean 1): spend differs between customers, not only between
+    // orders, as the Gamma-Gamma model expects; without it the fit has nothing to tell apart and
+    // runs off to the boundary (no convergence) on about half the days.
+    const appetite = basketGamma(3, 3);
     const times: number[] = [];
     let at = now - next() * 100 * WEEK;
     for (;;) {
@@ -101,8 +108,11 @@ export function demoHistory({ customers = 300, seed = 22, now = Date.now() } = {
     }
     times.forEach((time, o) => {
       const when = new Date(time).toISOString();
-      const lines = PRODUCTS.filter(() => next() < 0.4);
-      const items = (lines.length ? lines : PRODUCTS.slice(0, 1)).map((p) => ({ ...p, quantity: 1 + Math.floor(next() * 2) }));
+      const lines = PRODUCTS.filter(() => basket() < 0.4);
+      const items = (lines.length ? lines : PRODUCTS.slice(0, 1)).map((p) => ({
+        ...p,
+        quantity: Math.max(1, Math.round(appetite * (1 + basket() * 2))),
+      }));
       const total = items.reduce((sum, item) => sum + item.price * item.quantity, 0);
       events.push({
         type: 'order.upserted',
