@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, download } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
@@ -8,9 +9,7 @@ import { type Messages, rfmName } from '../i18n/index.ts';
 import { Link } from '../router.tsx';
 import { tierName } from '../shop.ts';
 import { TRIGGERS } from '../triggers.ts';
-import type { CustomerExport, LedgerEntry, Money, Page, Profile, ProgramDocument, TimelineEntry } from '../types.ts';
-
-const TIMELINE_PAGE = 20;
+import type { LedgerEntry, Money, Page, Profile, ProgramDocument, TimelineEntry } from '../types.ts';
 
 export function CustomerPage({ params }: { params: Record<string, string> }) {
   const { api, t, fmt, language } = useApp();
@@ -18,14 +17,12 @@ export function CustomerPage({ params }: { params: Record<string, string> }) {
   const path = `/v1/customers/${encodeURIComponent(id)}`;
   const profile = useResource(() => api.get<Profile>(path), [path]);
   const program = useResource(() => api.get<ProgramDocument>('/v1/program'), []);
-  // The ledger has no route of its own: it comes with the customer's export.
-  const exported = useResource(() => api.get<CustomerExport>(`${path}/export`), [path]);
-  const [timelineVersion, setTimelineVersion] = useState(0);
+  // Ledger and timeline are read again from their first page after an action changes them.
+  const [recordsVersion, setRecordsVersion] = useState(0);
 
   const refresh = () => {
     profile.reload();
-    exported.reload();
-    setTimelineVersion((n) => n + 1);
+    setRecordsVersion((n) => n + 1);
   };
 
   if (profile.loading && !profile.data) return <Loading />;
@@ -109,16 +106,8 @@ export function CustomerPage({ params }: { params: Record<string, string> }) {
       </div>
       <EmailPreview customerId={p.customerId} />
       <Privacy profile={p} onErased={refresh} />
-      <Section title={t.customer.ledger}>
-        {exported.error ? (
-          <ErrorNotice error={exported.error} onRetry={exported.reload} />
-        ) : !exported.data ? (
-          <Loading />
-        ) : (
-          <Ledger entries={exported.data.pointsLedger} />
-        )}
-      </Section>
-      <Timeline key={timelineVersion} path={`${path}/timeline`} tier={tier} />
+      <Ledger key={`ledger-${recordsVersion}`} path={`${path}/ledger`} />
+      <Timeline key={`timeline-${recordsVersion}`} path={`${path}/timeline`} tier={tier} />
     </>
   );
 }
@@ -387,10 +376,9 @@ function Privacy({ profile, onErased }: { profile: Profile; onErased: () => void
   );
 }
 
-function Ledger({ entries }: { entries: LedgerEntry[] }) {
+function Ledger({ path }: { path: string }) {
   const { t, fmt } = useApp();
-  if (entries.length === 0) return <p class="muted">{t.customer.ledgerEmpty}</p>;
-  const rows = [...entries].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  const pages = useOlderPages<LedgerEntry>(path);
   const columns: Columns<LedgerEntry> = [
     { accessorKey: 'at', header: t.customer.when, cell: (c) => fmt.dateTime(c.getValue<string>()) },
     { accessorKey: 'kind', header: t.customer.kind, cell: (c) => t.ledgerKinds[c.getValue<string>()] ?? c.getValue<string>() },
@@ -418,7 +406,11 @@ function Ledger({ entries }: { entries: LedgerEntry[] }) {
       enableSorting: false,
     },
   ];
-  return <DataTable caption={t.customer.ledgerCaption} columns={columns} data={rows} sort="client" rowKey={(row) => row.entryId} />;
+  return (
+    <PagedSection title={t.customer.ledger} empty={t.customer.ledgerEmpty} pages={pages}>
+      <DataTable caption={t.customer.ledgerCaption} columns={columns} data={pages.items} rowKey={(row) => row.entryId} />
+    </PagedSection>
+  );
 }
 
 /** Where an entry came from: the staff's reason first, then the order or other ids (the idempotency key says nothing to a person). */
@@ -430,37 +422,63 @@ const describeSource = (source: Record<string, string | number>) => {
 };
 
 function Timeline({ path, tier }: { path: string; tier: (tierId: string | null) => string }) {
-  const { api, t, fmt } = useApp();
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [items, setItems] = useState<TimelineEntry[]>([]);
-  const page = useResource(async () => {
-    const answer = await api.get<Page<TimelineEntry>>(path, { limit: TIMELINE_PAGE, cursor });
-    setItems((previous) => (cursor ? [...previous, ...answer.items] : answer.items));
-    return answer;
-  }, [path, cursor]);
+  const { t, fmt } = useApp();
+  const pages = useOlderPages<TimelineEntry>(path);
   const columns: Columns<TimelineEntry> = [
     { accessorKey: 'at', header: t.customer.when, cell: (c) => fmt.dateTime(c.getValue<string>()) },
     { id: 'what', header: t.customer.what, accessorFn: (entry) => describeEntry(entry, t, fmt, tier) },
     { accessorKey: 'channel', header: t.customer.channel },
   ];
   return (
-    <Section title={t.customer.timeline}>
+    <PagedSection title={t.customer.timeline} empty={t.customer.timelineEmpty} pages={pages}>
+      <DataTable
+        caption={t.customer.timelineCaption}
+        columns={columns}
+        data={pages.items}
+        rowKey={(entry) => `${entry.at}|${String(entry.entryId ?? '')}|${entry.type}`}
+      />
+    </PagedSection>
+  );
+}
+
+const RECORDS_PAGE = 20;
+
+/**
+ * A customer's records newest first, a page at a time, each "older" click adding the next page below:
+ * what the browser holds grows with what the person asked to see, never with the customer's history.
+ */
+function useOlderPages<T>(path: string) {
+  const { api } = useApp();
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const [items, setItems] = useState<T[]>([]);
+  const page = useResource(async () => {
+    const answer = await api.get<Page<T>>(path, { limit: RECORDS_PAGE, cursor });
+    setItems((previous) => (cursor ? [...previous, ...answer.items] : answer.items));
+    return answer;
+  }, [path, cursor]);
+  return { items, page, older: () => setCursor(page.data?.cursor) };
+}
+
+function PagedSection<T>({
+  title,
+  empty,
+  pages,
+  children,
+}: {
+  title: string;
+  empty: string;
+  pages: ReturnType<typeof useOlderPages<T>>;
+  children: ComponentChildren;
+}) {
+  const { t } = useApp();
+  const { items, page, older } = pages;
+  return (
+    <Section title={title}>
       {page.error && <ErrorNotice error={page.error} onRetry={page.reload} />}
-      {page.loading && items.length === 0 ? (
-        <Loading />
-      ) : items.length === 0 && !page.error ? (
-        <p class="muted">{t.customer.timelineEmpty}</p>
-      ) : (
-        <DataTable
-          caption={t.customer.timelineCaption}
-          columns={columns}
-          data={items}
-          rowKey={(entry) => `${entry.at}|${String(entry.entryId ?? '')}|${entry.type}`}
-        />
-      )}
+      {page.loading && items.length === 0 ? <Loading /> : items.length === 0 && !page.error ? <p class="muted">{empty}</p> : children}
       {page.data?.cursor && (
         <div class="pager">
-          <button type="button" class="button-secondary" disabled={page.loading} onClick={() => setCursor(page.data?.cursor)}>
+          <button type="button" class="button-secondary" disabled={page.loading} onClick={older}>
             {t.customer.older}
           </button>
         </div>
