@@ -41,6 +41,7 @@ const DYNALITE_ONLY = [
   'cli-dlq',
   'cli-import',
   'cli-progress',
+  'discount-code-clients',
   'console-static',
   'faults',
   'health',
