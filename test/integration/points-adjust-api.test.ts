@@ -166,7 +166,12 @@ it('pages the ledger newest first over GET /v1/customers/{id}/ledger: every entr
   expect(pages).toBeGreaterThan(2);
   expect(paged.map((e) => e.entryId).sort()).toEqual(exported.map((e) => e.entryId).sort());
   expect(new Set(paged.map((e) => e.entryId)).size).toBe(paged.length);
-  expect(paged.map((e) => e.at)).toEqual(paged.map((e) => e.at).sort().reverse());
+  expect(paged.map((e) => e.at)).toEqual(
+    paged
+      .map((e) => e.at)
+      .sort()
+      .reverse(),
+  );
   expect(paged.reduce((sum, e) => sum + e.points, 0)).toBe((await balance()).balance);
   // A timeline cursor is not a ledger cursor; an unknown customer is a 404.
   const timeline = await apiGet(runtime, apiKey, `/v1/customers/${customerId}/timeline?limit=1`);
