@@ -53,6 +53,8 @@ async function start(config: StartConsumers): Promise<void> {
         handler: handlers.get(consumer.fn.name) as SqsHandler,
         region: config.region,
         activity,
+        // The API's requests come first (sqs-poller.ts giveWay); the counter is the runtime's, shared.
+        giveWay: () => activity.requests > 0,
         log,
       }),
     );

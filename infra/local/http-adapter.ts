@@ -79,7 +79,7 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
     }
     const health = opts.health;
     const isHealth = health && (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '/').split('?')[0] === '/health';
-    const work = isHealth ? serveHealth(res, health) : activity.track(() => handle(req, res));
+    const work = isHealth ? serveHealth(res, health) : activity.trackRequest(() => handle(req, res));
     const done = work
       .catch((err) => {
         log(`http adapter failure\n${describeError(err)}`);

@@ -28,9 +28,24 @@ export class Activity {
   readonly buffer: SharedArrayBuffer;
   private readonly counters: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.buffer = buffer;
-    this.counters = new Int32Array(buffer, 0, 2);
+    this.counters = new Int32Array(buffer, 0, 3);
+  }
+
+  /** HTTP requests being answered now (any thread may read it: the pollers give way to them). */
+  get requests(): number {
+    return Atomics.load(this.counters, 2);
+  }
+
+  /** An HTTP request's work: counted as activity, and as a request in flight while it runs. */
+  async trackRequest<T>(work: () => Promise<T>): Promise<T> {
+    Atomics.add(this.counters, 2, 1);
+    try {
+      return await this.track(work);
+    } finally {
+      Atomics.sub(this.counters, 2, 1);
+    }
   }
 
   get running(): number {

@@ -265,7 +265,17 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     for (const spec of specs) {
       const consumer = consumerOf(spec);
       if (!consumer || threaded.includes(spec)) continue;
-      pollers.push(startSqsPoller({ ...consumer, endpoint: endpoints.sqs, handler: handlerOf(spec) as SqsHandler, region, activity, log }));
+      pollers.push(
+        startSqsPoller({
+          ...consumer,
+          endpoint: endpoints.sqs,
+          handler: handlerOf(spec) as SqsHandler,
+          region,
+          activity,
+          giveWay: () => activity.requests > 0,
+          log,
+        }),
+      );
     }
 
     if (specs.some((spec) => spec.consumes === 'runs')) {

@@ -36,6 +36,12 @@ export interface SqsPollerOptions {
   waitTimeSeconds?: number;
   /** Pollers running side by side, each with its own batch in flight. */
   concurrency?: number;
+  /**
+   * While this says so, every poller but the first waits before taking another batch: the local
+   * runtime gives the CPU it shares with the API to the requests being answered (Activity.requests),
+   * and works the queues with every poller again as soon as none is in flight. Default: never.
+   */
+  giveWay?: () => boolean;
   region?: string;
   activity?: Activity;
   log?: (line: string) => void;
@@ -47,6 +53,8 @@ export interface SqsPoller {
 }
 
 const GATHER_INTERVAL_MS = 50;
+/** How often a poller that gives way looks again. */
+const GIVE_WAY_MS = 25;
 
 export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const client = sqsClientFor(opts.endpoint);
@@ -102,8 +110,12 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     await deleteMessages(client, opts.queueUrl, done, log);
   };
 
-  const worker = async (): Promise<void> => {
+  const worker = async (index: number): Promise<void> => {
     while (running) {
+      if (index > 0 && opts.giveWay?.()) {
+        await sleep(GIVE_WAY_MS);
+        continue;
+      }
       let messages: Message[];
       try {
         messages = await receiveBatch();
@@ -117,7 +129,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     }
   };
 
-  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, () => worker());
+  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, (_, index) => worker(index));
   let stopped: Promise<void> | undefined;
 
   return {
