@@ -126,10 +126,19 @@ function refusal(command: WebhookCommand, secrets: string[]): Error | undefined 
   return (first as Error | undefined) ?? signatureMismatch(SIGNATURE_HEADER[command.source].display);
 }
 
+/** A Shopify delivery id as we store it (X-Shopify-Webhook-Id). */
+const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+
 export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps): Promise<WebhookResult> {
   if (command.body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`body is over ${MAX_BODY_BYTES} bytes`);
   const shopId = parseOrThrow(ShopIdSchema, command.shopId, 'shopId');
   if (isWooCommercePing(command)) return { accepted: 0, ignored: 0, note: 'ping' };
+  // Whether a Shopify delivery was seen already is read beside the shop, not after it: one round trip
+  // to the table less on every delivery. Only a well-formed id is looked up (a malformed one is
+  // refused below, after the signature, as before); an unknown shop costs the same read.
+  const shopifyDelivery = command.source === 'shopify' ? command.headers['x-shopify-webhook-id']?.trim() : undefined;
+  const seen = shopifyDelivery && DELIVERY_ID.test(shopifyDelivery) ? deps.wasDelivered(shopId, shopifyDelivery) : Promise.resolve(false);
+  seen.catch(() => undefined); // awaited below, unless the delivery is refused first
   const [cached, masterKey] = await Promise.all([deps.loadShop(shopId), deps.masterKey()]);
   let shop = cached;
   let refused = refusal(command, secretsOf(shop, command, masterKey));
@@ -154,9 +163,9 @@ export async function receiveWebhook(command: WebhookCommand, deps: WebhookDeps)
     }
     case 'shopify': {
       const deliveryId = headers['x-shopify-webhook-id']?.trim() || undefined;
-      if (deliveryId && !/^[\w.:-]{1,128}$/.test(deliveryId))
+      if (deliveryId && !DELIVERY_ID.test(deliveryId))
         throw new ValidationError('X-Shopify-Webhook-Id', 'X-Shopify-Webhook-Id is malformed');
-      if (deliveryId && (await deps.wasDelivered(shop.shopId, deliveryId))) return { accepted: 0, ignored: 0, note: 'duplicate_delivery' };
+      if (deliveryId && (await seen)) return { accepted: 0, ignored: 0, note: 'duplicate_delivery' };
       const topic = requireHeader(headers, 'x-shopify-topic', 'X-Shopify-Topic');
       const normalized = normalizeShopify(topic, command.body.toString('utf8'), context(shop, command, deliveryId));
       const result = await enqueueNormalized(normalized, deps);
