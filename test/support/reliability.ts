@@ -22,6 +22,7 @@ import { redeemPoints } from '#shared/use-cases/redeem-points.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { startTestRuntime } from '#test/support/local-api.ts';
 import { profileView } from '#test/support/profile.ts';
+import { seededRandom } from '#test/support/seeded-random.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -74,16 +75,9 @@ export interface ReliabilityResult {
   mismatches: string[];
 }
 
-/** mulberry32: small, seedable, good enough to pick histories. */
+/** Seeded (seeded-random.ts): a failing history replays from its seed. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),

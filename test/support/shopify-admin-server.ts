@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { seededRandom } from '#test/support/seeded-random.ts';
 
 /**
  * A local stand-in for Shopify's GraphQL Admin API, as far as discount codes go, written from
@@ -321,18 +322,6 @@ function customerGetsErrors(arg: string, gets: BasicInput['customerGets']): User
 }
 
 // ── the server ───────────────────────────────────────────────────────────────────────────────
-
-/** mulberry32: small and seedable, so a failure rate replays the same way every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class ContractError extends Error {
   constructor(
