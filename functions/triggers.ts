@@ -192,8 +192,13 @@ export const functions: FunctionSpec[] = [
     entry: 'functions/get-program.ts',
     memoryMb: 256,
     timeoutSeconds: 10,
-    routes: [{ method: 'GET', path: '/v1/program' }],
-    tableActions: ['dynamodb:GetItem'],
+    routes: [
+      { method: 'GET', path: '/v1/program' },
+      { method: 'GET', path: '/v1/program/versions' },
+      { method: 'GET', path: '/v1/program/versions/{version}' },
+    ],
+    // GetItem: the program, a version; Query: the history's page.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
   {
     name: 'putProgram',

@@ -14,6 +14,13 @@ export const shopKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'SHOP' }
 /** The shop's loyalty program, versioned (shared/loyalty/program.ts). */
 export const programKey = (shopId: string) => ({ PK: `SHOP#${shopId}`, SK: 'PROGRAM' });
 
+/** A version of the program that a later save replaced, kept for the history (8 digits: they sort). */
+export const PROGRAM_VERSION_PREFIX = 'PROGRAM#V#';
+export const programVersionKey = (shopId: string, version: number) => ({
+  PK: `SHOP#${shopId}`,
+  SK: `${PROGRAM_VERSION_PREFIX}${String(version).padStart(8, '0')}`,
+});
+
 export const customerPk = (shopId: string, customerId: string) => `SHOP#${shopId}#C#${customerId}`;
 
 export const profileKey = (shopId: string, customerId: string) => ({ PK: customerPk(shopId, customerId), SK: 'PROFILE' });

@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { programKey } from '#shared/data/keys.ts';
+import { PROGRAM_VERSION_PREFIX, programKey, programVersionKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
 import { type Program, ProgramSchema } from '#shared/loyalty/program.ts';
 
@@ -45,4 +45,39 @@ export async function putProgramIfVersion(db: Db, shopId: string, basedOn: numbe
     if (isConditionFailure(error)) throw new ConflictError(`the program changed since version ${basedOn}: read it again and re-apply`);
     throw error;
   }
+}
+
+/**
+ * The version a save replaces, kept as an item of its own (one item per saved version, each the
+ * size of a program): written before the save, from the current document read for it. Its content
+ * is final the moment it is current, so writing it is right whether the save then wins or loses,
+ * and a repeat rewrites the same item.
+ */
+export async function keepProgramVersion(db: Db, shopId: string, replaced: StoredProgram): Promise<void> {
+  await db.client.send(new PutCommand({ TableName: db.table, Item: { ...programVersionKey(shopId, replaced.version), ...replaced } }));
+}
+
+/** Access pattern: the replaced versions, newest first, a page at a time (without their documents). */
+export async function listProgramVersions(db: Db, shopId: string, limit: number, beforeVersion?: number) {
+  const { Items, LastEvaluatedKey } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `SHOP#${shopId}`, ':prefix': PROGRAM_VERSION_PREFIX },
+      ProjectionExpression: 'version, updatedAt',
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(beforeVersion !== undefined ? { ExclusiveStartKey: programVersionKey(shopId, beforeVersion) } : {}),
+    }),
+  );
+  return {
+    items: (Items ?? []).map((item) => ({ version: item.version as number, updatedAt: item.updatedAt as string })),
+    more: LastEvaluatedKey !== undefined,
+  };
+}
+
+/** Access pattern: one replaced version, whole. */
+export async function getProgramVersion(db: Db, shopId: string, version: number): Promise<StoredProgram | undefined> {
+  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: programVersionKey(shopId, version) }));
+  return Item ? { version: Item.version as number, updatedAt: Item.updatedAt as string, program: current(Item.program) } : undefined;
 }

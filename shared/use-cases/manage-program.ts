@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
-import { getStoredProgram, putProgramIfVersion } from '#shared/data/program-repo.ts';
+import {
+  getProgramVersion,
+  getStoredProgram,
+  keepProgramVersion,
+  listProgramVersions,
+  putProgramIfVersion,
+} from '#shared/data/program-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { NotFoundError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { defaultProgram, diffPrograms, ProgramSchema } from '#shared/loyalty/program.ts';
 
@@ -20,6 +27,37 @@ export const PutProgramSchema = z.object({ version: z.number().int().min(0), pro
 export async function replaceProgram(shop: ShopRecord, body: unknown, deps: { db: Db; now: () => Date }) {
   const request = parseOrThrow(PutProgramSchema, body);
   const current = await readProgram(shop, deps.db);
+  // The version being replaced joins the history (the defaults, version 0, were never saved).
+  if (current.version > 0 && current.version === request.version) await keepProgramVersion(deps.db, shop.shopId, current);
   const saved = await putProgramIfVersion(deps.db, shop.shopId, request.version, request.program, deps.now().toISOString());
   return { ...saved, changes: diffPrograms(current.program, saved.program) };
+}
+
+export const VersionsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** The oldest version of the previous page: the page holds the versions before it. */
+  before: z.coerce.number().int().min(1).optional(),
+});
+
+/**
+ * GET /v1/program/versions?limit=&before=: the program's versions newest first — the current one
+ * (with the page that starts the list), then every one a save replaced — without their documents.
+ */
+export async function programVersions(shop: ShopRecord, query: Record<string, string | undefined>, db: Db) {
+  const { limit, before } = parseOrThrow(VersionsQuerySchema, query, 'query');
+  const current = before === undefined ? await getStoredProgram(db, shop.shopId) : undefined;
+  const head = current ? [{ version: current.version, updatedAt: current.updatedAt, current: true }] : [];
+  const page = await listProgramVersions(db, shop.shopId, limit - head.length || 1, before ?? current?.version);
+  const items = [...head, ...page.items.map((item) => ({ ...item, current: false }))].slice(0, limit);
+  const oldest = items.at(-1)?.version;
+  return { items, ...(page.more && oldest !== undefined ? { before: oldest } : {}) };
+}
+
+/** GET /v1/program/versions/{version}: one version whole, with what changed from it to the current program. */
+export async function programVersion(shop: ShopRecord, version: unknown, db: Db) {
+  const number = parseOrThrow(z.coerce.number().int().min(1).max(99_999_999), version, 'version');
+  const current = await readProgram(shop, db);
+  const found = number === current.version ? current : await getProgramVersion(db, shop.shopId, number);
+  if (!found) throw new NotFoundError(`no version ${number} of the program`);
+  return { ...found, current: found.version === current.version, changesToCurrent: diffPrograms(found.program, current.program) };
 }

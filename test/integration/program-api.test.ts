@@ -95,3 +95,43 @@ it('answers 400, never 5xx, for a body nested 100,000 deep on every route that r
     }
   }
 });
+
+it('keeps every saved version: a history newest first, paged, each version whole with what changed since', async () => {
+  const get = async (path: string) => {
+    const res = await fetch(`${runtime.apiUrl}${path}`, { headers: auth });
+    return { status: res.status, json: (await res.json()) as Loose };
+  };
+  let doc = (await get('/v1/program')).json as { version: number; program: Loose };
+  const start = doc.version;
+  for (const months of [13, 14, 15]) {
+    const edited = structuredClone(doc.program);
+    edited.tiers.downgrade.termMonths = months;
+    const saved = await put({ version: doc.version, program: edited });
+    expect(saved.status).toBe(200);
+    doc = { version: ((await saved.json()) as { version: number }).version, program: edited };
+  }
+  // A save that loses the race leaves the history as it was.
+  expect((await put({ version: start, program: doc.program })).status).toBe(409);
+
+  const seen: Array<{ version: number; current: boolean }> = [];
+  let before: number | undefined;
+  do {
+    const page = await get(`/v1/program/versions?limit=2${before ? `&before=${before}` : ''}`);
+    expect(page.status).toBe(200);
+    expect(page.json.items.length).toBeLessThanOrEqual(2);
+    seen.push(...page.json.items);
+    before = page.json.before;
+  } while (before);
+  expect(seen.map((v) => v.version)).toEqual(Array.from({ length: doc.version }, (_, i) => doc.version - i));
+  expect(seen.filter((v) => v.current).map((v) => v.version)).toEqual([doc.version]);
+
+  const older = await get(`/v1/program/versions/${doc.version - 2}`);
+  expect(older.status).toBe(200);
+  expect(older.json.program.tiers.downgrade.termMonths).toBe(13);
+  expect(older.json.changesToCurrent).toEqual([{ path: 'tiers.downgrade.termMonths', change: 'changed', from: 13, to: 15 }]);
+  expect((await get(`/v1/program/versions/${doc.version}`)).json).toMatchObject({ current: true, changesToCurrent: [] });
+  expect((await get('/v1/program/versions/999')).status).toBe(404);
+  const bad = await get('/v1/program/versions/x');
+  expect(bad.status).toBe(400);
+  expect(bad.json.error.field).toBe('version');
+});

@@ -3,7 +3,14 @@ import { ruleSchema } from '#shared/analytics/segments.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
 import { ProgramSchema } from '#shared/loyalty/program.ts';
 import type { loyaltyLiability } from '#shared/use-cases/loyalty-admin.ts';
-import { PutProgramSchema, type readProgram, type replaceProgram } from '#shared/use-cases/manage-program.ts';
+import {
+  PutProgramSchema,
+  type programVersion,
+  type programVersions,
+  type readProgram,
+  type replaceProgram,
+  VersionsQuerySchema,
+} from '#shared/use-cases/manage-program.ts';
 
 /** The loyalty program and what it owes: functions/get-program.ts, put-program.ts, get-liability.ts. */
 
@@ -25,6 +32,18 @@ const DiffLineSchema = z.object({
 
 const SavedProgramSchema = StoredProgramSchema.extend({ changes: z.array(DiffLineSchema).meta({ description: 'Field by field.' }) });
 const _saved: Describes<typeof SavedProgramSchema, Awaited<ReturnType<typeof replaceProgram>>> = true;
+
+const VersionsPageSchema = z.object({
+  items: z.array(z.object({ version: z.int(), updatedAt: z.string(), current: z.boolean() })).meta({ description: 'Newest first.' }),
+  before: z.int().optional().meta({ description: 'Pass as `before` for the next page; absent on the last.' }),
+});
+const _versions: Describes<typeof VersionsPageSchema, Awaited<ReturnType<typeof programVersions>>> = true;
+
+const ProgramVersionSchema = StoredProgramSchema.extend({
+  current: z.boolean(),
+  changesToCurrent: z.array(DiffLineSchema).meta({ description: 'What changed from this version to the current program.' }),
+});
+const _version: Describes<typeof ProgramVersionSchema, Awaited<ReturnType<typeof programVersion>>> = true;
 
 const MoneySchema = z.object({ amount: z.number(), currency: z.string() });
 const LiabilitySchema = z.object({
@@ -63,6 +82,22 @@ export const loyalty: ApiFamily = {
       responses: {
         '200': jsonAnswer('The new version and what changed.', SavedProgramSchema),
         ...errors(400, 401, 409, 413),
+      },
+    }),
+    route('GET', '/v1/program/versions', {
+      summary: "The program's versions, newest first",
+      description: 'The current one, then every version a save replaced, without their documents.',
+      security: SHOP_KEY,
+      requestParams: { query: VersionsQuerySchema },
+      responses: { '200': jsonAnswer('A page of versions.', VersionsPageSchema), ...errors(400, 401) },
+    }),
+    route('GET', '/v1/program/versions/{version}', {
+      summary: 'One version of the program',
+      security: SHOP_KEY,
+      requestParams: { path: z.object({ version: z.string().regex(/^[1-9][0-9]{0,7}$/) }) },
+      responses: {
+        '200': jsonAnswer('The version and what changed from it to the current program.', ProgramVersionSchema),
+        ...errors(400, 401, 404),
       },
     }),
     route('GET', '/v1/loyalty/liability', {
