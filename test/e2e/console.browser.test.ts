@@ -217,6 +217,16 @@ describe('the merchant console, in Chromium against npm start', () => {
     // The notice sits above the form; saving left the page scrolled down to the button.
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SHOTS, 'program-diff.png') });
+
+    // The history lists the version just saved as the current one; version 0 (the defaults) was never saved.
+    const history = page.getByRole('region', { name: 'Version history' });
+    await history.getByRole('cell', { name: 'Current' }).waitFor();
+    const versions = await history
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell') })
+      .locator('td:nth-child(1)')
+      .allTextContents();
+    expect(versions).toEqual(['1']);
   });
 
   it('starts a run and shows the segments, the tier chart and the CLV calibration chart', async () => {

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
-import { ErrorNotice, Field, Loading, PageTitle, Section } from '../components/ui.tsx';
+import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import type { DiffLine, Program, ProgramDocument, TierLevel } from '../types.ts';
 
 /**
@@ -35,17 +35,28 @@ type Saved = { version: number; changes: DiffLine[] };
 export function ProgramPage() {
   const { api, t } = useApp();
   const doc = useResource(() => api.get<ProgramDocument>('/v1/program'), []);
+  // The history is read again after each save made here (the editor keeps its own copy of the document).
+  const [savedHere, setSavedHere] = useState(0);
   if (doc.loading && !doc.data) return <Loading />;
   if (doc.error || !doc.data) return <ErrorNotice error={doc.error} onRetry={doc.reload} />;
   return (
     <>
       <PageTitle>{t.program.title}</PageTitle>
-      <ProgramEditor key={`${doc.data.version}:${doc.data.updatedAt}`} loaded={doc.data} onReload={doc.reload} />
+      <ProgramEditor key={`${doc.data.version}:${doc.data.updatedAt}`} loaded={doc.data} onReload={doc.reload} onSaved={setSavedHere} />
+      <VersionHistory key={`history-${doc.data.version}-${savedHere}`} />
     </>
   );
 }
 
-function ProgramEditor({ loaded, onReload }: { loaded: ProgramDocument; onReload: () => void }) {
+function ProgramEditor({
+  loaded,
+  onReload,
+  onSaved,
+}: {
+  loaded: ProgramDocument;
+  onReload: () => void;
+  onSaved: (version: number) => void;
+}) {
   const { api, t, fmt, shop } = useApp();
   // The version edits are based on: the one loaded, then each one saved here.
   const [doc, setDoc] = useState(loaded);
@@ -90,6 +101,7 @@ function ProgramEditor({ loaded, onReload }: { loaded: ProgramDocument; onReload
       });
       setSaved({ version: answer.version, changes: answer.changes });
       setDoc({ version: answer.version, updatedAt: answer.updatedAt, program: answer.program ?? draft });
+      onSaved(answer.version);
     } catch (failure) {
       if (failure instanceof ApiError && (failure.status === 400 || failure.status === 409)) setError(failure);
       else setOther(failure);
@@ -110,8 +122,7 @@ function ProgramEditor({ loaded, onReload }: { loaded: ProgramDocument; onReload
   return (
     <form onSubmit={save} noValidate>
       <p class="muted">
-        {doc.version === 0 ? t.program.defaults : t.program.version(fmt.number(doc.version), fmt.dateTime(doc.updatedAt))}{' '}
-        {t.program.noHistory}
+        {doc.version === 0 ? t.program.defaults : t.program.version(fmt.number(doc.version), fmt.dateTime(doc.updatedAt))}
       </p>
       {saved && (
         <div class="notice notice-ok" role="status">
@@ -353,6 +364,71 @@ function InlineField({
         </p>
       )}
     </div>
+  );
+}
+
+type VersionRow = { version: number; updatedAt: string; current: boolean };
+type VersionDetail = VersionRow & { changesToCurrent: DiffLine[] };
+
+/** Every saved version, newest first (GET /v1/program/versions), and what changed from one of them to now. */
+function VersionHistory() {
+  const { api, t, fmt } = useApp();
+  const [cursors, setCursors] = useState<string[]>([]);
+  const before = cursors.at(-1);
+  const page = useResource(
+    () => api.get<{ items: VersionRow[]; before?: number }>('/v1/program/versions', { limit: 10, before }),
+    [before],
+  );
+  const [shown, setShown] = useState<VersionDetail | { error: unknown } | null>(null);
+  const show = async (version: number) => {
+    try {
+      setShown(await api.get<VersionDetail>(`/v1/program/versions/${version}`));
+    } catch (error) {
+      setShown({ error });
+    }
+  };
+  const columns: Columns<VersionRow> = [
+    { accessorKey: 'version', header: t.program.historyVersion, cell: (c) => fmt.number(c.getValue<number>()) },
+    { accessorKey: 'updatedAt', header: t.program.historySaved, cell: (c) => fmt.dateTime(c.getValue<string>()) },
+    {
+      id: 'show',
+      header: '',
+      cell: (c) =>
+        c.row.original.current ? (
+          <span class="muted">{t.program.historyCurrent}</span>
+        ) : (
+          <button type="button" class="button-secondary" onClick={() => show(c.row.original.version)}>
+            {t.program.historyShow(fmt.number(c.row.original.version))}
+          </button>
+        ),
+    },
+  ];
+  return (
+    <Section title={t.program.history}>
+      {page.error ? (
+        <ErrorNotice error={page.error} onRetry={page.reload} />
+      ) : !page.data ? (
+        <Loading />
+      ) : page.data.items.length === 0 ? (
+        <p class="muted">{t.program.historyEmpty}</p>
+      ) : (
+        <>
+          <DataTable caption={t.program.history} columns={columns} data={page.data.items} rowKey={(row) => String(row.version)} />
+          <Pager cursors={cursors} next={page.data.before === undefined ? undefined : String(page.data.before)} onChange={setCursors} />
+        </>
+      )}
+      {shown && 'error' in shown && <ErrorNotice error={shown.error} />}
+      {shown && 'changesToCurrent' in shown && (
+        <div role="status">
+          <h3 class="h3">{t.program.historyChanges(fmt.number(shown.version))}</h3>
+          {shown.changesToCurrent.length === 0 ? (
+            <p class="muted">{t.program.historySame}</p>
+          ) : (
+            <DiffTable lines={shown.changesToCurrent} caption={t.program.historyChanges(fmt.number(shown.version))} />
+          )}
+        </div>
+      )}
+    </Section>
   );
 }
 
