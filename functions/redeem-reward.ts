@@ -9,8 +9,7 @@ import { redeemReward } from '#shared/use-cases/redeem-reward.ts';
 /**
  * POST /v1/customers/{customerId}/rewards/{rewardId}/redeem (Idempotency-Key): 201 with the code,
  * the ledger entry and the new balance; 409 when the points, the tier or the reward's limit say no.
- * Codes are Rapport's own (checked with GET /v1/coupons/{code}): no shop can give platform
- * credentials yet, so no code waits on a platform.
+ * Codes are Rapport's own for now (use-cases/redeem-reward.ts).
  */
 export const handler = httpHandler(async (event) => {
   const shop = await authenticateShop(bearerToken(event), { loadShop });
@@ -26,10 +25,6 @@ export const handler = httpHandler(async (event) => {
       db: db(),
       program: loadFreshProgram,
       now,
-      platform: () => 'generic',
-      issue: async (_shopId, code) => {
-        throw new Error(`no platform step for code ${code}: platform codes are not wired yet`);
-      },
     },
   );
   return json(status, answer);

@@ -5,7 +5,7 @@ import type { Db } from '#shared/data/db.ts';
 import { rewardIdempotencyKey, rewardLimitAttribute } from '#shared/data/keys.ts';
 import { getLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
 import { type Profile, profileOf, type RedemptionRecord, redemptionsToEvict, storedLimitCount } from '#shared/data/profile-item.ts';
-import { type CodePlatform, getRewardCode, putRewardCode, type RewardCode } from '#shared/data/reward-code-repo.ts';
+import { getRewardCode, putRewardCode, type RewardCode } from '#shared/data/reward-code-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
@@ -23,8 +23,7 @@ import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
  * — exactly as a plain redemption does; the code is chosen before that update and kept in its record,
  * so a retry after any crash ends with the same code. Then, each write idempotent: the ledger entry,
  * the code, the record under the key, the customer's timeline entry (last: finding it proves the
- * rest was done), and the code's creation on the shop's platform (`issue`: a queue on AWS and
- * locally; a generic shop's code is Rapport's own and valid at once).
+ * rest was done). The code is Rapport's own, valid at once.
  */
 
 export const RewardIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a reward id of the program, such as amount-off');
@@ -38,10 +37,6 @@ export interface RedeemRewardDeps {
   db: Db;
   program: (shopId: string) => Promise<Program>;
   now: () => Date;
-  /** Where the shop's codes are made: generic (Rapport's own) unless the shop gave platform credentials. */
-  platform: (shop: ShopRecord) => CodePlatform;
-  /** Hands a pending platform code to the step that creates it (idempotent: the code is the key). */
-  issue: (shopId: string, code: string) => Promise<void>;
 }
 
 /** Letters and digits a person cannot confuse (no 0/O, 1/I/L), 10 of them after the prefix: 32^10 ≈ 10^15 codes. */
@@ -154,7 +149,6 @@ async function complete(ctx: Context, reward: Reward, record: RedemptionRecord, 
   const { deps, shop, customerId, key } = ctx;
   const chosen = record.reward as NonNullable<RedemptionRecord['reward']>;
   const price = priceOf(reward, chosen.steps);
-  const platform = deps.platform(shop);
   const entry: LedgerEntryDraft & { balanceAfter: number } = {
     entryId: record.entryId,
     kind: 'redeem',
@@ -175,13 +169,14 @@ async function complete(ctx: Context, reward: Reward, record: RedemptionRecord, 
     key: rewardIdempotencyKey(key),
     issuedAt: record.at,
     expiresAt: new Date(Date.parse(record.at) + reward.validityDays * DAY).toISOString(),
-    status: platform === 'generic' ? 'issued' : 'pending',
-    platform,
+    // Rapport's own code, valid at once: creating it on Shopify or WooCommerce (connectors/discount-codes.ts)
+    // waits for shops to be able to give their platform credentials.
+    status: 'issued',
+    platform: 'generic',
   };
   await putLedgerEntry(deps.db, shop.shopId, customerId, entry);
   await putRewardCode(deps.db, shop.shopId, code);
   await putRedemptionRecord(deps.db, shop.shopId, customerId, rewardIdempotencyKey(key), record);
-  if (platform !== 'generic') await deps.issue(shop.shopId, code.code);
   await putTimelineEntry(deps.db, shop.shopId, customerId, {
     at: record.at,
     entryId: record.entryId,
