@@ -5,9 +5,8 @@ import { SEARCH_BUCKETS } from '#shared/data/customer-list-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { customerListPk, customerSearchPk } from '#shared/data/keys.ts';
 import type { EventCustomer } from '#shared/domain/event.ts';
-import { signGeneric } from '#shared/domain/signature.ts';
 import { orderEvent } from '#test/support/factories.ts';
-import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
+import { apiGet, createShopOverHttp, lookup, postGeneric, startTestRuntime } from '#test/support/local-api.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -81,11 +80,7 @@ const people: Array<EventCustomer & { orders: Array<{ daysAgo: number; total: nu
 ];
 
 async function post(events: unknown[]) {
-  const body = JSON.stringify(events);
-  const res = await send(`${runtime.apiUrl}/webhooks/generic/${SHOP}`, {
-    headers: { 'x-rapport-signature': signGeneric(SECRET, body, Math.floor(Date.now() / 1000)) },
-    body,
-  });
+  const res = await postGeneric(runtime, SHOP, SECRET, events);
   expect(res.status, res.text).toBe(202);
   await runtime.idle(60_000);
 }

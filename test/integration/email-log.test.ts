@@ -4,9 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Runtime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { putEmailLogEntry } from '#shared/data/email-log-repo.ts';
-import { signGeneric } from '#shared/domain/signature.ts';
 import { aCustomer, orderEvent } from '#test/support/factories.ts';
-import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
+import { apiGet, createShopOverHttp, lookup, postGeneric, startTestRuntime } from '#test/support/local-api.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -25,11 +24,7 @@ let apiKey: string;
 let otherKey: string;
 
 async function post(events: unknown[]) {
-  const body = JSON.stringify(events);
-  const res = await send(`${runtime.apiUrl}/webhooks/generic/${SHOP}`, {
-    headers: { 'x-rapport-signature': signGeneric(SECRET, body, Math.floor(Date.now() / 1000)) },
-    body,
-  });
+  const res = await postGeneric(runtime, SHOP, SECRET, events);
   expect(res.status, res.text).toBe(202);
   await runtime.idle(60_000);
 }

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Runtime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
-import { signGeneric } from '#shared/domain/signature.ts';
 import { orderEvent } from '#test/support/factories.ts';
-import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
+import { apiGet, createShopOverHttp, lookup, postGeneric, startTestRuntime } from '#test/support/local-api.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -33,11 +32,7 @@ beforeAll(async () => {
   });
   otherKey = await createShopOverHttp(runtime, { shopId: 'adjust-other' });
   // 500,000 ₫ at the default 1 point per 10,000 ₫ = 50 points, plus the 50-point first-order bonus.
-  const body = JSON.stringify(orderEvent(SHOP, { total: 500_000, lineItems: [] }));
-  const posted = await send(`${runtime.apiUrl}/webhooks/generic/${SHOP}`, {
-    headers: { 'x-rapport-signature': signGeneric(SECRET, body, Math.floor(Date.now() / 1000)) },
-    body,
-  });
+  const posted = await postGeneric(runtime, SHOP, SECRET, orderEvent(SHOP, { total: 500_000, lineItems: [] }));
   expect(posted.status).toBe(202);
   await runtime.idle();
   const found = await lookup(runtime, apiKey, 'externalId', 'generic:1001');

@@ -3,10 +3,9 @@ import type { Runtime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { getRewardCode } from '#shared/data/reward-code-repo.ts';
-import { signGeneric } from '#shared/domain/signature.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { orderEvent } from '#test/support/factories.ts';
-import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
+import { apiGet, createShopOverHttp, lookup, postGeneric, startTestRuntime } from '#test/support/local-api.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -37,11 +36,7 @@ beforeAll(async () => {
     secrets: { generic: SECRET },
   });
   // 500,000 ₫ at 1 point per 10,000 ₫ = 50 points, plus the 50-point first-order bonus: 100.
-  const body = JSON.stringify(orderEvent(SHOP, { total: 500_000, lineItems: [] }));
-  const posted = await send(`${runtime.apiUrl}/webhooks/generic/${SHOP}`, {
-    headers: { 'x-rapport-signature': signGeneric(SECRET, body, Math.floor(Date.now() / 1000)) },
-    body,
-  });
+  const posted = await postGeneric(runtime, SHOP, SECRET, orderEvent(SHOP, { total: 500_000, lineItems: [] }));
   expect(posted.status).toBe(202);
   await runtime.idle();
   customerId = (await lookup(runtime, apiKey, 'externalId', 'generic:1001')).customerId;

@@ -4,9 +4,8 @@ import type { Runtime } from '#infra/local/runtime.ts';
 import { parseCsv } from '#shared/analytics/csv.ts';
 import { type Db, writeBatch } from '#shared/data/db.ts';
 import { profileKey, segmentMemberKey } from '#shared/data/keys.ts';
-import { signGeneric } from '#shared/domain/signature.ts';
 import { aCustomer, orderEvent } from '#test/support/factories.ts';
-import { apiGet, createShopOverHttp, startTestRuntime } from '#test/support/local-api.ts';
+import { apiGet, createShopOverHttp, postGeneric, startTestRuntime } from '#test/support/local-api.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /**
@@ -53,11 +52,7 @@ beforeAll(async () => {
     aCustomer({ externalId: 'generic:3', email: 'sum@example.com', firstName: '@SUM(1+1)', lastName: '-2+3' }),
   ];
   const events = customers.map((customer, i) => orderEvent(SHOP, { orderId: `csv-${i}`, total: 1_000_000 * (i + 1) }, customer));
-  const body = JSON.stringify(events);
-  const posted = await send(`${runtime.apiUrl}/webhooks/generic/${SHOP}`, {
-    headers: { 'x-rapport-signature': signGeneric(SECRET, body, Math.floor(Date.now() / 1000)) },
-    body,
-  });
+  const posted = await postGeneric(runtime, SHOP, SECRET, events);
   expect(posted.status).toBe(202);
   await runtime.idle();
   const started = await send(`${runtime.apiUrl}/v1/runs`, { headers: { authorization: `Bearer ${apiKey}` } });

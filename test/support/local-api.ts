@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoEngine, dynamoClient, isLoopbackEndpoint } from '#infra/local/emulators.ts';
 import { type Runtime, type RuntimeOptions, startRuntime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
+import { signGeneric } from '#shared/domain/signature.ts';
 import { type RawResponse, send } from '#test/support/senders.ts';
 
 /** The local stack's HTTP API as a shop owner uses it: create a shop, read customers back. */
@@ -91,4 +92,13 @@ export async function shopItems(db: Db, shopId: string): Promise<Record<string, 
   } while (start);
   const key = (item: Record<string, unknown>) => `${item.PK}\u0000${item.SK}`;
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** A delivery to the generic webhook route, signed with the shop's generic secret as a shop's server would sign it. */
+export function postGeneric(runtime: Runtime, shopId: string, secret: string, payload: unknown): Promise<RawResponse> {
+  const body = JSON.stringify(payload);
+  return send(`${runtime.apiUrl}/webhooks/generic/${shopId}`, {
+    headers: { 'x-rapport-signature': signGeneric(secret, body, Math.floor(Date.now() / 1000)) },
+    body,
+  });
 }
