@@ -5,6 +5,9 @@ import { ConflictError } from '#shared/domain/errors.ts';
 
 export type WebhookSource = 'shopify' | 'woocommerce' | 'generic';
 
+/** The signing secrets a shop replaces with a grace period: its webhook secrets and its storefront secret. */
+export type SealedSecretName = WebhookSource | 'storefront';
+
 export interface ShopRecord {
   shopId: string;
   name: string;
@@ -19,9 +22,22 @@ export interface ShopRecord {
   secrets: Partial<Record<WebhookSource, string>>;
   /**
    * Secrets replaced in the last 24 hours, still accepted until `until` so deliveries signed before
-   * the sender switched are not refused (sealed like `secrets`, under the same context).
+   * the sender switched are not refused (sealed like `secrets`, under the same context); `storefront`
+   * likewise for the storefront secret, so customers signed a moment before a rotation stay signed in.
    */
-  previousSecrets?: Partial<Record<WebhookSource, { sealed: string; until: string }>>;
+  previousSecrets?: Partial<Record<SealedSecretName, { sealed: string; until: string }>>;
+  /**
+   * The secret the shop's server signs its logged-in customers with (`X-Rapport-Customer`, domain/
+   * customer-signature.ts), sealed under the context `${shopId}:storefront` (data/shop-credentials.ts).
+   */
+  storefrontSecret?: string;
+  /** The Shopify Admin API credentials, for reward codes on the shop's platform; the token sealed (`${shopId}:shopify-admin`). */
+  shopify?: { domain: string; adminAccessToken: string };
+  /**
+   * The WooCommerce REST API credentials, for reward codes on the shop's platform; key and secret
+   * sealed (`${shopId}:woocommerce-key`, `${shopId}:woocommerce-secret`).
+   */
+  woocommerce?: { url: string; consumerKey: string; consumerSecret: string };
   settings: { ignoreTestOrders: boolean };
   createdAt: string;
   updatedAt?: string;

@@ -3,9 +3,17 @@ import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
 import { putShopActivity, type ShopActivityEntry, shopActivityPage } from '#shared/data/shop-activity-repo.ts';
 import {
+  platformCredentials,
+  sealShopify,
+  sealStorefrontSecret,
+  sealWoocommerce,
+  storefrontSecretOf,
+} from '#shared/data/shop-credentials.ts';
+import {
   getShop,
   getShopsWithErasure,
   putShopDirectoryEntry,
+  type SealedSecretName,
   type ShopRecord,
   shopDirectoryPage,
   updateShopIfUnchanged,
@@ -45,11 +53,11 @@ export const keyIdOf = (apiKey: string) => sha256Hex(apiKey).slice(0, 12);
 export function shopView(shop: ShopRecord, publicUrl: string, now: Date) {
   const base = publicUrl.replace(/\/+$/, '');
   const grace = Object.fromEntries(
-    SOURCES.flatMap((source) => {
-      const previous = shop.previousSecrets?.[source];
-      return previous && Date.parse(previous.until) > now.getTime() ? [[source, previous.until]] : [];
+    [...SOURCES, 'storefront' as const].flatMap((name) => {
+      const previous = shop.previousSecrets?.[name];
+      return previous && Date.parse(previous.until) > now.getTime() ? [[name, previous.until]] : [];
     }),
-  ) as Partial<Record<WebhookSource, string>>;
+  ) as Partial<Record<SealedSecretName, string>>;
   return {
     shopId: shop.shopId,
     name: shop.name,
@@ -60,17 +68,73 @@ export function shopView(shop: ShopRecord, publicUrl: string, now: Date) {
     createdAt: shop.createdAt,
     updatedAt: shop.updatedAt ?? shop.createdAt,
     settings: { ignoreTestOrders: shop.settings.ignoreTestOrders },
-    secrets: Object.fromEntries(SOURCES.map((source) => [source, shop.secrets[source] !== undefined])) as Record<WebhookSource, boolean>,
+    secrets: {
+      ...(Object.fromEntries(SOURCES.map((source) => [source, shop.secrets[source] !== undefined])) as Record<WebhookSource, boolean>),
+      /** The storefront secret the shop's server signs its customers with (X-Rapport-Customer). */
+      storefront: shop.storefrontSecret !== undefined,
+    },
     /** Replaced secrets still accepted, and until when. */
     previousSecretsValidUntil: grace,
     webhooks: Object.fromEntries(SOURCES.map((source) => [source, `${base}/webhooks/${source}/${shop.shopId}`])) as Record<
       WebhookSource,
       string
     >,
+    /** The platform credentials given for reward codes: where they point, never the token or keys. */
+    shopify: shop.shopify ? { domain: shop.shopify.domain } : null,
+    woocommerce: shop.woocommerce ? { url: shop.woocommerce.url } : null,
   };
 }
 
 export type ShopView = ReturnType<typeof shopView>;
+
+/**
+ * The storefront secret: it stands alone against anyone who can see a signed header (the shop's
+ * storefront pages), so it is longer than a webhook secret must be, and printable (it is typed into
+ * a theme's settings or an environment variable).
+ */
+export const StorefrontSecretSchema = z
+  .string()
+  .min(32, 'at least 32 characters')
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** Shopify Admin API credentials: the shop's own *.myshopify.com domain (never a custom one) and its access token. */
+export const ShopifyCredentialsSchema = z.strictObject({
+  domain: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com$/, "the shop's myshopify.com domain, such as tra-sen.myshopify.com"),
+  adminAccessToken: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, 'an Admin API access token (shpat_…)'),
+});
+
+/**
+ * WooCommerce REST API credentials. The URL is where the keys will travel: https only (plain http on
+ * loopback, for a development site), no user or password in it, no query; the key pair as
+ * WooCommerce makes it (ck_…, cs_…).
+ */
+export const WoocommerceCredentialsSchema = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .refine((text) => {
+      const url = new URL(text);
+      return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+    }, 'https (plain http only for localhost or 127.0.0.1)')
+    .refine((text) => {
+      const url = new URL(text);
+      return !url.username && !url.password && !url.search && !url.hash;
+    }, 'the site URL alone, with no user, password, query or fragment')
+    .transform((text) => text.replace(/\/+$/, '')),
+  consumerKey: z.string().regex(/^ck_[A-Za-z0-9]{16,128}$/, 'a WooCommerce consumer key (ck_…)'),
+  consumerSecret: z.string().regex(/^cs_[A-Za-z0-9]{16,128}$/, 'a WooCommerce consumer secret (cs_…)'),
+});
 
 /** A key no PATCH may name: answered 400 naming it (`z.never` keeps the field's path). */
 const notChangeable = (why: string) => z.never({ error: why });
@@ -81,10 +145,19 @@ export const UpdateShopSchema = z.strictObject({
   locale: CreateShopSchema.shape.locale.optional(),
   timezone: CreateShopSchema.shape.timezone.optional(),
   settings: z.strictObject({ ignoreTestOrders: z.boolean().optional() }).optional(),
-  /** Set or replace a webhook signing secret; the one replaced still verifies for 24 hours. */
+  /** Set or replace a webhook signing secret or the storefront secret; the one replaced still verifies for 24 hours. */
   secrets: z
-    .strictObject({ shopify: SecretSchema.optional(), woocommerce: SecretSchema.optional(), generic: SecretSchema.optional() })
+    .strictObject({
+      shopify: SecretSchema.optional(),
+      woocommerce: SecretSchema.optional(),
+      generic: SecretSchema.optional(),
+      storefront: StorefrontSecretSchema.optional(),
+    })
     .optional(),
+  /** Shopify Admin API credentials (reward codes as Shopify discounts); null removes them. Stored sealed, never shown. */
+  shopify: ShopifyCredentialsSchema.nullable().optional(),
+  /** WooCommerce REST API credentials (reward codes as coupons); null removes them. Stored sealed, never shown. */
+  woocommerce: WoocommerceCredentialsSchema.nullable().optional(),
   currency: notChangeable(
     'currency cannot be changed: every amount already stored (orders, totals, points earned) is in the currency the shop was created with',
   ).optional(),
@@ -135,9 +208,21 @@ export async function updateShop(authenticated: ShopRecord, body: unknown, apiKe
         previous[source] = { sealed: current, until: new Date(now.getTime() + SECRET_GRACE_HOURS * 3_600_000).toISOString() };
       changes.push({ field: `secrets.${source}`, change: current === undefined ? 'set' : 'replaced' });
     }
-    if (changes.some((change) => change.field.startsWith('secrets.'))) set.secrets = secrets;
+    if (changes.some((change) => change.field.startsWith('secrets.') && change.field !== 'secrets.storefront')) set.secrets = secrets;
+    const storefront = input.secrets?.storefront;
+    if (storefront !== undefined && storefrontSecretOf(shop, masterKey) !== storefront) {
+      set.storefrontSecret = sealStorefrontSecret(shop.shopId, masterKey, storefront);
+      if (shop.storefrontSecret !== undefined)
+        previous.storefront = {
+          sealed: shop.storefrontSecret,
+          until: new Date(now.getTime() + SECRET_GRACE_HOURS * 3_600_000).toISOString(),
+        };
+      changes.push({ field: 'secrets.storefront', change: shop.storefrontSecret === undefined ? 'set' : 'replaced' });
+    }
+    planCredentials(shop, input, masterKey, { set, remove, changes });
     if (changes.length === 0) return shopView(shop, deps.publicUrl, now);
-    if (set.secrets || Object.keys(previous).length !== Object.keys(shop.previousSecrets ?? {}).length) set.previousSecrets = previous;
+    if (set.secrets || set.storefrontSecret || Object.keys(previous).length !== Object.keys(shop.previousSecrets ?? {}).length)
+      set.previousSecrets = previous;
     const written = await updateShopIfUnchanged(deps.db, shop.shopId, shop.revision ?? 0, { ...set, updatedAt: at }, remove);
     if (written) {
       // The local scheduler runs each shop at 03:00 in the zone its directory entry names.
@@ -148,6 +233,46 @@ export async function updateShop(authenticated: ShopRecord, body: unknown, apiKe
     shop = await reread(deps.db, shop.shopId, apiKey);
   }
   throw new Error(`the shop changed ${ATTEMPTS} times while this change was being made`);
+}
+
+/**
+ * The platform credentials a PATCH gives or removes (null). Given again unchanged, they change
+ * nothing; the activity says which were set, replaced or removed (`to: null`), never their values.
+ */
+function planCredentials(
+  shop: ShopRecord,
+  input: z.infer<typeof UpdateShopSchema>,
+  masterKey: string,
+  plan: { set: Parameters<typeof updateShopIfUnchanged>[3]; remove: Array<keyof ShopRecord>; changes: Change[] },
+): void {
+  const held = platformCredentials(shop, masterKey);
+  if (input.shopify === null && shop.shopify) {
+    plan.remove.push('shopify');
+    plan.changes.push({ field: 'shopify', to: null });
+  } else if (input.shopify) {
+    const same = held?.kind === 'shopify' && held.domain === input.shopify.domain && held.accessToken === input.shopify.adminAccessToken;
+    if (!same) {
+      plan.set.shopify = sealShopify(shop.shopId, masterKey, input.shopify);
+      plan.changes.push({ field: 'shopify', change: shop.shopify ? 'replaced' : 'set' });
+    }
+  }
+  if (input.woocommerce === null && shop.woocommerce) {
+    plan.remove.push('woocommerce');
+    plan.changes.push({ field: 'woocommerce', to: null });
+  } else if (input.woocommerce) {
+    // Shopify wins in platformCredentials, so compare with the stored WooCommerce fields themselves.
+    const stored = shop.woocommerce ? platformCredentials({ ...shop, shopify: undefined }, masterKey) : undefined;
+    const given = input.woocommerce;
+    const same =
+      stored?.kind === 'woocommerce' &&
+      stored.url === given.url &&
+      stored.consumerKey === given.consumerKey &&
+      stored.consumerSecret === given.consumerSecret;
+    if (!same) {
+      plan.set.woocommerce = sealWoocommerce(shop.shopId, masterKey, given);
+      plan.changes.push({ field: 'woocommerce', change: shop.woocommerce ? 'replaced' : 'set' });
+    }
+  }
 }
 
 /** The record after a lost race, and still this key's: a key rotated meanwhile no longer speaks for the shop. */

@@ -63,13 +63,15 @@ describe('GET and PATCH /v1/shop', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       settings: { ignoreTestOrders: true },
-      secrets: { shopify: true, woocommerce: false, generic: true },
+      secrets: { shopify: true, woocommerce: false, generic: true, storefront: false },
       previousSecretsValidUntil: {},
       webhooks: {
         shopify: `${runtime.apiUrl}/webhooks/shopify/shop-api`,
         woocommerce: `${runtime.apiUrl}/webhooks/woocommerce/shop-api`,
         generic: `${runtime.apiUrl}/webhooks/generic/shop-api`,
       },
+      shopify: null,
+      woocommerce: null,
     });
     expect(res.text).not.toContain(OLD_SECRET);
     expect(res.text).not.toContain('v1.');

@@ -23,11 +23,26 @@ export const ShopSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   settings: z.object({ ignoreTestOrders: z.boolean() }),
-  secrets: perSource(z.boolean()).meta({ description: 'Which webhook secrets are set; their values are never shown.' }),
+  secrets: perSource(z.boolean())
+    .extend({
+      storefront: z.boolean().meta({ description: "The storefront secret, which signs the shop's customers (X-Rapport-Customer)." }),
+    })
+    .meta({ description: 'Which webhook secrets and whether the storefront secret are set; their values are never shown.' }),
   previousSecretsValidUntil: perSource(z.string())
+    .extend({ storefront: z.string() })
     .partial()
-    .meta({ description: 'Secrets replaced less than 24 hours ago still verify deliveries until then.' }),
+    .meta({ description: 'Secrets replaced less than 24 hours ago still verify deliveries (or storefront signatures) until then.' }),
   webhooks: perSource(z.string()).meta({ description: 'The URL to give each platform for its webhooks.' }),
+  shopify: z
+    .object({ domain: z.string() })
+    .nullable()
+    .meta({
+      description: 'The Shopify Admin API credentials given (reward codes as Shopify discounts): the domain only, never the token.',
+    }),
+  woocommerce: z
+    .object({ url: z.string() })
+    .nullable()
+    .meta({ description: 'The WooCommerce REST API credentials given (reward codes as coupons): the site only, never the keys.' }),
 });
 const _shop: Describes<typeof ShopSchema, ShopView> = true;
 
@@ -49,7 +64,10 @@ const ShopActivityEntrySchema = z.object({
         field: z.string(),
         from: z.unknown().optional(),
         to: z.unknown().optional(),
-        change: z.enum(['set', 'replaced']).optional().meta({ description: 'For a secret, whose value is never kept.' }),
+        change: z
+          .enum(['set', 'replaced'])
+          .optional()
+          .meta({ description: 'For a secret or platform credentials, whose values are never kept (removed ones: `to: null`).' }),
       }),
     )
     .optional(),
@@ -63,7 +81,11 @@ const ShopActivityPageSchema = z.object({
 const _activity: Describes<typeof ShopActivityPageSchema, Awaited<ReturnType<typeof readShopActivity>>> = true;
 
 export const shop: ApiFamily = {
-  tag: { name: 'Shop', description: "The shop's settings, webhook secrets and URLs, API key, and the activity of its changes." },
+  tag: {
+    name: 'Shop',
+    description:
+      "The shop's settings, webhook and storefront secrets, platform credentials, webhook URLs, API key, and the activity of its changes.",
+  },
   schemas: { Shop: ShopSchema, UpdateShop: UpdateShopSchema, ShopActivityEntry: ShopActivityEntrySchema },
   routes: [
     route('GET', '/v1/shop', {
@@ -75,7 +97,10 @@ export const shop: ApiFamily = {
     route('PATCH', '/v1/shop', {
       summary: 'Change the shop',
       description:
-        'Only the fields given change. A webhook secret given replaces the one set; the replaced one still verifies deliveries for 24 hours. `currency` cannot be changed (400).',
+        'Only the fields given change. A webhook secret given replaces the one set; the replaced one still verifies deliveries for 24 hours. ' +
+        "`secrets.storefront` (at least 32 characters) is the secret the shop's server signs its logged-in customers with for the storefront API; a replaced one also stays valid 24 hours. " +
+        '`shopify: {domain, adminAccessToken}` and `woocommerce: {url, consumerKey, consumerSecret}` let Rapport create reward codes on the platform; they are stored sealed and never shown, and `null` removes them. ' +
+        '`currency` cannot be changed (400).',
       security: SHOP_KEY,
       requestBody: jsonBody(UpdateShopSchema),
       responses: { '200': jsonAnswer('The shop after the change.', ShopSchema), ...errors(400, 401, 413) },
