@@ -60,6 +60,6 @@ describe('widget formatting', () => {
 
   it('writes dates in the customer’s language', () => {
     expect(usd.date('2026-12-31T10:00:00Z')).toBe('Dec 31, 2026');
-    expect(vnd.date('2026-12-31T10:00:00Z')).toMatch(/31.*12.*2026/);
+    expect(vnd.date('2026-01-02T10:00:00Z')).toBe('02/01/2026');
   });
 });

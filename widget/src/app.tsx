@@ -197,7 +197,11 @@ function RewardTerms({
   f: Format;
   tierNames: Array<{ id: string; name: string }>;
 }) {
-  const terms = [rewardValue(reward.value, f)];
+  // What it is worth, unless its name or its per-step cost already says so.
+  const value = rewardValue(reward.value, f);
+  const plain = (text: string) => text.replace(/\s+/g, ' ').trim().toLowerCase(); // Intl writes no-break spaces
+  const said = plain(value) === plain(reward.name) || (reward.cost.kind === 'per' && reward.value.kind === 'amount_off');
+  const terms = said ? [] : [value];
   if (reward.minOrder) terms.push(f.t('minOrder', { amount: f.money(reward.minOrder) }));
   if (reward.tiers?.length) {
     const names = reward.tiers.map((id) => tierNames.find((tier) => tier.id === id)?.name ?? id);
@@ -207,7 +211,7 @@ function RewardTerms({
     const per: MessageKey = reward.limit.per === 'ever' ? 'limitEver' : reward.limit.per === 'month' ? 'limitMonth' : 'limitYear';
     terms.push(f.t('limit', { count: reward.limit.count, per: f.t(per) }));
   }
-  return <p class="mut">{terms.join(' · ')}</p>;
+  return terms.length > 0 ? <p class="mut">{terms.join(' · ')}</p> : null;
 }
 
 interface MemberProps {

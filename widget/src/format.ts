@@ -35,7 +35,11 @@ export function format(language: StorefrontLanguage, currency: string, t: Transl
     minimumFractionDigits: 0,
     maximumFractionDigits: exponent,
   });
-  const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+  // 02/01/2027 is how Vietnamese shops write dates (CLDR's medium style gives "2 thg 1, 2027").
+  const dates = new Intl.DateTimeFormat(
+    locale,
+    language === 'vi' ? { day: '2-digit', month: '2-digit', year: 'numeric' } : { dateStyle: 'medium' },
+  );
   return {
     t,
     money: (minor) => money.format(minor / 10 ** exponent),

@@ -80,14 +80,16 @@ ul { list-style: none; margin: 0; padding: 0; }
 .earn li { padding: 4px 0 4px 22px; position: relative; }
 .earn li::before { content: "★"; position: absolute; left: 0; color: var(--a); }
 .card { border: 1px solid var(--ln); border-radius: calc(var(--r) * .75); padding: 12px 14px; margin-bottom: 10px; }
+.card p { margin: 2px 0 0; }
 .card.off { background: color-mix(in srgb, var(--ln) 35%, var(--s)); }
-.row { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
+.row { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 4px 12px; }
+.row .name { flex: 1 1 10em; }
 .name { font-weight: 600; }
 .cost { font-weight: 600; color: var(--a); white-space: nowrap; }
 .act { display: flex; align-items: center; gap: 10px; margin-top: 10px; flex-wrap: wrap; }
 .btn {
   border: 0; border-radius: calc(var(--r) * .66);
-  padding: 8px 16px; font-weight: 600;
+  padding: 8px 16px; font-weight: 600; white-space: nowrap;
   background: var(--a); color: var(--at);
 }
 .btn:disabled { background: var(--ln); color: var(--mut); }
@@ -96,7 +98,8 @@ select { border: 1px solid var(--ln); border-radius: 8px; padding: 6px 8px; back
 .why { font-size: 13px; color: var(--mut); }
 .err { color: #b3261e; font-size: 14px; margin: 8px 0 0; }
 .code { background: var(--soft); border-radius: calc(var(--r) * .75); padding: 14px 16px; margin-bottom: 14px; }
-.code .val { font: 700 24px/1.2 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; letter-spacing: .06em; word-break: break-all; }
+.code .val { font: 700 24px/1.2 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; letter-spacing: .04em; overflow-wrap: anywhere; }
+.code .row { align-items: center; margin: 4px 0 8px; }
 .pill { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 99px; background: var(--ln); white-space: nowrap; }
 .pill.issued { background: var(--soft); color: var(--a); font-weight: 600; }
 .list li { display: flex; justify-content: space-between; gap: 12px; padding: 7px 0; border-bottom: 1px dashed var(--ln); }
