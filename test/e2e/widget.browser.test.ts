@@ -244,10 +244,9 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     const dialog = widget().getByRole('dialog', { name: 'Rewards at Trà Xanh' });
     await dialog.waitFor();
     expect(await launcher.getAttribute('aria-expanded')).toBe('true');
-    // Focus moved into the panel.
-    expect(
-      await dialog.evaluate((el) => el.getRootNode() instanceof ShadowRoot && (el.getRootNode() as ShadowRoot).activeElement === el),
-    ).toBe(true);
+    // Focus moved into the panel. (Strings: the test's own TypeScript has no DOM types.)
+    const focused = "document.querySelector('rapport-loyalty').shadowRoot.activeElement";
+    expect(await page.evaluate<string>(`${focused}.getAttribute('role')`)).toBe('dialog');
     await dialog.getByRole('heading', { name: 'How to earn points' }).waitFor();
     await dialog.getByText('Earn 1 point for every ₫10,000 you spend.').waitFor();
     await dialog.getByText('Sign in to your account to see your points and redeem rewards.').waitFor();
@@ -266,7 +265,7 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     expect(await launcher.getAttribute('aria-expanded')).toBe('false');
-    expect(await widget().evaluate((el) => el.shadowRoot?.activeElement?.className)).toBe('launcher');
+    expect(await page.evaluate<string>(`${focused}.className`)).toBe('launcher');
   });
 
   it('shows a signed-in customer her balance, tier progress and rewards in Vietnamese, and redeems one into a code she can copy', async () => {
@@ -298,7 +297,7 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     await dialog.getByText('Có hiệu lực đến', { exact: false }).first().waitFor();
     await dialog.getByRole('button', { name: 'Sao chép' }).click();
     await dialog.getByRole('button', { name: 'Đã sao chép' }).waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(value);
     await widget()
       .getByRole('button', { name: /Ưu đãi · 750 điểm/ })
       .waitFor();
@@ -366,10 +365,10 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     const launcher = widget().getByRole('button', { name: /Ưu đãi/ });
     await launcher.click();
     await widget().getByRole('dialog').getByText('Chào Lan').waitFor();
-    const style = await launcher.evaluate((el) => {
-      const s = getComputedStyle(el);
-      return { background: s.backgroundColor, color: s.color, font: s.fontFamily, bottom: s.bottom };
-    });
+    const style = await page.evaluate<Record<string, string>>(
+      `(() => { const s = getComputedStyle(document.querySelector('rapport-loyalty').shadowRoot.querySelector('.launcher'));
+        return { background: s.backgroundColor, color: s.color, font: s.fontFamily, bottom: s.bottom }; })()`,
+    );
     expect(style).toEqual({ background: 'rgb(138, 45, 59)', color: 'rgb(255, 248, 231)', font: 'Georgia, serif', bottom: '40px' });
     await shot('themed-vi');
   });
