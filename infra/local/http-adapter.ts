@@ -47,6 +47,11 @@ export interface HttpAdapterOptions {
    * serveConsole). Defaults to this repository's console/dist; null serves no console.
    */
   consoleDir?: string | null;
+  /**
+   * The storefront widget's build, served at `/widget/*` to GET and HEAD (see serveWidget).
+   * Defaults to this repository's widget/dist; null serves none.
+   */
+  widgetDir?: string | null;
   log?: (line: string) => void;
 }
 
@@ -62,6 +67,8 @@ const API_ID = 'local';
 
 /** `npm run build:console` writes here. */
 export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+/** `npm run build:widget` writes here. */
+export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist/', import.meta.url));
 
 export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAdapter> {
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -69,6 +76,7 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
   const activity = opts.activity ?? new Activity();
   const log = opts.log ?? (() => undefined);
   const consoleDir = opts.consoleDir === undefined ? CONSOLE_DIST : opts.consoleDir;
+  const widgetDir = opts.widgetDir === undefined ? WIDGET_DIST : opts.widgetDir;
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -118,7 +126,11 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
       return;
     }
     const match = matchRoute(opts.routes, method, rawPath);
-    if (!match && consoleDir && (method === 'GET' || method === 'HEAD') && (await serveConsole(req, res, rawPath, consoleDir))) return;
+    const unclaimedRead = !match && (method === 'GET' || method === 'HEAD');
+    // /widget/* is the widget's alone: a file missing there is a 404, never the console's page.
+    if (unclaimedRead && rawPath.startsWith(WIDGET_PREFIX)) {
+      if (widgetDir && (await serveWidget(req, res, rawPath, widgetDir))) return;
+    } else if (unclaimedRead && consoleDir && (await serveConsole(req, res, rawPath, consoleDir))) return;
     if (!match) {
       // HTTP APIs answer an unknown path and a known path with another method alike. `message` is
       // API Gateway's shape; `error` is Rapport's, so clients need to know only one.
@@ -476,6 +488,39 @@ async function serveConsole(req: IncomingMessage, res: ServerResponse, rawPath: 
     'cache-control': 'no-cache',
     'content-security-policy': CONSOLE_CSP,
     'referrer-policy': 'no-referrer',
+  });
+  return true;
+}
+
+/** Where the storefront widget's files are served; the console's distribution on AWS uses the same prefix. */
+export const WIDGET_PREFIX = '/widget/';
+
+/**
+ * The storefront widget (widget/dist): `/widget/rapport-loyalty.js` is loaded by a `<script>` tag
+ * on a shop's own pages, another origin. A classic script needs no CORS, but the headers say it may
+ * be used anywhere: `Access-Control-Allow-Origin: *` (a page loading it with `crossorigin`, or a
+ * fetch of it) and `Cross-Origin-Resource-Policy: cross-origin` (a storefront that sets
+ * Cross-Origin-Embedder-Policy). Its name has no content hash, so browsers ask again each time;
+ * a rebuild is seen at the next page load. A missing file is left to the JSON 404.
+ */
+async function serveWidget(req: IncomingMessage, res: ServerResponse, rawPath: string, dir: string): Promise<boolean> {
+  let name: string;
+  try {
+    name = decodeURIComponent(rawPath.slice(WIDGET_PREFIX.length));
+  } catch {
+    return false;
+  }
+  if (name === '' || name.includes('\0')) return false;
+  const file = join(dir, name);
+  const inside = relative(dir, file);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return false;
+  const body = await readFile(file).catch(() => undefined);
+  if (!body) return false;
+  sendStatic(req, res, 200, body, {
+    'content-type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
+    'cache-control': 'no-cache',
+    'access-control-allow-origin': '*',
+    'cross-origin-resource-policy': 'cross-origin',
   });
   return true;
 }
