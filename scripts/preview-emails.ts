@@ -6,7 +6,8 @@ import { recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, renderEmail } from '#shared/email/render.ts';
 
 /**
- * Renders sample emails (welcome and tier_up, in English and Vietnamese) into .previews/ as HTML,
+ * Renders sample emails (welcome, tier_up, reward_issued and reward_failed, in English and
+ * Vietnamese) into .previews/ as HTML,
  * plain text and screenshots at a desktop and a phone width, to look at before shipping a
  * template change.
  *
@@ -49,9 +50,22 @@ const base = {
   shop: { name: 'Trà Mộc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: 'https://tramoc.example.vn' },
   recommendations,
   unsubscribeUrl: 'https://tramoc.example.vn/unsubscribe?token=sample',
+  loyaltyUrl: 'https://tramoc.example.vn/l/tra-moc?t=sample',
 };
 const gold = { id: 'gold', name: { en: 'Gold', vi: 'Vàng' } };
 const progress = { nextTier: { name: { en: 'Platinum', vi: 'Bạch Kim' } }, metric: 'spend' as const, remaining: 1_500_000 };
+
+/** A reward code as the code step enqueues it (shared/use-cases/loyalty-effects.ts TriggerRecord). */
+const reward = (value: Record<string, unknown>) => ({
+  code: 'RW-7KQ2M-X9PDT',
+  rewardId: 'money-off',
+  name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' },
+  value,
+  currency: 'VND',
+  minOrder: 300_000,
+  points: 500,
+  expiresAt: '2026-12-31T16:59:59.000Z',
+});
 
 const samples: Record<string, EmailContext> = {
   'welcome.en': {
@@ -89,6 +103,34 @@ const samples: Record<string, EmailContext> = {
     locale: 'vi-VN',
     customer: { firstName: 'Lan', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
     data: {},
+  },
+  'reward_issued.en': {
+    ...base,
+    trigger: 'reward_issued',
+    locale: 'en-US',
+    customer: { firstName: 'Emma', tier: gold, points: { balance: 750, lifetime: 4_800 }, progress },
+    data: reward({ kind: 'percent_off', percent: 15, maxAmount: 100_000 }),
+  },
+  'reward_issued.vi': {
+    ...base,
+    trigger: 'reward_issued',
+    locale: 'vi-VN',
+    customer: { firstName: 'Lan', tier: gold, points: { balance: 750, lifetime: 4_800 }, progress },
+    data: reward({ kind: 'amount_off', amount: 50_000 }),
+  },
+  'reward_failed.en': {
+    ...base,
+    trigger: 'reward_failed',
+    locale: 'en-US',
+    customer: { firstName: 'Emma', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
+    data: { code: 'RW-7KQ2M-X9PDT', name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' }, points: 500 },
+  },
+  'reward_failed.vi': {
+    ...base,
+    trigger: 'reward_failed',
+    locale: 'vi-VN',
+    customer: { firstName: 'Lan', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
+    data: { code: 'RW-7KQ2M-X9PDT', name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' }, points: 500 },
   },
 };
 

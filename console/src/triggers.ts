@@ -16,6 +16,8 @@ export const TRIGGERS = [
   'points_milestone',
   'feedback_request',
   'redemption_receipt',
+  'reward_issued',
+  'reward_failed',
 ] as const satisfies readonly Trigger[];
 
 type Missing = Exclude<Trigger, (typeof TRIGGERS)[number]>;

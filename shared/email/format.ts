@@ -34,3 +34,8 @@ export function formatDate(instant: string | Date, locale: string, timeZone = 'U
   if (Number.isNaN(date.getTime())) throw new RangeError(`${String(instant)} is not a date`);
   return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(date);
 }
+
+/** A whole percentage: 10% (en), 10% (vi). */
+export function formatPercent(percent: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(percent / 100);
+}

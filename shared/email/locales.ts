@@ -73,7 +73,27 @@ export interface TriggerValues {
   feedback_request: { shop: string; orderNumber?: string };
   redemption_receipt: { shop: string; spent: string; balance: string; date?: string };
   points_milestone: { shop: string; milestone: string };
+  reward_issued: {
+    shop: string;
+    /** The reward's name in the email's language. */
+    reward: string;
+    value: RewardValueText;
+    code: string;
+    /** The last day the code is valid, in the shop's time zone. */
+    date: string;
+    /** The points the reward cost. */
+    points: string;
+    minOrder?: string;
+  };
+  reward_failed: { shop: string; reward: string; points: string; code: string };
 }
+
+/** What a reward is worth, its figures formatted: an amount and a cap in the shop's money, a percentage. */
+export type RewardValueText =
+  | { kind: 'amount_off'; amount: string }
+  | { kind: 'percent_off'; percent: string; cap?: string }
+  | { kind: 'free_shipping' }
+  | { kind: 'free_product'; product?: string };
 
 /** The trigger-specific copy of one email; everything around it (greeting, status, footer) is shared. */
 export interface Copy {
@@ -86,8 +106,13 @@ export interface Copy {
   highlight?: { value: string; caption: string };
   /** Label–value rows, e.g. of a receipt. */
   details?: Array<{ label: string; value: string }>;
-  /** The button's label; the button appears only where the email has somewhere to send the reader. */
+  /** The label of the button to the shop; the button appears only where the email has somewhere to send the reader. */
   cta: string;
+  /**
+   * The label of the button to the customer's loyalty page, where the email is about their points,
+   * tier or rewards: that button comes first, and the shop's becomes a plain link under it.
+   */
+  loyaltyCta?: string;
 }
 
 export interface Phrases {
@@ -100,7 +125,9 @@ export interface Phrases {
   status: { tier: string; points: string };
   coupon: { label: string; validUntil(date: string): string };
   recommendations: { heading: string; view: string };
-  footer: { marketing(shop: string): string; transactional(shop: string): string; unsubscribe: string };
+  /** A reward's value, short for the large figure ("₫50,000 off") and whole for a sentence. */
+  rewardValue(value: RewardValueText): { short: string; long: string };
+  footer: { marketing(shop: string): string; transactional(shop: string): string; unsubscribe: string; loyalty: string };
   triggers: { [T in EmailTrigger]: (values: TriggerValues[T]) => Copy };
 }
 
@@ -119,10 +146,28 @@ const en: Phrases = {
   status: { tier: 'Your tier', points: 'Points balance' },
   coupon: { label: 'Your code', validUntil: (date) => `Valid until ${date}` },
   recommendations: { heading: 'Picked for you', view: 'View' },
+  rewardValue: (value) => {
+    switch (value.kind) {
+      case 'amount_off':
+        return { short: `${value.amount} off`, long: `${value.amount} off your order` };
+      case 'percent_off':
+        return {
+          short: `${value.percent} off`,
+          long: value.cap ? `${value.percent} off your order, up to ${value.cap}` : `${value.percent} off your order`,
+        };
+      case 'free_shipping':
+        return { short: 'Free shipping', long: 'free shipping on your order' };
+      case 'free_product':
+        return value.product
+          ? { short: `Free ${value.product}`, long: `${value.product} free with your order` }
+          : { short: 'A free product', long: 'a free product with your order' };
+    }
+  },
   footer: {
     marketing: (shop) => `You are receiving this email because you are a member of the ${shop} rewards program.`,
     transactional: (shop) => `This is a service email about your ${shop} rewards account.`,
     unsubscribe: 'Unsubscribe',
+    loyalty: 'Your points and rewards',
   },
   triggers: {
     welcome: ({ shop, bonus }) => ({
@@ -143,6 +188,7 @@ const en: Phrases = {
       paragraphs: [`Thank you for shopping with ${shop}. Your loyalty has earned you a new tier, and we could not be happier to have you.`],
       highlight: { value: tier, caption: 'Your new tier' },
       cta: 'See what is new',
+      loyaltyCta: 'See my tier and rewards',
     }),
     tier_down_warning: ({ tier, more, date }) => ({
       subject: `Keep your ${tier} tier: ${more} by ${date}`,
@@ -154,6 +200,7 @@ const en: Phrases = {
       ],
       highlight: { value: capitalize(more), caption: `needed by ${date}` },
       cta: 'Shop now',
+      loyaltyCta: 'See my tier and points',
     }),
     tier_down: ({ shop, tier }) => ({
       subject: `Your ${shop} tier is now ${tier}`,
@@ -164,6 +211,7 @@ const en: Phrases = {
         'We look forward to seeing you again soon.',
       ],
       cta: 'Shop now',
+      loyaltyCta: 'See my tier and points',
     }),
     birthday: ({ shop, name, bonus }) => ({
       subject: name ? `Happy birthday, ${name}! A gift from ${shop}` : `Happy birthday from ${shop}!`,
@@ -192,7 +240,8 @@ const en: Phrases = {
         `${points} in your account will expire on ${date}. Use ${one(count) ? 'it' : 'them'} on your next order so ${one(count) ? 'it does' : 'they do'} not go to waste.`,
       ],
       highlight: { value: points, caption: `${one(count) ? 'expires' : 'expire'} on ${date}` },
-      cta: 'Use my points',
+      cta: 'Shop now',
+      loyaltyCta: 'Use my points',
     }),
     feedback_request: ({ shop, orderNumber }) => ({
       subject: `How was your order from ${shop}?`,
@@ -225,6 +274,44 @@ const en: Phrases = {
       ],
       highlight: { value: milestone, caption: 'earned since you joined' },
       cta: 'Keep earning',
+      loyaltyCta: 'See my rewards',
+    }),
+    reward_issued: ({ shop, reward, value, code, date, points, minOrder }) => {
+      const worth = en.rewardValue(value);
+      return {
+        subject: `Your ${shop} reward: ${worth.short}`,
+        preheader: `Your code ${code} is valid until ${date}.`,
+        headline: 'Your reward is ready',
+        paragraphs: [
+          `You redeemed ${points} for “${reward}”. Enter the code below at checkout to get ${worth.long}.`,
+          `The code can be used once, until ${date}.${minOrder ? ` It applies to orders of ${minOrder} or more.` : ''}`,
+        ],
+        highlight: { value: worth.short, caption: reward },
+        details: [
+          { label: 'Reward', value: reward },
+          { label: 'Points redeemed', value: points },
+          ...(minOrder ? [{ label: 'Minimum order', value: minOrder }] : []),
+        ],
+        cta: 'Use it now',
+        loyaltyCta: 'See my points and rewards',
+      };
+    },
+    reward_failed: ({ shop, reward, points, code }) => ({
+      subject: `We could not issue your “${reward}” reward`,
+      preheader: `The ${points} you redeemed are back in your account.`,
+      headline: 'Your points are back',
+      paragraphs: [
+        `We are sorry: ${shop} could not create the code for your reward “${reward}”. The ${points} you redeemed are back in your account.`,
+        'You can redeem them again, for this reward or another one, whenever you like.',
+      ],
+      highlight: { value: `+${points}`, caption: 'back in your account' },
+      details: [
+        { label: 'Reward', value: reward },
+        { label: 'Points returned', value: points },
+        { label: 'Reference', value: code },
+      ],
+      cta: 'Visit the shop',
+      loyaltyCta: 'Choose a reward',
     }),
   },
 };
@@ -241,10 +328,28 @@ const vi: Phrases = {
   status: { tier: 'Hạng thành viên', points: 'Điểm hiện có' },
   coupon: { label: 'Mã ưu đãi của bạn', validUntil: (date) => `Có hiệu lực đến hết ngày ${date}` },
   recommendations: { heading: 'Gợi ý dành riêng cho bạn', view: 'Xem' },
+  rewardValue: (value) => {
+    switch (value.kind) {
+      case 'amount_off':
+        return { short: `Giảm ${value.amount}`, long: `giảm ${value.amount} cho đơn hàng` };
+      case 'percent_off':
+        return {
+          short: `Giảm ${value.percent}`,
+          long: value.cap ? `giảm ${value.percent} cho đơn hàng, tối đa ${value.cap}` : `giảm ${value.percent} cho đơn hàng`,
+        };
+      case 'free_shipping':
+        return { short: 'Miễn phí vận chuyển', long: 'miễn phí vận chuyển cho đơn hàng' };
+      case 'free_product':
+        return value.product
+          ? { short: `Tặng ${value.product}`, long: `tặng kèm ${value.product} cho đơn hàng` }
+          : { short: 'Quà tặng miễn phí', long: 'một sản phẩm tặng kèm cho đơn hàng' };
+    }
+  },
   footer: {
     marketing: (shop) => `Bạn nhận được email này vì bạn là thành viên chương trình khách hàng thân thiết của ${shop}.`,
     transactional: (shop) => `Đây là email thông báo về tài khoản thành viên của bạn tại ${shop}.`,
     unsubscribe: 'Hủy đăng ký nhận email',
+    loyalty: 'Điểm và ưu đãi của bạn',
   },
   triggers: {
     welcome: ({ shop, bonus }) => ({
@@ -265,6 +370,7 @@ const vi: Phrases = {
       paragraphs: [`Cảm ơn bạn đã luôn tin tưởng mua sắm tại ${shop}. Sự gắn bó của bạn đã được đền đáp bằng một hạng thành viên mới.`],
       highlight: { value: tier, caption: 'Hạng thành viên mới của bạn' },
       cta: 'Khám phá ngay',
+      loyaltyCta: 'Xem hạng và ưu đãi',
     }),
     tier_down_warning: ({ tier, more, date }) => ({
       subject: `Giữ hạng ${tier}: bạn cần ${more} trước ngày ${date}`,
@@ -276,6 +382,7 @@ const vi: Phrases = {
       ],
       highlight: { value: capitalize(more), caption: `trước ngày ${date}` },
       cta: 'Mua sắm ngay',
+      loyaltyCta: 'Xem hạng và điểm của tôi',
     }),
     tier_down: ({ shop, tier }) => ({
       subject: `Hạng thành viên của bạn tại ${shop} hiện là ${tier}`,
@@ -286,6 +393,7 @@ const vi: Phrases = {
         'Mong sớm được gặp lại bạn.',
       ],
       cta: 'Mua sắm ngay',
+      loyaltyCta: 'Xem hạng và điểm của tôi',
     }),
     birthday: ({ shop, name, bonus }) => ({
       subject: name ? `Chúc mừng sinh nhật ${name}! Quà tặng từ ${shop}` : `${shop} chúc mừng sinh nhật bạn!`,
@@ -316,7 +424,8 @@ const vi: Phrases = {
         `${points} trong tài khoản của bạn sẽ hết hạn vào ngày ${date}. Hãy dùng điểm cho đơn hàng tiếp theo để không bị lãng phí nhé.`,
       ],
       highlight: { value: points, caption: `sẽ hết hạn vào ngày ${date}` },
-      cta: 'Dùng điểm ngay',
+      cta: 'Mua sắm ngay',
+      loyaltyCta: 'Dùng điểm ngay',
     }),
     feedback_request: ({ shop, orderNumber }) => ({
       subject: `Bạn thấy đơn hàng từ ${shop} thế nào?`,
@@ -349,6 +458,44 @@ const vi: Phrases = {
       ],
       highlight: { value: milestone, caption: 'tích lũy kể từ khi bạn tham gia' },
       cta: 'Tiếp tục tích điểm',
+      loyaltyCta: 'Xem ưu đãi của tôi',
+    }),
+    reward_issued: ({ shop, reward, value, code, date, points, minOrder }) => {
+      const worth = vi.rewardValue(value);
+      return {
+        subject: `Ưu đãi của bạn tại ${shop}: ${worth.short}`,
+        preheader: `Mã ${code} của bạn có hiệu lực đến hết ngày ${date}.`,
+        headline: 'Ưu đãi của bạn đã sẵn sàng',
+        paragraphs: [
+          `Bạn đã dùng ${points} để đổi “${reward}”. Nhập mã bên dưới khi thanh toán để được ${worth.long}.`,
+          `Mã chỉ dùng được một lần, đến hết ngày ${date}.${minOrder ? ` Áp dụng cho đơn hàng từ ${minOrder} trở lên.` : ''}`,
+        ],
+        highlight: { value: worth.short, caption: reward },
+        details: [
+          { label: 'Ưu đãi', value: reward },
+          { label: 'Số điểm đã đổi', value: points },
+          ...(minOrder ? [{ label: 'Đơn hàng tối thiểu', value: minOrder }] : []),
+        ],
+        cta: 'Dùng mã ngay',
+        loyaltyCta: 'Xem điểm và ưu đãi',
+      };
+    },
+    reward_failed: ({ shop, reward, points, code }) => ({
+      subject: `Chưa thể tạo mã cho ưu đãi “${reward}” của bạn`,
+      preheader: `${capitalize(points)} bạn đã đổi đã được hoàn lại vào tài khoản.`,
+      headline: 'Điểm của bạn đã được hoàn lại',
+      paragraphs: [
+        `Rất tiếc, ${shop} chưa thể tạo mã cho ưu đãi “${reward}” mà bạn đã đổi. ${capitalize(points)} bạn đã dùng đã được hoàn lại vào tài khoản.`,
+        'Bạn có thể đổi lại ưu đãi này hoặc chọn một ưu đãi khác bất cứ lúc nào.',
+      ],
+      highlight: { value: `+${points}`, caption: 'đã hoàn lại vào tài khoản' },
+      details: [
+        { label: 'Ưu đãi', value: reward },
+        { label: 'Số điểm được hoàn lại', value: points },
+        { label: 'Mã tham chiếu', value: code },
+      ],
+      cta: 'Ghé cửa hàng',
+      loyaltyCta: 'Chọn ưu đãi khác',
     }),
   },
 };

@@ -1,6 +1,17 @@
 import * as z from 'zod';
-import { formatCount, formatDate, formatMoney } from './format.ts';
-import { type Copy, type EmailLanguage, localizedName, PHRASES, type Phrases, resolveLocale, type TierMetric } from './locales.ts';
+import { currencyExponent } from '#shared/domain/money.ts';
+import { RewardValueSchema } from '#shared/loyalty/rewards.ts';
+import { formatCount, formatDate, formatMoney, formatPercent } from './format.ts';
+import {
+  type Copy,
+  type EmailLanguage,
+  localizedName,
+  PHRASES,
+  type Phrases,
+  type RewardValueText,
+  resolveLocale,
+  type TierMetric,
+} from './locales.ts';
 import { EMAIL_CLASS, TRIGGERS } from './rules.ts';
 import { TEMPLATES } from './templates.generated.ts';
 
@@ -42,6 +53,12 @@ export interface EmailContext {
   recommendations: Array<{ productId: string; title: string; url?: string; price?: number }>;
   /** Required for marketing triggers, where the footer links to it; unused in transactional email. */
   unsubscribeUrl?: string;
+  /**
+   * The customer's own link to the hosted loyalty page (shared/email/loyalty-link.ts): in the footer
+   * of every email, and the main button of those about points, tier and rewards. Without it (a
+   * sample rendered outside the email stage) those buttons go to the shop.
+   */
+  loyaltyUrl?: string;
 }
 
 export interface RenderedEmail {
@@ -66,7 +83,14 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const positive = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** An ISO instant, or a plain calendar date (shown as that date wherever the shop is). */
 const when = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-const coupon = z.object({ code: z.string().trim().min(1).max(64), expiresOn: when.optional() });
+const code = z.string().trim().min(1).max(64);
+const coupon = z.object({ code, expiresOn: when.optional() });
+/** A reward's names by locale, as the catalog held them when it was redeemed. */
+const names = z.record(z.string(), z.string().trim().min(1).max(80)).refine((value) => Object.keys(value).length > 0, 'no name');
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/)
+  .refine((value) => currencyExponent(value) !== undefined, 'an ISO 4217 currency with a minor unit');
 
 /** What each trigger needs in `data`; other keys (the timeline entry's own) are ignored. */
 export const TRIGGER_DATA = {
@@ -92,6 +116,22 @@ export const TRIGGER_DATA = {
     coupon: coupon.optional(),
   }),
   points_milestone: z.object({ milestone: positive }),
+  reward_issued: z.object({
+    code,
+    name: names,
+    /** Amounts in minor units of `currency`. */
+    value: RewardValueSchema,
+    /** The code's currency (the shop's when it was redeemed); defaults to the shop's. */
+    currency: currency.optional(),
+    /** The order subtotal the code needs, in minor units of `currency`. */
+    minOrder: positive.optional(),
+    /** The points the reward cost. */
+    points: positive,
+    expiresAt: when,
+    /** The free product's title, when the shop's catalogue knows it. */
+    productTitle: z.string().trim().min(1).max(200).optional(),
+  }),
+  reward_failed: z.object({ code, name: names, points: positive }),
 } satisfies Record<EmailTrigger, z.ZodType>;
 
 type Data<T extends EmailTrigger> = z.infer<(typeof TRIGGER_DATA)[T]>;
@@ -110,9 +150,11 @@ interface View {
   details: Array<{ label: string; value: string }> | null;
   coupon: { label: string; code: string; note: string | null } | null;
   cta: { label: string; url: string } | null;
+  /** The shop, as a plain link under the button, when the button goes to the loyalty page. */
+  secondary: { label: string; url: string } | null;
   status: { tierLabel: string; tier: string | null; pointsLabel: string; points: string; progress: string | null };
   recommendations: { heading: string; items: Array<{ title: string; price: string | null; url: string | null; view: string }> } | null;
-  footer: { text: string; unsubscribe: { label: string; url: string } | null };
+  footer: { text: string; loyalty: { label: string; url: string } | null; unsubscribe: { label: string; url: string } | null };
 }
 
 /** Subject, HTML and plain text of one email, in the customer's language. */
@@ -134,6 +176,7 @@ function viewOf(ctx: EmailContext): View {
   const more = (metric: TierMetric, count: number) =>
     phrases.more(metric, count, metric === 'spend' ? formatMoney(count, ctx.shop.currency, locale) : formatCount(count, locale));
   const url = (value: string | undefined, what: string) => (value === undefined ? null : checked(httpUrl, value, what));
+  const money = (minor: number, code = ctx.shop.currency) => formatMoney(minor, code, locale);
 
   const needsTier = () => {
     if (tier === undefined) throw new InvalidEmailContextError(`a ${ctx.trigger} email needs the customer's tier`);
@@ -201,12 +244,53 @@ function viewOf(ctx: EmailContext): View {
     case 'points_milestone':
       copy = phrases.triggers.points_milestone({ shop, milestone: points(dataOf(ctx, 'points_milestone').milestone) });
       break;
+    case 'reward_issued': {
+      const data = dataOf(ctx, 'reward_issued');
+      const currency = data.currency ?? ctx.shop.currency;
+      const value: RewardValueText =
+        data.value.kind === 'amount_off'
+          ? { kind: 'amount_off', amount: money(data.value.amount, currency) }
+          : data.value.kind === 'percent_off'
+            ? {
+                kind: 'percent_off',
+                percent: formatPercent(data.value.percent, locale),
+                ...(data.value.maxAmount ? { cap: money(data.value.maxAmount, currency) } : {}),
+              }
+            : data.value.kind === 'free_product'
+              ? { kind: 'free_product', ...(data.productTitle ? { product: data.productTitle } : {}) }
+              : { kind: 'free_shipping' };
+      const expires = date(data.expiresAt);
+      coupon = { code: data.code, expiresOn: data.expiresAt };
+      copy = phrases.triggers.reward_issued({
+        shop,
+        reward: localizedName(data.name, language, locale, data.code),
+        value,
+        code: data.code,
+        date: expires,
+        points: points(data.points),
+        ...(data.minOrder ? { minOrder: money(data.minOrder, currency) } : {}),
+      });
+      break;
+    }
+    case 'reward_failed': {
+      const data = dataOf(ctx, 'reward_failed');
+      copy = phrases.triggers.reward_failed({
+        shop,
+        reward: localizedName(data.name, language, locale, data.code),
+        points: points(data.points),
+        code: data.code,
+      });
+      break;
+    }
   }
 
   const marketing = isMarketing(ctx.trigger);
   const unsubscribeUrl = marketing ? url(ctx.unsubscribeUrl, 'unsubscribeUrl') : null;
   if (marketing && !unsubscribeUrl) throw new InvalidEmailContextError(`a ${ctx.trigger} email is marketing and needs an unsubscribeUrl`);
   const progress = ctx.customer.progress;
+  const loyaltyUrl = url(ctx.loyaltyUrl, 'loyaltyUrl');
+  const loyaltyCta = copy.loyaltyCta !== undefined && loyaltyUrl ? { label: copy.loyaltyCta, url: loyaltyUrl } : null;
+  const shopCta = ctaUrl ? { label: copy.cta, url: ctaUrl } : null;
   return {
     lang: language,
     subject: copy.subject,
@@ -225,7 +309,8 @@ function viewOf(ctx: EmailContext): View {
           note: coupon.expiresOn ? phrases.coupon.validUntil(date(coupon.expiresOn)) : null,
         }
       : null,
-    cta: ctaUrl ? { label: copy.cta, url: ctaUrl } : null,
+    cta: loyaltyCta ?? shopCta,
+    secondary: loyaltyCta ? shopCta : null,
     status: {
       tierLabel: phrases.status.tier,
       tier: tier ?? null,
@@ -239,6 +324,7 @@ function viewOf(ctx: EmailContext): View {
     recommendations: recommendationsOf(ctx, phrases, locale, url),
     footer: {
       text: marketing ? phrases.footer.marketing(shop) : phrases.footer.transactional(shop),
+      loyalty: loyaltyUrl ? { label: phrases.footer.loyalty, url: loyaltyUrl } : null,
       unsubscribe: unsubscribeUrl ? { label: phrases.footer.unsubscribe, url: unsubscribeUrl } : null,
     },
   };
@@ -271,13 +357,15 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): 
   return result.data;
 }
 
+const linkText = (link: { label: string; url: string } | null) => (link ? `${link.label}: ${link.url}` : null);
+
 /** The plain-text part: the same words as the HTML, in reading order. */
 function textOf(view: View): string {
   const blocks: string[] = [view.shopName, view.headline, view.greeting, ...view.paragraphs.map((p) => p.text)];
   if (view.highlight) blocks.push(`${view.highlight.value} — ${view.highlight.caption}`);
-  if (view.details) blocks.push(view.details.map((row) => `${row.label}: ${row.value}`).join('\n'));
   if (view.coupon) blocks.push([`${view.coupon.label}: ${view.coupon.code}`, view.coupon.note].filter(Boolean).join('\n'));
-  if (view.cta) blocks.push(`${view.cta.label}: ${view.cta.url}`);
+  if (view.details) blocks.push(view.details.map((row) => `${row.label}: ${row.value}`).join('\n'));
+  if (view.cta) blocks.push([linkText(view.cta), linkText(view.secondary)].filter(Boolean).join('\n'));
   const { status } = view;
   blocks.push(
     [status.tier ? `${status.tierLabel}: ${status.tier}` : null, `${status.pointsLabel}: ${status.points}`, status.progress]
@@ -290,11 +378,7 @@ function textOf(view: View): string {
     );
     blocks.push([view.recommendations.heading, ...lines].join('\n'));
   }
-  blocks.push(
-    ['--', view.footer.text, view.footer.unsubscribe ? `${view.footer.unsubscribe.label}: ${view.footer.unsubscribe.url}` : null]
-      .filter(Boolean)
-      .join('\n'),
-  );
+  blocks.push(['--', view.footer.text, linkText(view.footer.loyalty), linkText(view.footer.unsubscribe)].filter(Boolean).join('\n'));
   return `${blocks.join('\n\n')}\n`;
 }
 

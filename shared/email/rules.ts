@@ -19,6 +19,8 @@ export const TRIGGERS = [
   'points_milestone',
   'feedback_request',
   'redemption_receipt',
+  'reward_issued',
+  'reward_failed',
 ] as const;
 
 export type Trigger = (typeof TRIGGERS)[number];
@@ -26,8 +28,10 @@ export type EmailClass = 'marketing' | 'transactional';
 
 /**
  * Transactional means: the customer asked for it by doing something, and would be surprised not to
- * get it — only the receipt for points they just redeemed. Everything else is marketing, so it needs
- * consent and counts toward the weekly cap.
+ * get it — the answers to a redemption: the receipt for points they just redeemed, the reward code
+ * they bought with points (the code itself, which they cannot use without this email), and the news
+ * that the code could not be made and the points are back. Everything else is marketing, so it
+ * needs consent and counts toward the weekly cap.
  *
  * Arguable cases, decided on purpose:
  * - tier_down_warning, tier_down, points_expiring: news about the customer's own account, which
@@ -50,6 +54,8 @@ export const EMAIL_CLASS: Readonly<Record<Trigger, EmailClass>> = {
   points_milestone: 'marketing',
   feedback_request: 'marketing',
   redemption_receipt: 'transactional',
+  reward_issued: 'transactional',
+  reward_failed: 'transactional',
 };
 
 export type EmailConsent = 'subscribed' | 'unsubscribed' | 'suppressed' | undefined;

@@ -5,6 +5,7 @@ import { purchasedProducts } from '#shared/domain/history.ts';
 import { couponCode } from '#shared/email/coupon.ts';
 import { createFeedbackToken, feedbackUrl } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
+import { createLoyaltyToken, loyaltyKey, loyaltyPageUrl } from '#shared/email/loyalty-link.ts';
 import { type CatalogueProduct, type CoPurchaseStats, recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
@@ -17,8 +18,8 @@ import { profileView } from '#shared/use-cases/profile-view.ts';
 /**
  * From a trigger record and what the table holds to the renderer's context (shared/email/render.ts):
  * who the customer is, their tier and points and how far the next tier is, the trigger's facts,
- * products they are likely to want, the unsubscribe link, a coupon for segment offers. Pure, so the
- * email function and the preview route show exactly the same email.
+ * products they are likely to want, the unsubscribe link, the link to their loyalty page, a coupon
+ * for segment offers. Pure, so the email function and the preview route show exactly the same email.
  */
 
 export interface StoredCoPurchase extends CoPurchaseStats {
@@ -26,13 +27,13 @@ export interface StoredCoPurchase extends CoPurchaseStats {
 }
 
 export interface ComposeInput {
-  record: Pick<TriggerRecord, 'shopId' | 'customerId' | 'key' | 'trigger' | 'at' | 'data'>;
+  record: Pick<TriggerRecord, 'shopId' | 'customerId' | 'key' | 'at' | 'data'> & { trigger: EmailTrigger };
   shop: ShopRecord;
   program: Program;
   profile: Profile;
   coPurchase?: StoredCoPurchase;
   masterKey: string;
-  /** The public API base URL, for the unsubscribe and feedback links. */
+  /** The public API base URL, for the unsubscribe, feedback and loyalty page links. */
   publicUrl: string;
   now: Date;
 }
@@ -66,9 +67,9 @@ function loyaltyOf(
 }
 
 function dataFor(input: ComposeInput): Record<string, unknown> {
-  const { record, shop, program, masterKey, publicUrl, now } = input;
+  const { record, shop, program, coPurchase, masterKey, publicUrl, now } = input;
   const data = record.data;
-  switch (record.trigger as EmailTrigger) {
+  switch (record.trigger) {
     case 'welcome':
       return positive(data.bonus) ? { bonus: data.bonus } : {};
     case 'tier_down_warning':
@@ -98,6 +99,24 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
       return { pointsSpent: data.points, ...(typeof data.balance === 'number' ? { balance: data.balance } : {}), redeemedAt: record.at };
     case 'points_milestone':
       return { milestone: data.milestone };
+    case 'reward_issued': {
+      // The code record's facts as they are; the free product's title when the shop's catalogue knows it.
+      const value = data.value as { kind?: unknown; productId?: unknown } | undefined;
+      const product =
+        value?.kind === 'free_product' && typeof value.productId === 'string' ? coPurchase?.products?.[value.productId] : undefined;
+      return {
+        code: data.code,
+        name: data.name,
+        value: data.value,
+        currency: data.currency,
+        minOrder: data.minOrder,
+        points: data.points,
+        expiresAt: data.expiresAt,
+        ...(product?.title ? { productTitle: product.title } : {}),
+      };
+    }
+    case 'reward_failed':
+      return { code: data.code, name: data.name, points: data.points };
     default:
       return {};
   }
@@ -115,17 +134,17 @@ export function composeEmail(input: ComposeInput): Composed {
   const recommendations = coPurchase
     ? recommendProducts({ purchased, stats: coPurchase, catalogue: coPurchase.products ?? {}, limit: 3 })
     : [];
+  const issuedAt = Math.floor(now.getTime() / 1000);
   let unsubscribeUrl: string | undefined;
   let unsubscribeToken: string | undefined;
-  if (isMarketing(record.trigger as EmailTrigger)) {
-    unsubscribeToken = createUnsubscribeToken(
-      { shopId: shop.shopId, customerId: record.customerId, issuedAt: Math.floor(now.getTime() / 1000) },
-      unsubscribeKey(masterKey),
-    );
+  if (isMarketing(record.trigger)) {
+    unsubscribeToken = createUnsubscribeToken({ shopId: shop.shopId, customerId: record.customerId, issuedAt }, unsubscribeKey(masterKey));
     unsubscribeUrl = `${publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken)}`;
   }
+  // Every email opens the customer's own loyalty page; the token names ids only (it ends up in mail logs).
+  const loyaltyToken = createLoyaltyToken({ shopId: shop.shopId, customerId: record.customerId, issuedAt }, loyaltyKey(masterKey));
   const context: EmailContext = {
-    trigger: record.trigger as EmailTrigger,
+    trigger: record.trigger,
     locale: view.locale ?? undefined,
     shop: {
       name: shop.name,
@@ -143,6 +162,7 @@ export function composeEmail(input: ComposeInput): Composed {
     data: dataFor(input),
     recommendations,
     ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+    loyaltyUrl: loyaltyPageUrl(publicUrl, shop.shopId, loyaltyToken),
   };
   return { context, ...(unsubscribeUrl ? { unsubscribeUrl, unsubscribeToken } : {}) };
 }

@@ -6,6 +6,7 @@ import { NotFoundError } from '#shared/domain/errors.ts';
 import { EMAIL_TRIGGERS, renderEmail } from '#shared/email/render.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { defaultRewards, priceOf } from '#shared/loyalty/rewards.ts';
 import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
@@ -24,7 +25,25 @@ export const QuerySchema = z.object({
 
 const DAY_MS = 86_400_000;
 
-function exampleData(trigger: string, program: Program, now: Date): Record<string, unknown> {
+/** The reward a preview shows: the catalog's first on offer, else the first of a new shop's catalog. */
+function exampleReward(shop: ShopRecord, program: Program, now: Date) {
+  const reward = program.rewards.find((r) => r.active) ?? defaultRewards(program.points.pointValue)[0];
+  if (!reward) throw new Error('the default catalog has rewards');
+  const price = priceOf(reward, reward.cost.kind === 'per' ? reward.cost.minSteps : 1);
+  return {
+    // The shape of a real code (redeem-reward.ts) with an L, a letter real codes leave out: never a live one.
+    code: 'RW-PREVW-SAMPL',
+    rewardId: reward.id,
+    name: reward.name,
+    value: price.value,
+    currency: shop.currency,
+    ...(reward.minOrder ? { minOrder: reward.minOrder } : {}),
+    points: price.points,
+    expiresAt: new Date(now.getTime() + reward.validityDays * DAY_MS).toISOString(),
+  };
+}
+
+function exampleData(trigger: string, shop: ShopRecord, program: Program, now: Date): Record<string, unknown> {
   switch (trigger) {
     case 'welcome':
       return { bonus: program.points.firstOrderBonus };
@@ -40,6 +59,12 @@ function exampleData(trigger: string, program: Program, now: Date): Record<strin
       return { points: 100 };
     case 'points_milestone':
       return { milestone: program.points.milestones[0] ?? 500 };
+    case 'reward_issued':
+      return exampleReward(shop, program, now);
+    case 'reward_failed': {
+      const { code, name, points } = exampleReward(shop, program, now);
+      return { code, name, points };
+    }
     default:
       return {};
   }
@@ -71,7 +96,7 @@ export async function previewEmail(shop: ShopRecord, query: Record<string, strin
       key: `${trigger}:preview`,
       trigger,
       at: now.toISOString(),
-      data: exampleData(trigger, program, now),
+      data: exampleData(trigger, shop, program, now),
     },
     shop,
     program,

@@ -3,7 +3,8 @@ import { profileOf } from '#shared/data/profile-item.ts';
 import { verifyCoupon } from '#shared/email/coupon.ts';
 import { verifyFeedbackToken } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
-import { renderEmail } from '#shared/email/render.ts';
+import { loyaltyKey, verifyLoyaltyToken } from '#shared/email/loyalty-link.ts';
+import { EMAIL_TRIGGERS, escapeHtml, renderEmail } from '#shared/email/render.ts';
 import { verifyUnsubscribeToken } from '#shared/email/unsubscribe.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { composeEmail } from '#shared/use-cases/compose-email.ts';
@@ -36,6 +37,32 @@ const coPurchase = {
   ],
   related: { tea: [{ productId: 'cup', lift: 2, confidence: 0.5 }], cup: [{ productId: 'pot', lift: 1.5, confidence: 0.4 }] },
   products: { tea: { title: 'Trà', price: 1 }, cup: { title: 'Chén', price: 1 }, pot: { title: 'Ấm tử sa', price: 900_000 } },
+};
+/** A reward code record as the code step enqueues it. */
+const REWARD = {
+  code: 'RW-7KQ2M-X9PDT',
+  rewardId: 'free-pot',
+  name: { en: 'A free tea pot', vi: 'Tặng ấm trà' },
+  value: { kind: 'free_product', productId: 'pot' },
+  currency: 'VND',
+  minOrder: 300_000,
+  points: 800,
+  expiresAt: '2026-12-20T03:00:00.000Z',
+};
+/** What each trigger record carries (the loyalty stages' and the code step's data). */
+const RECORD_DATA: Record<string, Record<string, unknown>> = {
+  welcome: { bonus: 50 },
+  tier_up: { to: 'gold' },
+  tier_down_warning: { tier: 'silver', to: 'member', shortfall: 2, downgradeOn: '2026-12-01T00:00:00.000Z' },
+  tier_down: { from: 'silver', to: 'member' },
+  birthday: { bonus: 100 },
+  win_back: {},
+  points_expiring: { points: 120, expiresOn: '2026-12-20T00:00:00.000Z' },
+  points_milestone: { milestone: 500 },
+  feedback_request: { orderId: 'o-1' },
+  redemption_receipt: { points: 100, balance: 320 },
+  reward_issued: REWARD,
+  reward_failed: { code: REWARD.code, name: REWARD.name, points: REWARD.points },
 };
 
 const compose = (trigger: string, key: string, data: Record<string, unknown>) =>
@@ -102,5 +129,51 @@ describe('composing an email from a trigger record', () => {
     const receipt = compose('redemption_receipt', 'r', { points: 100, balance: 320 });
     expect(receipt.unsubscribeUrl).toBeUndefined();
     expect(renderEmail(receipt.context).text).toContain('320');
+  });
+
+  it.each(EMAIL_TRIGGERS)(
+    'gives the %s email a link to the customer’s loyalty page, signed for this customer, naming ids only',
+    (trigger) => {
+      const { context } = compose(trigger, `${trigger}:1`, RECORD_DATA[trigger] ?? {});
+      const link = new URL(context.loyaltyUrl as string);
+      expect(link.origin + link.pathname).toBe(`https://loyalty.example.com/l/${shop.shopId}`);
+      const token = link.searchParams.get('t') as string;
+      expect(verifyLoyaltyToken(token, loyaltyKey(MASTER), NOW)).toEqual({
+        ok: true,
+        payload: { shopId: shop.shopId, customerId, issuedAt: NOW.getTime() / 1000 },
+      });
+      expect(verifyLoyaltyToken(token, loyaltyKey('another-master-key-0123456789abcdef'), NOW).ok).toBe(false);
+      // The link ends up in mail logs: nothing in it says who the customer is but the id.
+      expect(JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())).toEqual({
+        s: shop.shopId,
+        c: customerId,
+        t: NOW.getTime() / 1000,
+      });
+      const email = renderEmail(context);
+      expect(email.html).toContain(`href="${escapeHtml(context.loyaltyUrl as string)}"`);
+      expect(email.text).toContain(context.loyaltyUrl);
+    },
+  );
+
+  it('passes a reward code record to the email, with the free product named from the catalogue', () => {
+    const { context, unsubscribeUrl } = compose('reward_issued', `reward_issued:${REWARD.code}`, REWARD);
+    expect(unsubscribeUrl).toBeUndefined();
+    expect(context.data).toEqual({
+      code: REWARD.code,
+      name: REWARD.name,
+      value: REWARD.value,
+      currency: 'VND',
+      minOrder: 300_000,
+      points: 800,
+      expiresAt: REWARD.expiresAt,
+      productTitle: 'Ấm tử sa',
+    });
+    const email = renderEmail(context);
+    expect(email.subject).toBe(`Ưu đãi của bạn tại ${shop.name}: Tặng Ấm tử sa`);
+    expect(email.text).toContain('Mã ưu đãi của bạn: RW-7KQ2M-X9PDT');
+    expect(email.text).toContain('Có hiệu lực đến hết ngày 20 tháng 12, 2026');
+    expect(renderEmail(compose('reward_failed', 'reward_failed:x', RECORD_DATA.reward_failed ?? {}).context).text).toContain(
+      'Mã tham chiếu: RW-7KQ2M-X9PDT',
+    );
   });
 });

@@ -16,6 +16,20 @@ import { compileTemplates } from '../../scripts/compile-emails.ts';
 
 const UNSUBSCRIBE = 'https://rapport.example/u/abc123?shop=s1&sig=xyz';
 const FEEDBACK = 'https://rapport.example/f/order-1001?token=t0k';
+const LOYALTY = 'https://rapport.example/l/tra-moc?t=v1.eyJzIjoidHJhLW1vYyJ9.sig';
+const SHOP_URL = 'https://tramoc.example.vn';
+/** The emails about points, tier and rewards: their button opens the loyalty page, the shop is a link under it. */
+const LOYALTY_FIRST = new Set<EmailTrigger>([
+  'tier_up',
+  'tier_down_warning',
+  'tier_down',
+  'points_expiring',
+  'points_milestone',
+  'reward_issued',
+  'reward_failed',
+]);
+/** The href of the email's button (mj-button's anchor). */
+const buttonHref = (html: string) => /<a\s+href="([^"]*)"\s+style="display:inline-block;background/.exec(html)?.[1];
 
 /** What each trigger carries in `data`, as the loyalty stages write it. */
 const DATA: Record<EmailTrigger, Record<string, unknown>> = {
@@ -29,6 +43,17 @@ const DATA: Record<EmailTrigger, Record<string, unknown>> = {
   feedback_request: { feedbackUrl: FEEDBACK, orderNumber: '#1001' },
   redemption_receipt: { pointsSpent: 500, balance: 1250, redeemedAt: '2026-02-01T03:00:00.000Z' },
   points_milestone: { milestone: 5000 },
+  reward_issued: {
+    code: 'RW-ABCDE-FGHJK',
+    rewardId: 'amount-off',
+    name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' },
+    value: { kind: 'amount_off', amount: 50_000 },
+    currency: 'VND',
+    minOrder: 200_000,
+    points: 500,
+    expiresAt: '2026-03-14T20:00:00.000Z',
+  },
+  reward_failed: { code: 'RW-ABCDE-FGHJK', name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' }, points: 500 },
 };
 
 /** A Vietnamese shop (VND, no decimals) and a Gold customer close to Platinum; overrides win. */
@@ -36,7 +61,7 @@ function contextFor(trigger: EmailTrigger, locale: string | undefined, overrides
   return {
     trigger,
     locale,
-    shop: { name: 'Tra Moc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: 'https://tramoc.example.vn' },
+    shop: { name: 'Tra Moc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: SHOP_URL },
     customer: {
       firstName: 'Linh',
       tier: { id: 'gold', name: { en: 'Gold', vi: 'Vàng' } },
@@ -49,6 +74,7 @@ function contextFor(trigger: EmailTrigger, locale: string | undefined, overrides
       { productId: 'p2', title: 'Tea pot', price: 450_000 },
     ],
     unsubscribeUrl: UNSUBSCRIBE,
+    loyaltyUrl: LOYALTY,
     ...overrides,
   };
 }
@@ -146,6 +172,27 @@ describe.each(EMAIL_TRIGGERS.flatMap((trigger) => (['en', 'vi'] as const).map((l
       expect(email.text.includes(UNSUBSCRIBE)).toBe(isMarketing(trigger));
     });
 
+    it('links to the customer’s loyalty page in the footer', () => {
+      const label = language === 'vi' ? 'Điểm và ưu đãi của bạn' : 'Your points and rewards';
+      const footer = email.html.slice(email.html.lastIndexOf(escapeHtml(label)) - 300);
+      expect(footer).toContain(`href="${escapeHtml(LOYALTY)}"`);
+      expect(email.text.slice(email.text.lastIndexOf('\n--\n'))).toContain(`${label}: ${LOYALTY}`);
+    });
+
+    if (LOYALTY_FIRST.has(trigger)) {
+      it('opens the loyalty page from its button, with the shop as a link under it', () => {
+        expect(buttonHref(email.html)).toBe(escapeHtml(LOYALTY));
+        expect(email.html).toContain(`href="${SHOP_URL}"`);
+        const links = email.text.split('\n').filter((line) => line.endsWith(LOYALTY) || line.endsWith(SHOP_URL));
+        expect(links[0]).toMatch(new RegExp(`: ${LOYALTY.replace(/[.?]/g, '\\$&')}$`));
+        expect(links[1]).toMatch(/: https:\/\/tramoc\.example\.vn$/);
+      });
+    } else {
+      it('keeps its button where it was (the shop, or the feedback page)', () => {
+        expect(buttonHref(email.html)).toBe(escapeHtml(trigger === 'feedback_request' ? FEEDBACK : SHOP_URL));
+      });
+    }
+
     it('shows VND without decimals', () => {
       // Intl puts a no-break space between a Vietnamese amount and its symbol.
       const vnd = language === 'vi' ? /\d[\d.]*\u00a0₫/g : /₫\d[\d,]*/g;
@@ -200,6 +247,15 @@ describe('renderEmail', () => {
     const ctx = contextFor('feedback_request', 'en', { data: { feedbackUrl: 'javascript:alert(1)' } });
     expect(() => renderEmail(ctx)).toThrow(InvalidEmailContextError);
     expect(() => renderEmail(contextFor('welcome', 'en', { unsubscribeUrl: 'data:text/html,x' }))).toThrow(InvalidEmailContextError);
+  });
+
+  it('sends the button to the shop when there is no loyalty link, and refuses one that is not http(s)', () => {
+    const { loyaltyUrl: _, ...withoutLink } = contextFor('tier_up', 'en');
+    const email = renderEmail(withoutLink);
+    expect(buttonHref(email.html)).toBe(SHOP_URL);
+    expect(email.text).toContain(`See what is new: ${SHOP_URL}`);
+    expect(email.text).not.toMatch(/Your points and rewards|See my tier/);
+    expect(() => renderEmail(contextFor('tier_up', 'en', { loyaltyUrl: 'javascript:alert(1)' }))).toThrow(InvalidEmailContextError);
   });
 
   it('greets warmly when the name is unknown', () => {

@@ -28,8 +28,12 @@ const facts = (overrides: Partial<ContactFacts> = {}): ContactFacts => ({
 const MARKETING = TRIGGERS.filter((trigger) => EMAIL_CLASS[trigger] === 'marketing');
 
 describe('classification', () => {
-  it('calls only the redemption receipt transactional', () => {
-    expect(TRIGGERS.filter((trigger) => EMAIL_CLASS[trigger] === 'transactional')).toEqual(['redemption_receipt']);
+  it('calls only the answers to a redemption transactional: the receipt, the reward code, the code that failed', () => {
+    expect(TRIGGERS.filter((trigger) => EMAIL_CLASS[trigger] === 'transactional')).toEqual([
+      'redemption_receipt',
+      'reward_issued',
+      'reward_failed',
+    ]);
     expect(MARKETING).toEqual([
       'welcome',
       'tier_up',

@@ -484,6 +484,8 @@ export const en = {
     points_milestone: 'Points milestone',
     feedback_request: 'Feedback request',
     redemption_receipt: 'Redemption receipt',
+    reward_issued: 'Reward code',
+    reward_failed: 'Reward not issued',
   },
   runs: {
     title: 'Runs',

@@ -489,6 +489,8 @@ export const vi: Messages = {
     points_milestone: 'Mốc điểm',
     feedback_request: 'Xin phản hồi',
     redemption_receipt: 'Biên nhận đổi điểm',
+    reward_issued: 'Mã ưu đãi',
+    reward_failed: 'Không tạo được mã ưu đãi',
   },
   runs: {
     title: 'Lượt chạy',
