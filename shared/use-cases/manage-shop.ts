@@ -131,7 +131,7 @@ export const WoocommerceCredentialsSchema = z.strictObject({
       const url = new URL(text);
       return !url.username && !url.password && !url.search && !url.hash;
     }, 'the site URL alone, with no user, password, query or fragment')
-    .transform((text) => text.replace(/\/+$/, '')),
+    .overwrite((text) => text.replace(/\/+$/, '')),
   consumerKey: z.string().regex(/^ck_[A-Za-z0-9]{16,128}$/, 'a WooCommerce consumer key (ck_…)'),
   consumerSecret: z.string().regex(/^cs_[A-Za-z0-9]{16,128}$/, 'a WooCommerce consumer secret (cs_…)'),
 });
