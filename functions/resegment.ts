@@ -1,5 +1,6 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { enqueueRewardCode } from '#shared/aws/code-queue.ts';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
@@ -36,6 +37,7 @@ function deps(context: Context | undefined): RunDeps {
     timezone: async (id) => (await loadShop(id))?.timezone ?? 'UTC',
     enqueue: enqueueRunSteps,
     triggers: enqueueTriggerEmails,
+    requeueCode: enqueueRewardCode,
     remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
   };
 }

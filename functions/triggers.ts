@@ -12,7 +12,7 @@ export interface HttpRoute {
   path: string;
 }
 
-export type QueueName = 'interactions' | 'runs' | 'email';
+export type QueueName = 'interactions' | 'runs' | 'email' | 'codes';
 
 /** SNS topics a function subscribes to. */
 export type TopicName = 'sesFeedback';
@@ -42,6 +42,13 @@ export const queues: Record<QueueName, QueueSpec> = {
    * account's sending rate. SES throttling re-queues the message with a delay (never a failed receive).
    */
   email: { maxReceiveCount: 5, batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+  /**
+   * Reward codes to create on the shops' platforms (shared/use-cases/create-reward-code.ts). A
+   * platform's throttling or 5xx re-queues the code with a delay (a new message, never a failed
+   * receive); failed receives are this consumer's own errors. 2 consumers keep the calls per shop
+   * well under Shopify's and WooCommerce's rate limits.
+   */
+  codes: { maxReceiveCount: 5, batchSize: 5, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
 };
 
 /** DynamoDB actions a function may call on the single table (exact IAM actions, no wildcards). */
@@ -223,9 +230,26 @@ export const functions: FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 10,
     routes: [{ method: 'POST', path: '/v1/customers/{customerId}/rewards/{rewardId}/redeem' }],
+    // A platform's code goes to the codes queue; Rapport's own is emailed at once.
+    sendsTo: ['codes', 'email'],
     // GetItem: shop, program, profile, the key's record, its ledger entry and code (a repeat);
-    // UpdateItem: the profile (the one conditional update); PutItem: ledger, code, pointer, key record, timeline.
+    // UpdateItem: the profile (the one conditional update); PutItem: ledger, code, pointer, due lists, key record, timeline.
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
+    name: 'createRewardCode',
+    entry: 'functions/create-reward-code.ts',
+    memoryMb: 256,
+    // Two platform calls at most per code (a create and, after a timeout, the lookup), 10 s each, × 5 codes.
+    timeoutSeconds: 120,
+    consumes: 'codes',
+    // Retries go back on the codes queue; the reward-issued and reward-failed emails to the email queue.
+    sendsTo: ['codes', 'email'],
+    // GetItem: code, shop, erasure marker, profile, return record; UpdateItem: code status, the profile
+    // (points returned); PutItem: ledger, return record, timeline; DeleteItem: due-list entries.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    // The master key opens the shop's sealed platform credentials.
+    secrets: ['master'],
   },
   {
     name: 'adjustPoints',
@@ -280,7 +304,8 @@ export const functions: FunctionSpec[] = [
     memoryMb: 3008,
     timeoutSeconds: 900,
     consumes: 'runs',
-    sendsTo: ['runs', 'email'],
+    // codes: pending codes whose message was lost are sent again.
+    sendsTo: ['runs', 'email', 'codes'],
     // Query: GSI1 shards, ledgers (expiry); BatchGetItem: profiles, orders (product titles);
     // BatchWriteItem: segment memberships; UpdateItem: runs, profiles; PutItem: timeline, ledger, runs.
     tableActions: [

@@ -11,6 +11,12 @@ const ConfigSchema = z
     INTERACTIONS_QUEUE_URL: z.string().optional(),
     RUNS_QUEUE_URL: z.string().optional(),
     EMAIL_QUEUE_URL: z.string().optional(),
+    CODES_QUEUE_URL: z.string().optional(),
+    /**
+     * Seconds between attempts at creating a reward code on a shop's platform, in place of the
+     * backoff (10 s growing to 15 min): for tests and demos of a failing platform.
+     */
+    RAPPORT_CODE_RETRY_SECONDS: z.coerce.number().int().min(0).max(900).optional(),
     /** The public base URL of the API (unsubscribe and feedback links in emails). */
     PUBLIC_API_URL: z.url().optional(),
     /** The SES configuration set whose events reach the feedback function (AWS only). */

@@ -169,6 +169,20 @@ export const customerCodeKey = (shopId: string, customerId: string, issuedAt: st
   SK: `CODE#${issuedAt}#${code}`,
 });
 
+/**
+ * A live code on one of the shop's two due lists (`SHOP#{shopId}#CODEDUE`): `E#{expiresAt}#{code}`
+ * while it may still be used (the run returns it once past its expiry), `P#{issuedAt}#{code}` while
+ * it waits on its platform (the run sends it again if its message seems lost). Each entry is deleted
+ * when the code leaves that state, so the lists hold live codes only.
+ */
+export const codeDueKey = (shopId: string, list: 'E' | 'P', at: string, code: string) => ({
+  PK: `SHOP#${shopId}#CODEDUE`,
+  SK: `${list}#${at}#${code}`,
+});
+
+/** Points given back for a code (refused by the platform, or expired unused), held beside the redemptions' keys. */
+export const codeReturnKey = (code: string) => `return/${code}`;
+
 /** The profile attribute counting a customer's redemptions of a limited reward in the current period. */
 export const rewardLimitAttribute = (rewardId: string) => `rl_${rewardId}`;
 

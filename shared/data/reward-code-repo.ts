@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
-import { customerCodeKey, customerPk, rewardCodeKey } from '#shared/data/keys.ts';
+import { codeDueKey, customerCodeKey, customerPk, rewardCodeKey } from '#shared/data/keys.ts';
 import type { RewardValue } from '#shared/loyalty/rewards.ts';
 
 /**
@@ -34,9 +34,16 @@ export interface RewardCode {
   failure?: string;
   usedOrderId?: string;
   usedAt?: string;
+  /** The net of the paid order that used it (minor units): the revenue the reward is credited with. */
+  revenue?: number;
+  /** When its points came back (refused by the platform, or expired unused). */
+  returnedAt?: string;
 }
 
-/** The code item, unless it exists already (a retry); the customer's pointer either way. */
+/** Statuses in which a code is still live: on the due list, so the scheduled run finds it. */
+export const LIVE_STATUSES: CodeStatus[] = ['pending', 'issued'];
+
+/** The code item, unless it exists already (a retry); the customer's pointer and its place on the due list either way. */
 export async function putRewardCode(db: Db, shopId: string, code: RewardCode): Promise<void> {
   try {
     await db.client.send(
@@ -55,6 +62,52 @@ export async function putRewardCode(db: Db, shopId: string, code: RewardCode): P
       Item: { ...customerCodeKey(shopId, code.customerId, code.issuedAt, code.code), code: code.code, rewardId: code.rewardId },
     }),
   );
+  if (LIVE_STATUSES.includes(code.status)) await putCodeDue(db, shopId, 'E', code);
+  if (code.status === 'pending') await putCodeDue(db, shopId, 'P', code);
+}
+
+type DueCode = Pick<RewardCode, 'code' | 'expiresAt' | 'issuedAt' | 'customerId'>;
+const dueAt = (list: 'E' | 'P', code: Pick<RewardCode, 'expiresAt' | 'issuedAt'>) => (list === 'E' ? code.expiresAt : code.issuedAt);
+
+/** A code on one of the shop's due lists (keys.ts codeDueKey). Idempotent. */
+export async function putCodeDue(db: Db, shopId: string, list: 'E' | 'P', code: DueCode): Promise<void> {
+  await db.client.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...codeDueKey(shopId, list, dueAt(list, code), code.code), code: code.code, customerId: code.customerId },
+    }),
+  );
+}
+
+/** A code off a due list once it left that state (used, refused, returned; created on its platform). Idempotent. */
+export async function deleteCodeDue(db: Db, shopId: string, list: 'E' | 'P', code: Pick<RewardCode, 'code' | 'expiresAt' | 'issuedAt'>) {
+  await db.client.send(new DeleteCommand({ TableName: db.table, Key: codeDueKey(shopId, list, dueAt(list, code), code.code) }));
+}
+
+/**
+ * Access pattern: a page of one of the shop's due lists, oldest first, up to `before` — codes past
+ * their expiry (`E`), or codes pending since before a time (`P`). `after` continues from the
+ * previous page's `last`.
+ */
+export async function listCodesDue(
+  db: Db,
+  shopId: string,
+  list: 'E' | 'P',
+  before: string,
+  limit: number,
+  after?: string,
+): Promise<{ codes: string[]; last?: string }> {
+  const pk = codeDueKey(shopId, list, '', '').PK;
+  const { Items, LastEvaluatedKey } = await db.client.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': `${list}#`, ':to': `${list}#${before}` },
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { PK: pk, SK: after } } : {}),
+    }),
+  );
+  return { codes: (Items ?? []).map((item) => item.code as string), ...(LastEvaluatedKey ? { last: LastEvaluatedKey.SK as string } : {}) };
 }
 
 /** Access pattern: a code by itself (an order carrying it, the platform step, GET /v1/coupons). */
@@ -92,7 +145,7 @@ export async function moveCodeStatus(
   code: string,
   from: CodeStatus[],
   to: CodeStatus,
-  fields: Partial<Pick<RewardCode, 'platformId' | 'failure' | 'usedOrderId' | 'usedAt'>> = {},
+  fields: Partial<Pick<RewardCode, 'platformId' | 'failure' | 'usedOrderId' | 'usedAt' | 'revenue' | 'returnedAt'>> = {},
 ): Promise<boolean> {
   const names = Object.keys(fields);
   try {

@@ -13,7 +13,7 @@ import { pointsFor, type QualifyingOrder, qualifyingMetric, type TierOverride, t
 /** An order summary with its loyalty fields (`e` points earned, `m` multiplier). */
 export type LoyaltySummary = OrderSummary;
 
-export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust';
+export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return';
 
 export interface LedgerEntryDraft {
   /** Deterministic, so a repeated delivery rewrites the same entry instead of adding one. */
@@ -36,6 +36,8 @@ export interface TriggerDraft {
     | 'points_milestone'
     | 'points_expiring'
     | 'redemption_receipt'
+    | 'reward_issued'
+    | 'reward_failed'
     | 'birthday'
     | 'win_back'
     | 'feedback_request';

@@ -78,6 +78,11 @@ export const ProgramSchema = z
       pointValue: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
       /** Which earned points count toward a `points` tier metric: all earned, or only those from paid orders (no bonuses). */
       qualifying: z.enum(['all', 'orders']),
+      /**
+       * A reward's code that expires unused gives its points back (the scheduled run; a `return`
+       * ledger entry). Off: the points are spent on the code whether it is used or not.
+       */
+      returnUnusedRewardCodes: z.boolean().default(true),
     }),
     email: z.object({
       fromAddress: z.email(),
@@ -192,6 +197,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
       // A point is worth 1% of the spend that earns it.
       pointValue,
       qualifying: 'orders',
+      returnUnusedRewardCodes: true,
     },
     email: {
       fromAddress: 'loyalty@example.com',

@@ -29,10 +29,11 @@ import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
-import { type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
+import { counts, netOf, type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
 import { planOrderChange } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { markCodesUsed } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
  * The processor's use case: apply one canonical event to the single table so that, whatever the
@@ -402,6 +403,17 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
     current,
     deps,
   );
+  // Rapport's reward codes the order carries are used once it is paid (every delivery tries: idempotent).
+  if (state.discountCodes) {
+    const paid = counts(summary);
+    await markCodesUsed(deps.db, shopId, {
+      orderId: order.orderId,
+      discountCodes: state.discountCodes,
+      net: netOf(summary),
+      at: state.createdAt,
+      paid,
+    });
+  }
   return { customerId, outcome };
 }
 

@@ -13,6 +13,8 @@ import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { limitPeriod, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
 import { localDate } from '#shared/loyalty/rules.ts';
+import { announce, type CodeMessage } from '#shared/use-cases/create-reward-code.ts';
+import type { TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
 
@@ -23,7 +25,10 @@ import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
  * — exactly as a plain redemption does; the code is chosen before that update and kept in its record,
  * so a retry after any crash ends with the same code. Then, each write idempotent: the ledger entry,
  * the code, the record under the key, the customer's timeline entry (last: finding it proves the
- * rest was done). The code is Rapport's own, valid at once.
+ * rest was done). For a shop that gave its Shopify or WooCommerce credentials the code is `pending`
+ * and goes to the codes queue, whose consumer creates it on the platform (create-reward-code.ts: the
+ * email follows there, or the points come back); otherwise it is Rapport's own, valid at once, and
+ * the reward-issued email is queued here.
  */
 
 export const RewardIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a reward id of the program, such as amount-off');
@@ -37,6 +42,12 @@ export interface RedeemRewardDeps {
   db: Db;
   program: (shopId: string) => Promise<Program>;
   now: () => Date;
+  /** The platform the shop's codes are created on (it gave credentials with PATCH /v1/shop); none: Rapport's own codes. */
+  platform?: (shop: ShopRecord) => Promise<'shopify' | 'woocommerce' | undefined>;
+  /** The codes queue: a pending code's platform step (create-reward-code.ts). Required with `platform`. */
+  codes?: (message: CodeMessage) => Promise<void>;
+  /** The email queue: the reward-issued email of a code valid at once. */
+  triggers?: TriggerSink;
 }
 
 /** Letters and digits a person cannot confuse (no 0/O, 1/I/L), 10 of them after the prefix: 32^10 ≈ 10^15 codes. */
@@ -147,6 +158,7 @@ const DAY = 86_400_000;
 /** What follows the update that took the points; each step idempotent, the timeline entry last. */
 async function complete(ctx: Context, reward: Reward, record: RedemptionRecord, balance: number) {
   const { deps, shop, customerId, key } = ctx;
+  const platform = await deps.platform?.(shop);
   const chosen = record.reward as NonNullable<RedemptionRecord['reward']>;
   const price = priceOf(reward, chosen.steps);
   const entry: LedgerEntryDraft & { balanceAfter: number } = {
@@ -169,10 +181,8 @@ async function complete(ctx: Context, reward: Reward, record: RedemptionRecord, 
     key: rewardIdempotencyKey(key),
     issuedAt: record.at,
     expiresAt: new Date(Date.parse(record.at) + reward.validityDays * DAY).toISOString(),
-    // Rapport's own code, valid at once: creating it on Shopify or WooCommerce (connectors/discount-codes.ts)
-    // waits for shops to be able to give their platform credentials.
-    status: 'issued',
-    platform: 'generic',
+    status: platform ? 'pending' : 'issued',
+    platform: platform ?? 'generic',
   };
   await putLedgerEntry(deps.db, shop.shopId, customerId, entry);
   await putRewardCode(deps.db, shop.shopId, code);
@@ -188,7 +198,18 @@ async function complete(ctx: Context, reward: Reward, record: RedemptionRecord, 
     points: record.points,
     balanceAfter: balance,
   });
+  await nextStep(ctx, code);
   return { status: 201 as const, reward: codeView(code), entry, balance };
+}
+
+/** A pending code to its platform, an issued one to the customer's inbox; both idempotent downstream. */
+async function nextStep({ deps, shop }: Context, code: RewardCode) {
+  if (code.status === 'pending') {
+    if (!deps.codes) throw new Error('a pending code needs the codes queue');
+    await deps.codes({ shopId: shop.shopId, code: code.code });
+  } else if (code.status === 'issued') {
+    await announce(shop.shopId, code, deps);
+  }
 }
 
 /** The answer a key got the first time. A crash after the points were taken is finished now, with the code chosen then. */
@@ -201,7 +222,11 @@ async function firstAnswer(ctx: Context, record: RedemptionRecord, profile: Prof
     getLedgerEntry(deps.db, shop.shopId, customerId, record.at, record.entryId),
   ]);
   const balance = (entry as { balanceAfter?: number } | undefined)?.balanceAfter ?? profile.loyalty.balance;
-  if (code && entry) return { status: 201 as const, reward: codeView(code), entry, balance };
+  if (code && entry) {
+    // The first attempt may have stopped before its message: a repeat sends it (the consumer takes a code once).
+    if (code.status === 'pending') await nextStep(ctx, code);
+    return { status: 201 as const, reward: codeView(code), entry, balance };
+  }
   const program = await deps.program(shop.shopId);
   const reward = program.rewards.find((candidate) => candidate.id === chosen.rewardId);
   if (!reward) throw new ConflictError(`reward ${chosen.rewardId} left the program before its redemption was finished`);

@@ -44,6 +44,7 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import { type CodeMessage, type ExpiryCounters, expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
 import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
@@ -94,6 +95,8 @@ export interface RunDeps {
   concurrency?: number;
   /** The email stage (see loyalty-effects.ts): win-back and feedback requests go there after the timeline. */
   triggers?: TriggerSink;
+  /** The codes queue: pending reward codes whose message was lost go there again. */
+  requeueCode?: (message: CodeMessage, delaySeconds: number) => Promise<void>;
 }
 
 export interface ShardCounters {
@@ -277,6 +280,8 @@ export interface RunModel {
   clv: { unit: 'week'; horizon: number; fit: ClvModel } | null;
   holdout: ReturnType<typeof holdoutCheck> | null;
   coPurchase: { baskets: number; products: number; pairs: number };
+  /** Reward codes the run returned (expired unused), refused (still pending at expiry) or sent to their platform again. */
+  rewardCodes?: ExpiryCounters;
 }
 
 const utcDay = (iso: string) => Math.floor(Date.parse(iso) / DAY_MS);
@@ -287,7 +292,15 @@ export async function fitStep(shopId: string, runId: string, deps: RunDeps): Pro
   let model = run.model as RunModel | undefined;
   if (!model) {
     await markRunStarted(deps.db, shopId, runId, deps.now().toISOString());
-    model = await fitShop(shopId, run.asOf, deps);
+    // Codes first (idempotent, so a retry of this step repeats it harmlessly): points they give back
+    // are on the balances the apply step reviews.
+    const rewardCodes = await expireRewardCodes(shopId, await deps.program(shopId), deps.now(), {
+      db: deps.db,
+      now: deps.now,
+      ...(deps.triggers ? { triggers: deps.triggers } : {}),
+      ...(deps.requeueCode ? { requeue: deps.requeueCode } : {}),
+    });
+    model = { ...(await fitShop(shopId, run.asOf, deps)), rewardCodes };
     // Plain JSON: DynamoDB stores no undefined, and the apply step reads back exactly this.
     await setRunModel(deps.db, shopId, runId, JSON.parse(JSON.stringify(model)), deps.now().toISOString());
     model = (await getRun(deps.db, shopId, runId))?.model as RunModel | undefined;
