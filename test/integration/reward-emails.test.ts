@@ -183,4 +183,13 @@ describe('the reward code email', () => {
       expect.objectContaining({ type: 'email', status: 'skipped', reason: 'suppressed', trigger: 'reward_issued' }),
     );
   });
+
+  it('is previewed for a customer with the catalog’s first reward and a sample code', async () => {
+    for (const trigger of ['reward_issued', 'reward_failed']) {
+      const res = await apiGet(runtime, apiKey, `/v1/emails/preview?customerId=${ids.hoa}&trigger=${trigger}&format=text`);
+      expect(res.status, res.text).toBe(200);
+      expect(res.text).toContain('RW-PREVW-SAMPL');
+      expect(res.text).toContain(`Your points and rewards: ${runtime.apiUrl}/l/${SHOP}?t=`);
+    }
+  });
 });
