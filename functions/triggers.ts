@@ -380,6 +380,26 @@ export const functions: FunctionSpec[] = [
     secrets: ['master'],
   },
   {
+    name: 'storefront',
+    entry: 'functions/storefront.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    // Public: the customer is signed by the shop (X-Rapport-Customer) or by an email's link (X-Rapport-Link).
+    routes: [
+      { method: 'GET', path: '/v1/storefront/me' },
+      { method: 'POST', path: '/v1/storefront/me/rewards/{rewardId}/redeem' },
+      { method: 'GET', path: '/l/{shopId}' },
+    ],
+    // GetItem: shop, erasure marker, program, profile, codes, a redemption's records (a repeat);
+    // BatchGetItem: the identities a signed customer may be under; Query: the customer's codes and
+    // ledger; UpdateItem: the profile (the redemption's one conditional update); PutItem: ledger,
+    // code, its pointer and due entry, redemption record, timeline.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // The master key opens the storefront secret and derives the loyalty links' key; the public URL is the page's API.
+    secrets: ['master'],
+    needsPublicUrl: true,
+  },
+  {
     name: 'verifyCoupon',
     entry: 'functions/verify-coupon.ts',
     memoryMb: 256,

@@ -9,6 +9,7 @@ import { loyalty } from '#shared/http/api-docs/loyalty.ts';
 import { type ApiFamily, errorComponents, securitySchemes } from '#shared/http/api-docs/parts.ts';
 import { selfDescription } from '#shared/http/api-docs/self-description.ts';
 import { shop } from '#shared/http/api-docs/shop.ts';
+import { storefront } from '#shared/http/api-docs/storefront.ts';
 import { webhooks } from '#shared/http/api-docs/webhooks.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -35,7 +36,7 @@ import packageJson from '../../package.json' with { type: 'json' };
  *    none that is not), each with its answers' schemas and, when it takes one, its body's.
  */
 
-const FAMILIES: ApiFamily[] = [webhooks, shop, customers, loyalty, analytics, emails, admin, emailLinks, selfDescription];
+const FAMILIES: ApiFamily[] = [webhooks, shop, customers, loyalty, analytics, emails, admin, emailLinks, storefront, selfDescription];
 
 const INFO = {
   title: 'Rapport',
