@@ -37,6 +37,10 @@ import { repoRoot } from './rapport-function.ts';
 
 /** Where `npm run build:console` writes the console (console/vite.config.ts). */
 export const builtConsoleDir = path.join(repoRoot, 'console', 'dist');
+/** Where `npm run build:widget` writes the storefront widget (widget/vite.config.ts). */
+export const builtWidgetDir = path.join(repoRoot, 'widget', 'dist');
+/** The widget's files are under this prefix of the bucket and the distribution, as the local runtime serves them. */
+export const WIDGET_KEY_PREFIX = 'widget/';
 
 /**
  * What the console's page may do — the local runtime's policy (infra/local/http-adapter.ts) with the
@@ -66,12 +70,14 @@ export function consoleContentSecurityPolicy(apiOrigin?: string): string {
  * the distribution's domain would make the two depend on each other, which CloudFormation refuses,
  * and of the two only connect-src protects anything. The API has no cookies or other ambient
  * credentials (bearer keys and signatures, sent explicitly), so another page allowed to call it
- * learns nothing it could not get with curl. Headers are what the console sends and reads.
+ * learns nothing it could not get with curl. Headers are what the console sends and reads, and what
+ * the storefront widget sends from shops' own pages (docs/STOREFRONT.md): the shop, its signature
+ * of the customer or a link token. Any origin is what the widget needs anyway: every shop's domain.
  */
 export const consoleCors: CorsPreflightOptions = {
   allowOrigins: ['*'],
   allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
-  allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+  allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
   // A segment's CSV export follows this header page by page (console/src/pages/segments.tsx).
   exposeHeaders: ['x-next-cursor'],
   allowCredentials: false,
@@ -96,12 +102,15 @@ export interface ConsoleHostingProps {
   readonly consoleDir: string;
   /** The API the console calls, without a trailing slash: written to /config.json and allowed in connect-src. */
   readonly apiUrl: string;
+  /** The built storefront widget (default widget/dist), served at /widget/*. */
+  readonly widgetDir?: string;
 }
 
 /**
  * The merchant console on AWS: the built single-page app in a private bucket, served by CloudFront
  * (Origin Access Control, HTTPS only, security headers), with a generated /config.json that tells
- * the console where the API is.
+ * the console where the API is. The storefront widget's script is served by the same distribution
+ * at /widget/rapport-loyalty.js, for shops' pages on any origin.
  */
 export class ConsoleHosting extends Construct {
   readonly bucket: Bucket;
@@ -109,7 +118,9 @@ export class ConsoleHosting extends Construct {
   readonly spaRewrite: EdgeFunction;
   readonly pageHeaders: ResponseHeadersPolicy;
   readonly assetHeaders: ResponseHeadersPolicy;
+  readonly widgetHeaders: ResponseHeadersPolicy;
   readonly deployment: BucketDeployment;
+  readonly widgetDeployment: BucketDeployment;
   readonly deploymentRole: Role;
   /** https://… of the distribution, no trailing slash. */
   readonly url: string;
@@ -119,6 +130,12 @@ export class ConsoleHosting extends Construct {
     if (!existsSync(path.join(props.consoleDir, 'index.html'))) {
       throw new Error(
         `The console is not built: ${path.join(props.consoleDir, 'index.html')} does not exist. Run \`npm run build:console\` first (\`npm run synth\` and \`npm run deploy\` do).`,
+      );
+    }
+    const widgetDir = props.widgetDir ?? builtWidgetDir;
+    if (!existsSync(path.join(widgetDir, 'rapport-loyalty.js'))) {
+      throw new Error(
+        `The storefront widget is not built: ${path.join(widgetDir, 'rapport-loyalty.js')} does not exist. Run \`npm run build:widget\` first (\`npm run synth\` and \`npm run deploy\` do).`,
       );
     }
 
@@ -169,6 +186,28 @@ export class ConsoleHosting extends Construct {
       customHeadersBehavior: cacheControl('public, max-age=31536000, immutable'),
     });
 
+    // The widget's script is loaded by shops' pages, other origins: a classic <script> needs no
+    // CORS, but a page loading it with `crossorigin` does, and one with Cross-Origin-Embedder-Policy
+    // needs Cross-Origin-Resource-Policy. Its name has no content hash: browsers keep it an hour,
+    // CloudFront until the deployment invalidates /widget/*.
+    this.widgetHeaders = new ResponseHeadersPolicy(this, 'WidgetHeaders', {
+      comment: 'Rapport storefront widget: usable from any origin, cached for an hour',
+      securityHeadersBehavior: security,
+      corsBehavior: {
+        accessControlAllowOrigins: ['*'],
+        accessControlAllowMethods: ['GET', 'HEAD'],
+        accessControlAllowHeaders: ['*'],
+        accessControlAllowCredentials: false,
+        originOverride: true,
+      },
+      customHeadersBehavior: {
+        customHeaders: [
+          { header: 'Cache-Control', value: 'public, max-age=3600', override: true },
+          { header: 'Cross-Origin-Resource-Policy', value: 'cross-origin', override: true },
+        ],
+      },
+    });
+
     this.spaRewrite = new EdgeFunction(this, 'SpaRewrite', {
       comment: "Rapport console: the app's routes load index.html",
       runtime: FunctionRuntime.JS_2_0,
@@ -194,6 +233,13 @@ export class ConsoleHosting extends Construct {
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
           cachePolicy: CachePolicy.CACHING_OPTIMIZED,
           responseHeadersPolicy: this.assetHeaders,
+        },
+        [`/${WIDGET_KEY_PREFIX}*`]: {
+          origin,
+          viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: this.widgetHeaders,
         },
       },
     });
@@ -237,9 +283,24 @@ export class ConsoleHosting extends Construct {
       ],
       destinationBucket: this.bucket,
       prune: true,
+      // The widget's files are the other deployment's: this one's sync neither prunes nor writes them.
+      exclude: [`${WIDGET_KEY_PREFIX}*`],
       retainOnDelete: false,
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
+      role: this.deploymentRole,
+      logGroup: deploymentLogs,
+    });
+    // The widget under its prefix: its sync (and pruning) stays inside widget/, so the console's
+    // files are never touched by it. The same function and role as the console's.
+    this.widgetDeployment = new BucketDeployment(this, 'WidgetDeployment', {
+      sources: [Source.asset(widgetDir)],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: WIDGET_KEY_PREFIX,
+      prune: true,
+      retainOnDelete: false,
+      distribution: this.distribution,
+      distributionPaths: [`/${WIDGET_KEY_PREFIX}*`],
       role: this.deploymentRole,
       logGroup: deploymentLogs,
     });

@@ -71,6 +71,8 @@ export const emailOutcomes = [
 export interface RapportStackProps extends StackProps {
   /** The built console to deploy (default console/dist); the infra tests pass a small one of their own. */
   readonly consoleDir?: string;
+  /** The built storefront widget to deploy (default widget/dist); the infra tests pass a small one of their own. */
+  readonly widgetDir?: string;
 }
 
 export interface QueuePair {
@@ -302,6 +304,7 @@ export class RapportStack extends Stack {
 
     this.consoleHosting = new ConsoleHosting(this, 'Console', {
       consoleDir: props?.consoleDir ?? builtConsoleDir,
+      widgetDir: props?.widgetDir,
       apiUrl: this.api.apiEndpoint,
     });
     new CfnOutput(this, 'ConsoleUrl', {

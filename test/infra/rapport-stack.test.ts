@@ -39,14 +39,18 @@ const fakeConsoleFiles: Record<string, string> = {
   'favicon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
   'config.json': '{}',
 };
+/** The storefront widget's one file, as `npm run build:widget` writes it. */
+const fakeWidget = mkdtempSync(path.join(tmpdir(), 'rapport-widget-'));
+const fakeWidgetScript = 'customElements.define("rapport-loyalty", class extends HTMLElement {});';
 
 beforeAll(() => {
   for (const [name, text] of Object.entries(fakeConsoleFiles)) {
     mkdirSync(path.dirname(path.join(fakeConsole, name)), { recursive: true });
     writeFileSync(path.join(fakeConsole, name), text);
   }
+  writeFileSync(path.join(fakeWidget, 'rapport-loyalty.js'), fakeWidgetScript);
   app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'rapport-infra-')) });
-  stack = new RapportStack(app, 'Rapport', { consoleDir: fakeConsole });
+  stack = new RapportStack(app, 'Rapport', { consoleDir: fakeConsole, widgetDir: fakeWidget });
   assembly = app.synth();
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
@@ -55,6 +59,7 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(assembly.directory, { recursive: true, force: true });
   rmSync(fakeConsole, { recursive: true, force: true });
+  rmSync(fakeWidget, { recursive: true, force: true });
 });
 
 const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -619,10 +624,12 @@ describe('console on AWS', () => {
             return API_URL;
           })
           .join('');
-  const deployment = (): Cfn => {
+  /** The console's deployment, or the widget's (under its key prefix): there are these two only. */
+  const deployment = (of: 'console' | 'widget' = 'console'): Cfn => {
     const found = ofType('Custom::CDKBucketDeployment');
-    expect(found).toHaveLength(1);
-    return found[0]![1].Properties;
+    expect(found).toHaveLength(2);
+    const [one] = found.filter(([, d]) => (d.Properties.DestinationBucketKeyPrefix === 'widget/') === (of === 'widget'));
+    return one![1].Properties;
   };
   const assetDir = (objectKey: string): string => {
     const manifest = JSON.parse(readFileSync(path.join(assembly.directory, 'Rapport.assets.json'), 'utf8'));
@@ -703,7 +710,7 @@ describe('console on AWS', () => {
   it('caches the hashed assets for a year and has browsers ask again for the rest; a deployment invalidates index.html and config.json', () => {
     const cacheControl = (behavior: Cfn) => headersOf(behavior).CustomHeadersConfig.Items.filter((h: Cfn) => h.Header === 'Cache-Control');
     const additional = distribution().CacheBehaviors as Cfn[];
-    expect(additional.map((b) => b.PathPattern)).toEqual(['/assets/*']);
+    expect(additional.map((b) => b.PathPattern)).toEqual(['/assets/*', '/widget/*']);
     expect(cacheControl(additional[0]!)).toEqual([
       { Header: 'Cache-Control', Value: 'public, max-age=31536000, immutable', Override: true },
     ]);
@@ -733,6 +740,9 @@ describe('console on AWS', () => {
   it('deploys the build, pruning what it no longer has, with a generated /config.json naming the API', () => {
     const props = deployment();
     expect(props).toMatchObject({ DestinationBucketName: ref(stack.consoleHosting.bucket), Prune: true, RetainOnDelete: false });
+    // The widget's files are the widget deployment's: the console's sync leaves them alone.
+    expect(props.DestinationBucketKeyPrefix).toBeUndefined();
+    expect(props.Exclude).toEqual(['widget/*']);
     const [build, config] = props.SourceObjectKeys as [string, string];
     // The build as it is, less its config.json (`{}`, for the local runtime).
     expect(readdirSync(assetDir(build), { recursive: true }).sort()).toEqual([
@@ -770,11 +780,42 @@ describe('console on AWS', () => {
     expect(resources[logicalId(stack.api)]!.Properties.CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
       AllowCredentials: false,
-      AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      AllowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
       AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       ExposeHeaders: ['x-next-cursor'],
       MaxAge: 86400,
     });
+  });
+
+  it('serves the storefront widget at /widget/*, deployed under that prefix alone, usable from any origin', () => {
+    const props = deployment('widget');
+    expect(props).toMatchObject({
+      DestinationBucketName: ref(stack.consoleHosting.bucket),
+      DestinationBucketKeyPrefix: 'widget/',
+      Prune: true,
+      RetainOnDelete: false,
+      DistributionId: { Ref: distributionId() },
+      DistributionPaths: ['/widget/*'],
+    });
+    expect(props.Exclude).toBeUndefined();
+    const [build] = props.SourceObjectKeys as [string];
+    expect(readdirSync(assetDir(build))).toEqual(['rapport-loyalty.js']);
+    expect(readFileSync(path.join(assetDir(build), 'rapport-loyalty.js'), 'utf8')).toBe(fakeWidgetScript);
+
+    const widget = (distribution().CacheBehaviors as Cfn[]).find((b) => b.PathPattern === '/widget/*')!;
+    expect(widget.FunctionAssociations).toBeUndefined();
+    const headers = headersOf(widget);
+    expect(headers.CorsConfig).toEqual({
+      AccessControlAllowOrigins: { Items: ['*'] },
+      AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+      AccessControlAllowHeaders: { Items: ['*'] },
+      AccessControlAllowCredentials: false,
+      OriginOverride: true,
+    });
+    expect(headers.CustomHeadersConfig.Items).toEqual([
+      { Header: 'Cache-Control', Value: 'public, max-age=3600', Override: true },
+      { Header: 'Cross-Origin-Resource-Policy', Value: 'cross-origin', Override: true },
+    ]);
   });
 
   it('outputs ConsoleUrl, the distribution’s HTTPS address', () => {
@@ -783,11 +824,13 @@ describe('console on AWS', () => {
     });
   });
 
-  it('refuses to synthesize without a built console, and says how to build it', () => {
+  it('refuses to synthesize without a built console or widget, and says how to build them', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'rapport-unbuilt-'));
     try {
       const unbundled = new App({ outdir: empty, context: { 'aws:cdk:bundling-stacks': [] } });
       expect(() => new RapportStack(unbundled, 'Unbuilt', { consoleDir: path.join(empty, 'dist') })).toThrow(/npm run build:console/);
+      const noWidget = { consoleDir: fakeConsole, widgetDir: path.join(empty, 'dist') };
+      expect(() => new RapportStack(unbundled, 'UnbuiltWidget', noWidget)).toThrow(/npm run build:widget/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
