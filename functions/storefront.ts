@@ -5,7 +5,8 @@ import { errorResponse, type HttpResult, httpHandler, json, rawBody } from '#sha
 import { loyaltyPage } from '#shared/http/loyalty-page.ts';
 import { parseJson } from '#shared/http/validate.ts';
 import { logger } from '#shared/observability.ts';
-import { loadFreshProgram, loadProgram } from '#shared/program-deps.ts';
+import { loadProgram } from '#shared/program-deps.ts';
+import { redeemRewardDeps } from '#shared/reward-deps.ts';
 import { loyaltyPageFacts, redeemOnStorefront, type StorefrontRequest, storefrontMe } from '#shared/use-cases/storefront.ts';
 
 /**
@@ -17,7 +18,7 @@ const anyOrigin = (result: HttpResult): HttpResult => ({ ...result, headers: { .
 
 export const handler = httpHandler(async (event) => {
   const publicUrl = (config().PUBLIC_API_URL ?? '').replace(/\/+$/, '');
-  const deps = { db: db(), loadShop, program: loadProgram, masterKey, now, redeem: { db: db(), program: loadFreshProgram, now } };
+  const deps = { db: db(), loadShop, program: loadProgram, masterKey, now, redeem: redeemRewardDeps() };
   const query = event.queryStringParameters ?? {};
   if (event.routeKey === 'GET /l/{shopId}') {
     const facts = await loyaltyPageFacts(event.pathParameters?.shopId, query.t, query.lang, deps);

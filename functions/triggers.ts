@@ -390,6 +390,8 @@ export const functions: FunctionSpec[] = [
       { method: 'POST', path: '/v1/storefront/me/rewards/{rewardId}/redeem' },
       { method: 'GET', path: '/l/{shopId}' },
     ],
+    // As the shop API's redemption: a platform's code goes to the codes queue; Rapport's own is emailed at once.
+    sendsTo: ['codes', 'email'],
     // GetItem: shop, erasure marker, program, profile, codes, a redemption's records (a repeat);
     // BatchGetItem: the identities a signed customer may be under; Query: the customer's codes and
     // ledger; UpdateItem: the profile (the redemption's one conditional update); PutItem: ledger,
