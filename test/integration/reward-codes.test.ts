@@ -188,6 +188,32 @@ it('answers a repeated Idempotency-Key with the first code and creates no second
   expect(shopify.created()).toHaveLength(before);
 });
 
+it('tells a checkout whether it may take a code: GET /v1/coupons/{code}, however the customer typed it', async () => {
+  const [code] = issued;
+  const check = (typed: string, query = '') => apiGet(runtime, apiKey, `/v1/coupons/${encodeURIComponent(typed)}${query}`);
+  const answer = await check(code!.code);
+  expect(answer.status).toBe(200);
+  expect(answer.json).toEqual({
+    code: code!.code,
+    kind: 'reward',
+    valid: true,
+    status: 'issued',
+    customerId,
+    rewardId: 'ten',
+    value: { kind: 'amount_off', amount: 1_000 },
+    currency: 'USD',
+    expiresAt: code!.expiresAt,
+  });
+  expect((await check(code!.code.toLowerCase().replaceAll('-', ''))).json).toMatchObject({ code: code!.code, valid: true });
+  expect((await check(code!.code, `?customerId=${customerId}`)).json.valid).toBe(true);
+  expect((await check(code!.code, '?customerId=c_00000000000000000000')).json.valid).toBe(false);
+  const unknown = await check('RW-AAAAA-AAAAA');
+  expect(unknown.status).toBe(404);
+  const bad = await check(code!.code, '?customerId=someone');
+  expect(bad.status).toBe(400);
+  expect(bad.json.error.field).toBe('query.customerId');
+});
+
 it('gives the points back, with a ledger entry and the reason, when the platform refuses a code for good', async () => {
   await adjust(5, 'for-capped');
   const answer = await redeem('capped', 'capped-code-1');
@@ -226,6 +252,8 @@ it("marks a code used when a paid order carries it, crediting the order's net", 
   const used = await getRewardCode(db, SHOP, code!.code, true);
   expect(used).toMatchObject({ status: 'used', usedOrderId: '8801001' });
   expect(used!.revenue).toBeGreaterThan(0);
+  const check = await apiGet(runtime, apiKey, `/v1/coupons/${code!.code}`);
+  expect(check.json).toMatchObject({ valid: false, status: 'used', usedOrderId: '8801001' });
   // The same delivery again changes nothing.
   await postShopify('orders/paid', JSON.stringify(order));
   await runtime.idle();

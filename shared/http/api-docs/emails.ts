@@ -3,7 +3,13 @@ import type { RenderedEmail } from '#shared/email/render.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, requires, route } from '#shared/http/api-docs/parts.ts';
 import { QuerySchema as PreviewQuerySchema } from '#shared/use-cases/preview-email.ts';
 import { EmailLogQuerySchema, type readEmailLog } from '#shared/use-cases/read-email-log.ts';
-import { CodeSchema, QuerySchema as CouponQuerySchema, type checkCoupon } from '#shared/use-cases/verify-coupon.ts';
+import {
+  CodeSchema,
+  QuerySchema as CouponQuerySchema,
+  type checkCoupon,
+  type checkRewardCode,
+  RewardCodeQuerySchema,
+} from '#shared/use-cases/verify-coupon.ts';
 
 /** What the emails say, what became of each, and the coupons they carry: functions/preview-email.ts, email-log.ts, verify-coupon.ts. */
 
@@ -19,6 +25,30 @@ const CouponCheckSchema = z.object({
   valid: z.boolean(),
 });
 const _coupon: Describes<typeof CouponCheckSchema, Awaited<ReturnType<typeof checkCoupon>>> = true;
+
+const RewardValueSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('amount_off'), amount: z.number().int() }),
+  z.object({ kind: z.literal('percent_off'), percent: z.number().int(), maxAmount: z.number().int().optional() }),
+  z.object({ kind: z.literal('free_shipping') }),
+  z.object({ kind: z.literal('free_product'), productId: z.string() }),
+]);
+const RewardCodeCheckSchema = z.object({
+  code: z.string().meta({ description: 'The code as issued (`RW-XXXXX-XXXXX`), whatever case and dashes it was given with.' }),
+  kind: z.literal('reward'),
+  valid: z.boolean().meta({ description: 'Issued, not expired, and held by `customerId` when that was given: a checkout may take it.' }),
+  status: z.enum(['pending', 'issued', 'used', 'returned', 'failed', 'expired']).meta({
+    description:
+      '`pending`: still being created on the shop platform; `returned`: expired unused, points given back; `failed`: the platform refused it, points given back.',
+  }),
+  customerId: z.string(),
+  rewardId: z.string(),
+  value: RewardValueSchema.meta({ description: 'Amounts in minor units of `currency`.' }),
+  minOrder: z.number().int().optional(),
+  currency: z.string(),
+  expiresAt: z.string(),
+  usedOrderId: z.string().optional(),
+});
+const _reward: Describes<typeof RewardCodeCheckSchema, Awaited<ReturnType<typeof checkRewardCode>>> = true;
 
 const EmailLogEntrySchema = z.object({
   at: z.string(),
@@ -69,11 +99,15 @@ export const emails: ApiFamily = {
       responses: { '200': jsonAnswer('A page of the log.', EmailLogPageSchema), ...errors(400, 401) },
     }),
     route('GET', '/v1/coupons/{code}', {
-      summary: "Whether a coupon is a customer's for an offer",
-      description: "Codes are derived, never stored: checking one costs no read. A win-back email's offer is `win_back:YYYY-MM`.",
+      summary: 'Whether a checkout may take a code',
+      description:
+        "A reward's code (`RW-XXXXX-XXXXX`, bought with points): its status, value, minimum order and expiry, read from its record; `customerId` optional, to check the holder; 404 for a code Rapport never issued. A segment offer's coupon (`RP-…`): `customerId` and `offer` required; derived, never stored, so checking one costs no read — a win-back email's offer is `win_back:YYYY-MM`.",
       security: SHOP_KEY,
-      requestParams: { path: z.object({ code: CodeSchema }), query: CouponQuerySchema },
-      responses: { '200': jsonAnswer('The check.', CouponCheckSchema), ...errors(400, 401) },
+      requestParams: { path: z.object({ code: CodeSchema }), query: CouponQuerySchema.partial().extend(RewardCodeQuerySchema.shape) },
+      responses: {
+        '200': jsonAnswer('The check: a reward code, or a segment offer coupon.', z.union([RewardCodeCheckSchema, CouponCheckSchema])),
+        ...errors(400, 401, 404),
+      },
     }),
   ],
 };
