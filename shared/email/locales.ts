@@ -81,11 +81,12 @@ export interface TriggerValues {
     code: string;
     /** The last day the code is valid, in the shop's time zone. */
     date: string;
-    /** The points the reward cost. */
-    points: string;
+    /** The points the reward cost; absent for a code that cost none (an offer). */
+    points?: string;
     minOrder?: string;
   };
-  reward_failed: { shop: string; reward: string; points: string; code: string };
+  /** `points`: the points given back; absent when the code cost none. */
+  reward_failed: { shop: string; reward: string; points?: string; code: string };
 }
 
 /** What a reward is worth, its figures formatted: an amount and a cap in the shop's money, a percentage. */
@@ -283,13 +284,13 @@ const en: Phrases = {
         preheader: `Your code ${code} is valid until ${date}.`,
         headline: 'Your reward is ready',
         paragraphs: [
-          `You redeemed ${points} for “${reward}”. Enter the code below at checkout to get ${worth.long}.`,
+          `${points ? `You redeemed ${points} for “${reward}”.` : `Your code for “${reward}” is ready.`} Enter the code below at checkout to get ${worth.long}.`,
           `The code can be used once, until ${date}.${minOrder ? ` It applies to orders of ${minOrder} or more.` : ''}`,
         ],
         highlight: { value: worth.short, caption: reward },
         details: [
           { label: 'Reward', value: reward },
-          { label: 'Points redeemed', value: points },
+          ...(points ? [{ label: 'Points redeemed', value: points }] : []),
           ...(minOrder ? [{ label: 'Minimum order', value: minOrder }] : []),
         ],
         cta: 'Use it now',
@@ -298,16 +299,18 @@ const en: Phrases = {
     },
     reward_failed: ({ shop, reward, points, code }) => ({
       subject: `We could not issue your “${reward}” reward`,
-      preheader: `The ${points} you redeemed are back in your account.`,
-      headline: 'Your points are back',
-      paragraphs: [
-        `We are sorry: ${shop} could not create the code for your reward “${reward}”. The ${points} you redeemed are back in your account.`,
-        'You can redeem them again, for this reward or another one, whenever you like.',
-      ],
-      highlight: { value: `+${points}`, caption: 'back in your account' },
+      preheader: points ? `The ${points} you redeemed are back in your account.` : 'We are sorry for the trouble.',
+      headline: points ? 'Your points are back' : 'We could not issue your reward',
+      paragraphs: points
+        ? [
+            `We are sorry: ${shop} could not create the code for your reward “${reward}”. The ${points} you redeemed are back in your account.`,
+            'You can redeem them again, for this reward or another one, whenever you like.',
+          ]
+        : [`We are sorry: ${shop} could not create the code for your reward “${reward}”.`],
+      ...(points ? { highlight: { value: `+${points}`, caption: 'back in your account' } } : {}),
       details: [
         { label: 'Reward', value: reward },
-        { label: 'Points returned', value: points },
+        ...(points ? [{ label: 'Points returned', value: points }] : []),
         { label: 'Reference', value: code },
       ],
       cta: 'Visit the shop',
@@ -467,13 +470,13 @@ const vi: Phrases = {
         preheader: `Mã ${code} của bạn có hiệu lực đến hết ngày ${date}.`,
         headline: 'Ưu đãi của bạn đã sẵn sàng',
         paragraphs: [
-          `Bạn đã dùng ${points} để đổi “${reward}”. Nhập mã bên dưới khi thanh toán để được ${worth.long}.`,
+          `${points ? `Bạn đã dùng ${points} để đổi “${reward}”.` : `Mã ưu đãi “${reward}” của bạn đã sẵn sàng.`} Nhập mã bên dưới khi thanh toán để được ${worth.long}.`,
           `Mã chỉ dùng được một lần, đến hết ngày ${date}.${minOrder ? ` Áp dụng cho đơn hàng từ ${minOrder} trở lên.` : ''}`,
         ],
         highlight: { value: worth.short, caption: reward },
         details: [
           { label: 'Ưu đãi', value: reward },
-          { label: 'Số điểm đã đổi', value: points },
+          ...(points ? [{ label: 'Số điểm đã đổi', value: points }] : []),
           ...(minOrder ? [{ label: 'Đơn hàng tối thiểu', value: minOrder }] : []),
         ],
         cta: 'Dùng mã ngay',
@@ -482,16 +485,18 @@ const vi: Phrases = {
     },
     reward_failed: ({ shop, reward, points, code }) => ({
       subject: `Chưa thể tạo mã cho ưu đãi “${reward}” của bạn`,
-      preheader: `${capitalize(points)} bạn đã đổi đã được hoàn lại vào tài khoản.`,
-      headline: 'Điểm của bạn đã được hoàn lại',
-      paragraphs: [
-        `Rất tiếc, ${shop} chưa thể tạo mã cho ưu đãi “${reward}” mà bạn đã đổi. ${capitalize(points)} bạn đã dùng đã được hoàn lại vào tài khoản.`,
-        'Bạn có thể đổi lại ưu đãi này hoặc chọn một ưu đãi khác bất cứ lúc nào.',
-      ],
-      highlight: { value: `+${points}`, caption: 'đã hoàn lại vào tài khoản' },
+      preheader: points ? `${points} bạn đã đổi đã được hoàn lại vào tài khoản.` : 'Rất xin lỗi vì sự bất tiện này.',
+      headline: points ? 'Điểm của bạn đã được hoàn lại' : 'Chưa thể tạo mã ưu đãi của bạn',
+      paragraphs: points
+        ? [
+            `Rất tiếc, ${shop} chưa thể tạo mã cho ưu đãi “${reward}” mà bạn đã đổi. ${points} bạn đã dùng đã được hoàn lại vào tài khoản.`,
+            'Bạn có thể đổi lại ưu đãi này hoặc chọn một ưu đãi khác bất cứ lúc nào.',
+          ]
+        : [`Rất tiếc, ${shop} chưa thể tạo mã cho ưu đãi “${reward}” của bạn.`],
+      ...(points ? { highlight: { value: `+${points}`, caption: 'đã hoàn lại vào tài khoản' } } : {}),
       details: [
         { label: 'Ưu đãi', value: reward },
-        { label: 'Số điểm được hoàn lại', value: points },
+        ...(points ? [{ label: 'Số điểm được hoàn lại', value: points }] : []),
         { label: 'Mã tham chiếu', value: code },
       ],
       cta: 'Ghé cửa hàng',

@@ -125,13 +125,14 @@ export const TRIGGER_DATA = {
     currency: currency.optional(),
     /** The order subtotal the code needs, in minor units of `currency`. */
     minOrder: positive.optional(),
-    /** The points the reward cost. */
-    points: positive,
+    /** The points the reward cost: none for a code given away (an offer). */
+    points: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     expiresAt: when,
     /** The free product's title, when the shop's catalogue knows it. */
     productTitle: z.string().trim().min(1).max(200).optional(),
   }),
-  reward_failed: z.object({ code, name: names, points: positive }),
+  /** `points`: given back to the customer; none for a code that cost none. */
+  reward_failed: z.object({ code, name: names, points: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
 } satisfies Record<EmailTrigger, z.ZodType>;
 
 type Data<T extends EmailTrigger> = z.infer<(typeof TRIGGER_DATA)[T]>;
@@ -267,7 +268,7 @@ function viewOf(ctx: EmailContext): View {
         value,
         code: data.code,
         date: expires,
-        points: points(data.points),
+        ...(data.points > 0 ? { points: points(data.points) } : {}),
         ...(data.minOrder ? { minOrder: money(data.minOrder, currency) } : {}),
       });
       break;
@@ -277,7 +278,7 @@ function viewOf(ctx: EmailContext): View {
       copy = phrases.triggers.reward_failed({
         shop,
         reward: localizedName(data.name, language, locale, data.code),
-        points: points(data.points),
+        ...(data.points > 0 ? { points: points(data.points) } : {}),
         code: data.code,
       });
       break;

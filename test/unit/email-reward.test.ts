@@ -149,6 +149,17 @@ describe('reward_issued', () => {
     expect(email.html).not.toMatch(/<b>Gift|<script/);
   });
 
+  it('says nothing of points for a code that cost none (an offer)', () => {
+    const en = renderEmail(issued('en', { points: 0 }));
+    expect(en.text).toContain(
+      'Your code for “Money off your order” is ready. Enter the code below at checkout to get ₫50,000 off your order.',
+    );
+    expect(en.text).not.toMatch(/redeemed|\b0 points/);
+    const vi = renderEmail(issued('vi', { points: 0 }));
+    expect(vi.text).toContain('Mã ưu đãi “Giảm giá đơn hàng” của bạn đã sẵn sàng.');
+    expect(vi.text).not.toMatch(/Số điểm đã đổi|\b0 điểm/);
+  });
+
   it('refuses a record without what the email needs: nothing half-made is sent', () => {
     const refused = (data: Record<string, unknown>) => () => renderEmail(issued('en', data));
     expect(refused({ code: '' })).toThrow(InvalidEmailContextError);
@@ -156,7 +167,7 @@ describe('reward_issued', () => {
     expect(refused({ value: { kind: 'cashback', amount: 5 } })).toThrow(InvalidEmailContextError);
     expect(refused({ value: { kind: 'percent_off', percent: 120 } })).toThrow(InvalidEmailContextError);
     expect(refused({ currency: 'ABC' })).toThrow(InvalidEmailContextError);
-    expect(refused({ points: 0 })).toThrow(InvalidEmailContextError);
+    expect(refused({ points: -500 })).toThrow(InvalidEmailContextError);
     expect(refused({ name: {} })).toThrow(InvalidEmailContextError);
   });
 });
@@ -182,6 +193,15 @@ describe('reward_failed', () => {
     expect(email.subject).toBe('Chưa thể tạo mã cho ưu đãi “Giảm giá đơn hàng” của bạn');
     expect(email.text).toContain('500 điểm bạn đã dùng đã được hoàn lại vào tài khoản.');
     expect(email.text).toContain('Mã tham chiếu: RW-7KQ2M-X9PDT');
+  });
+
+  it('gives no points back for a code that cost none', () => {
+    for (const locale of ['en', 'vi']) {
+      const email = renderEmail({ ...failed(locale), data: { code: 'RW-7KQ2M-X9PDT', name: NAME, points: 0 } });
+      expect(email.text).not.toMatch(/\+0|\b0 points|\b0 điểm|returned|back in your account|hoàn lại/);
+      expect(email.text).toContain(locale === 'en' ? 'Reference: RW-7KQ2M-X9PDT' : 'Mã tham chiếu: RW-7KQ2M-X9PDT');
+      for (const part of [email.subject, email.html, email.text]) expect(part).not.toMatch(/\{\{|\}\}/);
+    }
   });
 
   it('sends the customer to the loyalty page to choose again, and is transactional', () => {
