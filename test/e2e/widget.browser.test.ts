@@ -41,6 +41,8 @@ interface Seen {
 const api = {
   seen: [] as Seen[],
   codes: [] as StorefrontCode[],
+  /** Reads of each pending code since its redeem: the widget reads once at once, then every 3 s. */
+  pendingReads: new Map<string, number>(),
   /**
    * Redeem calls lose their connection before any answer while this is set. (Chromium itself sends
    * a request again, once, when a kept-alive connection closes under it: how many arrive varies.)
@@ -51,6 +53,7 @@ const api = {
   reset() {
     this.seen = [];
     this.codes = [];
+    this.pendingReads.clear();
     this.offline = false;
     this.refuse.clear();
   },
@@ -60,8 +63,13 @@ const api = {
 function me(language: StorefrontLanguage, headers: IncomingMessage['headers']): StorefrontMe {
   const answer = fixture(language);
   if (!headers['x-rapport-customer'] && !headers['x-rapport-link']) return { ...answer, customer: null };
-  // A code is pending on the answer to its redeem and issued at the next read, as a platform makes it.
-  for (const code of api.codes) code.status = code.status === 'pending' ? 'issued' : code.status;
+  // A code is pending on the answer to its redeem and the read right after it, issued at the next
+  // one (the widget's first poll), as a platform makes it a moment later.
+  for (const code of api.codes.filter((c) => c.status === 'pending')) {
+    const reads = (api.pendingReads.get(code.code) ?? 0) + 1;
+    api.pendingReads.set(code.code, reads);
+    if (reads >= 2) code.status = 'issued';
+  }
   const customer = answer.customer!;
   const spent = spentPoints();
   return {
@@ -159,7 +167,7 @@ beforeAll(async () => {
         return;
       }
       api.seen.push({ method: req.method ?? 'GET', path: url.pathname, search: url.search, headers: req.headers, body });
-      const language = url.searchParams.get('lang') === 'en' ? 'en' : 'vi';
+      const language = (url.searchParams.get('lang') ?? req.headers['accept-language']) === 'en' ? 'en' : 'vi';
       const json = (status: number, answer: unknown) =>
         res.writeHead(status, { ...CORS, 'content-type': 'application/json' }).end(JSON.stringify(answer));
       if (req.headers['x-rapport-customer'] === EXPIRED) {
@@ -346,7 +354,8 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     const redeems = api.redeems();
     expect(redeems).toHaveLength(lost + 1);
     for (const call of redeems) {
-      expect(call).toMatchObject({ path: '/v1/storefront/me/rewards/points-off/redeem', search: '?lang=en', body: '{"steps":3}' });
+      expect(call).toMatchObject({ path: '/v1/storefront/me/rewards/points-off/redeem', search: '', body: '{"steps":3}' });
+      expect(call.headers['accept-language']).toBe('en');
       expect(call.headers['x-rapport-link']).toBe(LINK);
       expect(call.headers['x-rapport-customer']).toBeUndefined();
     }

@@ -22,8 +22,9 @@ export class StorefrontRequestError extends Error {
   }
 }
 
-function headers(who: Who): Record<string, string> {
-  const out: Record<string, string> = {};
+function headers(who: Who, language: StorefrontLanguage | undefined): Record<string, string> {
+  // The language of the texts the API writes (a refusal's message); ?lang on the read as well.
+  const out: Record<string, string> = language ? { 'Accept-Language': language } : {};
   if (who.shop) out['X-Rapport-Shop'] = who.shop;
   // The customer's signature wins over a link: a signed-in page knows who is there.
   if (who.customer) out['X-Rapport-Customer'] = who.customer;
@@ -40,7 +41,7 @@ async function answer<T>(response: Response): Promise<T> {
 
 export async function fetchMe(who: Who, language: StorefrontLanguage | undefined): Promise<StorefrontMe> {
   const query = language ? `?lang=${language}` : '';
-  return answer(await fetch(`${who.api}/v1/storefront/me${query}`, { headers: headers(who) }));
+  return answer(await fetch(`${who.api}/v1/storefront/me${query}`, { headers: headers(who, language) }));
 }
 
 /**
@@ -55,9 +56,9 @@ export async function redeem(
   idempotencyKey: string,
   language: StorefrontLanguage,
 ): Promise<StorefrontRedeemAnswer> {
-  const response = await fetch(`${who.api}/v1/storefront/me/rewards/${encodeURIComponent(rewardId)}/redeem?lang=${language}`, {
+  const response = await fetch(`${who.api}/v1/storefront/me/rewards/${encodeURIComponent(rewardId)}/redeem`, {
     method: 'POST',
-    headers: { ...headers(who), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+    headers: { ...headers(who, language), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
     body: JSON.stringify(steps === undefined ? {} : { steps }),
   });
   return answer(response);

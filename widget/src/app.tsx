@@ -43,6 +43,15 @@ export function App(props: AppProps) {
     setLoad({ state: 'loading' });
     reload();
   }, [reload]);
+  // A read after the first: a failure keeps what is shown (a new code must not give way to an error).
+  const refresh = useCallback(
+    () =>
+      fetchMe(who, language).then(
+        (me) => setLoad({ state: 'ready', me }),
+        () => undefined,
+      ),
+    [who, language],
+  );
 
   // Focus goes into the panel when it opens and back to the launcher when it closes.
   const wasOpen = useRef(false);
@@ -68,7 +77,7 @@ export function App(props: AppProps) {
     <div class="body">
       {load.state === 'loading' && <p class="mut">{f.t('loading')}</p>}
       {load.state === 'failed' && <LoadFailed expired={load.expired} f={f} retry={reload} />}
-      {me?.customer && <Member me={me} customer={me.customer} who={who} lang={lang} f={f} reload={reload} setMe={setLoad} />}
+      {me?.customer && <Member me={me} customer={me.customer} who={who} lang={lang} f={f} refresh={refresh} setMe={setLoad} />}
       {me && !me.customer && <Program program={me.program} f={f} />}
     </div>
   );
@@ -90,7 +99,7 @@ export function App(props: AppProps) {
         type="button"
         class="launcher"
         aria-expanded={open}
-        aria-controls="rapport-panel"
+        aria-controls={open ? 'rapport-panel' : undefined}
         onClick={() => setOpen(!open)}
       >
         <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -220,7 +229,7 @@ interface MemberProps {
   who: Who;
   lang: StorefrontLanguage;
   f: Format;
-  reload: () => Promise<void>;
+  refresh: () => Promise<void>;
   setMe: (load: Load) => void;
 }
 
@@ -229,7 +238,7 @@ type Outcome =
   | { rewardId: string; code: StorefrontCode; gaveUp?: boolean }
   | { rewardId: string; error: string; retry?: { key: string; steps?: number } };
 
-function Member({ me, customer, who, lang, f, reload, setMe }: MemberProps) {
+function Member({ me, customer, who, lang, f, refresh, setMe }: MemberProps) {
   const [busy, setBusy] = useState<string | undefined>();
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   const metric = me.program.tiers.metric;
@@ -243,7 +252,7 @@ function Member({ me, customer, who, lang, f, reload, setMe }: MemberProps) {
       setMe({ state: 'ready', me: { ...me, customer: { ...customer, spendable: answer.spendable, balance: answer.balance, codes } } });
       setOutcome({ rewardId: reward.id, code: answer.code });
       // The offers' availability depends on the new balance: the server says which are still open.
-      await reload();
+      await refresh();
     } catch (err) {
       if (err instanceof StorefrontRequestError) {
         setOutcome({ rewardId: reward.id, error: err.status === 401 ? f.t('expired') : f.t('refused', { message: err.message }) });
@@ -256,24 +265,21 @@ function Member({ me, customer, who, lang, f, reload, setMe }: MemberProps) {
     }
   };
 
-  // A code being created on the shop's platform: ask again until it is issued or failed.
-  const pendingCode = outcome && 'code' in outcome && outcome.code.status === 'pending' && !outcome.gaveUp ? outcome.code.code : undefined;
+  // The new code as the latest answer knows it: the customer's list, read again after the redeem
+  // and while the code is being created on the shop's platform, until it is issued or failed.
+  const redeemed = outcome && 'code' in outcome ? outcome : undefined;
+  const newCode = redeemed && (customer.codes.find((c) => c.code === redeemed.code.code) ?? redeemed.code);
+  const pendingCode = newCode?.status === 'pending' && !redeemed?.gaveUp ? newCode.code : undefined;
   useEffect(() => {
     if (!pendingCode) return;
     let polls = 0;
     const timer = setInterval(() => {
       polls += 1;
-      fetchMe(who, lang)
-        .then((fresh) => {
-          const found = fresh.customer?.codes.find((c) => c.code === pendingCode);
-          setMe({ state: 'ready', me: fresh });
-          if (found && found.status !== 'pending') setOutcome((o) => (o && 'code' in o ? { ...o, code: found } : o));
-          else if (polls >= PENDING_POLLS) setOutcome((o) => (o && 'code' in o ? { ...o, gaveUp: true } : o));
-        })
-        .catch(() => undefined);
+      if (polls >= PENDING_POLLS) setOutcome((o) => (o && 'code' in o ? { ...o, gaveUp: true } : o));
+      refresh();
     }, PENDING_POLL_MS);
     return () => clearInterval(timer);
-  }, [pendingCode, who, lang, setMe]);
+  }, [pendingCode, refresh]);
 
   return (
     <>
@@ -312,7 +318,7 @@ function Member({ me, customer, who, lang, f, reload, setMe }: MemberProps) {
       </section>
       <section>
         <h3>{f.t('rewards')}</h3>
-        {outcome && 'code' in outcome && <NewCode code={outcome.code} gaveUp={outcome.gaveUp} f={f} />}
+        {newCode && <NewCode code={newCode} gaveUp={redeemed?.gaveUp} f={f} />}
         {customer.rewards.length === 0 && <p class="mut">{f.t('noRewards')}</p>}
         {customer.rewards.map((reward) => (
           <Offer
