@@ -32,6 +32,7 @@ export const handler = httpHandler(async (event) => {
     customer: event.headers['x-rapport-customer'],
     link: event.headers['x-rapport-link'],
     lang: query.lang,
+    acceptLanguage: event.headers['accept-language'],
   };
   // Errors are answered here rather than by httpHandler's mapper, so they carry the CORS header too.
   try {

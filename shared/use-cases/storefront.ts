@@ -67,6 +67,8 @@ export interface StorefrontRequest {
   customer: string | undefined;
   link: string | undefined;
   lang: string | undefined;
+  /** The widget names the language of a redemption's texts here (it sends no ?lang there). */
+  acceptLanguage?: string | undefined;
 }
 
 const SHOP_HEADER = 'X-Rapport-Shop';
@@ -215,6 +217,15 @@ export async function loyaltyPageFacts(
     ...(notice ? { notice } : {}),
     ...(visitor.customerId ? { customerId: visitor.customerId } : {}),
   };
+}
+
+/**
+ * The language an Accept-Language header asks for first, when it is one the storefront speaks; any
+ * other header (a browser's own list of languages it would take) asks for nothing, and is no error.
+ */
+function askedLanguage(header: string | undefined): StorefrontLanguage | undefined {
+  const first = header?.split(',')[0]?.split(';')[0]?.trim().toLowerCase().split('-')[0];
+  return first === 'vi' || first === 'en' ? first : undefined;
 }
 
 /** GET /v1/storefront/me */
@@ -461,7 +472,7 @@ export async function redeemOnStorefront(
   deps: StorefrontDeps,
 ): Promise<Answered<StorefrontRedeemAnswer>> {
   const visitor = await identifyVisitor(request, deps);
-  const speech = speechOf(request.lang, visitor);
+  const speech = speechOf(request.lang ?? askedLanguage(request.acceptLanguage), visitor);
   if (!visitor.signedIn) {
     throw new UnauthorizedError(`redeeming needs a signed-in customer: send ${CUSTOMER_HEADER} (or ${LINK_HEADER} from an email)`);
   }

@@ -281,6 +281,18 @@ describe('POST /v1/storefront/me/rewards/{rewardId}/redeem', () => {
     });
   });
 
+  it('writes its texts in the language the widget names with Accept-Language', async () => {
+    const english = await redeem('free-shipping', { ...signed('generic:1001'), 'Accept-Language': 'en' }, 'storefront-click-0001');
+    expect(english.json.code.name).toBe('Free shipping');
+    const browser = await redeem(
+      'free-shipping',
+      { ...signed('generic:1001'), 'Accept-Language': 'fr-FR,fr;q=0.9' },
+      'storefront-click-0001',
+    );
+    expect(browser.status).toBe(201);
+    expect(browser.json.code.name).toBe('Miễn phí vận chuyển');
+  });
+
   it('redeems with a link token too', async () => {
     const token = createLoyaltyToken({ shopId: SHOP, customerId, issuedAt: now() }, loyaltyKey(masterKey));
     const res = await redeem('free-shipping', { 'X-Rapport-Shop': SHOP, 'X-Rapport-Link': token }, 'link-click-0001');
