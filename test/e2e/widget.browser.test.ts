@@ -382,6 +382,25 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     await shot('themed-vi');
   });
 
+  it('fits a phone’s screen: the panel stays inside the window, above the launcher', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await openShop({ shop: SHOP, customer: SIGNED });
+    await widget()
+      .getByRole('button', { name: /Ưu đãi/ })
+      .click();
+    const dialog = widget().getByRole('dialog');
+    await dialog.getByText('Chào Lan').waitFor();
+    const box = (await dialog.boundingBox())!;
+    const launcher = (await widget()
+      .getByRole('button', { name: /Ưu đãi/ })
+      .boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(375);
+    expect(box.y + box.height).toBeLessThanOrEqual(launcher.y);
+    await shot('member-vi-phone');
+  });
+
   it('explains a refused redemption with the API’s reason', async () => {
     await openShop({ shop: SHOP, customer: SIGNED, lang: 'en', mode: 'page' });
     api.refuse.add('ship');

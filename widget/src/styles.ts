@@ -50,7 +50,7 @@ button:disabled { cursor: not-allowed; }
   right: var(--rapport-launcher-right, 20px);
   bottom: calc(var(--rapport-launcher-bottom, 20px) + 62px);
   z-index: 2147483000;
-  width: min(400px, calc(100vw - 24px));
+  width: min(400px, calc(100vw - 2 * var(--rapport-launcher-right, 20px)));
   max-height: min(680px, calc(100vh - 110px));
   box-shadow: 0 12px 40px rgb(0 0 0 / 25%);
   overflow: hidden;
