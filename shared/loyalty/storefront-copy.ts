@@ -28,7 +28,7 @@ export interface StorefrontCopy {
     redeemed(reward: string | undefined): string;
     adjusted: string;
     expired: string;
-    returned: string;
+    returned(code: string | undefined): string;
   };
   page: { title(shop: string): string; heading(shop: string): string; expired: string; invalid: string; noScript: string };
 }
@@ -56,7 +56,7 @@ const en: StorefrontCopy = {
     redeemed: (reward) => (reward ? `Redeemed: ${reward}` : 'Points redeemed'),
     adjusted: 'Adjusted by the shop',
     expired: 'Points expired',
-    returned: 'Points returned for an unused code',
+    returned: (code) => (code ? `Points returned for code ${code}` : 'Points returned'),
   },
   page: {
     title: (shop) => `${shop} rewards`,
@@ -90,7 +90,7 @@ const vi: StorefrontCopy = {
     redeemed: (reward) => (reward ? `Đổi điểm: ${reward}` : 'Đổi điểm'),
     adjusted: 'Cửa hàng điều chỉnh',
     expired: 'Điểm hết hạn',
-    returned: 'Hoàn điểm cho mã chưa dùng',
+    returned: (code) => (code ? `Hoàn điểm cho mã ${code}` : 'Hoàn điểm'),
   },
   page: {
     title: (shop) => `Ưu đãi thành viên ${shop}`,

@@ -450,7 +450,8 @@ async function historyOf(visitor: Visitor, program: Program, speech: Speech, db:
         description = copy.history.expired;
         break;
       case 'return':
-        description = copy.history.returned;
+        // A code the platform refused, or one that expired unused: its points came back.
+        description = copy.history.returned(typeof source.code === 'string' ? source.code : undefined);
         break;
       default:
         description = copy.history.adjusted;
