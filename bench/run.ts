@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, reliability, console, import, cost (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, reliability, console, storefront, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -25,6 +25,7 @@ import { benchReliability } from './reliability.ts';
 import { type BenchResult, formatTable, mergeResults, type Row, verdict } from './report.ts';
 import { benchResegment } from './resegment.ts';
 import { round } from './stats.ts';
+import { benchStorefront } from './storefront.ts';
 import { benchWebhook } from './webhook.ts';
 
 const RESULTS_FILE = join(repoRoot, 'bench', 'results.json');
@@ -41,6 +42,7 @@ const ALL = [
   'load',
   'reliability',
   'console',
+  'storefront',
   'import',
   'cost',
 ] as const;
@@ -110,6 +112,7 @@ async function main(): Promise<number> {
   if (names.includes('load')) await runBench('load', () => benchLoad());
   if (names.includes('reliability')) await runBench('reliability', () => benchReliability());
   if (names.includes('console')) await runBench('console', () => benchConsole());
+  if (names.includes('storefront')) await runBench('storefront', () => benchStorefront());
   if (names.includes('import')) await runBench('import', () => benchImport());
   // Last: it prices the ingest figures, this run's when ingest ran too, else those in results.json.
   if (names.includes('cost')) await runBench('cost', () => benchCost(results.ingest as Record<string, unknown> | undefined));
