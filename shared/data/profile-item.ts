@@ -3,17 +3,17 @@ import { REDEMPTIONS_ON_PROFILE, redemptionAttribute } from '#shared/data/keys.t
 import { historyOf } from '#shared/data/profile-history.ts';
 import { CONTACT_FIELDS, type Contact } from '#shared/domain/contact.ts';
 import type { OrderHistory } from '#shared/domain/history.ts';
-import type { LoyaltyState, Outbox } from '#shared/loyalty/plan.ts';
+import type { LoyaltyState, Outbox, TierBase } from '#shared/loyalty/plan.ts';
 import type { TierOverride } from '#shared/loyalty/rules.ts';
 
 /**
  * The customer profile item (`SHOP#{shopId}#C#{customerId}` / `PROFILE`) and the typed value use
  * cases work with. Every storage abbreviation of the profile lives here (and the order history's in
  * profile-history.ts): `pv` version, `bf` first-order bonus, `wl` welcomed, `ob` loyalty outbox,
- * `wb` last win-back period, `sm` segment memberships, `em` marketing emails sent in the last week,
- * `lk` what the customer lists name them under (`l` last order, `s` spent, `v` 12-month value, `q`
- * search tokens), `lc_{channel}` last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff
- * adjustments, `rd_adjust/{key}`).
+ * `tb` tier base (the last tier decision that was not an event), `wb` last win-back period, `sm`
+ * segment memberships, `em` marketing emails sent in the last week, `lk` what the customer lists
+ * name them under (`l` last order, `s` spent, `v` 12-month value, `q` search tokens), `lc_{channel}`
+ * last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff adjustments, `rd_adjust/{key}`).
  */
 
 type Item = Record<string, unknown>;
@@ -93,13 +93,14 @@ const LOYALTY_ATTRIBUTES: Record<keyof LoyaltyChange, string> = {
   tier: 'tier',
   tierSince: 'tierSince',
   tierOverride: 'tierOverride',
+  tierBase: 'tb',
   firstOrderBonus: 'bf',
   welcomedAt: 'wl',
   outbox: 'ob',
 };
 
 /** Loyalty attributes to set in one profile change (balance and lifetime move by deltas). */
-export type LoyaltyChange = Partial<Pick<LoyaltyState, 'tier' | 'tierSince' | 'firstOrderBonus' | 'welcomedAt' | 'outbox'>> & {
+export type LoyaltyChange = Partial<Pick<LoyaltyState, 'tier' | 'tierSince' | 'tierBase' | 'firstOrderBonus' | 'welcomedAt' | 'outbox'>> & {
   /** null removes the override. */
   tierOverride?: TierOverride | null;
 };
@@ -180,6 +181,7 @@ export function profileOf(item: Item): Profile {
       ...(str(item.tier) ? { tier: str(item.tier) } : {}),
       ...(str(item.tierSince) ? { tierSince: str(item.tierSince) } : {}),
       ...(item.tierOverride ? { tierOverride: item.tierOverride as TierOverride } : {}),
+      ...(item.tb ? { tierBase: item.tb as TierBase } : {}),
       ...(item.bf ? { firstOrderBonus: item.bf as LoyaltyState['firstOrderBonus'] } : {}),
       ...(str(item.wl) ? { welcomedAt: str(item.wl) } : {}),
       ...(item.ob ? { outbox: item.ob as Outbox } : {}),

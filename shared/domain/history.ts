@@ -254,10 +254,18 @@ export interface HistoryOrder {
  * windows only).
  */
 export function historyOrders(history: OrderHistory): HistoryOrder[] {
-  const orders: HistoryOrder[] = Object.values(history.open)
+  const open: HistoryOrder[] = Object.values(history.open)
     .filter(counts)
     .map((s) => ({ net: netOf(s), placedAt: new Date(s.c * 1000), points: s.e ?? 0, count: 1 }));
-  const { base } = history;
+  return [...open, ...foldedHistoryOrders(history.base)];
+}
+
+/**
+ * The folded orders' part of historyOrders: at their current value whatever the instant the tier
+ * metric is read at (a folded order keeps no value over time; only the OPEN_MAX newest do).
+ */
+export function foldedHistoryOrders(base: FoldedTotals): HistoryOrder[] {
+  const orders: HistoryOrder[] = [];
   let net = base.s;
   let count = base.n;
   let points = base.e;

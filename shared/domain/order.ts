@@ -47,6 +47,14 @@ export interface OrderSummary {
   e?: number;
   /** earn multiplier in hundredths, fixed when the order first earned */
   m?: number;
+  /**
+   * When the order's current value began (epoch s): absent when that is its creation (`c`), and when
+   * the order counts for nothing and never did. With `v`, the order's value over time (valueSteps),
+   * which the tier metric reads as of every instant (loyalty/plan.ts tierFromEvents).
+   */
+  u?: number;
+  /** The order's earlier values, oldest first: [epoch s, value from then]; at most VALUE_STEPS_KEPT. */
+  v?: Array<[number, number]>;
 }
 
 const MAX_CATEGORIES_PER_ORDER = 5;
@@ -104,6 +112,105 @@ export function counts(summary: OrderSummary): boolean {
 }
 
 export const netOf = (summary: OrderSummary) => summary.t - summary.r;
+
+/**
+ * Earlier values an order summary keeps (with the current one, five steps). Beyond them the oldest
+ * goes: the order then reads as worth nothing before its oldest kept step — only an order whose
+ * value changed more than five times can count for less, early in its life, than it did.
+ */
+export const VALUE_STEPS_KEPT = 4;
+
+/** What one state of an order is worth by itself, before its refund records: paid and not refunded in full, its total less the refund it reports. */
+export function stateValue(state: Pick<OrderState, 'status' | 'total' | 'reportedRefunded'>): number {
+  if (!PAID_STATUSES.has(state.status) || state.status === 'refunded') return 0;
+  return Math.max(0, state.total - Math.min(state.total, state.reportedRefunded));
+}
+
+/** What a change of an order tells about its value over time: states ([epoch s, stateValue]) and refund records ([epoch s, amount]). */
+export interface ValueFacts {
+  /** The order item's newest state and, for a stale delivery, the older state it carried. */
+  states: Array<[number, number]>;
+  refunds: Array<[number, number]>;
+}
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * The facts of an order item (its newest state, stamped `updatedAt`; its refund records) and of a
+ * stale state a delivery carried: an older state is no longer the order's state, but it is when the
+ * order had that value (how "paid on day 2" is learned after "cancelled on day 30").
+ */
+export function valueFactsOf(
+  state: OrderState,
+  updatedAt: string | undefined,
+  stale?: Pick<OrderState, 'status' | 'total' | 'reportedRefunded'> & { updatedAt: string },
+): ValueFacts {
+  const states: Array<[number, number]> = [[updatedAt ? seconds(updatedAt) : seconds(state.createdAt), stateValue(state)]];
+  if (stale) states.push([seconds(stale.updatedAt), stateValue(stale)]);
+  return { states, refunds: state.refunds.map((refund) => [seconds(refund.createdAt), refund.amount]) };
+}
+
+/** The order's value over time: [epoch s, value from then on], oldest first; worth nothing before the first. */
+export function valueSteps(summary: OrderSummary): Array<[number, number]> {
+  const current = counts(summary) ? netOf(summary) : 0;
+  const earlier = summary.v ?? [];
+  if (earlier.length === 0 && current === 0) return [];
+  return [...earlier, [summary.u ?? summary.c, current]];
+}
+
+/** The order's value at `at` (epoch s). */
+export function valueAt(summary: OrderSummary, at: number): number {
+  let value = 0;
+  for (const [from, worth] of valueSteps(summary)) if (from <= at) value = worth;
+  return value;
+}
+
+export const sameValueSteps = (a: OrderSummary, b: OrderSummary) => JSON.stringify(valueSteps(a)) === JSON.stringify(valueSteps(b));
+
+/**
+ * `next` with its value over time: what `held` knew merged with what this change tells (`facts`).
+ * At any instant an order is worth the value of its state then, less the refunds recorded by then
+ * (never more than its total less them): value(τ) = min(state(τ), total − refunded(τ)), 0 before
+ * its first state. `held`'s steps stand for the states it knew — a step at a refund's instant is
+ * that refund, not a state, and a step worth the total less the refunds by then stands for a state
+ * worth at least that (the same value from then on, whatever the state) — so a state learned late,
+ * in any order, lands where it belongs, and the same facts give the same steps whatever order they
+ * came in. Approximations: a state whose value equalled its neighbour's leaves no step of its own
+ * (a late state between two equal ones then reads the later value from itself on: exact whenever an
+ * order's states go unpaid → paid → less and less, as orders do), a total changed by an edit
+ * re-reads the earlier steps with the new total, and VALUE_STEPS_KEPT bounds the steps.
+ */
+export function withValueSteps(next: OrderSummary, held: OrderSummary | undefined, facts: ValueFacts): OrderSummary {
+  const total = next.t;
+  const refundedBy = (at: number) => facts.refunds.reduce((sum, [t, amount]) => (t <= at ? sum + amount : sum), 0);
+  const refundInstants = new Set(facts.refunds.map(([t]) => t));
+  const states = new Map<number, number>();
+  for (const [t, value] of held ? valueSteps(held) : []) {
+    if (!refundInstants.has(t)) states.set(t, value < total - refundedBy(t) ? value : total);
+  }
+  for (const [t, value] of facts.states) states.set(t, value);
+  const steps: Array<[number, number]> = [];
+  let state = 0;
+  let last = 0;
+  for (const t of [...new Set([...states.keys(), ...refundInstants])].sort((a, b) => a - b)) {
+    state = states.get(t) ?? state;
+    const value = state > 0 ? Math.max(0, Math.min(state, total - refundedBy(t))) : 0;
+    if (value !== last) steps.push([t, value]);
+    last = value;
+  }
+  // The newest state and every refund are among the facts, so the last step is the current value;
+  // should they disagree (a summary without facts of its newest state), the current value wins.
+  const current = counts(next) ? netOf(next) : 0;
+  if (last !== current) {
+    const [at] = steps.pop() ?? [next.c];
+    if ((steps.at(-1)?.[1] ?? 0) !== current) steps.push([at, current]);
+  }
+  const { u: _u, v: _v, ...rest } = next;
+  const [now] = steps.at(-1) ?? [next.c];
+  const earlier = steps.slice(0, -1).slice(-VALUE_STEPS_KEPT);
+  if (steps.length === 0 || (steps.length === 1 && now === next.c)) return rest;
+  return { ...rest, ...(now !== next.c ? { u: now } : {}), ...(earlier.length > 0 ? { v: earlier } : {}) };
+}
 
 /**
  * The version of an order state: its updatedAt, then a hash of its content so two different

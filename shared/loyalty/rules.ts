@@ -87,17 +87,22 @@ export interface TierOverride {
   mode: 'floor' | 'pin';
 }
 
-/**
- * Moving up happens as soon as an event crosses a threshold: the tier after an event is the higher of
- * the current tier and the earned one (never lower — going down is the scheduled run's job), within
- * the override.
- */
-export function tierAfterEvent(current: string | undefined, metric: number, program: Program, override?: TierOverride): Tier {
+/** A tier within the override: `pin` gives exactly the pinned tier, `floor` at least the floor's. */
+export function withOverride(tier: Tier, program: Program, override?: TierOverride): Tier {
   const levels = program.tiers.levels;
   if (override?.mode === 'pin') return levels[tierIndex(program, override.tier)] as Tier;
-  const earned = tierIndex(program, tierFor(metric, program).id);
   const floor = override ? tierIndex(program, override.tier) : 0;
-  return levels[Math.max(earned, tierIndex(program, current), floor)] as Tier;
+  return levels[Math.max(tierIndex(program, tier.id), floor)] as Tier;
+}
+
+/**
+ * One metric reading's tier: the higher of the current tier and the earned one, within the override.
+ * The event path takes the highest over every instant instead (plan.ts tierFromEvents).
+ */
+export function tierAfterEvent(current: string | undefined, metric: number, program: Program, override?: TierOverride): Tier {
+  const earned = tierFor(metric, program);
+  const held = program.tiers.levels[tierIndex(program, current)] as Tier;
+  return withOverride(tierIndex(program, earned.id) >= tierIndex(program, held.id) ? earned : held, program, override);
 }
 
 export type DowngradeDecision =

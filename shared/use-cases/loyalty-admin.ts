@@ -85,7 +85,10 @@ export async function setTierOverride(shop: ShopRecord, customerId: unknown, bod
           }
         : {}),
     };
-    const sets: LoyaltyChange = { tierOverride: override, outbox, ...(changed ? { tier, tierSince: at } : {}) };
+    // The tier now is the base events lift it from, from now on (plan.ts tierFromEvents): so removing
+    // a pin leaves the tier where it is, and an event does not undo what the override decided.
+    const tierBase = { ...(tier !== undefined ? { tier } : {}), at };
+    const sets: LoyaltyChange = { tierOverride: override, tierBase, outbox, ...(changed ? { tier, tierSince: at } : {}) };
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shop.shopId,

@@ -29,8 +29,8 @@ import { contactOf, winningFields } from '#shared/domain/contact.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
-import { counts, netOf, type OrderSummary, orderVersion, summarize } from '#shared/domain/order.ts';
-import { planOrderChange } from '#shared/loyalty/plan.ts';
+import { counts, netOf, type OrderSummary, orderVersion, summarize, type ValueFacts, valueFactsOf } from '#shared/domain/order.ts';
+import { planOrderChange, summaryToPlan } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 import { markCodesUsed } from '#shared/use-cases/use-reward-codes.ts';
@@ -184,7 +184,8 @@ function stampedChange(
 }
 
 interface ChangeRequest {
-  summary?: { orderId: string; value: OrderSummary };
+  /** The order's summary as its item gives it, and what the change tells of its value over time. */
+  summary?: { orderId: string; value: OrderSummary; facts: ValueFacts };
   customer?: EventCustomer;
   extra?: Record<string, string | number>;
   /** The stamp of the last-writer-wins fields, and the time loyalty effects are dated. */
@@ -244,10 +245,9 @@ async function changeProfile(
     const held = summary
       ? await heldFor(shopId, customerId, history, summary.orderId, attempt === 0 && request.firstState, deps)
       : undefined;
+    const next = summary && summaryToPlan(held, summary.value, summary.facts);
     const plan =
-      summary && program && !(held && held.summary.q >= summary.value.q)
-        ? planOrderChange(known?.loyalty, history, held, summary.orderId, summary.value, program, at)
-        : undefined;
+      summary && next && program ? planOrderChange(known?.loyalty, history, held, summary.orderId, next, program, at) : undefined;
     const stamped = stampedChange(customer, extra, at, known, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
       await writeBefore(undefined);
@@ -369,6 +369,12 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   const current = customerId === resolved ? profile : await getProfile(deps.db, shopId, customerId);
   const state = orderStateOf(item)!;
   const summary = summarize(state);
+  // A stale state changes nothing of the order but when it had which value (withValueSteps).
+  const stale =
+    outcome === 'stale'
+      ? { status: order.status, total: order.total, reportedRefunded: order.refunded ?? 0, updatedAt: order.updatedAt }
+      : undefined;
+  const facts = valueFactsOf(state, stateUpdatedAt(item), stale);
   const held = historyOf(current).open[order.orderId];
   const profileBehind = !(held && held.q >= summary.q);
 
@@ -392,7 +398,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
     shopId,
     customerId,
     {
-      summary: { orderId: order.orderId, value: summary },
+      summary: { orderId: order.orderId, value: summary, facts },
       customer: event.customer,
       at,
       source: event.source,
@@ -416,6 +422,9 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
   }
   return { customerId, outcome };
 }
+
+/** When the order item's newest state was stamped by its source. */
+const stateUpdatedAt = (item: Record<string, unknown>) => (typeof item.updatedAt === 'string' ? item.updatedAt : undefined);
 
 const refundEntry = (
   refund: { refundId: string; amount: number; createdAt: string },
@@ -445,7 +454,12 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
   await changeProfile(
     shopId,
     customerId,
-    { summary: { orderId: state.orderId, value: summary }, at: event.occurredAt, source: event.source, entries },
+    {
+      summary: { orderId: state.orderId, value: summary, facts: valueFactsOf(state, stateUpdatedAt(item)) },
+      at: event.occurredAt,
+      source: event.source,
+      entries,
+    },
     profile,
     deps,
   );

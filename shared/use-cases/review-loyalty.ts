@@ -110,7 +110,13 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
       shopId,
       customerId,
       {
-        loyalty: { sets: { tier: decision.to.id, tierSince: since, outbox }, balanceDelta: 0, lifetimeDelta: 0 },
+        // The run's decision is the base events lift the tier from, judged from now on: an earlier
+        // peak, which the run has just judged out of date, does not lift the customer back.
+        loyalty: {
+          sets: { tier: decision.to.id, tierSince: since, tierBase: { tier: decision.to.id, at }, outbox },
+          balanceDelta: 0,
+          lifetimeDelta: 0,
+        },
         version: profile.version,
       },
       at,

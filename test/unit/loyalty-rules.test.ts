@@ -2,8 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
-import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, isBirthday, localDate, pointsFor, qualifyingMetric, tierAfterEvent, tierFor } from '#shared/loyalty/rules.ts';
+import { defaultProgram, type Program, type Tier } from '#shared/loyalty/program.ts';
+import {
+  downgradeDecision,
+  isBirthday,
+  localDate,
+  pointsFor,
+  qualifyingMetric,
+  tierAfterEvent,
+  tierFor,
+  withOverride,
+} from '#shared/loyalty/rules.ts';
 
 const program: Program = defaultProgram({ currency: 'VND', name: 'x' });
 const spendProgram: Program = {
@@ -68,6 +77,14 @@ describe('tiers', () => {
     expect(tierAfterEvent('gold', 0, spendProgram).id).toBe('gold');
     expect(tierAfterEvent('member', 0, spendProgram, { tier: 'silver', mode: 'floor' }).id).toBe('silver');
     expect(tierAfterEvent('member', 20_000_000, spendProgram, { tier: 'silver', mode: 'pin' }).id).toBe('silver');
+  });
+
+  it('keeps a tier within its override: a floor lifts, a pin holds, whatever the tier events give', () => {
+    const [member, , gold] = spendProgram.tiers.levels as [Tier, Tier, Tier];
+    expect(withOverride(member, spendProgram, { tier: 'silver', mode: 'floor' }).id).toBe('silver');
+    expect(withOverride(gold, spendProgram, { tier: 'silver', mode: 'floor' }).id).toBe('gold');
+    expect(withOverride(gold, spendProgram, { tier: 'silver', mode: 'pin' }).id).toBe('silver');
+    expect(withOverride(member, spendProgram).id).toBe('member');
   });
 
   it('warns with the exact shortfall, then steps down one tier after term and grace', () => {
