@@ -33,6 +33,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { API_CORS } from './api-cors.ts';
 import { repoRoot } from './rapport-function.ts';
 
 /** Where `npm run build:console` writes the console (console/vite.config.ts). */
@@ -64,24 +65,14 @@ export function consoleContentSecurityPolicy(apiOrigin?: string): string {
   ].join('; ');
 }
 
-/**
- * The HTTP API's CORS, for the console on its CloudFront domain. Any origin, not the distribution's
- * domain: the distribution's Content-Security-Policy names the API's origin, so an API that named
- * the distribution's domain would make the two depend on each other, which CloudFormation refuses,
- * and of the two only connect-src protects anything. The API has no cookies or other ambient
- * credentials (bearer keys and signatures, sent explicitly), so another page allowed to call it
- * learns nothing it could not get with curl. Headers are what the console sends and reads, and what
- * the storefront widget sends from shops' own pages (docs/STOREFRONT.md): the shop, its signature
- * of the customer or a link token. Any origin is what the widget needs anyway: every shop's domain.
- */
+/** The HTTP API's CORS for API Gateway: infra/api-cors.ts says what it allows and why. */
 export const consoleCors: CorsPreflightOptions = {
-  allowOrigins: ['*'],
-  allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
-  allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
-  // A segment's CSV export follows this header page by page (console/src/pages/segments.tsx).
-  exposeHeaders: ['x-next-cursor'],
+  allowOrigins: [...API_CORS.allowOrigins],
+  allowMethods: API_CORS.allowMethods.map((method) => CorsHttpMethod[method]),
+  allowHeaders: [...API_CORS.allowHeaders],
+  exposeHeaders: [...API_CORS.exposeHeaders],
   allowCredentials: false,
-  maxAge: Duration.days(1),
+  maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
 };
 
 /**

@@ -10,6 +10,7 @@ import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SNSEvent } from 'aws-lambda';
 import type { HttpMethod } from '#functions/triggers.ts';
+import { API_CORS, type ApiCors } from '../api-cors.ts';
 import { emulatorRegion, listen } from './emulators.ts';
 import { Activity, describeError, type HttpHandler, invoke, type LocalFunction, localAccountId } from './lambda.ts';
 
@@ -52,6 +53,8 @@ export interface HttpAdapterOptions {
    * Defaults to this repository's widget/dist; null serves none.
    */
   widgetDir?: string | null;
+  /** API Gateway's CORS configuration, answered as API Gateway answers it (see corsAnswer). Defaults to the deployed API's; null: none. */
+  cors?: ApiCors | null;
   log?: (line: string) => void;
 }
 
@@ -77,6 +80,7 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
   const log = opts.log ?? (() => undefined);
   const consoleDir = opts.consoleDir === undefined ? CONSOLE_DIST : opts.consoleDir;
   const widgetDir = opts.widgetDir === undefined ? WIDGET_DIST : opts.widgetDir;
+  const cors = opts.cors === undefined ? API_CORS : opts.cors;
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -102,6 +106,15 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+    const corsHeaders = cors ? corsAnswer(req, cors) : undefined;
+    if (corsHeaders?.preflight) {
+      // Answered for any path, with or without an OPTIONS route, as API Gateway does.
+      res.statusCode = 204;
+      for (const [name, value] of Object.entries(corsHeaders.preflight)) res.setHeader(name, value);
+      res.end();
+      return;
+    }
+    const withCors = corsHeaders?.response ?? {};
     const topic = method === 'POST' ? /^\/_local\/sns\/([A-Za-z0-9_-]+)$/.exec(rawPath)?.[1] : undefined;
     const subscriber = topic ? opts.topics?.find((t) => t.topic === topic) : undefined;
     if (subscriber) {
@@ -134,10 +147,15 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
     if (!match) {
       // HTTP APIs answer an unknown path and a known path with another method alike. `message` is
       // API Gateway's shape; `error` is Rapport's, so clients need to know only one.
-      sendJson(res, 404, {
-        message: 'Not Found',
-        error: { code: 'not_found', message: `No route for ${method} ${rawPath}` },
-      });
+      sendJson(
+        res,
+        404,
+        {
+          message: 'Not Found',
+          error: { code: 'not_found', message: `No route for ${method} ${rawPath}` },
+        },
+        withCors,
+      );
       return;
     }
     const body = await readBody(req, maxBodyBytes);
@@ -146,7 +164,7 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
         res,
         413,
         { error: { code: 'payload_too_large', message: `Request body exceeds ${maxBodyBytes} bytes` } },
-        { connection: 'close' },
+        { connection: 'close', ...withCors },
       );
       // Reading has stopped; Node closes the connection once the answer is out, dropping the rest.
       return;
@@ -158,10 +176,10 @@ export async function startHttpAdapter(opts: HttpAdapterOptions): Promise<HttpAd
       result = await invoke(match.route.fn, match.route.handler, event, { region, activity });
     } catch (err) {
       log(`${match.route.fn.name}: ${routeKey} failed; answered 500\n${describeError(err)}`);
-      sendJson(res, 500, { message: 'Internal Server Error' });
+      sendJson(res, 500, { message: 'Internal Server Error' }, withCors);
       return;
     }
-    writeResult(res, result);
+    writeResult(res, result, corsHeaders?.response);
   };
 
   const url = await listen(server, opts.port ?? 0, '127.0.0.1');
@@ -384,12 +402,17 @@ export function apiGatewayTime(d: Date): string {
 
 /**
  * API Gateway's reading of a 2.0 result: an object with a statusCode is a response; anything else
- * (a string, an object without statusCode) is the body of a 200 application/json response.
+ * (a string, an object without statusCode) is the body of a 200 application/json response. With
+ * `cors` (a CORS request to an API that has a CORS configuration), the function's own CORS headers
+ * are dropped and the configuration's sent instead, as API Gateway does.
  */
-export function writeResult(res: ServerResponse, result: unknown): void {
+export function writeResult(res: ServerResponse, result: unknown, cors?: Record<string, string>): void {
+  for (const [name, value] of Object.entries(cors ?? {})) res.setHeader(name, value);
   if (result !== null && typeof result === 'object' && 'statusCode' in result) {
     const r = result as APIGatewayProxyStructuredResultV2;
-    for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, String(value));
+    for (const [name, value] of Object.entries(r.headers ?? {})) {
+      if (!cors || !name.toLowerCase().startsWith('access-control-')) res.setHeader(name, String(value));
+    }
     if (r.cookies?.length) res.setHeader('set-cookie', r.cookies);
     const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
     res.statusCode = r.statusCode ?? 200;
@@ -400,6 +423,48 @@ export function writeResult(res: ServerResponse, result: unknown): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json');
   res.end(body);
+}
+
+/**
+ * API Gateway's CORS for one request (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html):
+ * only a request with an Origin is a CORS request. An OPTIONS with Access-Control-Request-Method is
+ * a preflight, answered 204 by the gateway itself — with the configuration's headers when the method
+ * and every requested header are allowed, with none otherwise (the browser then refuses the call).
+ * Any other CORS request gets the configuration's headers on its answer.
+ */
+export function corsAnswer(
+  req: IncomingMessage,
+  cors: ApiCors,
+): { preflight: Record<string, string>; response?: never } | { preflight?: never; response: Record<string, string> } | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  const allowOrigin = (cors.allowOrigins as readonly string[]).includes('*')
+    ? '*'
+    : (cors.allowOrigins as readonly string[]).includes(origin)
+      ? origin
+      : undefined;
+  const askedMethod = req.headers['access-control-request-method'];
+  if (req.method === 'OPTIONS' && askedMethod !== undefined) {
+    const askedHeaders = (req.headers['access-control-request-headers'] ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
+    const allowed =
+      allowOrigin !== undefined &&
+      (cors.allowMethods as readonly string[]).includes(askedMethod.toUpperCase()) &&
+      askedHeaders.every((name) => (cors.allowHeaders as readonly string[]).includes(name));
+    if (!allowed) return { preflight: {} };
+    return {
+      preflight: {
+        'access-control-allow-origin': allowOrigin,
+        'access-control-allow-methods': cors.allowMethods.join(','),
+        'access-control-allow-headers': cors.allowHeaders.join(','),
+        'access-control-max-age': String(cors.maxAgeSeconds),
+      },
+    };
+  }
+  if (allowOrigin === undefined) return { response: {} };
+  return { response: { 'access-control-allow-origin': allowOrigin, 'access-control-expose-headers': cors.exposeHeaders.join(',') } };
 }
 
 async function serveHealth(res: ServerResponse, health: NonNullable<HttpAdapterOptions['health']>): Promise<void> {
