@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { languageOf, MESSAGES, translator } from '#widget/src/i18n.ts';
 
@@ -12,6 +13,16 @@ describe('the widget’s strings', () => {
       expect(vi[key].trim(), `vi.${key}`).not.toBe('');
       expect(placeholders(vi[key]), key).toEqual(placeholders(en[key]));
     }
+  });
+
+  it('has no string the widget never shows', () => {
+    const dir = new URL('../../widget/src/', import.meta.url);
+    const source = readdirSync(dir)
+      .filter((file) => file !== 'i18n.ts')
+      .map((file) => readFileSync(new URL(file, dir), 'utf8'))
+      .join('\n');
+    const unused = Object.keys(MESSAGES.en).filter((key) => !source.includes(`'${key}'`));
+    expect(unused).toEqual([]);
   });
 
   it('writes Vietnamese with its diacritics', () => {

@@ -8,7 +8,6 @@ import type { StorefrontLanguage } from '../../shared/http/storefront-contract.t
  */
 const en = {
   launcher: 'Rewards',
-  launcherPoints: '{points}',
   title: 'Rewards at {shop}',
   close: 'Close',
   loading: 'Loading…',
@@ -37,7 +36,6 @@ const en = {
   costFixed: '{points}',
   costPer: '{points} per {amount}',
   minOrder: 'On orders from {amount}',
-  validFor: 'Code valid for {days} days',
   tierOnly: 'For {tiers}',
   limit: 'At most {count} per {per}',
   limitEver: 'customer',
@@ -77,7 +75,6 @@ export type Messages = Record<MessageKey, string>;
 
 const vi: Messages = {
   launcher: 'Ưu đãi',
-  launcherPoints: '{points}',
   title: 'Ưu đãi tại {shop}',
   close: 'Đóng',
   loading: 'Đang tải…',
@@ -90,7 +87,7 @@ const vi: Messages = {
   pointsOther: '{n} điểm',
   spendable: 'Điểm có thể dùng',
   pending: '{points} đang chờ',
-  pendingHelp: 'Điểm từ đơn hàng gần đây sẽ được dùng khi hết thời hạn đổi trả.',
+  pendingHelp: 'Điểm từ đơn hàng gần đây sẽ dùng được khi hết thời hạn đổi trả.',
   tier: 'Hạng của bạn',
   nextTier: 'Còn {remaining} nữa để lên hạng {tier}',
   topTier: 'Bạn đang ở hạng cao nhất.',
@@ -101,12 +98,11 @@ const vi: Messages = {
   noRewards: 'Chưa có phần thưởng nào.',
   redeem: 'Đổi',
   redeeming: 'Đang đổi…',
-  redeemFor: 'Đổi với {points}',
+  redeemFor: 'Đổi {points}',
   steps: 'Giá trị',
   costFixed: '{points}',
   costPer: '{points} cho mỗi {amount}',
   minOrder: 'Cho đơn hàng từ {amount}',
-  validFor: 'Mã có hiệu lực {days} ngày',
   tierOnly: 'Dành cho hạng {tiers}',
   limit: 'Tối đa {count} lần mỗi {per}',
   limitEver: 'khách hàng',
