@@ -3,8 +3,10 @@ import * as z from 'zod';
 import { enqueueRewardCode } from '#shared/aws/code-queue.ts';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
+import { masterKey } from '#shared/aws/secrets.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
+import { couponKey } from '#shared/email/keys.ts';
 import { logger } from '#shared/observability.ts';
 import { loadFreshProgram } from '#shared/program-deps.ts';
 import { sqsHandler } from '#shared/queue/sqs-handler.ts';
@@ -38,6 +40,13 @@ function deps(context: Context | undefined): RunDeps {
     enqueue: enqueueRunSteps,
     triggers: enqueueTriggerEmails,
     requeueCode: enqueueRewardCode,
+    gifts: {
+      codeKey: async (shopId) => couponKey(await masterKey(), shopId),
+      platform: async (shopId) => {
+        const shop = await loadShop(shopId);
+        return shop?.shopify ? 'shopify' : shop?.woocommerce ? 'woocommerce' : undefined;
+      },
+    },
     remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
   };
 }

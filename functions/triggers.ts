@@ -304,19 +304,23 @@ export const functions: FunctionSpec[] = [
     memoryMb: 3008,
     timeoutSeconds: 900,
     consumes: 'runs',
-    // codes: pending codes whose message was lost are sent again.
+    // codes: given codes (win-back offers, tier perks) to create on the platform, and pending ones whose message was lost.
     sendsTo: ['runs', 'email', 'codes'],
-    // Query: GSI1 shards, ledgers (expiry); BatchGetItem: profiles, orders (product titles);
-    // BatchWriteItem: segment memberships; UpdateItem: runs, profiles; PutItem: timeline, ledger, runs.
+    // Query: GSI1 shards, ledgers (expiry), the codes' due lists; BatchGetItem: profiles, orders (product titles);
+    // BatchWriteItem: segment memberships; UpdateItem: runs, profiles, codes; PutItem: timeline, ledger, runs, codes;
+    // DeleteItem: due-list entries of codes returned.
     tableActions: [
       'dynamodb:GetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     ],
     usesIndex: true,
+    // The master key derives the shop's key that given codes are made under.
+    secrets: ['master'],
   },
   {
     name: 'segments',

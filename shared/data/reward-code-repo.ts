@@ -38,13 +38,21 @@ export interface RewardCode {
   revenue?: number;
   /** When its points came back (refused by the platform, or expired unused). */
   returnedAt?: string;
+  /** A code given, not bought (`points: 0`): what gave it — `win_back:2026-12`, `perk:free-shipping:2026-12`. */
+  gift?: string;
+  /** The email that goes out once the code is live, in place of reward_issued (a win-back or birthday email carrying it). */
+  announce?: { trigger: string; key: string; at: string; data: Record<string, unknown> };
 }
 
 /** Statuses in which a code is still live: on the due list, so the scheduled run finds it. */
 export const LIVE_STATUSES: CodeStatus[] = ['pending', 'issued'];
 
-/** The code item, unless it exists already (a retry); the customer's pointer and its place on the due list either way. */
-export async function putRewardCode(db: Db, shopId: string, code: RewardCode): Promise<void> {
+/**
+ * The code item, unless it exists already (a retry); the customer's pointer and its places on the due
+ * lists either way. True when this call created the code.
+ */
+export async function putRewardCode(db: Db, shopId: string, code: RewardCode): Promise<boolean> {
+  let created = true;
   try {
     await db.client.send(
       new PutCommand({
@@ -55,6 +63,7 @@ export async function putRewardCode(db: Db, shopId: string, code: RewardCode): P
     );
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
+    created = false;
   }
   await db.client.send(
     new PutCommand({
@@ -64,6 +73,7 @@ export async function putRewardCode(db: Db, shopId: string, code: RewardCode): P
   );
   if (LIVE_STATUSES.includes(code.status)) await putCodeDue(db, shopId, 'E', code);
   if (code.status === 'pending') await putCodeDue(db, shopId, 'P', code);
+  return created;
 }
 
 type DueCode = Pick<RewardCode, 'code' | 'expiresAt' | 'issuedAt' | 'customerId'>;

@@ -68,7 +68,8 @@ export interface TriggerValues {
   tier_down_warning: { shop: string; tier: string; more: string; date: string };
   tier_down: { shop: string; tier: string };
   birthday: { shop: string; name?: string; bonus: string };
-  win_back: { shop: string; balance?: string; coupon: boolean };
+  /** `offer`: what the code gives (a catalog reward's value, long form), when the program names one. */
+  win_back: { shop: string; balance?: string; coupon: boolean; offer?: string };
   points_expiring: { shop: string; points: string; date: string; count: number };
   feedback_request: { shop: string; orderNumber?: string };
   redemption_receipt: { shop: string; spent: string; balance: string; date?: string };
@@ -222,14 +223,18 @@ const en: Phrases = {
       highlight: { value: `+${bonus}`, caption: 'Your birthday gift' },
       cta: 'Treat yourself',
     }),
-    win_back: ({ shop, balance, coupon }) => ({
-      subject: `We miss you at ${shop}`,
+    win_back: ({ shop, balance, coupon, offer }) => ({
+      subject: offer ? `We miss you at ${shop}: ${offer}` : `We miss you at ${shop}`,
       preheader: balance ? `You still have ${balance} waiting for you.` : 'Come and see what is new.',
       headline: 'We miss you',
       paragraphs: [
         `It has been a while since your last visit to ${shop}, and we would love to welcome you back.`,
         ...(balance ? [`You still have ${balance} waiting for you: use them on your next order.`] : []),
-        ...(coupon ? ['Here is a little something to make your return even better.'] : []),
+        ...(offer
+          ? [`To welcome you back, here is ${offer} with this code:`]
+          : coupon
+            ? ['Here is a little something to make your return even better.']
+            : []),
       ],
       cta: 'Come back and shop',
     }),
@@ -408,14 +413,18 @@ const vi: Phrases = {
       highlight: { value: `+${bonus}`, caption: 'Quà sinh nhật dành cho bạn' },
       cta: 'Tự thưởng cho mình',
     }),
-    win_back: ({ shop, balance, coupon }) => ({
-      subject: `${shop} rất nhớ bạn`,
+    win_back: ({ shop, balance, coupon, offer }) => ({
+      subject: offer ? `${shop} rất nhớ bạn: ${offer}` : `${shop} rất nhớ bạn`,
       preheader: balance ? `Bạn vẫn còn ${balance} đang chờ.` : 'Ghé xem có gì mới nhé.',
       headline: 'Chúng tôi rất nhớ bạn',
       paragraphs: [
         `Đã lâu rồi bạn chưa ghé ${shop}, và chúng tôi rất mong được chào đón bạn quay lại.`,
         ...(balance ? [`Bạn vẫn còn ${balance} đang chờ: hãy dùng cho đơn hàng tiếp theo nhé.`] : []),
-        ...(coupon ? ['Một món quà nhỏ để chào mừng bạn quay lại:'] : []),
+        ...(offer
+          ? [`Để chào mừng bạn quay lại, ${shop} tặng bạn ${offer} với mã dưới đây:`]
+          : coupon
+            ? ['Một món quà nhỏ để chào mừng bạn quay lại:']
+            : []),
       ],
       cta: 'Quay lại mua sắm',
     }),

@@ -105,7 +105,23 @@ export const TRIGGER_DATA = {
   }),
   tier_down: z.object({}),
   birthday: z.object({ bonus: positive }),
-  win_back: z.object({ coupon: coupon.optional() }),
+  /** `offer`: a catalog reward's code the win-back gives (program `offers.winBack`); else a derived coupon, or none. */
+  win_back: z.object({
+    coupon: coupon.optional(),
+    offer: z
+      .object({
+        code,
+        value: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('amount_off'), amount: positive }),
+          z.object({ kind: z.literal('percent_off'), percent: z.number().min(0).max(100), maxAmount: positive.optional() }),
+          z.object({ kind: z.literal('free_shipping') }),
+          z.object({ kind: z.literal('free_product'), productId: z.string() }),
+        ]),
+        currency: currency.optional(),
+        expiresAt: when,
+      })
+      .optional(),
+  }),
   points_expiring: z.object({ points: positive, expiresOn: when }),
   feedback_request: z.object({ feedbackUrl: httpUrl, orderNumber: z.string().trim().min(1).max(64).optional() }),
   redemption_receipt: z.object({
@@ -178,6 +194,19 @@ function viewOf(ctx: EmailContext): View {
     phrases.more(metric, count, metric === 'spend' ? formatMoney(count, ctx.shop.currency, locale) : formatCount(count, locale));
   const url = (value: string | undefined, what: string) => (value === undefined ? null : checked(httpUrl, value, what));
   const money = (minor: number, code = ctx.shop.currency) => formatMoney(minor, code, locale);
+  /** A reward's value as the copy phrases it, amounts in the code's currency. */
+  const valueText = (value: Data<'reward_issued'>['value'], currency: string, productTitle?: string): RewardValueText =>
+    value.kind === 'amount_off'
+      ? { kind: 'amount_off', amount: money(value.amount, currency) }
+      : value.kind === 'percent_off'
+        ? {
+            kind: 'percent_off',
+            percent: formatPercent(value.percent, locale),
+            ...(value.maxAmount ? { cap: money(value.maxAmount, currency) } : {}),
+          }
+        : value.kind === 'free_product'
+          ? { kind: 'free_product', ...(productTitle ? { product: productTitle } : {}) }
+          : { kind: 'free_shipping' };
 
   const needsTier = () => {
     if (tier === undefined) throw new InvalidEmailContextError(`a ${ctx.trigger} email needs the customer's tier`);
@@ -215,8 +244,17 @@ function viewOf(ctx: EmailContext): View {
       copy = phrases.triggers.birthday({ shop, ...(name ? { name } : {}), bonus: points(dataOf(ctx, 'birthday').bonus) });
       break;
     case 'win_back': {
-      coupon = dataOf(ctx, 'win_back').coupon;
-      copy = phrases.triggers.win_back({ shop, ...(balance > 0 ? { balance: points(balance) } : {}), coupon: coupon !== undefined });
+      const data = dataOf(ctx, 'win_back');
+      const offer = data.offer;
+      coupon = offer ? { code: offer.code, expiresOn: offer.expiresAt } : data.coupon;
+      copy = phrases.triggers.win_back({
+        shop,
+        ...(balance > 0 ? { balance: points(balance) } : {}),
+        coupon: coupon !== undefined,
+        ...(offer
+          ? { offer: phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') }
+          : {}),
+      });
       break;
     }
     case 'points_expiring': {
@@ -248,18 +286,7 @@ function viewOf(ctx: EmailContext): View {
     case 'reward_issued': {
       const data = dataOf(ctx, 'reward_issued');
       const currency = data.currency ?? ctx.shop.currency;
-      const value: RewardValueText =
-        data.value.kind === 'amount_off'
-          ? { kind: 'amount_off', amount: money(data.value.amount, currency) }
-          : data.value.kind === 'percent_off'
-            ? {
-                kind: 'percent_off',
-                percent: formatPercent(data.value.percent, locale),
-                ...(data.value.maxAmount ? { cap: money(data.value.maxAmount, currency) } : {}),
-              }
-            : data.value.kind === 'free_product'
-              ? { kind: 'free_product', ...(data.productTitle ? { product: data.productTitle } : {}) }
-              : { kind: 'free_shipping' };
+      const value = valueText(data.value, currency, data.productTitle);
       const expires = date(data.expiresAt);
       coupon = { code: data.code, expiresOn: data.expiresAt };
       copy = phrases.triggers.reward_issued({

@@ -34,6 +34,14 @@ export const TierSchema = z.object({
     .min(0)
     .max(10)
     .refine((m) => Number.isInteger(Math.round(m * 100)) && Math.abs(m * 100 - Math.round(m * 100)) < 1e-9, 'at most two decimals'),
+  /**
+   * The tier's own recurring rewards (issue 13): a code of a catalog reward given free to everyone
+   * in the tier once a calendar month or year (the shop's time zone), by the scheduled run.
+   */
+  perks: z
+    .array(z.strictObject({ rewardId: Id, every: z.enum(['month', 'year']) }))
+    .max(5)
+    .optional(),
 });
 
 export const ExpirySchema = z.discriminatedUnion('kind', [
@@ -114,6 +122,12 @@ export const ProgramSchema = z
      * an empty catalog: a shop's rewards are its own decision, never added to a program behind its back.
      */
     rewards: z.array(RewardSchema).max(MAX_REWARDS).default([]),
+    /**
+     * Rewards of the catalog that the win-back and birthday emails give, free: their codes are real
+     * (on the shop's platform, or Rapport's own), valid for the reward's days. Absent: the email
+     * carries a coupon the shop checks with GET /v1/coupons (win-back) or none (birthday).
+     */
+    offers: z.strictObject({ winBack: Id.optional(), birthday: Id.optional() }).default({}),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -137,6 +151,18 @@ export const ProgramSchema = z
       reward.tiers?.forEach((tier, t) => {
         if (!tierIds.has(tier))
           ctx.addIssue({ code: 'custom', path: ['rewards', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
+      });
+    });
+    const rewardIds = new Set(program.rewards.map((reward) => reward.id));
+    for (const offer of ['winBack', 'birthday'] as const) {
+      const id = program.offers[offer];
+      if (id !== undefined && !rewardIds.has(id))
+        ctx.addIssue({ code: 'custom', path: ['offers', offer], message: `no reward ${id} in rewards` });
+    }
+    levels.forEach((level, i) => {
+      level.perks?.forEach((perk, p) => {
+        if (!rewardIds.has(perk.rewardId))
+          ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'perks', p, 'rewardId'], message: `no reward ${perk.rewardId} in rewards` });
       });
     });
     program.points.milestones.forEach((milestone, i) => {
@@ -182,7 +208,13 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
       levels: [
         { id: 'member', name: { en: 'Member', vi: 'Thành viên' }, threshold: 0, earnMultiplier: 1 },
         { id: 'silver', name: { en: 'Silver', vi: 'Bạc' }, threshold: 3, earnMultiplier: 1.25 },
-        { id: 'gold', name: { en: 'Gold', vi: 'Vàng' }, threshold: 8, earnMultiplier: 1.5 },
+        {
+          id: 'gold',
+          name: { en: 'Gold', vi: 'Vàng' },
+          threshold: 8,
+          earnMultiplier: 1.5,
+          perks: [{ rewardId: 'free-shipping', every: 'month' }],
+        },
       ],
       downgrade: { termMonths: 12, graceDays: 30, warningDays: 14 },
     },
@@ -207,6 +239,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
     },
     analytics: { ...DEFAULT_ANALYTICS, segments: [] },
     rewards: defaultRewards(pointValue),
+    offers: { winBack: 'win-back' },
   };
 }
 

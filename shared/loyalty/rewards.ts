@@ -76,7 +76,9 @@ export const MAX_REWARDS = 50;
 
 /**
  * A new shop's catalog: an amount off worth its points at the program's point value, and free
- * shipping, so the program has something to spend points on before the shop edits it.
+ * shipping, so the program has something to spend points on before the shop edits it; and the
+ * win-back email's offer, 10 % off for 14 days, which is given, not sold (`active: false`: not for
+ * points, its codes still valid).
  */
 export function defaultRewards(pointValue: number): Reward[] {
   const points = 500;
@@ -96,6 +98,14 @@ export function defaultRewards(pointValue: number): Reward[] {
       cost: { kind: 'fixed', points: 300 },
       validityDays: 30,
       active: true,
+    },
+    {
+      id: 'win-back',
+      name: { en: '10 % off: we miss you', vi: 'Giảm 10 %: chúng tôi nhớ bạn' },
+      value: { kind: 'percent_off', percent: 10 },
+      cost: { kind: 'fixed', points: 1000 },
+      validityDays: 14,
+      active: false,
     },
   ];
 }

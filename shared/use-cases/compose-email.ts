@@ -77,7 +77,9 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
     case 'birthday':
       return { bonus: data.bonus };
     case 'win_back': {
-      // A code for this customer and this month's offer, which the shop can check offline (coupon.ts).
+      // The program's win-back reward, as the run gave it (give-reward.ts): a real code of the catalog.
+      if (data.offer) return { offer: data.offer };
+      // Else a code for this customer and this month's offer, which the shop can check offline (coupon.ts).
       const offer = record.key;
       return {
         coupon: { code: couponCode({ shopId: shop.shopId, customerId: record.customerId, offer }, couponKey(masterKey, shop.shopId)) },

@@ -152,21 +152,32 @@ async function finishRefusal(shopId: string, code: RewardCode, reason: string, d
   ]);
 }
 
-/** The customer's email with the code, once it is live (the email stage sends a key once). */
+/**
+ * The customer's email with the code, once it is live (the email stage sends a key once): the email
+ * a given code was made for (a win-back offer), else reward_issued.
+ */
 export async function announce(shopId: string, code: RewardCode, deps: { triggers?: TriggerSink }) {
-  await deps.triggers?.([
-    trigger(shopId, code, 'reward_issued', code.issuedAt, {
-      code: code.code,
-      rewardId: code.rewardId,
-      name: code.name,
-      value: code.value,
-      currency: code.currency,
-      ...(code.minOrder ? { minOrder: code.minOrder } : {}),
-      points: code.points,
-      expiresAt: code.expiresAt,
-    }),
-  ]);
+  if (code.announce) {
+    const { trigger: name, key, at, data } = code.announce;
+    await deps.triggers?.([
+      { shopId, customerId: code.customerId, key, trigger: name as TriggerRecord['trigger'], at, data, source: 'rewards' },
+    ]);
+    return;
+  }
+  await deps.triggers?.([trigger(shopId, code, 'reward_issued', code.issuedAt, issuedData(code))]);
 }
+
+/** What the reward-issued email says of a code. */
+export const issuedData = (code: RewardCode) => ({
+  code: code.code,
+  rewardId: code.rewardId,
+  name: code.name,
+  value: code.value,
+  currency: code.currency,
+  ...(code.minOrder ? { minOrder: code.minOrder } : {}),
+  points: code.points,
+  expiresAt: code.expiresAt,
+});
 
 const trigger = (
   shopId: string,

@@ -44,7 +44,8 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
-import { type CodeMessage, type ExpiryCounters, expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
+import { type CodeMessage, type ExpiryCounters, expireRewardCodes, issuedData } from '#shared/use-cases/create-reward-code.ts';
+import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
@@ -95,8 +96,13 @@ export interface RunDeps {
   concurrency?: number;
   /** The email stage (see loyalty-effects.ts): win-back and feedback requests go there after the timeline. */
   triggers?: TriggerSink;
-  /** The codes queue: pending reward codes whose message was lost go there again. */
+  /** The codes queue: given codes to create on the shop's platform, and pending ones whose message was lost. */
   requeueCode?: (message: CodeMessage, delaySeconds: number) => Promise<void>;
+  /**
+   * The key given codes are derived under (give-reward.ts), and the platform the shop's codes are made
+   * on. Without them the run gives no codes: the win-back email carries a derived coupon, perks wait.
+   */
+  gifts?: { codeKey: (shopId: string) => Promise<Buffer>; platform: (shopId: string) => Promise<'shopify' | 'woocommerce' | undefined> };
 }
 
 export interface ShardCounters {
@@ -113,6 +119,8 @@ export interface ShardCounters {
   warnings: number;
   pointsExpired: number;
   birthdays: number;
+  /** Codes given: win-back offers and tier perks. */
+  codesGiven: number;
   byModel: Record<string, number>;
   segments: Record<string, number>;
 }
@@ -130,6 +138,7 @@ const emptyCounters = (): ShardCounters => ({
   warnings: 0,
   pointsExpired: 0,
   birthdays: 0,
+  codesGiven: 0,
   byModel: {},
   segments: {},
 });
@@ -491,12 +500,13 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
   const today = localDate(asOf, await deps.timezone(shopId));
   const counters = message.partial ?? emptyCounters();
   const concurrency = deps.concurrency ?? 8;
+  const gifts = deps.gifts ? { codeKey: await deps.gifts.codeKey(shopId), platform: await deps.gifts.platform(shopId) } : undefined;
   let cursor = message.cursor;
   do {
     const page = await shardKeysPage(deps.db, shopId, shard, 100, cursor);
     const profiles = await getProfiles(deps.db, page.keys);
     const planned: Array<Awaited<ReturnType<typeof applyCustomer>>> = [];
-    const context = { model, compiled, names, program, settings, shop, asOf, today, runId, shopId };
+    const context = { model, compiled, names, program, settings, shop, asOf, today, runId, shopId, ...(gifts ? { gifts } : {}) };
     for (let i = 0; i < profiles.length; i += concurrency) {
       planned.push(
         ...(await Promise.all(profiles.slice(i, i + concurrency).map((profile) => applyCustomer(profile, context, counters, deps)))),
@@ -556,6 +566,7 @@ interface ApplyContext {
   today: string;
   runId: string;
   shopId: string;
+  gifts?: { codeKey: Buffer; platform: 'shopify' | 'woocommerce' | undefined };
 }
 
 /**
@@ -645,11 +656,70 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
       at,
       data: { reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
     };
+    // The program's win-back reward: a real code, given with the email (once live on the platform).
+    const offer = ctx.program.rewards.find((reward) => reward.id === ctx.program.offers.winBack);
+    let sendNow = true;
+    if (offer && ctx.gifts) {
+      const base = draft.data;
+      const { code, created } = await giveReward(
+        {
+          ...giftBase(ctx, customerId),
+          reward: offer,
+          gift: draft.key,
+          at,
+          announce: (given) => ({ trigger: draft.trigger, key: draft.key, at: draft.at, data: { ...base, offer: offerOf(given) } }),
+        },
+        { db: deps.db, ...codesSender(deps) },
+      );
+      draft.data = { ...base, offer: offerOf(code) };
+      // A platform's code is announced by the codes consumer, with this email, once it exists there.
+      sendNow = code.status === 'issued';
+      if (created) counters.codesGiven++;
+    }
     timeline.push(triggerEntry(draft));
-    triggers.push(draft);
+    if (sendNow) triggers.push(draft);
     counters.triggers++;
     winBack = true;
   }
+
+  // The tier's perks: a code of each once per calendar month or year, marked on the profile (`pk_{rewardId}`).
+  const perkMarks: Record<string, string> = {};
+  const perkPeriod = (every: 'month' | 'year') => (every === 'year' ? ctx.today.slice(0, 4) : ctx.today.slice(0, 7));
+  const due = (at: ProfileItem, tier: string | undefined) =>
+    (ctx.program.tiers.levels.find((candidate) => candidate.id === tier)?.perks ?? []).filter(
+      (perk) => at[perkAttribute(perk.rewardId)] !== perkPeriod(perk.every),
+    );
+  // Once a month at most a perk is due: then the profile is read afresh, so the tier is the one the
+  // review just left (another copy of this step may have moved it) and a perk given meanwhile is seen.
+  const fresh =
+    ctx.gifts && !erased && due(item, profile.loyalty.tier).length > 0
+      ? await getProfile(deps.db, ctx.shopId, customerId, true)
+      : undefined;
+  const level = fresh ? ctx.program.tiers.levels.find((candidate) => candidate.id === profileOf(fresh).loyalty.tier) : undefined;
+  if (fresh && level) {
+    for (const perk of due(fresh, level.id)) {
+      const reward = ctx.program.rewards.find((candidate) => candidate.id === perk.rewardId);
+      if (!reward) continue;
+      const gift = `perk:${reward.id}:${perkPeriod(perk.every)}`;
+      const { code, created } = await giveReward({ ...giftBase(ctx, customerId), reward, gift, at }, { db: deps.db, ...codesSender(deps) });
+      timeline.push({
+        at,
+        entryId: `gift:${gift}`,
+        type: 'reward',
+        channel: 'web',
+        source: 'rapport',
+        rewardId: reward.id,
+        code: code.code,
+        gift: `perk of ${level.id}`,
+        points: 0,
+      });
+      if (code.status === 'issued')
+        triggers.push({ key: `reward_issued:${code.code}`, trigger: 'reward_issued', at, data: issuedData(code) });
+      perkMarks[perkAttribute(perk.rewardId)] = perkPeriod(perk.every);
+      if (created) counters.codesGiven++;
+    }
+  }
+  const perksMoved = Object.keys(perkMarks).length > 0;
 
   // Where the console's lists hold the customer: rewritten only when a position or a token moves.
   const listed = listedValuesOf(profile, derived.clv?.expectedValue12m);
@@ -691,12 +761,13 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     ],
     list,
     update:
-      changed || winBack || listMoved
+      changed || winBack || listMoved || perksMoved
         ? {
             ...(changed || winBack
               ? { ...derivedAttributes({ ...derived, ...(winBack ? { winBackPeriod: period } : {}) }), analyzedAt: at }
               : {}),
             ...(listMoved ? listedAttributes(listed) : {}),
+            ...perkMarks,
           }
         : undefined,
   };
@@ -767,3 +838,17 @@ export async function runToCompletion(
   if (!finished) throw new ConflictError(`run ${run.runId} disappeared`);
   return finished;
 }
+
+/** The profile attribute marking the period a tier perk was last given in. */
+const perkAttribute = (rewardId: string) => `pk_${rewardId}`;
+
+const giftBase = (ctx: ApplyContext, customerId: string) => ({
+  shopId: ctx.shopId,
+  currency: ctx.shop.currency,
+  customerId,
+  codeKey: (ctx.gifts as NonNullable<ApplyContext['gifts']>).codeKey,
+  ...(ctx.gifts?.platform ? { platform: ctx.gifts.platform } : {}),
+});
+
+const codesSender = (deps: RunDeps) =>
+  deps.requeueCode ? { codes: (message: CodeMessage) => (deps.requeueCode as NonNullable<RunDeps['requeueCode']>)(message, 0) } : {};

@@ -6,9 +6,12 @@ import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.t
 import { summarizeTransactions } from '#shared/analytics/transactions.ts';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { getRewardCode } from '#shared/data/reward-code-repo.ts';
 import { getCoPurchase, getRun, segmentMembersPage } from '#shared/data/run-repo.ts';
 import { putShopIfAbsent } from '#shared/data/shop-repo.ts';
 import { defaultProgram, type Program } from '#shared/loyalty/program.ts';
+import { giftCode } from '#shared/use-cases/give-reward.ts';
+import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { listSegments } from '#shared/use-cases/read-segments.ts';
 import {
@@ -215,7 +218,15 @@ describe('a run over a shop', () => {
       );
     }
     const queue: RunMessage[] = [];
-    const runDeps: RunDeps = { ...deps(later), enqueue: async (messages) => void queue.push(...messages) };
+    // The program's win-back reward and the Gold tier's free shipping are given as real codes (Rapport's own here).
+    const sent: TriggerRecord[] = [];
+    const gifts = { codeKey: async () => Buffer.alloc(32, 7), platform: async () => undefined };
+    const runDeps: RunDeps = {
+      ...deps(later),
+      gifts,
+      triggers: async (records) => void sent.push(...records),
+      enqueue: async (messages) => void queue.push(...messages),
+    };
     const run = await requestRun(aShop(SHOP), 'api', runDeps);
     // One run at a time: another request while this one is going is refused, naming it.
     await expect(requestRun(aShop(SHOP), 'api', runDeps)).rejects.toThrow(new RegExp(`run ${run.runId} is still going`));
@@ -227,18 +238,41 @@ describe('a run over a shop', () => {
     const finished = await getRun(db, SHOP, run.runId);
     expect(finished?.status).toBe('succeeded');
     let winBacks = 0;
+    let perks = 0;
     for (const id of customerIds.values()) {
       const entries = (await getTimelinePage(db, SHOP, id, 100)).items;
       const triggers = entries.filter((e) => e.type === 'trigger' && e.trigger === 'win_back' && e.key === 'win_back:2027-03');
       expect(triggers.length).toBeLessThanOrEqual(1);
       winBacks += triggers.length;
       const profile = await getProfile(db, SHOP, id, true);
-      if (triggers.length === 1) expect(profile?.wb).toBe('2027-03');
+      if (triggers.length === 1) {
+        expect(profile?.wb).toBe('2027-03');
+        // The email carries the win-back reward's code, which checks out at the till.
+        const offer = triggers[0]?.offer as { code: string } | undefined;
+        const code = await getRewardCode(db, SHOP, offer?.code ?? 'none', true);
+        expect(code).toMatchObject({ customerId: id, rewardId: 'win-back', points: 0, status: 'issued', gift: 'win_back:2027-03' });
+        expect(Date.parse(code!.expiresAt) - Date.parse(code!.issuedAt)).toBe(14 * 86_400_000);
+        const emailed = sent.filter((r) => r.customerId === id && r.trigger === 'win_back');
+        expect(emailed.length).toBeGreaterThan(0);
+        for (const record of emailed)
+          expect(record.data.offer).toMatchObject({ code: code!.code, value: { kind: 'percent_off', percent: 10 } });
+      }
+      // Gold's perk: one free-shipping code this month, for Gold customers only.
+      const perk = await getRewardCode(db, SHOP, giftCode(Buffer.alloc(32, 7), id, 'perk:free-shipping:2027-03'), true);
+      if (profile?.tier === 'gold') {
+        perks++;
+        expect(perk).toMatchObject({ rewardId: 'free-shipping', points: 0, status: 'issued' });
+        expect(sent.some((r) => r.trigger === 'reward_issued' && r.customerId === id && r.data.code === perk!.code)).toBe(true);
+      } else expect(perk).toBeUndefined();
     }
     expect(winBacks).toBeGreaterThan(0);
     expect(winBacks).toBe(finished?.totals?.triggers);
-    // A second run in the same month emits none again.
-    const second = await runToCompletion(aShop(SHOP), deps('2027-03-20T12:00:00.000Z'));
-    expect(second.totals).toMatchObject({ triggers: 0 });
+    // Counted by the copy of each step whose counters were kept: some codes were written by the other copy.
+    expect(perks).toBeGreaterThan(0);
+    expect(finished?.totals?.codesGiven).toBeGreaterThan(0);
+    expect(finished?.totals?.codesGiven).toBeLessThanOrEqual(winBacks + perks);
+    // A second run in the same month emits none again, and gives no code again.
+    const second = await runToCompletion(aShop(SHOP), { ...deps('2027-03-20T12:00:00.000Z'), gifts });
+    expect(second.totals).toMatchObject({ triggers: 0, codesGiven: 0 });
   });
 });

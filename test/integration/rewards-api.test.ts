@@ -56,7 +56,11 @@ it("gives a new shop a catalog to spend points on: money off at the program's po
   expect(program.rewards).toEqual([
     expect.objectContaining({ id: 'amount-off', value: { kind: 'amount_off', amount: 50_000 }, cost: { kind: 'fixed', points: 500 } }),
     expect.objectContaining({ id: 'free-shipping', value: { kind: 'free_shipping' }, cost: { kind: 'fixed', points: 300 } }),
+    // The win-back email's offer: given, not sold.
+    expect.objectContaining({ id: 'win-back', value: { kind: 'percent_off', percent: 10 }, validityDays: 14, active: false }),
   ]);
+  expect(program.offers).toEqual({ winBack: 'win-back' });
+  expect(program.tiers.levels.find((level) => level.id === 'gold')?.perks).toEqual([{ rewardId: 'free-shipping', every: 'month' }]);
   // 100 points buy neither.
   const refused = await redeem('free-shipping', 'free-ship-0001');
   expect(refused.status).toBe(409);
@@ -119,6 +123,14 @@ it('saves a catalog the API validates, naming the field', async () => {
       active: false,
     },
   ];
+  // The offer and the perk name rewards this catalog drops: refused, naming each field, until they go too.
+  const dangling = await put(program);
+  expect(dangling.status).toBe(400);
+  expect(dangling.json.error.field).toBe('program.offers.winBack');
+  program.offers = {};
+  const perk = await put(program);
+  expect(perk.json.error.field).toBe('program.tiers.levels[2].perks[0].rewardId');
+  for (const level of program.tiers.levels) delete level.perks;
   const saved = await put(program);
   expect(saved.status, saved.text).toBe(200);
 });

@@ -211,3 +211,36 @@ describe('reward_failed', () => {
     expect(email.text).not.toMatch(/unsubscribe/i);
   });
 });
+
+describe("the win-back email with the program's win-back reward", () => {
+  const winBack = (locale: string, offer?: Record<string, unknown>): EmailContext => ({
+    ...issued(locale),
+    trigger: 'win_back',
+    unsubscribeUrl: 'https://rapport.example/unsubscribe?token=v1.e30.sig',
+    data: offer ? { offer } : {},
+  });
+  const offer = {
+    code: 'RW-7KQ2M-X9PDT',
+    value: { kind: 'percent_off', percent: 10 },
+    currency: 'VND',
+    expiresAt: '2026-03-14T20:00:00.000Z',
+  };
+
+  it('says what the code gives and until when, and shows the code', () => {
+    const en = renderEmail(winBack('en', offer));
+    expect(en.subject).toBe('We miss you at Trà Mộc: 10% off your order');
+    expect(en.text).toContain('To welcome you back, here is 10% off your order with this code:');
+    expect(en.text).toContain('Valid until March 15, 2026');
+    expect(en.text).toContain('RW-7KQ2M-X9PDT');
+    const vi = renderEmail(winBack('vi', offer));
+    expect(vi.subject).toBe('Trà Mộc rất nhớ bạn: giảm 10% cho đơn hàng');
+    expect(vi.text).toContain('Để chào mừng bạn quay lại, Trà Mộc tặng bạn giảm 10% cho đơn hàng với mã dưới đây:');
+    expect(vi.text).toContain('RW-7KQ2M-X9PDT');
+  });
+
+  it('without an offer stays as it was: no code, no value', () => {
+    const en = renderEmail(winBack('en'));
+    expect(en.subject).toBe('We miss you at Trà Mộc');
+    expect(en.text).not.toContain('RW-');
+  });
+});

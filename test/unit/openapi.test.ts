@@ -131,9 +131,11 @@ describe('the OpenAPI document', () => {
       [
         'adminKey',
         'feedbackToken',
+        'loyaltyLink',
         'rapportSignature',
         'shopApiKey',
         'shopifySignature',
+        'storefrontCustomer',
         'unsubscribeToken',
         'wooCommerceSignature',
       ].sort(),
@@ -144,6 +146,8 @@ describe('the OpenAPI document', () => {
     expect(schemes.shopifySignature).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Shopify-Hmac-Sha256' });
     expect(schemes.wooCommerceSignature).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-WC-Webhook-Signature' });
     expect(schemes.unsubscribeToken).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
+    expect(schemes.storefrontCustomer).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Rapport-Customer' });
+    expect(schemes.loyaltyLink).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Rapport-Link' });
 
     const expected = (path: string) =>
       path.startsWith('/v1/')
@@ -164,6 +168,12 @@ describe('the OpenAPI document', () => {
     for (const route of routes) {
       const security = operationOf(route.method, route.path)?.security as Json[] | undefined;
       expect(security, `${route.key} states its security`).toBeDefined();
+      // The storefront: a customer the shop signs, or an email's link; reading the program needs neither.
+      if (route.path.startsWith('/v1/storefront/')) {
+        const signedIn = [{ storefrontCustomer: [] }, { loyaltyLink: [] }];
+        expect(security, route.key).toEqual(route.method === 'GET' ? [...signedIn, {}] : signedIn);
+        continue;
+      }
       const scheme = expected(route.path);
       expect(security, route.key).toEqual(scheme ? [{ [scheme]: [] }] : []);
     }

@@ -75,6 +75,19 @@ export const securitySchemes = {
     name: 'token',
     description: "The HMAC-signed token of an email's feedback link (a form body may carry it instead).",
   },
+  storefrontCustomer: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Rapport-Customer',
+    description:
+      'The customer the shop vouches for: `t=<unix seconds>,c=<percent-encoded external id or email>,v1=<hex HMAC-SHA256(storefront secret, "<shopId>:<c>:<t>")>`, 10 minutes; with `X-Rapport-Shop`.',
+  },
+  loyaltyLink: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Rapport-Link',
+    description: "The signed token of an email's loyalty link (30 days), naming one customer of one shop.",
+  },
 } as const satisfies Record<string, ZodOpenApiSecuritySchemeObject>;
 
 /** The security requirement of a route: one scheme; `[]` for a public route. */

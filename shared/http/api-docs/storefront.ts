@@ -18,12 +18,9 @@ const headers = z.object({
     description:
       'The logged-in customer, signed by the shop\'s server: `t=<unix seconds>,c=<percent-encoded external id or email>,v1=<hex HMAC-SHA256(storefront secret, "<shopId>:<c>:<t>")>`, at most 10 minutes old. `c` is signed as sent. An external id may be bare (`7412…`, tried as itself and as `shopify:`/`woocommerce:`) or namespaced.',
   }),
-  'X-Rapport-Link': z
-    .string()
-    .optional()
-    .meta({
-      description: "The token of an email's loyalty link (`/l/{shopId}?t=…`), valid 30 days. Not together with X-Rapport-Customer.",
-    }),
+  'X-Rapport-Link': z.string().optional().meta({
+    description: "The token of an email's loyalty link (`/l/{shopId}?t=…`), valid 30 days. Not together with X-Rapport-Customer.",
+  }),
 });
 const lang = z.object({
   lang: z.enum(['vi', 'en']).optional().meta({ description: "The answer's language; default the customer's, else the shop's." }),
@@ -115,7 +112,7 @@ export const storefront: ApiFamily = {
       summary: 'The program, and the signed-in customer’s points, tier, rewards, codes and history',
       description:
         'Anonymous (neither header): the program only, `customer: null`. A bad or expired signature or link is a 401 naming its header.',
-      security: [],
+      security: [{ storefrontCustomer: [] }, { loyaltyLink: [] }, {}],
       requestParams: { header: headers, query: lang },
       responses: { '200': jsonAnswer('The storefront view.', StorefrontMeSchema), ...errors(400, 401, 404) },
     }),
@@ -123,7 +120,7 @@ export const storefront: ApiFamily = {
       summary: 'Redeem a reward as the signed-in customer',
       description:
         'The same redemption as the shop API’s (points, tier, limit, one code per `Idempotency-Key`, whose repeat answers the first code). 401 for an anonymous visitor; 409 when the points, the tier or the limit say no, or Rapport has not seen the customer yet.',
-      security: [],
+      security: [{ storefrontCustomer: [] }, { loyaltyLink: [] }],
       requestParams: {
         header: headers.extend({ 'Idempotency-Key': z.string().meta({ description: '8–96 letters, digits, . _ : -' }) }),
         path: z.object({ rewardId: RewardIdSchema }),
