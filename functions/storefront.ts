@@ -24,7 +24,7 @@ export const handler = httpHandler(async (event) => {
     const facts = await loyaltyPageFacts(event.pathParameters?.shopId, query.t, query.lang, deps);
     logger.appendKeys({ shopId: facts.shopId, customerId: facts.customerId });
     // The widget's script: a CDN's copy when the deployment names one, else the API's own.
-    const widgetUrl = process.env.RAPPORT_WIDGET_URL || `${publicUrl}/widget/rapport-loyalty.js`;
+    const widgetUrl = config().RAPPORT_WIDGET_URL ?? `${publicUrl}/widget/rapport-loyalty.js`;
     return loyaltyPage(facts, { publicUrl, widgetUrl });
   }
   const request: StorefrontRequest = {

@@ -31,7 +31,7 @@ import type { Construct } from 'constructs';
 import { env, type FunctionSpec, functions, type QueueName, queues, type TopicName } from '#functions/triggers.ts';
 import { scheduleEnv } from '#shared/aws/scheduler.ts';
 import { table as tableDefinition } from '#shared/data/table-definition.ts';
-import { builtConsoleDir, ConsoleHosting, consoleCors } from './console-hosting.ts';
+import { builtConsoleDir, ConsoleHosting, consoleCors, WIDGET_KEY_PREFIX } from './console-hosting.ts';
 import { RapportFunction } from './rapport-function.ts';
 
 /**
@@ -310,6 +310,13 @@ export class RapportStack extends Stack {
     new CfnOutput(this, 'ConsoleUrl', {
       value: this.consoleHosting.url,
       description: 'The merchant console: sign in with a shop API key',
+    });
+    // The hosted loyalty page loads the widget from the console's distribution, where it is served on AWS.
+    const widgetUrl = `${this.consoleHosting.url}/${WIDGET_KEY_PREFIX}rapport-loyalty.js`;
+    this.fn('storefront').addEnvironment('RAPPORT_WIDGET_URL', widgetUrl);
+    new CfnOutput(this, 'WidgetUrl', {
+      value: widgetUrl,
+      description: "The storefront widget's script, for the shop's pages (docs/STOREFRONT.md)",
     });
     new CfnOutput(this, 'SesConfigurationSet', {
       value: this.configurationSet.configurationSetName,

@@ -17,6 +17,8 @@ const ConfigSchema = z
      * backoff (10 s growing to 15 min): for tests and demos of a failing platform.
      */
     RAPPORT_CODE_RETRY_SECONDS: z.coerce.number().int().min(0).max(900).optional(),
+    /** Where the hosted loyalty page loads the storefront widget from (on AWS: the console's distribution). */
+    RAPPORT_WIDGET_URL: z.url().optional(),
     /** The public base URL of the API (unsubscribe and feedback links in emails). */
     PUBLIC_API_URL: z.url().optional(),
     /** The SES configuration set whose events reach the feedback function (AWS only). */

@@ -824,6 +824,14 @@ describe('console on AWS', () => {
     });
   });
 
+  it('has the hosted loyalty page load the widget from the distribution, and outputs its address for shops', () => {
+    const widgetUrl = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }, '/widget/rapport-loyalty.js']] };
+    const resources = template.toJSON().Resources as Record<string, Cfn>;
+    const variables = resources[logicalId(stack.functions.storefront!)]!.Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables.RAPPORT_WIDGET_URL).toEqual(widgetUrl);
+    expect(template.toJSON().Outputs.WidgetUrl.Value).toEqual(widgetUrl);
+  });
+
   it('refuses to synthesize without a built console or widget, and says how to build them', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'rapport-unbuilt-'));
     try {
