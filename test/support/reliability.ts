@@ -231,8 +231,8 @@ async function customerState(db: Db, externalId: string): Promise<CustomerState 
     },
     ledger: ledgerTotals(ledger),
     ledgerSum: ledger.reduce((s, e) => s + e.points, 0),
-    // A tier-up's key carries the day of the order that crossed the threshold, which depends on the
-    // order the orders arrived in; which tiers were reached, and once each, does not.
+    // A tier-up's key carries the day the tier was reached as known when it rose, which an order
+    // dated earlier arriving later can move; which tiers were reached, and once each, does not.
     triggers: timeline
       .filter((i) => i.type === 'trigger')
       .map((i) => String(i.key).replace(/^(tier_up:[^:]+):\d{4}-\d{2}-\d{2}$/, '$1'))
@@ -274,12 +274,23 @@ async function partition(db: Db, customerId: string): Promise<Array<Record<strin
   return items;
 }
 
-/** The history processed once, in order, with no faults, on a table of its own. */
+/** Events in event-time order (stable: events of one instant keep the order they were generated in). */
+const chronological = (events: CanonicalEvent[]) => [...events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+
+/**
+ * The history processed once, in event-time order, with no faults, on a table of its own. Each wave
+ * in event-time order — generation order is not (a customer's orders are drawn at random days) — and
+ * the late wave after the redemptions, as the runtime receives it. Merging the late events into the
+ * first wave by time would give the same tiers (a tier is the one event-time order gives, whatever
+ * order events arrive in) but not the same balances and emails: the redemptions are decided between
+ * the waves, and a tier reached on a value a late event then corrects has mailed its tier_up in the
+ * runtime too, before the late event came.
+ */
 async function oracle(history: History, seed: number, now: Date) {
   const { db, stop } = await startTestDb();
   try {
     const deps = processDepsFor(db, now);
-    for (const event of history.first) await processEvent(event, deps);
+    for (const event of chronological(history.first)) await processEvent(event, deps);
     const balances = new Map<string, number>();
     for (const externalId of history.externalIds)
       balances.set(externalId, ((await customerState(db, externalId))?.view.pointsBalance as number) ?? 0);
@@ -289,7 +300,7 @@ async function oracle(history: History, seed: number, now: Date) {
       const customerId = await getIdentityOwner(db, SHOP, { kind: 'ext', value: r.externalId }, true);
       await redeemPoints(shop, customerId, { points: r.points }, r.key, { db, program: async () => defaultProgram(shop), now: () => now });
     }
-    for (const event of history.late) await processEvent(event, deps);
+    for (const event of chronological(history.late)) await processEvent(event, deps);
     const states = new Map<string, CustomerState | undefined>();
     for (const externalId of history.externalIds) states.set(externalId, await customerState(db, externalId));
     return { states, redemptions };
