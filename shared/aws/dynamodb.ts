@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { emulatorSigning } from '#shared/aws/emulator-auth.ts';
 import { withFaults } from '#shared/aws/faults.ts';
 import { config } from '#shared/config.ts';
 
@@ -13,7 +14,15 @@ let ddb: DynamoDBDocumentClient | undefined;
 export function documentClient(): DynamoDBDocumentClient {
   if (!ddb) {
     const { AWS_REGION, DYNAMODB_ENDPOINT } = config();
-    const base = withFaults(new DynamoDBClient({ region: AWS_REGION, endpoint: DYNAMODB_ENDPOINT, maxAttempts: 6 }), 'dynamodb');
+    const base = withFaults(
+      new DynamoDBClient({
+        region: AWS_REGION,
+        endpoint: DYNAMODB_ENDPOINT,
+        maxAttempts: 6,
+        ...emulatorSigning(DYNAMODB_ENDPOINT, 'dynamodb', AWS_REGION),
+      }),
+      'dynamodb',
+    );
     ddb = DynamoDBDocumentClient.from(base, {
       marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     });

@@ -1,4 +1,5 @@
 import { SESClient } from '@aws-sdk/client-ses';
+import { emulatorSigning } from '#shared/aws/emulator-auth.ts';
 import { withFaults } from '#shared/aws/faults.ts';
 import { config } from '#shared/config.ts';
 
@@ -12,7 +13,10 @@ let ses: SESClient | undefined;
 export function sesClient(): SESClient {
   if (!ses) {
     const { AWS_REGION, SES_ENDPOINT } = config();
-    ses = withFaults(new SESClient({ region: AWS_REGION, endpoint: SES_ENDPOINT, maxAttempts: 1 }), 'ses');
+    ses = withFaults(
+      new SESClient({ region: AWS_REGION, endpoint: SES_ENDPOINT, maxAttempts: 1, ...emulatorSigning(SES_ENDPOINT, 'ses', AWS_REGION) }),
+      'ses',
+    );
   }
   return ses;
 }

@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { emulatorSigning } from '#shared/aws/emulator-auth.ts';
 import { withFaults } from '#shared/aws/faults.ts';
 import { config } from '#shared/config.ts';
 
@@ -8,7 +9,10 @@ let sqs: SQSClient | undefined;
 export function sqsClient(): SQSClient {
   if (!sqs) {
     const { AWS_REGION, SQS_ENDPOINT } = config();
-    sqs = withFaults(new SQSClient({ region: AWS_REGION, endpoint: SQS_ENDPOINT }), 'sqs');
+    sqs = withFaults(
+      new SQSClient({ region: AWS_REGION, endpoint: SQS_ENDPOINT, ...emulatorSigning(SQS_ENDPOINT, 'sqs', AWS_REGION) }),
+      'sqs',
+    );
   }
   return sqs;
 }
