@@ -67,7 +67,8 @@ export interface TriggerValues {
   tier_up: { shop: string; tier: string };
   tier_down_warning: { shop: string; tier: string; more: string; date: string };
   tier_down: { shop: string; tier: string };
-  birthday: { shop: string; name?: string; bonus: string };
+  /** `bonus`: the points given; `offer`: what the birthday reward's code gives (at least one of them). */
+  birthday: { shop: string; name?: string; bonus?: string; offer?: string };
   /** `offer`: what the code gives (a catalog reward's value, long form), when the program names one. */
   win_back: { shop: string; balance?: string; coupon: boolean; offer?: string };
   points_expiring: { shop: string; points: string; date: string; count: number };
@@ -215,12 +216,17 @@ const en: Phrases = {
       cta: 'Shop now',
       loyaltyCta: 'See my tier and points',
     }),
-    birthday: ({ shop, name, bonus }) => ({
+    birthday: ({ shop, name, bonus, offer }) => ({
       subject: name ? `Happy birthday, ${name}! A gift from ${shop}` : `Happy birthday from ${shop}!`,
-      preheader: `We added ${bonus} to your account.`,
+      preheader: bonus ? `We added ${bonus} to your account.` : `A gift for you: ${offer}.`,
       headline: 'Happy birthday!',
-      paragraphs: [`Everyone at ${shop} wishes you a wonderful day. To celebrate, we added ${bonus} to your account.`],
-      highlight: { value: `+${bonus}`, caption: 'Your birthday gift' },
+      paragraphs: [
+        bonus
+          ? `Everyone at ${shop} wishes you a wonderful day. To celebrate, we added ${bonus} to your account.`
+          : `Everyone at ${shop} wishes you a wonderful day.`,
+        ...(offer ? [`And a gift to treat yourself: ${offer} with this code:`] : []),
+      ],
+      ...(bonus ? { highlight: { value: `+${bonus}`, caption: 'Your birthday gift' } } : {}),
       cta: 'Treat yourself',
     }),
     win_back: ({ shop, balance, coupon, offer }) => ({
@@ -403,14 +409,17 @@ const vi: Phrases = {
       cta: 'Mua sắm ngay',
       loyaltyCta: 'Xem hạng và điểm của tôi',
     }),
-    birthday: ({ shop, name, bonus }) => ({
+    birthday: ({ shop, name, bonus, offer }) => ({
       subject: name ? `Chúc mừng sinh nhật ${name}! Quà tặng từ ${shop}` : `${shop} chúc mừng sinh nhật bạn!`,
-      preheader: `Chúng tôi đã tặng bạn ${bonus}.`,
+      preheader: bonus ? `Chúng tôi đã tặng bạn ${bonus}.` : `Quà tặng dành cho bạn: ${offer}.`,
       headline: 'Chúc mừng sinh nhật!',
       paragraphs: [
-        `${shop} chúc bạn một ngày sinh nhật thật vui vẻ và ý nghĩa. Để chúc mừng, chúng tôi đã tặng bạn ${bonus} vào tài khoản.`,
+        bonus
+          ? `${shop} chúc bạn một ngày sinh nhật thật vui vẻ và ý nghĩa. Để chúc mừng, chúng tôi đã tặng bạn ${bonus} vào tài khoản.`
+          : `${shop} chúc bạn một ngày sinh nhật thật vui vẻ và ý nghĩa.`,
+        ...(offer ? [`Và một món quà để bạn tự thưởng: ${offer} với mã dưới đây:`] : []),
       ],
-      highlight: { value: `+${bonus}`, caption: 'Quà sinh nhật dành cho bạn' },
+      ...(bonus ? { highlight: { value: `+${bonus}`, caption: 'Quà sinh nhật dành cho bạn' } } : {}),
       cta: 'Tự thưởng cho mình',
     }),
     win_back: ({ shop, balance, coupon, offer }) => ({

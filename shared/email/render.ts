@@ -92,6 +92,19 @@ const currency = z
   .regex(/^[A-Z]{3}$/)
   .refine((value) => currencyExponent(value) !== undefined, 'an ISO 4217 currency with a minor unit');
 
+/** A catalog reward's code an email gives (give-reward.ts offerOf): the win-back's and the birthday's offers. */
+const offer = z.object({
+  code,
+  value: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('amount_off'), amount: positive }),
+    z.object({ kind: z.literal('percent_off'), percent: z.number().min(0).max(100), maxAmount: positive.optional() }),
+    z.object({ kind: z.literal('free_shipping') }),
+    z.object({ kind: z.literal('free_product'), productId: z.string() }),
+  ]),
+  currency: currency.optional(),
+  expiresAt: when,
+});
+
 /** What each trigger needs in `data`; other keys (the timeline entry's own) are ignored. */
 export const TRIGGER_DATA = {
   welcome: z.object({ bonus: positive.optional() }),
@@ -104,24 +117,12 @@ export const TRIGGER_DATA = {
     downgradeOn: when,
   }),
   tier_down: z.object({}),
-  birthday: z.object({ bonus: positive }),
+  /** The bonus points, the program's birthday reward's code, or both. */
+  birthday: z
+    .object({ bonus: z.number().int().min(0).optional(), offer: offer.optional() })
+    .refine((data) => (data.bonus ?? 0) > 0 || data.offer !== undefined, 'a birthday email gives points or a code'),
   /** `offer`: a catalog reward's code the win-back gives (program `offers.winBack`); else a derived coupon, or none. */
-  win_back: z.object({
-    coupon: coupon.optional(),
-    offer: z
-      .object({
-        code,
-        value: z.discriminatedUnion('kind', [
-          z.object({ kind: z.literal('amount_off'), amount: positive }),
-          z.object({ kind: z.literal('percent_off'), percent: z.number().min(0).max(100), maxAmount: positive.optional() }),
-          z.object({ kind: z.literal('free_shipping') }),
-          z.object({ kind: z.literal('free_product'), productId: z.string() }),
-        ]),
-        currency: currency.optional(),
-        expiresAt: when,
-      })
-      .optional(),
-  }),
+  win_back: z.object({ coupon: coupon.optional(), offer: offer.optional() }),
   points_expiring: z.object({ points: positive, expiresOn: when }),
   feedback_request: z.object({ feedbackUrl: httpUrl, orderNumber: z.string().trim().min(1).max(64).optional() }),
   redemption_receipt: z.object({
@@ -240,9 +241,18 @@ function viewOf(ctx: EmailContext): View {
       });
       break;
     }
-    case 'birthday':
-      copy = phrases.triggers.birthday({ shop, ...(name ? { name } : {}), bonus: points(dataOf(ctx, 'birthday').bonus) });
+    case 'birthday': {
+      const data = dataOf(ctx, 'birthday');
+      const gift = data.offer;
+      if (gift) coupon = { code: gift.code, expiresOn: gift.expiresAt };
+      copy = phrases.triggers.birthday({
+        shop,
+        ...(name ? { name } : {}),
+        ...((data.bonus ?? 0) > 0 ? { bonus: points(data.bonus as number) } : {}),
+        ...(gift ? { offer: phrases.rewardValue(valueText(gift.value, gift.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') } : {}),
+      });
       break;
+    }
     case 'win_back': {
       const data = dataOf(ctx, 'win_back');
       const offer = data.offer;

@@ -75,7 +75,7 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
     case 'tier_down_warning':
       return { shortfall: data.shortfall, shortfallMetric: program.tiers.metric, downgradeOn: data.downgradeOn };
     case 'birthday':
-      return { bonus: data.bonus };
+      return { bonus: data.bonus, ...(data.offer ? { offer: data.offer } : {}) };
     case 'win_back': {
       // The program's win-back reward, as the run gave it (give-reward.ts): a real code of the catalog.
       if (data.offer) return { offer: data.offer };

@@ -587,6 +587,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
       now: () => ctx.asOf,
       timezone: deps.timezone,
       ...(deps.triggers ? { triggers: deps.triggers } : {}),
+      ...(ctx.gifts ? { gifts: { currency: ctx.shop.currency, ...ctx.gifts, ...codesSender(deps) } } : {}),
     });
     counters.loyaltyWrites += review.writes;
     if (review.tier === 'downgrade') counters.downgrades++;

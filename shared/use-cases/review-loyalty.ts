@@ -6,6 +6,8 @@ import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { downgradeDecision, isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
+import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 
 /**
@@ -22,6 +24,15 @@ export interface ReviewDeps {
   timezone: (shopId: string) => Promise<string>;
   /** The email stage (see loyalty-effects.ts). */
   triggers?: TriggerSink;
+  /** How the program's birthday reward is given as a code (give-reward.ts); without it, points only. */
+  gifts?: GiftDeps;
+}
+
+export interface GiftDeps {
+  currency: string;
+  codeKey: Buffer;
+  platform: 'shopify' | 'woocommerce' | undefined;
+  codes?: (message: CodeMessage) => Promise<void>;
 }
 
 export interface ReviewResult {
@@ -183,10 +194,32 @@ async function awardBirthdayBonus(shopId: string, customerId: string, program: P
     const entry = { entryId, kind: 'bonus' as const, points: bonus, at, source: { reason: 'birthday' } };
     // This year's bonus is one item at a known key (its time is the birthday itself): one read, not the ledger.
     if (await hasLedgerEntry(deps.db, shopId, customerId, entry)) return;
-    const outbox = {
-      ledger: bonus > 0 ? [entry] : [],
-      triggers: [{ key: `birthday:${year}`, trigger: 'birthday' as const, at, data: { bonus } }],
-    };
+    const trigger: TriggerDraft = { key: `birthday:${year}`, trigger: 'birthday', at, data: { bonus } };
+    // The program's birthday reward: a real code with the email — sent here once live, else by the
+    // codes consumer once the platform has it (the code carries the email to send).
+    const reward = program.rewards.find((candidate) => candidate.id === program.offers.birthday);
+    let announced = false;
+    if (reward && deps.gifts) {
+      const { currency, codeKey, platform, codes } = deps.gifts;
+      const { code } = await giveReward(
+        {
+          shopId,
+          currency,
+          customerId,
+          reward,
+          gift: trigger.key,
+          at,
+          codeKey,
+          ...(platform ? { platform } : {}),
+          announce: (given) => ({ trigger: 'birthday', key: trigger.key, at, data: { bonus, offer: offerOf(given) } }),
+        },
+        { db: deps.db, ...(codes ? { codes } : {}) },
+      );
+      trigger.data = { bonus, offer: offerOf(code) };
+      announced = code.status === 'pending';
+    }
+    if (bonus === 0 && !trigger.data.offer) return;
+    const outbox = { ledger: bonus > 0 ? [entry] : [], triggers: announced ? [] : [trigger] };
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shopId,

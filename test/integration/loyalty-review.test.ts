@@ -2,7 +2,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
+import { getRewardCode } from '#shared/data/reward-code-repo.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
+import { giftCode } from '#shared/use-cases/give-reward.ts';
+import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
@@ -95,4 +98,46 @@ it('gives the birthday bonus once, on the birthday where the shop is', async () 
   expect((await review(shop, customerId!, '2026-04-12T10:00:00.000Z')).birthdayBonus).toBe(0);
   expect((await getProfile(db, shop, customerId!, true))?.pointsBalance).toBe(before + 100);
   expect((await triggers(shop, customerId!)).filter((t) => t === 'birthday')).toHaveLength(1);
+});
+
+it("gives the program's birthday reward as a code with the email, once, as well as the bonus", async () => {
+  const shop = `review-birthday-gift-${process.pid}`;
+  const withGift = { ...program, offers: { ...program.offers, birthday: 'free-shipping' } };
+  const sent: TriggerRecord[] = [];
+  const gifts = { currency: 'VND', codeKey: Buffer.alloc(32, 3), platform: undefined };
+  const reviewWithGift = (customerId: string, now: string) =>
+    reviewCustomerLoyalty(shop, customerId, {
+      db,
+      program: async () => withGift,
+      now: () => new Date(now),
+      timezone: async () => 'Asia/Ho_Chi_Minh',
+      triggers: async (records) => void sent.push(...records),
+      gifts,
+    });
+  const { customerId } = await processEvent(
+    orderEvent(
+      shop,
+      { orderId: 'g1', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' },
+      aCustomer({ birthday: '1990-04-12' }),
+    ),
+    processDepsFor(db),
+  );
+  expect((await reviewWithGift(customerId!, '2026-04-12T02:00:00.000Z')).birthdayBonus).toBe(100);
+  await reviewWithGift(customerId!, '2026-04-12T10:00:00.000Z');
+  const code = giftCode(gifts.codeKey, customerId!, 'birthday:2026');
+  expect(await getRewardCode(db, shop, code, true)).toMatchObject({
+    customerId,
+    rewardId: 'free-shipping',
+    points: 0,
+    status: 'issued',
+    gift: 'birthday:2026',
+    issuedAt: '2026-04-12T00:00:00.000Z',
+    expiresAt: '2026-05-12T00:00:00.000Z',
+  });
+  const birthdays = sent.filter((r) => r.trigger === 'birthday');
+  expect(birthdays).toHaveLength(1);
+  expect(birthdays[0]?.data).toEqual({
+    bonus: 100,
+    offer: expect.objectContaining({ code, value: { kind: 'free_shipping' }, expiresAt: '2026-05-12T00:00:00.000Z' }),
+  });
 });

@@ -244,3 +244,27 @@ describe("the win-back email with the program's win-back reward", () => {
     expect(en.text).not.toContain('RW-');
   });
 });
+
+describe("the birthday email with the program's birthday reward", () => {
+  const birthday = (locale: string, data: Record<string, unknown>): EmailContext => ({
+    ...issued(locale),
+    trigger: 'birthday',
+    unsubscribeUrl: 'https://rapport.example/unsubscribe?token=v1.e30.sig',
+    data,
+  });
+  const offer = { code: 'RW-7KQ2M-X9PDT', value: { kind: 'free_shipping' }, currency: 'VND', expiresAt: '2026-05-12T00:00:00.000Z' };
+
+  it('gives the code alone, or beside the bonus', () => {
+    const alone = renderEmail(birthday('en', { bonus: 0, offer }));
+    expect(alone.text).toContain('And a gift to treat yourself: free shipping on your order with this code:');
+    expect(alone.text).toContain('RW-7KQ2M-X9PDT');
+    expect(alone.text).not.toContain('we added');
+    const both = renderEmail(birthday('vi', { bonus: 100, offer }));
+    expect(both.text).toContain('đã tặng bạn 100 điểm');
+    expect(both.text).toContain('Và một món quà để bạn tự thưởng: miễn phí vận chuyển cho đơn hàng với mã dưới đây:');
+  });
+
+  it('refuses a birthday email that gives nothing', () => {
+    expect(() => renderEmail(birthday('en', { bonus: 0 }))).toThrow(InvalidEmailContextError);
+  });
+});
