@@ -470,6 +470,10 @@ function NewCode({ code, gaveUp, f }: { code: StorefrontCode; gaveUp?: boolean; 
       () => setCopied(true),
       () => setCopied(false),
     );
+  // The value under the code, unless the reward's name above says it already (as RewardTerms decides).
+  const value = rewardValue(code.value, f);
+  const plain = (text: string) => text.replace(/\s+/g, ' ').trim().toLowerCase();
+  const said = plain(value) === plain(code.name);
   return (
     <div class="code" role="status">
       <p class="mut">
@@ -482,7 +486,8 @@ function NewCode({ code, gaveUp, f }: { code: StorefrontCode; gaveUp?: boolean; 
         </button>
       </div>
       <p class="mut">
-        {rewardValue(code.value, f)} · {f.t('expires', { date: f.date(code.expiresAt) })}
+        {said ? '' : `${value} · `}
+        {f.t('expires', { date: f.date(code.expiresAt) })}
       </p>
     </div>
   );
