@@ -162,7 +162,11 @@ export const ProgramSchema = z
     levels.forEach((level, i) => {
       level.perks?.forEach((perk, p) => {
         if (!rewardIds.has(perk.rewardId))
-          ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'perks', p, 'rewardId'], message: `no reward ${perk.rewardId} in rewards` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', 'levels', i, 'perks', p, 'rewardId'],
+            message: `no reward ${perk.rewardId} in rewards`,
+          });
       });
     });
     program.points.milestones.forEach((milestone, i) => {

@@ -33,12 +33,9 @@ export const ShopSchema = z.object({
     .partial()
     .meta({ description: 'Secrets replaced less than 24 hours ago still verify deliveries (or storefront signatures) until then.' }),
   webhooks: perSource(z.string()).meta({ description: 'The URL to give each platform for its webhooks.' }),
-  shopify: z
-    .object({ domain: z.string() })
-    .nullable()
-    .meta({
-      description: 'The Shopify Admin API credentials given (reward codes as Shopify discounts): the domain only, never the token.',
-    }),
+  shopify: z.object({ domain: z.string() }).nullable().meta({
+    description: 'The Shopify Admin API credentials given (reward codes as Shopify discounts): the domain only, never the token.',
+  }),
   woocommerce: z
     .object({ url: z.string() })
     .nullable()
