@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Db } from '#shared/data/db.ts';
 import { putRewardCode, type RewardCode } from '#shared/data/reward-code-repo.ts';
 import type { Reward } from '#shared/loyalty/rewards.ts';
-import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
+import { type CodeMessage, issuedData } from '#shared/use-cases/create-reward-code.ts';
 
 /**
  * Rewards given, not bought (issue 13): the win-back and birthday emails' offers and the tiers'
@@ -74,13 +74,8 @@ export async function giveReward(
   return { code, created };
 }
 
-/** What an email carrying a given code shows of it. */
-export const offerOf = (code: RewardCode) => ({
-  code: code.code,
-  rewardId: code.rewardId,
-  name: code.name,
-  value: code.value,
-  currency: code.currency,
-  ...(code.minOrder ? { minOrder: code.minOrder } : {}),
-  expiresAt: code.expiresAt,
-});
+/** What an email carrying a given code shows of it: what the reward-issued email shows, but the points (none were spent). */
+export const offerOf = (code: RewardCode) => {
+  const { points: _spent, ...offer } = issuedData(code);
+  return offer;
+};

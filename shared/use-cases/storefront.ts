@@ -30,7 +30,7 @@ import { limitPeriod, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
 import { localDate, tierIndex } from '#shared/loyalty/rules.ts';
 import { pointsText, STOREFRONT_COPY, type StorefrontCopy } from '#shared/loyalty/storefront-copy.ts';
 import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
-import { type RedeemRewardDeps, redeemReward } from '#shared/use-cases/redeem-reward.ts';
+import { type RedeemRewardDeps, RewardIdSchema, redeemReward } from '#shared/use-cases/redeem-reward.ts';
 
 /**
  * The storefront API (GET /v1/storefront/me, POST /v1/storefront/me/rewards/{rewardId}/redeem): the
@@ -472,6 +472,8 @@ export async function redeemOnStorefront(
   idempotencyKey: string | undefined,
   deps: StorefrontDeps,
 ): Promise<Answered<StorefrontRedeemAnswer>> {
+  // The route's own parameter first, as every route checks its path before anything else.
+  parseOrThrow(RewardIdSchema, rewardId, 'rewardId');
   const visitor = await identifyVisitor(request, deps);
   const speech = speechOf(request.lang ?? askedLanguage(request.acceptLanguage), visitor);
   if (!visitor.signedIn) {

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getRewardCode, type RewardCode } from '#shared/data/reward-code-repo.ts';
 import { signCustomer } from '#shared/domain/customer-signature.ts';
 import { expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
+import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
 import { type RewardShop, startRewardShop } from '#test/support/reward-shop.ts';
 import { WIDGET_FILE } from '#widget/size.ts';
 
@@ -23,7 +24,6 @@ import { WIDGET_FILE } from '#widget/size.ts';
  * Screenshots: docs/storefront/e2e-*.png; `failure.png` in .previews/storefront-e2e/ when a step fails.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('docs', 'storefront');
 const FAILURES = join('.previews', 'storefront-e2e');
 const SHOP = 'corner-store';
@@ -34,7 +34,6 @@ let shop: RewardShop;
 let storefront: Server;
 let storefrontUrl: string;
 let browser: Browser | undefined;
-let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 const timings: Record<string, number> = {};
@@ -120,21 +119,11 @@ beforeAll(async () => {
   storefrontUrl = `http://127.0.0.1:${(storefront.address() as AddressInfo).port}/`;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', timezoneId: 'America/New_York' });
-  context.setDefaultTimeout(15_000);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  await context.route(
-    (url) => url.hostname !== '127.0.0.1',
-    (route) => {
-      problems.push(`left loopback: ${route.request().url()}`);
-      return route.abort('blockedbyclient');
-    },
-  );
-  page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
+  ({ page } = await loopbackPage(
+    browser,
+    { viewport: { width: 1200, height: 900 }, locale: 'en-US', timezoneId: 'America/New_York', hosts: ['127.0.0.1'] },
+    problems,
+  ));
 }, 120_000);
 
 afterEach(async ({ task }) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StorefrontCode, StorefrontLanguage, StorefrontMe, StorefrontRedeemAnswer } from '#shared/http/storefront-contract.ts';
+import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
 import { WIDGET_FILE } from '#widget/size.ts';
 
 /**
@@ -17,7 +18,6 @@ import { WIDGET_FILE } from '#widget/size.ts';
  * a step fails.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('docs', 'storefront');
 const FAILURES = join('.previews', 'widget-e2e');
 const SHOP = 'tra-xanh';
@@ -203,23 +203,19 @@ beforeAll(async () => {
 beforeEach(async ({ task }) => {
   api.reset();
   problems = [];
-  context = await browser!.newContext({ viewport: { width: 1200, height: 900 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
-  context.setDefaultTimeout(15_000);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   // Loopback only: the page is on localhost, the script and API on 127.0.0.1; anything else is a problem.
-  await context.route(
-    (url) => url.hostname !== '127.0.0.1' && url.hostname !== 'localhost',
-    (route) => {
-      problems.push(`left loopback: ${route.request().url()}`);
-      return route.abort('blockedbyclient');
+  // Chromium logs every non-2xx answer; those the tests provoke are expected and said so below.
+  ({ context, page } = await loopbackPage(
+    browser!,
+    {
+      viewport: { width: 1200, height: 900 },
+      locale: 'vi-VN',
+      timezoneId: 'Asia/Ho_Chi_Minh',
+      hosts: ['127.0.0.1', 'localhost'],
+      expectedErrors: /Failed to load resource|ERR_EMPTY_RESPONSE/,
     },
-  );
-  page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  page.on('console', (message) => {
-    // Chromium logs every non-2xx answer; those the tests provoke are expected and said so below.
-    if (message.type() === 'error' && !/Failed to load resource|ERR_EMPTY_RESPONSE/.test(message.text())) problems.push(message.text());
-  });
+    problems,
+  ));
   return async () => {
     // Before the page goes with its context: the first thing to look at when a step failed.
     if (task.result?.state === 'fail' || task.result?.errors?.length) {

@@ -84,6 +84,7 @@ it('lists and shows dead letters without personal data, then redrives them into 
     { queue: 'interactions', deadLetterQueue: 'rapport-interactions-dlq', deadLetters: 3, oldestAgeSeconds: expect.any(Number) },
     { queue: 'runs', deadLetterQueue: 'rapport-runs-dlq', deadLetters: 0, oldestAgeSeconds: null },
     { queue: 'email', deadLetterQueue: 'rapport-email-dlq', deadLetters: 2, oldestAgeSeconds: expect.any(Number) },
+    { queue: 'codes', deadLetterQueue: 'rapport-codes-dlq', deadLetters: 0, oldestAgeSeconds: null },
   ]);
 
   const shown = await rapport(['show']);
@@ -150,7 +151,7 @@ it('redrives at most --limit messages, and nothing from an empty dead-letter que
 it('answers a wrong call with exit code 2 and a missing runtime with 1', async () => {
   const unknown = await rapport(['show', '--queue', 'orders']);
   expect(unknown.code).toBe(2);
-  expect(unknown.stderr).toContain('--queue must be one of interactions, runs, email, not "orders"');
+  expect(unknown.stderr).toContain('--queue must be one of interactions, runs, email, codes, not "orders"');
   for (const args of [[], ['purge'], ['list', '--limit', '3'], ['show', '--limit', '0'], ['redrive', '--json'], ['list', 'extra']]) {
     expect((await rapport(args)).code, args.join(' ')).toBe(2);
   }
@@ -209,6 +210,7 @@ it('on a deployment, finds each queue by its variable and its dead-letter queue 
   expect(listed.stdout).toMatch(/^interactions\s+1\s+n\/a\s+rapport-interactions-dlq$/m);
   expect(listed.stdout).toMatch(/^email\s+\d+\s+\S+\s+rapport-email-dlq$/m);
   expect(listed.stdout).toMatch(/^runs\s+\?\s+\?\s+not configured: set RUNS_QUEUE_URL$/m);
+  expect(listed.stdout).toMatch(/^codes\s+\?\s+\?\s+not configured: set CODES_QUEUE_URL$/m);
 
   const runs = await rapportOnDeployment(['show', '--queue', 'runs'], urls);
   expect(runs.code).toBe(1);

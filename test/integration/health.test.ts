@@ -69,6 +69,7 @@ describe('GET /health with every emulator up', () => {
       interactions: { ...empty, deadLetter: empty },
       runs: { ...empty, deadLetter: empty },
       email: { ...empty, deadLetter: empty },
+      codes: { ...empty, deadLetter: empty },
     });
     expect(res.json.scheduledRuns.truncated).toBe(false);
     expect(res.json.scheduledRuns.shops).toContainEqual({
