@@ -13,7 +13,10 @@ import type { TierOverride } from '#shared/loyalty/rules.ts';
  * `tb` tier base (the last tier decision that was not an event), `wb` last win-back period, `sm`
  * segment memberships, `em` marketing emails sent in the last week, `lk` what the customer lists
  * name them under (`l` last order, `s` spent, `v` 12-month value, `q` search tokens), `lc_{channel}`
- * last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff adjustments, `rd_adjust/{key}`).
+ * last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff adjustments, `rd_adjust/{key}`,
+ * reward redemptions, `rd_reward/{key}`, points given back for a code, `rd_return/{code}`),
+ * `rl_{rewardId}` a limited reward's count in its period, `pk_{rewardId}` the period a tier perk was
+ * last given in (written by the scheduled run, use-cases/resegment.ts).
  */
 
 type Item = Record<string, unknown>;
