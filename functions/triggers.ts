@@ -262,6 +262,16 @@ export const functions: FunctionSpec[] = [
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   {
+    name: 'awardActivity',
+    entry: 'functions/award-activity.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/customers/{customerId}/activities' }],
+    // GetItem: shop, program, profile, the key's record, its ledger and timeline entries (a repeat);
+    // UpdateItem: the profile (the one conditional update, with the activity's limit counter); PutItem: ledger, key record, timeline.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
     name: 'getLiability',
     entry: 'functions/get-liability.ts',
     memoryMb: 512,

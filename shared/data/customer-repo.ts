@@ -284,9 +284,11 @@ export async function movePointsOnce(
   customerId: string,
   key: string,
   record: RedemptionRecord,
-  move: { delta: number; atLeast?: number; guard?: MoveGuard },
+  move: { delta: number; atLeast?: number; guard?: MoveGuard; lifetimeDelta?: number },
   evict: string[] = [],
 ): Promise<ProfileItem | undefined> {
+  // Points the program awards (an activity) count toward lifetime points too; a staff correction or a redemption does not.
+  const lifetime = move.lifetimeDelta ? ', pointsLifetime :lifetime' : '';
   const removals = evict.map((_, i) => `#x${i}`);
   const guard = move.guard;
   const conditions = [
@@ -301,7 +303,7 @@ export async function movePointsOnce(
         TableName: db.table,
         Key: profileKey(shopId, customerId),
         UpdateExpression:
-          `SET #r = :record, pv = if_not_exists(pv, :zero) + :one${guard ? ', #g = :next' : ''} ADD pointsBalance :delta` +
+          `SET #r = :record, pv = if_not_exists(pv, :zero) + :one${guard ? ', #g = :next' : ''} ADD pointsBalance :delta${lifetime}` +
           (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: {
@@ -314,6 +316,7 @@ export async function movePointsOnce(
           ':zero': 0,
           ':one': 1,
           ':delta': move.delta,
+          ...(move.lifetimeDelta ? { ':lifetime': move.lifetimeDelta } : {}),
           ...(move.atLeast === undefined ? {} : { ':needed': move.atLeast }),
           ...(guard ? { ':next': guard.next, ...(guard.expected === undefined ? {} : { ':expected': guard.expected }) } : {}),
         },

@@ -157,6 +157,9 @@ export const adjustmentIdempotencyKey = (key: string) => `adjust/${key}`;
 /** A reward redemption's Idempotency-Key, held beside the others the same way (`reward/…`). */
 export const rewardIdempotencyKey = (key: string) => `reward/${key}`;
 
+/** An activity award's Idempotency-Key, held beside the others the same way (`activity/…`). */
+export const activityIdempotencyKey = (key: string) => `activity/${key}`;
+
 /**
  * A reward's code, by the code itself: who holds it, what it is worth, its status (pending on the
  * platform, issued, used, returned, failed). Orders carrying the code find it here (issue 13).
@@ -185,6 +188,9 @@ export const codeReturnKey = (code: string) => `return/${code}`;
 
 /** The profile attribute counting a customer's redemptions of a limited reward in the current period. */
 export const rewardLimitAttribute = (rewardId: string) => `rl_${rewardId}`;
+
+/** The profile attribute counting a customer's awards of a limited activity in the current period. */
+export const activityLimitAttribute = (activity: string) => `al_${activity}`;
 
 /** The customer lists the scheduled run keeps (shared/data/customer-list-repo.ts). */
 export type CustomerListSort = 'lastOrderAt' | 'totalSpent' | 'clv';

@@ -15,7 +15,8 @@ import type { TierOverride } from '#shared/loyalty/rules.ts';
  * name them under (`l` last order, `s` spent, `v` 12-month value, `q` search tokens), `lc_{channel}`
  * last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff adjustments, `rd_adjust/{key}`,
  * reward redemptions, `rd_reward/{key}`, points given back for a code, `rd_return/{code}`),
- * `rl_{rewardId}` a limited reward's count in its period, `pk_{rewardId}` the period a tier perk was
+ * `rl_{rewardId}` a limited reward's count in its period, `al_{activity}` a limited activity's
+ * (activity awards' keys are `rd_activity/{key}`), `pk_{rewardId}` the period a tier perk was
  * last given in (written by the scheduled run, use-cases/resegment.ts).
  */
 
@@ -28,6 +29,8 @@ export interface RedemptionRecord {
   entryId: string;
   /** A reward bought with the points: which, how many steps, and the code chosen for it (before any platform call). */
   reward?: { rewardId: string; steps: number; code: string };
+  /** An activity the points were awarded for, and the shop's reference to it (a review id, say). */
+  activity?: { activity: string; reference?: string };
 }
 
 /** A customer's redemptions of one limited reward in the limit's current period (`ever`, `2026`, `2026-12`). */
@@ -74,6 +77,8 @@ export interface Profile {
   redemptions: Record<string, RedemptionRecord>;
   /** Per limited reward, its redemptions in the current period (`rl_{rewardId}`, one small map per reward of the catalog). */
   rewardLimits: Record<string, RewardLimitCount>;
+  /** Per limited activity, its awards in the current period (`al_{activity}`), counted like the rewards'. */
+  activityLimits: Record<string, RewardLimitCount>;
   /** When marketing emails went out in about the last week (the weekly cap). */
   recentMarketingEmails: string[];
   /** What the customer lists hold this customer under, as the last run wrote them (customer-list-repo.ts). */
@@ -87,6 +92,7 @@ const STAMP = 't_';
 export const stampAttribute = (field: string) => `${STAMP}${field}`;
 const REDEMPTION = 'rd_';
 const REWARD_LIMIT = 'rl_';
+const ACTIVITY_LIMIT = 'al_';
 
 /** Last-writer-wins field names as stored: contact fields by name, last contact per channel `lc_{channel}`. */
 export const lastContactField = (channel: string) => `${LAST_CONTACT}${channel}`;
@@ -149,12 +155,15 @@ export function profileOf(item: Item): Profile {
   const lastContact: Record<string, string> = {};
   const redemptions: Record<string, RedemptionRecord> = {};
   const rewardLimits: Record<string, RewardLimitCount> = {};
+  const activityLimits: Record<string, RewardLimitCount> = {};
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(STAMP) && typeof value === 'number') stamps[name.slice(STAMP.length)] = value;
     else if (name.startsWith(LAST_CONTACT) && typeof value === 'string') lastContact[name.slice(LAST_CONTACT.length)] = value;
     else if (name.startsWith(REDEMPTION)) redemptions[name.slice(REDEMPTION.length)] = value as RedemptionRecord;
     else if (name.startsWith(REWARD_LIMIT) && typeof value === 'string')
       rewardLimits[name.slice(REWARD_LIMIT.length)] = limitCountOf(value);
+    else if (name.startsWith(ACTIVITY_LIMIT) && typeof value === 'string')
+      activityLimits[name.slice(ACTIVITY_LIMIT.length)] = limitCountOf(value);
     if (typeof value === 'string' || typeof value === 'number') values[name] = value;
   }
   const nps = num(item.nps);
@@ -199,6 +208,7 @@ export function profileOf(item: Item): Profile {
     },
     redemptions,
     rewardLimits,
+    activityLimits,
     recentMarketingEmails: (item.em as string[] | undefined) ?? [],
     ...listedField(item.lk),
   };

@@ -30,7 +30,7 @@ import {
 /** An order summary with its loyalty fields (`e` points earned, `m` multiplier). */
 export type LoyaltySummary = OrderSummary;
 
-export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return';
+export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return' | 'activity';
 
 export interface LedgerEntryDraft {
   /** Deterministic, so a repeated delivery rewrites the same entry instead of adding one. */

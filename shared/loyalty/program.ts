@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { segmentsDocumentSchema } from '#shared/analytics/segments.ts';
 import { currencyExponent } from '#shared/domain/money.ts';
+import { ActivitySchema, defaultActivities, MAX_ACTIVITIES } from '#shared/loyalty/activities.ts';
 import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
 
 /**
@@ -128,6 +129,12 @@ export const ProgramSchema = z
      * carries a coupon the shop checks with GET /v1/coupons (win-back) or none (birthday).
      */
     offers: z.strictObject({ winBack: Id.optional(), birthday: Id.optional() }).default({}),
+    /**
+     * Points for what a customer does beyond buying (shared/loyalty/activities.ts), one entry per
+     * activity. Programs saved before activities existed award none: like the catalog, the shop's
+     * own decision.
+     */
+    activities: z.array(ActivitySchema).max(MAX_ACTIVITIES).default([]),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -151,6 +158,15 @@ export const ProgramSchema = z
       reward.tiers?.forEach((tier, t) => {
         if (!tierIds.has(tier))
           ctx.addIssue({ code: 'custom', path: ['rewards', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
+      });
+    });
+    program.activities.forEach((activity, i) => {
+      if (program.activities.findIndex((other) => other.activity === activity.activity) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['activities', i, 'activity'], message: `activity ${activity.activity} is listed twice` });
+      }
+      activity.tiers?.forEach((tier, t) => {
+        if (!tierIds.has(tier))
+          ctx.addIssue({ code: 'custom', path: ['activities', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
       });
     });
     const rewardIds = new Set(program.rewards.map((reward) => reward.id));
@@ -199,7 +215,8 @@ const DEFAULT_EARN_PER: Readonly<Record<string, number>> = {
 /**
  * A new shop's program: tiers on the number of paid orders in a rolling year (currency-neutral, so
  * sensible in every shop), one point per major unit (or its local equivalent), a first-order and a
- * birthday bonus, points expiring after a year of inactivity. The shop edits it from here.
+ * birthday bonus, points expiring after a year of inactivity, a few activities worth points. The shop
+ * edits it from here.
  */
 export function defaultProgram(shop: { currency: string; name: string }): Program {
   const exponent = currencyExponent(shop.currency) ?? 2;
@@ -244,6 +261,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
     analytics: { ...DEFAULT_ANALYTICS, segments: [] },
     rewards: defaultRewards(pointValue),
     offers: { winBack: 'win-back' },
+    activities: defaultActivities(),
   };
 }
 

@@ -29,6 +29,8 @@ export interface StorefrontCopy {
     adjusted: string;
     expired: string;
     returned(code: string | undefined): string;
+    /** Points for an activity: its name in the program, or the built-in wording of a built-in one. */
+    activity(name: string | undefined, activity: string): string;
   };
   page: { title(shop: string): string; heading(shop: string): string; expired: string; invalid: string; noScript: string };
 }
@@ -57,6 +59,16 @@ const en: StorefrontCopy = {
     adjusted: 'Adjusted by the shop',
     expired: 'Points expired',
     returned: (code) => (code ? `Points returned for code ${code}` : 'Points returned'),
+    activity: (name, activity) =>
+      name ??
+      ({
+        signup: 'Signing up',
+        review: 'Writing a review',
+        survey: 'Answering a survey',
+        social_follow: 'Following us',
+        birthday_set: 'Telling us your birthday',
+      }[activity] ||
+        'Bonus points'),
   },
   page: {
     title: (shop) => `${shop} rewards`,
@@ -91,6 +103,16 @@ const vi: StorefrontCopy = {
     adjusted: 'Cửa hàng điều chỉnh',
     expired: 'Điểm hết hạn',
     returned: (code) => (code ? `Hoàn điểm cho mã ${code}` : 'Hoàn điểm'),
+    activity: (name, activity) =>
+      name ??
+      ({
+        signup: 'Đăng ký thành viên',
+        review: 'Viết đánh giá',
+        survey: 'Trả lời khảo sát',
+        social_follow: 'Theo dõi cửa hàng',
+        birthday_set: 'Cập nhật ngày sinh',
+      }[activity] ||
+        'Điểm thưởng'),
   },
   page: {
     title: (shop) => `Ưu đãi thành viên ${shop}`,

@@ -412,7 +412,16 @@ function codeOf(
   };
 }
 
-const HISTORY_KINDS = new Set<StorefrontHistoryEntry['kind']>(['earn', 'clawback', 'bonus', 'redeem', 'adjust', 'expire', 'return']);
+const HISTORY_KINDS = new Set<StorefrontHistoryEntry['kind']>([
+  'earn',
+  'clawback',
+  'bonus',
+  'redeem',
+  'adjust',
+  'expire',
+  'return',
+  'activity',
+]);
 
 /** "#1042" from `shopify:1042`: the customer knows the order by the shop's number, not Rapport's namespace. */
 const orderLabel = (orderId: unknown) => `#${String(orderId ?? '').replace(/^(shopify|woocommerce|generic):/, '')}`;
@@ -453,6 +462,14 @@ async function historyOf(visitor: Visitor, program: Program, speech: Speech, db:
         // A code the platform refused, or one that expired unused: its points came back.
         description = copy.history.returned(typeof source.code === 'string' ? source.code : undefined);
         break;
+      case 'activity': {
+        const activity = program.activities.find((candidate) => candidate.activity === source.activity);
+        description = copy.history.activity(
+          activity?.name ? nameIn(activity.name, speech, activity.activity) : undefined,
+          String(source.activity),
+        );
+        break;
+      }
       default:
         description = copy.history.adjusted;
     }

@@ -230,6 +230,7 @@ export const en = {
     points: (points: string, reason: string) => `Points adjusted by ${points}: ${reason}`,
     interaction: (channel: string, summary: string) => `Touch on ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Feedback: ${score}`,
+    activity: (activity: string, points: string) => `Activity ${activity}: ${points} points`,
   },
   orderStatuses: {
     pending: 'pending',
@@ -247,6 +248,7 @@ export const en = {
     redeem: 'Redeemed',
     expire: 'Expired',
     adjust: 'Adjusted by staff',
+    activity: 'Activity',
   } as Record<string, string>,
   segments: {
     title: 'Segments',

@@ -227,6 +227,7 @@ export const vi: Messages = {
     points: (points: string, reason: string) => `Điều chỉnh ${points} điểm: ${reason}`,
     interaction: (channel: string, summary: string) => `Tương tác qua ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Phản hồi: ${score}`,
+    activity: (activity: string, points: string) => `Hoạt động ${activity}: ${points} điểm`,
   },
   orderStatuses: {
     pending: 'chờ thanh toán',
@@ -255,6 +256,7 @@ export const vi: Messages = {
     redeem: 'Đổi điểm',
     expire: 'Hết hạn',
     adjust: 'Nhân viên điều chỉnh',
+    activity: 'Hoạt động',
   },
   segments: {
     title: 'Phân khúc',

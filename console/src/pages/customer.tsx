@@ -515,6 +515,8 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
     case 'points':
     case 'adjust':
       return t.timeline.points(fmt.number(Number(entry.points)), text(entry.reason));
+    case 'activity':
+      return t.timeline.activity(text(entry.activity), fmt.number(Number(entry.points)));
     case 'interaction':
       return t.timeline.interaction(text(entry.channel), text(entry.summary));
     case 'feedback':

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
 import { RewardValueSchema } from '#shared/loyalty/rewards.ts';
 import { AdjustmentSchema, type adjustPoints } from '#shared/use-cases/adjust-points.ts';
+import { AwardActivitySchema, type awardActivity } from '#shared/use-cases/award-activity.ts';
 import type { exportCustomer, requestErasure } from '#shared/use-cases/customer-privacy.ts';
 import { CustomerListQuerySchema, type CustomerRow, type listCustomers } from '#shared/use-cases/list-customers.ts';
 import { IdempotencyKeySchema, InteractionRequestSchema, type logInteraction } from '#shared/use-cases/log-interaction.ts';
@@ -105,7 +106,7 @@ const TimelinePageSchema = z.object({
 
 const LedgerEntrySchema = z.object({
   entryId: z.string(),
-  kind: z.enum(['earn', 'bonus', 'clawback', 'redeem', 'expire', 'adjust', 'return']),
+  kind: z.enum(['earn', 'bonus', 'clawback', 'redeem', 'expire', 'adjust', 'return', 'activity']),
   points: z.int().meta({ description: 'Signed: negative for a redemption, a clawback, an expiry.' }),
   at: z.string(),
   source: z.record(z.string(), z.union([z.string(), z.number()])),
@@ -158,6 +159,7 @@ const RewardRedemptionSchema = z.object({ reward: RewardCodeSchema, entry: Ledge
 const _reward: Describes<typeof RewardRedemptionSchema, Omit<Awaited<ReturnType<typeof redeemReward>>, 'status'>> = true;
 
 const _adjustment: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof adjustPoints>>, 'status'>> = true;
+const _activity: Describes<typeof RedemptionAnswerSchema, Omit<Awaited<ReturnType<typeof awardActivity>>, 'status'>> = true;
 
 const TierAnswerSchema = z.object({ customerId: z.string(), tier: text, override: OverrideSchema.shape.override });
 const _tier: Describes<typeof TierAnswerSchema, Awaited<ReturnType<typeof setTierOverride>>> = true;
@@ -262,6 +264,18 @@ export const customers: ApiFamily = {
       security: SHOP_KEY,
       requestParams: { path: customerPath, header: z.object({ 'Idempotency-Key': KeySchema }) },
       requestBody: jsonBody(AdjustmentSchema),
+      responses: {
+        '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
+        ...errors(400, 401, 404, 409, 413),
+      },
+    }),
+    route('POST', '/v1/customers/{customerId}/activities', {
+      summary: 'Award points for an activity of the program',
+      description:
+        "Points for an activity the program lists (`signup`, `review`, `survey`, `social_follow`, `birthday_set`, `custom:<name>`): a ledger entry of kind `activity` and an entry on the customer's timeline, both with the optional `reference`. Refused (409) when the activity is not in the program, not active, not for the customer's tier, or over its per-customer limit — the message says which. Once per `Idempotency-Key`: a repeat gets the first answer; concurrent awards never pass the limit. The points count toward lifetime points; tiers do not move.",
+      security: SHOP_KEY,
+      requestParams: { path: customerPath, header: z.object({ 'Idempotency-Key': KeySchema }) },
+      requestBody: jsonBody(AwardActivitySchema),
       responses: {
         '201': jsonAnswer('The ledger entry and the new balance.', RedemptionAnswerSchema),
         ...errors(400, 401, 404, 409, 413),

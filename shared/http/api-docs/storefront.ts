@@ -82,7 +82,7 @@ const StorefrontMeSchema = z.object({
         .array(
           z.object({
             at: z.string(),
-            kind: z.enum(['earn', 'clawback', 'bonus', 'redeem', 'adjust', 'expire', 'return']),
+            kind: z.enum(['earn', 'clawback', 'bonus', 'redeem', 'adjust', 'expire', 'return', 'activity']),
             points: z.int(),
             description: z.string(),
           }),
