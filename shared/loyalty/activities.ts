@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { LocalizedText } from '#shared/loyalty/rewards.ts';
 
 /**
  * Earning rules beyond purchases: points for what a customer does for the shop (signs up, writes a
@@ -15,10 +16,6 @@ export const BUILT_IN_ACTIVITIES = ['signup', 'review', 'survey', 'social_follow
 export const ActivityIdSchema = z.union([z.enum(BUILT_IN_ACTIVITIES), z.string().regex(/^custom:[a-z0-9][a-z0-9-]{0,39}$/)], {
   error: `one of ${BUILT_IN_ACTIVITIES.join(', ')}, or custom:<name> (lower-case letters, digits and dashes, up to 40 characters)`,
 });
-
-const LocalizedText = z
-  .record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en or vi-VN'), z.string().trim().min(1).max(80))
-  .refine((names) => 'en' in names, { message: 'an English name (en) is required as the fallback' });
 
 export const ActivityLimitSchema = z.strictObject({
   /** At most this many awards of the activity per customer… */
@@ -52,10 +49,4 @@ export function defaultActivities(): Activity[] {
     { activity: 'review', points: 20, limit: { count: 5, per: 'month' }, active: true },
     { activity: 'birthday_set', points: 20, limit: { count: 1, per: 'ever' }, active: true },
   ];
-}
-
-/** The period an activity's limit counts in: `ever`, `2026`, `2026-12`, `2026-12-03` (the shop's local date). */
-export function activityPeriod(limit: ActivityLimit | undefined, localDate: string): string {
-  if (!limit || limit.per === 'ever') return 'ever';
-  return limit.per === 'year' ? localDate.slice(0, 4) : limit.per === 'month' ? localDate.slice(0, 7) : localDate.slice(0, 10);
 }

@@ -14,7 +14,8 @@ import * as z from 'zod';
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, up to 40 characters');
 const Minor = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-const LocalizedText = z
+/** Names by locale, English required as the fallback (rewards, activities). */
+export const LocalizedText = z
   .record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en or vi-VN'), z.string().trim().min(1).max(80))
   .refine((names) => 'en' in names, { message: 'an English name (en) is required as the fallback' });
 
@@ -117,8 +118,11 @@ export function priceOf(reward: Reward, steps: number): { points: number; value:
   return { points: reward.cost.points * steps, value };
 }
 
-/** The period a limit counts in: `ever`, `2026`, `2026-12` (the shop's local date). */
-export function limitPeriod(limit: Reward['limit'], localDate: string): string {
+/** The period a per-customer limit (a reward's, an activity's) counts in: `ever`, `2026`, `2026-12`, `2026-12-03` (the shop's local date). */
+export function limitPeriod(limit: { per: 'ever' | 'day' | 'month' | 'year' } | undefined, localDate: string): string {
   if (!limit || limit.per === 'ever') return 'ever';
-  return limit.per === 'year' ? localDate.slice(0, 4) : localDate.slice(0, 7);
+  return localDate.slice(0, limit.per === 'year' ? 4 : limit.per === 'month' ? 7 : 10);
 }
+
+/** A limit's period in words, for the refusal: `ever`, `a month`. */
+export const limitWords = (per: 'ever' | 'day' | 'month' | 'year') => (per === 'ever' ? 'ever' : `a ${per}`);

@@ -14,9 +14,10 @@ import { type Profile, profileOf, type RedemptionRecord, redemptionsToEvict, sto
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
-import { type Activity, ActivityIdSchema, activityPeriod } from '#shared/loyalty/activities.ts';
+import { ActivityIdSchema } from '#shared/loyalty/activities.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { limitPeriod, limitWords } from '#shared/loyalty/rewards.ts';
 import { localDate } from '#shared/loyalty/rules.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 import { KeySchema } from '#shared/use-cases/redeem-points.ts';
@@ -80,7 +81,7 @@ export async function awardActivity(
     entryId: `activity:${key}`,
     activity: { activity: found.activity, ...(request.reference ? { reference: request.reference } : {}) },
   };
-  const period = activityPeriod(found.limit, localDate(now, shop.timezone));
+  const period = limitPeriod(found.limit, localDate(now, shop.timezone));
 
   for (let attempt = 0; attempt < LIMIT_RACE_ATTEMPTS; attempt++) {
     const tier = profile.loyalty.tier ?? program.tiers.levels[0]?.id ?? '';
@@ -107,8 +108,6 @@ export async function awardActivity(
   }
   throw new ConflictError(`activity ${found.activity} is being awarded by many requests at once; try again`);
 }
-
-const limitWords = (per: NonNullable<Activity['limit']>['per']) => (per === 'ever' ? 'ever' : `a ${per}`);
 
 interface Context {
   db: Db;

@@ -23,7 +23,8 @@ import type { PlatformCredentials } from '#shared/data/shop-credentials.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import type { TriggerRecord, TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
+import type { TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
+import { announce, codeTrigger } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
  * The platform step of a reward (issue 13): a code redeemed by a shop on Shopify or WooCommerce is
@@ -148,44 +149,9 @@ async function finishRefusal(shopId: string, code: RewardCode, reason: string, d
   await deleteCodeDue(deps.db, shopId, 'E', code);
   await deleteCodeDue(deps.db, shopId, 'P', code);
   await deps.triggers?.([
-    trigger(shopId, code, 'reward_failed', at, { name: code.name, points: code.points, code: code.code, reason: reason.slice(0, 200) }),
+    codeTrigger(shopId, code, 'reward_failed', at, { name: code.name, points: code.points, code: code.code, reason: reason.slice(0, 200) }),
   ]);
 }
-
-/**
- * The customer's email with the code, once it is live (the email stage sends a key once): the email
- * a given code was made for (a win-back offer), else reward_issued.
- */
-export async function announce(shopId: string, code: RewardCode, deps: { triggers?: TriggerSink }) {
-  if (code.announce) {
-    const { trigger: name, key, at, data } = code.announce;
-    await deps.triggers?.([
-      { shopId, customerId: code.customerId, key, trigger: name as TriggerRecord['trigger'], at, data, source: 'rewards' },
-    ]);
-    return;
-  }
-  await deps.triggers?.([trigger(shopId, code, 'reward_issued', code.issuedAt, issuedData(code))]);
-}
-
-/** What the reward-issued email says of a code. */
-export const issuedData = (code: RewardCode) => ({
-  code: code.code,
-  rewardId: code.rewardId,
-  name: code.name,
-  value: code.value,
-  currency: code.currency,
-  ...(code.minOrder ? { minOrder: code.minOrder } : {}),
-  points: code.points,
-  expiresAt: code.expiresAt,
-});
-
-const trigger = (
-  shopId: string,
-  code: RewardCode,
-  name: 'reward_issued' | 'reward_failed',
-  at: string,
-  data: Record<string, unknown>,
-): TriggerRecord => ({ shopId, customerId: code.customerId, key: `${name}:${code.code}`, trigger: name, at, data, source: 'rewards' });
 
 /**
  * The code's points back on the balance, once per code (key `return/{code}`, held like a

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Db } from '#shared/data/db.ts';
 import { putRewardCode, type RewardCode } from '#shared/data/reward-code-repo.ts';
 import type { Reward } from '#shared/loyalty/rewards.ts';
-import { type CodeMessage, issuedData } from '#shared/use-cases/create-reward-code.ts';
+import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
+import { issuedData, rewardCodeFrom } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
  * Rewards given, not bought (issue 13): the win-back and birthday emails' offers and the tiers'
@@ -14,15 +15,13 @@ import { type CodeMessage, issuedData } from '#shared/use-cases/create-reward-co
  */
 
 const DAY = 86_400_000;
-const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 
 /** `RW-XXXXX-XXXXX` from an HMAC of the customer and the gift's key, in the alphabet of bought codes. */
 export function giftCode(codeKey: Buffer, customerId: string, gift: string): string {
   const digest = createHmac('sha256', codeKey)
     .update(`rapport/gift/v1.${JSON.stringify([customerId, gift])}`)
     .digest();
-  const letters = Array.from({ length: 10 }, (_, i) => CODE_ALPHABET[(digest[i] as number) % CODE_ALPHABET.length]);
-  return `RW-${letters.slice(0, 5).join('')}-${letters.slice(5).join('')}`;
+  return rewardCodeFrom((i) => digest.readUInt32BE(i * 2));
 }
 
 export interface GiftInput {

@@ -11,12 +11,13 @@ import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/er
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { limitPeriod, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
+import { limitPeriod, limitWords, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
 import { localDate } from '#shared/loyalty/rules.ts';
-import { announce, type CodeMessage } from '#shared/use-cases/create-reward-code.ts';
+import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import type { TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
+import { announce, rewardCodeFrom } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
  * POST /v1/customers/{customerId}/rewards/{rewardId}/redeem (Idempotency-Key): a reward of the
@@ -50,10 +51,7 @@ export interface RedeemRewardDeps {
   triggers?: TriggerSink;
 }
 
-/** Letters and digits a person cannot confuse (no 0/O, 1/I/L), 10 of them after the prefix: 32^10 ≈ 10^15 codes. */
-const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-export const newRewardCode = () =>
-  `RW-${Array.from({ length: 10 }, (_, i) => (i === 5 ? '-' : '') + CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('')}`;
+export const newRewardCode = () => rewardCodeFrom(() => randomInt(2 ** 32));
 
 /** Attempts at the conditional update when another redemption of the same limited reward moved its counter first. */
 const LIMIT_RACE_ATTEMPTS = 8;
@@ -143,8 +141,6 @@ function stepsOf(reward: Reward, asked: number | undefined): number {
   }
   return steps;
 }
-
-const limitWords = (per: 'ever' | 'month' | 'year') => (per === 'ever' ? 'ever' : `a ${per}`);
 
 interface Context {
   deps: RedeemRewardDeps;

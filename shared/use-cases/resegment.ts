@@ -44,12 +44,13 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
-import { type CodeMessage, type ExpiryCounters, expireRewardCodes, issuedData } from '#shared/use-cases/create-reward-code.ts';
+import { type CodeMessage, type ExpiryCounters, expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
+import { issuedData } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
  * The re-segmentation run (issue 5; DESIGN §2 "resegment fn"): for one shop, as of one instant,

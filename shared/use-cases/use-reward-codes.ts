@@ -1,8 +1,18 @@
 import { putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { deleteCodeDue, getRewardCode, moveCodeStatus } from '#shared/data/reward-code-repo.ts';
+import { deleteCodeDue, getRewardCode, moveCodeStatus, type RewardCode } from '#shared/data/reward-code-repo.ts';
+import type { TriggerRecord, TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
 
-/** Codes look like RW-XXXXX-XXXXX (redeem-reward.ts newRewardCode): any other discount code is the shop's own. */
+/** Letters and digits a person cannot confuse (no 0/O, 1/I/L): 31 of them, 10 a code, 31^10 ≈ 8·10^14 codes. */
+const REWARD_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+/** `RW-XXXXX-XXXXX`, the i-th character drawn by `pick(i)` (any non-negative integer): a bought code's at random, a given one's from its key. */
+export const rewardCodeFrom = (pick: (i: number) => number) => {
+  const letters = Array.from({ length: 10 }, (_, i) => REWARD_CODE_ALPHABET[pick(i) % REWARD_CODE_ALPHABET.length]);
+  return `RW-${letters.slice(0, 5).join('')}-${letters.slice(5).join('')}`;
+};
+
+/** Codes look like RW-XXXXX-XXXXX (rewardCodeFrom): any other discount code is the shop's own. */
 export const REWARD_CODE_PATTERN = /^RW-[A-Z2-9]{5}-[A-Z2-9]{5}$/;
 
 /**
@@ -47,3 +57,38 @@ export async function markCodesUsed(
   }
   return used;
 }
+
+/**
+ * The customer's email with the code, once it is live (the email stage sends a key once): the email
+ * a given code was made for (a win-back offer), else reward_issued.
+ */
+export async function announce(shopId: string, code: RewardCode, deps: { triggers?: TriggerSink }) {
+  if (code.announce) {
+    const { trigger: name, key, at, data } = code.announce;
+    await deps.triggers?.([
+      { shopId, customerId: code.customerId, key, trigger: name as TriggerRecord['trigger'], at, data, source: 'rewards' },
+    ]);
+    return;
+  }
+  await deps.triggers?.([codeTrigger(shopId, code, 'reward_issued', code.issuedAt, issuedData(code))]);
+}
+
+/** What the reward-issued email says of a code. */
+export const issuedData = (code: RewardCode) => ({
+  code: code.code,
+  rewardId: code.rewardId,
+  name: code.name,
+  value: code.value,
+  currency: code.currency,
+  ...(code.minOrder ? { minOrder: code.minOrder } : {}),
+  points: code.points,
+  expiresAt: code.expiresAt,
+});
+
+export const codeTrigger = (
+  shopId: string,
+  code: RewardCode,
+  name: 'reward_issued' | 'reward_failed',
+  at: string,
+  data: Record<string, unknown>,
+): TriggerRecord => ({ shopId, customerId: code.customerId, key: `${name}:${code.code}`, trigger: name, at, data, source: 'rewards' });
