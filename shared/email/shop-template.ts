@@ -20,7 +20,9 @@ import { htmlProblems, htmlToText } from './safe-html.ts';
  *   brandProblems           what the brand lacks for this message (a marketing one needs the address)
  *   renderShopMessage       `{ subject, html, text, language }` in the shop's brand layout, with the
  *                           footer (address, loyalty link, unsubscribe for marketing) always added
- *   MessageValues           the values a message is rendered with: `{ customer: { first_name… }, … }`
+ *   MessageValues           the values a message is rendered with: `{ customer: { first_name… }, … }`;
+ *                           message-values.ts builds them from compose-email.ts's context:
+ *                           `messageValuesOf(context, reward?)` (reward: a flow's or campaign's gift)
  *
  * Safety, in layers: the Liquid engine has only the tags and filters listed below (no include,
  * render or layout — nothing reads a file; no `raw` filter — every `{{ }}` is HTML-escaped in a body);

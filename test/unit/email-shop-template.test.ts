@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { messageValuesOf } from '#shared/email/message-values.ts';
+import { EMAIL_TRIGGERS, type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
 import { htmlProblems, htmlToText } from '#shared/email/safe-html.ts';
 import {
   type Brand,
@@ -201,5 +203,70 @@ describe('htmlToText', () => {
     expect(
       htmlToText('<h1>Hello</h1><p>One <b>two</b><br>three</p><ul><li>a</li><li>b</li></ul><p><a href="https://x.example">Go</a></p>'),
     ).toBe('Hello\n\nOne two\nthree\n\n- a\n- b\n\nGo (https://x.example)');
+  });
+});
+
+describe('messageValuesOf', () => {
+  const LOYALTY = 'https://rapport.example/l/tra-moc?t=abc';
+  const UNSUBSCRIBE = 'https://rapport.example/unsubscribe?token=tok';
+  const DATA: Record<EmailTrigger, Record<string, unknown>> = {
+    welcome: { bonus: 100 },
+    tier_up: {},
+    tier_down_warning: { shortfall: 150_000, shortfallMetric: 'spend', downgradeOn: '2026-03-14T20:00:00.000Z' },
+    tier_down: {},
+    birthday: {
+      bonus: 500,
+      offer: { code: 'RW-BDAY-CODE', value: { kind: 'percent_off', percent: 10 }, currency: 'VND', expiresAt: '2026-03-14T20:00:00.000Z' },
+    },
+    win_back: { offer: { code: 'RW-BACK-CODE', value: { kind: 'amount_off', amount: 50_000 }, expiresAt: '2026-04-30' } },
+    points_expiring: { points: 320, expiresOn: '2026-03-14T20:00:00.000Z' },
+    feedback_request: { feedbackUrl: 'https://rapport.example/f/1', orderNumber: '#1001' },
+    redemption_receipt: { pointsSpent: 500, coupon: { code: 'RW-REDEEMED' } },
+    points_milestone: { milestone: 5000 },
+    reward_issued: {
+      code: 'RW-ABCDE-FGHJK',
+      name: { en: 'Money off', vi: 'Giảm giá' },
+      value: { kind: 'amount_off', amount: 50_000 },
+      currency: 'VND',
+      minOrder: 200_000,
+      points: 500,
+      expiresAt: '2026-03-14T20:00:00.000Z',
+    },
+    reward_failed: { code: 'RW-ABCDE-FGHJK', name: { en: 'Money off', vi: 'Giảm giá' }, points: 500 },
+  };
+  const contextFor = (trigger: EmailTrigger, locale = 'vi-VN'): EmailContext => ({
+    trigger,
+    locale,
+    shop: { name: 'Trà Mộc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: 'https://tramoc.example.vn' },
+    customer: { firstName: 'Lan', tier: { id: 'gold', name: { en: 'Gold', vi: 'Vàng' } }, points: { balance: 1250, lifetime: 5200 } },
+    data: DATA[trigger],
+    recommendations: [],
+    ...(isMarketing(trigger) ? { unsubscribeUrl: UNSUBSCRIBE } : {}),
+    loyaltyUrl: LOYALTY,
+  });
+  const flat = (values: MessageValues) =>
+    Object.entries(values).flatMap(([group, entries]) =>
+      Object.entries(entries ?? {}).flatMap(([key, value]) => (value === undefined ? [] : [`${group}.${key}`])),
+    );
+
+  it('gives every variable of each trigger a value, and none outside its set', () => {
+    /** Facts these contexts do not carry: no full name; an offer's code has no catalog name in the email's data. */
+    const absent = new Set(['customer.name', 'birthday:reward.name', 'win_back:reward.name']);
+    for (const trigger of EMAIL_TRIGGERS) {
+      const names = flat(messageValuesOf(contextFor(trigger)).values).sort();
+      const expected = triggerVariables(trigger).names.filter((name) => !absent.has(name) && !absent.has(`${trigger}:${name}`));
+      expect(names, trigger).toEqual([...expected].sort());
+    }
+  });
+
+  it('formats as the built-in copy does, in the customer language', () => {
+    const vi = messageValuesOf(contextFor('win_back')).values;
+    expect(vi.customer).toMatchObject({ first_name: 'Lan', points: '1.250', tier: 'Vàng' });
+    expect(vi.reward?.code).toBe('RW-BACK-CODE');
+    expect(vi.reward?.value).toMatch(/50\.000/);
+    expect(vi.reward?.expires_on).toBe('30 tháng 4, 2026');
+    const en = messageValuesOf(contextFor('points_expiring', 'en-US'));
+    expect(en.language).toBe('en');
+    expect(en.values.points).toEqual({ expiring: '320 points', expires_on: 'March 15, 2026' });
   });
 });
