@@ -46,4 +46,6 @@ export const processDeps = () => ({
   phoneRegion: async (shopId: string) => regionOfLocale((await shopSettings(shopId))?.locale),
   program: loadProgram,
   shopExists,
+  timeZone: async (shopId: string) => (await shopSettings(shopId))?.timezone,
+  freshProgram: loadFreshProgram,
 });

@@ -121,6 +121,12 @@ export const InteractionSchema = z.object({
   nps: z.number().int().min(0).max(10).optional(),
   csat: z.number().int().min(1).max(5).optional(),
   comment: z.string().max(2000).optional(),
+  /**
+   * An activity of the program this interaction earns (loyalty/activities.ts; the interactions API
+   * checks the id, the processor awards it under the event's id), and the shop's reference to it.
+   */
+  activity: z.string().max(60).optional(),
+  reference: z.string().max(200).optional(),
 });
 
 /**

@@ -62,8 +62,41 @@ export async function awardActivity(
   if (idempotencyKey === undefined) throw new ValidationError('Idempotency-Key', 'the Idempotency-Key header is required');
   const key = parseOrThrow(KeySchema, idempotencyKey, 'Idempotency-Key');
   const request = parseOrThrow(AwardActivitySchema, body);
+  return awardActivityOnce(shop, id, request, key, { channel: 'web', source: 'api' }, deps);
+}
+
+/** An activity to award, as the route's body or an interaction carries it. */
+export interface ActivityAward {
+  activity: string;
+  reference?: string;
+}
+
+/** Where an award came from, for its timeline entry: the route (web, api) or an interaction's channel and source. */
+export interface AwardOrigin {
+  channel: string;
+  source: string;
+}
+
+/**
+ * The activity was not earned, for a reason the program gives (not in it, not active, not for the
+ * customer's tier, its limit reached): final for this key, unlike a race that ran out of attempts.
+ */
+export class ActivityNotEarnedError extends ConflictError {}
+
+/**
+ * The one award of an activity, under `key` (the route's Idempotency-Key, an interaction's event
+ * id): the route and the interactions path both come here, so they keep the same guarantees.
+ */
+export async function awardActivityOnce(
+  shop: Pick<ShopRecord, 'shopId' | 'timezone'>,
+  id: string,
+  request: ActivityAward,
+  key: string,
+  origin: AwardOrigin,
+  deps: AwardActivityDeps,
+) {
   const stored = activityIdempotencyKey(key);
-  const ctx: Context = { db: deps.db, shopId: shop.shopId, customerId: id, key };
+  const ctx: Context = { db: deps.db, shopId: shop.shopId, customerId: id, key, origin };
 
   let profile = await loadProfile(deps.db, shop.shopId, id, true);
   if (!profile) throw new NotFoundError(`no customer ${id}`);
@@ -72,8 +105,8 @@ export async function awardActivity(
 
   const program = await deps.program(shop.shopId);
   const found = program.activities.find((candidate) => candidate.activity === request.activity);
-  if (!found) throw new ConflictError(`activity ${request.activity} is not in the program`);
-  if (!found.active) throw new ConflictError(`activity ${request.activity} earns no points any more (not active)`);
+  if (!found) throw new ActivityNotEarnedError(`activity ${request.activity} is not in the program`);
+  if (!found.active) throw new ActivityNotEarnedError(`activity ${request.activity} earns no points any more (not active)`);
   const now = deps.now();
   const record: RedemptionRecord = {
     points: found.points,
@@ -86,12 +119,14 @@ export async function awardActivity(
   for (let attempt = 0; attempt < LIMIT_RACE_ATTEMPTS; attempt++) {
     const tier = profile.loyalty.tier ?? program.tiers.levels[0]?.id ?? '';
     if (found.tiers && !found.tiers.includes(tier)) {
-      throw new ConflictError(`activity ${found.activity} is for the tiers ${found.tiers.join(', ')}; this customer is ${tier}`);
+      throw new ActivityNotEarnedError(`activity ${found.activity} is for the tiers ${found.tiers.join(', ')}; this customer is ${tier}`);
     }
     const held = profile.activityLimits[found.activity];
     const count = held?.period === period ? held.count : 0;
     if (found.limit && count >= found.limit.count) {
-      throw new ConflictError(`activity ${found.activity} is limited to ${found.limit.count} per customer ${limitWords(found.limit.per)}`);
+      throw new ActivityNotEarnedError(
+        `activity ${found.activity} is limited to ${found.limit.count} per customer ${limitWords(found.limit.per)}`,
+      );
     }
     const guard = found.limit
       ? { attribute: activityLimitAttribute(found.activity), expected: held?.stored, next: storedLimitCount(period, count + 1) }
@@ -114,6 +149,7 @@ interface Context {
   shopId: string;
   customerId: string;
   key: string;
+  origin: AwardOrigin;
 }
 
 /** What follows the update that gave the points; each step idempotent, the timeline entry last. */
@@ -134,8 +170,8 @@ async function complete(ctx: Context, record: RedemptionRecord, balance: number)
     at: record.at,
     entryId: record.entryId,
     type: 'activity',
-    channel: 'web',
-    source: 'api',
+    channel: ctx.origin.channel,
+    source: ctx.origin.source,
     activity: done.activity,
     ...reference,
     points: record.points,

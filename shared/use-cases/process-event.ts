@@ -6,6 +6,7 @@ import {
   getIdentityOwner,
   getIdentityOwners,
   getProfile,
+  hasTimelineEntry,
   type ProfileItem,
   putTimelineEntry,
   type TimelineEntry,
@@ -32,6 +33,7 @@ import { identityRefs } from '#shared/domain/identity.ts';
 import { counts, netOf, type OrderSummary, orderVersion, summarize, type ValueFacts, valueFactsOf } from '#shared/domain/order.ts';
 import { planOrderChange, summaryToPlan } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { ActivityNotEarnedError, awardActivityOnce } from '#shared/use-cases/award-activity.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 import { markCodesUsed } from '#shared/use-cases/use-reward-codes.ts';
 
@@ -57,6 +59,17 @@ export interface ProcessDeps {
    * the table at every event whatever this says.
    */
   shopExists?: (shopId: string) => Promise<boolean>;
+  /**
+   * The shop's time zone (IANA), for the periods of activity limits and the dates of bonus rules;
+   * UTC when absent (tests of shops in UTC).
+   */
+  timeZone?: (shopId: string) => Promise<string | undefined>;
+  /**
+   * The program read afresh, for an interaction's activity: its award or refusal is final for the
+   * interaction, so it is judged on the program the shop saved, as the activities route judges it,
+   * not on a cached copy of the last 30 s. `program` when absent.
+   */
+  freshProgram?: (shopId: string) => Promise<Program>;
 }
 
 export interface ProcessResult {
@@ -519,7 +532,40 @@ async function logInteraction(event: CanonicalEvent, deps: ProcessDeps): Promise
     profile,
     deps,
   );
+  if (interaction.activity) await awardInteractionActivity(event, customerId, deps);
   return { customerId, outcome: 'applied' };
+}
+
+/**
+ * An interaction's activity (a feedback answer's `survey`, or one the interactions API carried),
+ * awarded through the route's own code (award-activity.ts) with the event's id as the key, so a
+ * redelivery awards nothing more. One the program refuses does not fail the interaction: the
+ * refusal and its reason go on the timeline, dated by the interaction, and a redelivery finding
+ * that entry does not try again (the refusal stands, as the route's 409 does for its key).
+ */
+async function awardInteractionActivity(event: CanonicalEvent, customerId: string, deps: ProcessDeps) {
+  const interaction = event.interaction!;
+  const activity = interaction.activity!;
+  const refusalId = `activity-refused:${event.eventId}`;
+  if (await hasTimelineEntry(deps.db, event.shopId, customerId, event.occurredAt, refusalId)) return;
+  const shop = { shopId: event.shopId, timezone: (await deps.timeZone?.(event.shopId)) ?? 'UTC' };
+  const request = { activity, ...(interaction.reference ? { reference: interaction.reference } : {}) };
+  try {
+    const awardDeps = { db: deps.db, now: deps.now, program: deps.freshProgram ?? deps.program };
+    await awardActivityOnce(shop, customerId, request, event.eventId, { channel: interaction.channel, source: event.source }, awardDeps);
+  } catch (error) {
+    if (!(error instanceof ActivityNotEarnedError)) throw error;
+    await putTimelineEntry(deps.db, event.shopId, customerId, {
+      at: event.occurredAt,
+      entryId: refusalId,
+      type: 'activity_refused',
+      channel: interaction.channel,
+      source: event.source,
+      activity,
+      ...(interaction.reference ? { reference: interaction.reference } : {}),
+      reason: error.message,
+    });
+  }
 }
 
 /** The customers an event's identities already name (never creates one). */

@@ -22,6 +22,9 @@ import { parseJson, parseOrThrow } from '#shared/http/validate.ts';
  * - POST turns the answer into one canonical `feedback.submitted` event on the interactions queue, so
  *   it reaches the timeline and the profile the way every other interaction does. Its eventId is a
  *   hash of the token: one link, one eventId, however often the form is sent.
+ * - The answer is the program's `survey` activity: the event carries it, and the processor awards it
+ *   under the eventId, so once per link however often the form is sent or the event redelivered
+ *   (a program without an active `survey` records why nothing was earned on the timeline).
  */
 
 export interface FeedbackDeps {
@@ -96,6 +99,8 @@ export async function submitFeedback(
       nps: answer.score,
       ...(answer.comment === undefined ? {} : { comment: answer.comment }),
       summary: `order:${payload.orderId}`,
+      activity: 'survey',
+      reference: `order:${payload.orderId}`,
     },
   });
   await deps.enqueue([event]);

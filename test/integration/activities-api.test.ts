@@ -188,3 +188,43 @@ it('answers bad input with 400 naming the field, an unknown customer 404', async
   expect((await award({ activity: 'review' }, 'bad-0009', 'c_00000000000000000000')).status).toBe(404);
   expect((await points()).balance).toBe(215);
 });
+
+it('awards an activity an interaction carries, once per interaction; a refused one leaves the interaction logged with the reason', async () => {
+  const interact = (body: Record<string, unknown>, key: string) =>
+    send(`${runtime.apiUrl}/v1/interactions`, {
+      headers: { ...auth(), 'idempotency-key': key },
+      body: JSON.stringify({ customer: { customerId }, channel: 'phone', ...body }),
+    });
+  const call = { summary: 'Called to thank us for the tea', activity: 'custom:review', reference: 'call-17' };
+  expect((await interact(call, 'call-0001')).status).toBe(202);
+  await runtime.idle();
+  expect((await points()).balance).toBe(220);
+  // The same call again (a client's retry): the same interaction, nothing more earned.
+  expect((await interact(call, 'call-0001')).status).toBe(202);
+  await runtime.idle();
+  expect((await points()).balance).toBe(220);
+  const earned = (await ledgerEntries(db, SHOP, customerId)).filter((entry) => entry.source.activity === 'custom:review');
+  expect(earned.map((entry) => entry.source.idempotencyKey)).toEqual(['custom-review-0001', 'api:call-0001']);
+
+  // review is at its limit this month: the interaction is logged, the refusal on the timeline beside it.
+  expect((await interact({ summary: 'Wrote a review by phone', activity: 'review' }, 'call-0002')).status).toBe(202);
+  await runtime.idle();
+  expect((await points()).balance).toBe(220);
+  const { items } = (await apiGet(runtime, apiKey, `/v1/customers/${customerId}/timeline?limit=20`)).json as {
+    items: Array<Record<string, unknown>>;
+  };
+  expect(items.filter((entry) => entry.summary === 'Wrote a review by phone')).toEqual([
+    expect.objectContaining({ type: 'interaction', channel: 'phone', activity: 'review' }),
+  ]);
+  expect(items.filter((entry) => entry.type === 'activity_refused')).toEqual([
+    expect.objectContaining({ activity: 'review', channel: 'phone', reason: 'activity review is limited to 3 per customer a month' }),
+  ]);
+  expect(items.filter((entry) => entry.type === 'activity' && entry.activity === 'custom:review')).toHaveLength(2);
+
+  const bad = await interact({ activity: 'dance' }, 'call-0003');
+  expect(bad.status).toBe(400);
+  expect(bad.json.error.field).toBe('activity');
+  const orphan = await interact({ reference: 'call-18' }, 'call-0004');
+  expect(orphan.status).toBe(400);
+  expect(orphan.json.error.field).toBe('reference');
+});

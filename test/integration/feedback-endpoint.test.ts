@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
+import { ledgerEntries } from '#shared/data/ledger-repo.ts';
+import { profileOf } from '#shared/data/profile-item.ts';
 import { getShop, putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
 import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
 import { createFeedbackToken } from '#shared/email/feedback-link.ts';
 import { feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
+import { defaultProgram } from '#shared/loyalty/program.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { type FeedbackDeps, feedbackPage, readFeedbackForm, submitFeedback } from '#shared/use-cases/submit-feedback.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
@@ -159,7 +162,14 @@ describe('POST: the answer', () => {
       occurredAt: NOW.toISOString(),
       source: 'api',
       customer: { customerId },
-      interaction: { channel: 'email', nps: 9, comment: 'Trà rất ngon, giao hàng nhanh!', summary: 'order:shopify:5001' },
+      interaction: {
+        channel: 'email',
+        nps: 9,
+        comment: 'Trà rất ngon, giao hàng nhanh!',
+        summary: 'order:shopify:5001',
+        activity: 'survey',
+        reference: 'order:shopify:5001',
+      },
     };
     expect(deps.queued).toEqual([expected]);
     expect(result).toMatchObject({ shopId, customerId, language: 'vi', event: expected });
@@ -193,7 +203,13 @@ describe('POST: the answer', () => {
     const result = await submitFeedback(tokenFor(shopId, customerId), form.answer, deps);
 
     expect(deps.queued).toHaveLength(1);
-    expect(deps.queued[0]?.interaction).toEqual({ channel: 'email', nps: 0, summary: 'order:shopify:5001' });
+    expect(deps.queued[0]?.interaction).toEqual({
+      channel: 'email',
+      nps: 0,
+      summary: 'order:shopify:5001',
+      activity: 'survey',
+      reference: 'order:shopify:5001',
+    });
     expect(result.html).toContain('Thank you for your feedback');
   });
 
@@ -232,6 +248,73 @@ describe('POST: the answer', () => {
       name: 'ValidationError',
       field: 'comment',
     });
+  });
+});
+
+describe('the answer counts as the survey activity', () => {
+  /** The default program with a survey worth 30 points, at most twice a month. */
+  const withSurvey = (active = true) => {
+    const program = defaultProgram({ currency: 'VND', name: 'test' });
+    program.activities = [...program.activities, { activity: 'survey', points: 30, limit: { count: 2, per: 'month' }, active }];
+    return { ...processDepsFor(db, NOW), program: async () => program, timeZone: async () => 'Asia/Ho_Chi_Minh' };
+  };
+  const balanceOf = async (shopId: string, customerId: string) => profileOf((await getProfile(db, shopId, customerId, true))!).loyalty;
+
+  it('awards survey once per link however often the form is sent or the event redelivered, within its limit', async () => {
+    const shopId = await newShop();
+    const customerId = await newCustomer(shopId);
+    const token = tokenFor(shopId, customerId, 'shopify:5001');
+    const deps = depsWithQueue();
+    await submitFeedback(token, { score: '9' }, deps);
+    await submitFeedback(token, { score: '4', comment: 'on second thoughts' }, deps);
+    const processing = withSurvey();
+    // Both sends, each delivered twice, and the second link's answer: one award per link.
+    for (const event of [...deps.queued, ...deps.queued]) await processEvent(event, processing);
+    expect(await balanceOf(shopId, customerId)).toMatchObject({ balance: 30, lifetime: 30 });
+    await submitFeedback(tokenFor(shopId, customerId, 'shopify:5002'), { score: 10 }, deps);
+    await processEvent(deps.queued.at(-1)!, processing);
+    expect((await balanceOf(shopId, customerId)).balance).toBe(60);
+    const ledger = (await ledgerEntries(db, shopId, customerId)).filter((entry) => entry.kind === 'activity');
+    expect(ledger.map((entry) => [entry.points, entry.source.activity, entry.source.reference])).toEqual([
+      [30, 'survey', 'order:shopify:5001'],
+      [30, 'survey', 'order:shopify:5002'],
+    ]);
+    expect(ledger[0]?.source.idempotencyKey).toBe(expectedEventId(token));
+
+    // A third link this month passes the limit: the answer is logged all the same, the refusal beside it.
+    const third = tokenFor(shopId, customerId, 'shopify:5003');
+    await submitFeedback(third, { score: 7 }, deps);
+    expect(await processEvent(deps.queued.at(-1)!, processing)).toEqual({ customerId, outcome: 'applied' });
+    expect(await processEvent(deps.queued.at(-1)!, processing)).toEqual({ customerId, outcome: 'applied' });
+    expect((await balanceOf(shopId, customerId)).balance).toBe(60);
+    const timeline = await timelineOf(shopId, customerId);
+    expect(timeline.filter((entry) => entry.type === 'activity')).toHaveLength(2);
+    expect(timeline.filter((entry) => entry.type === 'activity_refused')).toEqual([
+      expect.objectContaining({
+        entryId: `activity-refused:${expectedEventId(third)}`,
+        activity: 'survey',
+        reference: 'order:shopify:5003',
+        channel: 'email',
+        reason: 'activity survey is limited to 2 per customer a month',
+      }),
+    ]);
+    expect(timeline.filter((entry) => entry.type === 'feedback')).toHaveLength(3);
+  });
+
+  it('records why nothing was earned when the program has no active survey, and the NPS all the same', async () => {
+    const shopId = await newShop();
+    const customerId = await newCustomer(shopId);
+    const deps = depsWithQueue();
+    await submitFeedback(tokenFor(shopId, customerId, 'shopify:6001'), { score: '8' }, deps);
+    await submitFeedback(tokenFor(shopId, customerId, 'shopify:6002'), { score: '6' }, deps);
+    await processEvent(deps.queued[0]!, processDepsFor(db, NOW));
+    await processEvent(deps.queued[1]!, withSurvey(false));
+    expect((await balanceOf(shopId, customerId)).balance).toBe(0);
+    expect(profileView((await getProfile(db, shopId, customerId, true))!, 'VND').feedback.nps).not.toBeNull();
+    const reasons = (await timelineOf(shopId, customerId))
+      .filter((entry) => entry.type === 'activity_refused')
+      .map((entry) => entry.reason);
+    expect(reasons.sort()).toEqual(['activity survey earns no points any more (not active)', 'activity survey is not in the program']);
   });
 });
 

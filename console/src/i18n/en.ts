@@ -231,6 +231,7 @@ export const en = {
     interaction: (channel: string, summary: string) => `Touch on ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Feedback: ${score}`,
     activity: (activity: string, points: string) => `Activity ${activity}: ${points} points`,
+    activityRefused: (activity: string, reason: string) => `Activity ${activity} earned nothing: ${reason}`,
   },
   orderStatuses: {
     pending: 'pending',

@@ -228,6 +228,7 @@ export const vi: Messages = {
     interaction: (channel: string, summary: string) => `Tương tác qua ${channel}${summary ? `: ${summary}` : ''}`,
     feedback: (score: string) => `Phản hồi: ${score}`,
     activity: (activity: string, points: string) => `Hoạt động ${activity}: ${points} điểm`,
+    activityRefused: (activity: string, reason: string) => `Hoạt động ${activity} không được cộng điểm: ${reason}`,
   },
   orderStatuses: {
     pending: 'chờ thanh toán',

@@ -517,6 +517,8 @@ export function describeEntry(entry: TimelineEntry, t: Messages, fmt: Formatters
       return t.timeline.points(fmt.number(Number(entry.points)), text(entry.reason));
     case 'activity':
       return t.timeline.activity(text(entry.activity), fmt.number(Number(entry.points)));
+    case 'activity_refused':
+      return t.timeline.activityRefused(text(entry.activity), text(entry.reason));
     case 'interaction':
       return t.timeline.interaction(text(entry.channel), text(entry.summary));
     case 'feedback':

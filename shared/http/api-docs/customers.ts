@@ -211,7 +211,7 @@ export const customers: ApiFamily = {
     route('POST', '/v1/interactions', {
       summary: 'Log a touch or a feedback answer',
       description:
-        'A touch `{customer, channel, summary?}` or feedback `{customer, channel, nps? | csat?, comment?}`, onto the timeline through the queue.',
+        "A touch `{customer, channel, summary?}` or feedback `{customer, channel, nps? | csat?, comment?}`, onto the timeline through the queue. With `activity` (and an optional `reference`), the interaction also earns that activity of the program, as POST /v1/customers/{customerId}/activities would, with the interaction's id (`api:` and its `Idempotency-Key`) as the key: a repeated call or a redelivery awards it once. An award the program refuses (not in it, not active, not for the tier, over its limit) does not fail the interaction: an `activity_refused` entry with its `reason` goes on the timeline beside it.",
       security: SHOP_KEY,
       requestParams: { header: z.object({ 'Idempotency-Key': IdempotencyKeySchema.optional() }) },
       requestBody: jsonBody(InteractionRequestSchema),
