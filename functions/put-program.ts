@@ -7,7 +7,8 @@ import { authenticateShop } from '#shared/use-cases/read-customers.ts';
 
 /** PUT /v1/program: {version, program} → the new version and the changes; 409 if edited meanwhile. */
 export const handler = httpHandler(async (event) => {
-  const shop = await authenticateShop(bearerToken(event), { loadShop });
+  const apiKey = bearerToken(event);
+  const shop = await authenticateShop(apiKey, { loadShop });
   logger.appendKeys({ shopId: shop.shopId });
-  return json(200, await replaceProgram(shop, parseJson(rawBody(event)), { db: db(), now }));
+  return json(200, await replaceProgram(shop, parseJson(rawBody(event)), { db: db(), now }, apiKey ?? ''));
 });

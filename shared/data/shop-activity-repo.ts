@@ -16,14 +16,21 @@ export interface ShopActivityEntry {
   at: string;
   /** Unique per entry (a random id): two identical changes are two entries. */
   entryId: string;
-  action: 'shop.updated' | 'apiKey.rotated' | 'points.adjusted';
+  action: 'shop.updated' | 'apiKey.rotated' | 'points.adjusted' | 'program.updated';
   /** Which API key acted: the first 12 hex digits of its SHA-256 (the key cannot be derived from it). */
   by: string;
   /** shop.updated: each field changed; a secret's value is never given. */
   changes?: Array<{ field: string; from?: unknown; to?: unknown; change?: 'set' | 'replaced' }>;
   customerId?: string;
   points?: number;
+  /** program.updated: the version saved (its changes are the program's diff lines, `field` the path). */
+  version?: number;
+  /** program.updated: changes beyond the first MAX_PROGRAM_CHANGES, counted, not listed (the entry stays small). */
+  more?: number;
 }
+
+/** A program.updated entry lists at most this many changed fields: a whole new program stays one small item. */
+export const MAX_PROGRAM_CHANGES = 50;
 
 export async function putShopActivity(db: Db, shopId: string, entry: ShopActivityEntry): Promise<void> {
   await db.client.send(

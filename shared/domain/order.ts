@@ -48,6 +48,11 @@ export interface OrderSummary {
   /** earn multiplier in hundredths, fixed when the order first earned */
   m?: number;
   /**
+   * The order's value by bonus multiplier, [hundredths, amount] (loyalty/bonuses.ts bonusParts),
+   * fixed with `m` when the order first earned; absent: no bonus rule applied.
+   */
+  b?: Array<[number, number]>;
+  /**
    * When the order's current value began (epoch s): absent when that is its creation (`c`), and when
    * the order counts for nothing and never did. With `v`, the order's value over time (valueSteps),
    * which the tier metric reads as of every instant (loyalty/plan.ts tierFromEvents).

@@ -9,6 +9,7 @@ import {
   valueSteps,
   withValueSteps,
 } from '#shared/domain/order.ts';
+import { type BonusOrder, bonusParts } from '#shared/loyalty/bonuses.ts';
 import type { Program, Tier } from '#shared/loyalty/program.ts';
 import {
   pointsFor,
@@ -27,7 +28,7 @@ import {
  * update (conditional on the profile version it read), then the ledger and trigger items.
  */
 
-/** An order summary with its loyalty fields (`e` points earned, `m` multiplier). */
+/** An order summary with its loyalty fields (`e` points earned, `m` multiplier, `b` bonus parts). */
 export type LoyaltySummary = OrderSummary;
 
 export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return' | 'activity';
@@ -184,7 +185,8 @@ function metricAt(open: OrderSummary[], folded: QualifyingOrder[], bonus: number
     const value = valueAt(summary, Math.floor(instant / 1000));
     if (value <= 0) continue;
     // Its points then: what it earns now at its current value, else its value at its fixed multiplier.
-    const points = value === netOf(summary) && counts(summary) ? (summary.e ?? 0) : pointsFor(value, program, (summary.m ?? 100) / 100);
+    const points =
+      value === netOf(summary) && counts(summary) ? (summary.e ?? 0) : pointsFor(value, program, (summary.m ?? 100) / 100, summary.b);
     orders.push({ net: value, placedAt: new Date(summary.c * 1000), points, count: 1 });
   }
   const at = new Date(instant);
@@ -206,15 +208,24 @@ export function summaryToPlan(held: Held | undefined, value: OrderSummary, facts
 }
 
 /**
- * The earn multiplier (hundredths) of an order first earning at `at`: the customer's tier as of that
- * time — the tier the events dated up to then give, from what the profile held before this change,
- * so an order is not priced by orders dated after it that happened to arrive first. Later tiers do
- * not re-price it; nor does an event dated before it that arrives after it has earned (that would
- * need every open order re-priced on any event).
+ * The customer's tier for an order first earning at `at`: the tier the events dated up to then give,
+ * from what the profile held before this change, so an order is not priced by orders dated after it
+ * that happened to arrive first. It fixes the order's earn multiplier and the bonus rules it gets.
+ * Later tiers do not re-price it; nor does an event dated before it that arrives after it has earned
+ * (that would need every open order re-priced on any event).
  */
-function multiplierAsOf(history: OrderHistory, program: Program, loyalty: LoyaltyState | undefined, at: string) {
+function tierAsOf(history: OrderHistory, program: Program, loyalty: LoyaltyState | undefined, at: string): Tier {
   const asOf = tierFromEvents(history, program, loyalty, loyalty?.firstOrderBonus?.points ?? 0, new Date(at), Date.parse(at));
-  return multiplierOf(program, withOverride(asOf.tier, program, loyalty?.tierOverride).id);
+  return withOverride(asOf.tier, program, loyalty?.tierOverride);
+}
+
+/**
+ * What the bonus rules read of an order (bonuses.ts): its lines as the order item holds them, and the
+ * shop's time zone for a dates rule. Absent: no bonus applies (callers that plan without lines).
+ */
+export interface EarnContext {
+  lineItems: BonusOrder['lineItems'];
+  timeZone: string;
 }
 
 /**
@@ -230,6 +241,7 @@ export function planOrderChange(
   next: OrderSummary,
   program: Program,
   at: string,
+  earn?: EarnContext,
 ): LoyaltyPlan {
   const held = heldNow?.summary;
   const currentTier = loyalty?.tier;
@@ -238,10 +250,24 @@ export function planOrderChange(
   const bonus = program.points.firstOrderBonus;
 
   const needsMultiplier = held?.m === undefined && (counts(next) || next.v !== undefined);
-  const m = held?.m ?? (needsMultiplier ? multiplierAsOf(history, program, loyalty, at) : undefined);
+  const asOf = needsMultiplier ? tierAsOf(history, program, loyalty, at) : undefined;
+  const m = held?.m ?? (asOf ? multiplierOf(program, asOf.id) : undefined);
+  // The bonus parts are fixed with the multiplier: an order that had one keeps the parts it had (none
+  // for an order that earned before any rule applied to it), whatever the rules say now.
+  const b =
+    held?.m !== undefined
+      ? held.b
+      : asOf && earn
+        ? bonusParts(
+            { total: next.t, lineItems: earn.lineItems, createdAt: new Date(next.c * 1000).toISOString() },
+            program.bonuses,
+            asOf.id,
+            earn.timeZone,
+          )
+        : undefined;
   // The same state with only earlier values learned earns what it earned (whatever the program says now).
   const sameState = held !== undefined && held.q === next.q;
-  const e = sameState ? (held.e ?? 0) : counts(next) ? pointsFor(netOf(next), program, (m ?? 100) / 100) : 0;
+  const e = sameState ? (held.e ?? 0) : counts(next) ? pointsFor(netOf(next), program, (m ?? 100) / 100, b) : 0;
   const delta = e - (held?.e ?? 0);
   // Policy: the balance never goes below zero. A clawback takes what is there; the rest, already
   // spent, is written off and recorded on the entry.
@@ -250,7 +276,8 @@ export function planOrderChange(
   // Only what later plans need stays on the profile (every byte of it is paid on each write): an
   // order that earns nothing carries no points fields — but its multiplier while it has earlier
   // values, which a points metric reads; applied and written-off amounts live in the ledger entry.
-  const summary: LoyaltySummary = { ...next, ...(e > 0 ? { e, m } : m !== undefined && next.v ? { m } : {}) };
+  const parts = b ? { b } : {};
+  const summary: LoyaltySummary = { ...next, ...(e > 0 ? { e, m, ...parts } : m !== undefined && next.v ? { m, ...parts } : {}) };
   const ledger: LedgerEntryDraft[] = [];
   if (delta !== 0) {
     ledger.push({

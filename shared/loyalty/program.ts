@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { segmentsDocumentSchema } from '#shared/analytics/segments.ts';
 import { currencyExponent } from '#shared/domain/money.ts';
 import { ActivitySchema, defaultActivities, MAX_ACTIVITIES } from '#shared/loyalty/activities.ts';
+import { BonusSchema, MAX_BONUSES } from '#shared/loyalty/bonuses.ts';
 import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
 
 /**
@@ -135,6 +136,11 @@ export const ProgramSchema = z
      * own decision.
      */
     activities: z.array(ActivitySchema).max(MAX_ACTIVITIES).default([]),
+    /**
+     * More points on some products, categories or dates (shared/loyalty/bonuses.ts), in the same earn
+     * computation as the base points. Programs saved before bonuses existed have none.
+     */
+    bonuses: z.array(BonusSchema).max(MAX_BONUSES).default([]),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -167,6 +173,15 @@ export const ProgramSchema = z
       activity.tiers?.forEach((tier, t) => {
         if (!tierIds.has(tier))
           ctx.addIssue({ code: 'custom', path: ['activities', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
+      });
+    });
+    program.bonuses.forEach((bonus, i) => {
+      if (program.bonuses.findIndex((other) => other.id === bonus.id) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['bonuses', i, 'id'], message: `bonus id ${bonus.id} is used twice` });
+      }
+      bonus.tiers?.forEach((tier, t) => {
+        if (!tierIds.has(tier))
+          ctx.addIssue({ code: 'custom', path: ['bonuses', i, 'tiers', t], message: `no tier ${tier} in tiers.levels` });
       });
     });
     const rewardIds = new Set(program.rewards.map((reward) => reward.id));
@@ -262,6 +277,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
     rewards: defaultRewards(pointValue),
     offers: { winBack: 'win-back' },
     activities: defaultActivities(),
+    bonuses: [],
   };
 }
 
@@ -272,9 +288,25 @@ export interface DiffLine {
   to?: unknown;
 }
 
-/** What changes between two programs, field by field (arrays by index), for review before applying. */
+/**
+ * Lists whose entries have an identity of their own: diffed by it (`activities[survey].points`,
+ * `bonuses[tet-week]` added) rather than by position, so removing one entry reads as that entry
+ * removed, not as every later one changed.
+ */
+const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id' };
+
+const keyedEntries = (list: unknown[], key: string) =>
+  Object.fromEntries(list.map((entry, i) => [String((entry as Record<string, unknown> | null)?.[key] ?? i), entry]));
+
+/** What changes between two programs, field by field (arrays by index, activities and bonuses by id), for review before applying. */
 export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] {
   if (JSON.stringify(from) === JSON.stringify(to)) return [];
+  const key = KEYED_LISTS[path];
+  if (key && Array.isArray(from) && Array.isArray(to)) {
+    const a = keyedEntries(from, key);
+    const b = keyedEntries(to, key);
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((id) => diffPrograms(a[id], b[id], `${path}[${id}]`));
+  }
   const isContainer = (value: unknown) => typeof value === 'object' && value !== null;
   if (!isContainer(from) || !isContainer(to) || Array.isArray(from) !== Array.isArray(to)) {
     if (from === undefined) return [{ path, change: 'added', to }];

@@ -18,14 +18,23 @@ export interface QualifyingOrder {
 
 /**
  * Points an order earns: `earn.points` per `earn.per` minor units of net paid spend, times the
- * tier multiplier, rounded down. Because it is a function of the net, a refund of a share of the
- * order claws back exactly that share (the earn recomputed on the new net), and a cancellation all.
+ * tier multiplier, times the order's bonus rate, rounded down once. The bonus rate is the weighted
+ * mean of the multipliers of its parts (`bonus`, [hundredths, amount] pairs: bonuses.ts bonusParts;
+ * absent: 1). Because it is a function of the net, a refund of a share of the order claws back
+ * exactly that share of what it earned, bonus included, and a cancellation all of it.
  */
-export function pointsFor(net: number, program: Program, earnMultiplier: number): number {
+export function pointsFor(net: number, program: Program, earnMultiplier: number, bonus?: ReadonlyArray<readonly [number, number]>): number {
   if (net <= 0) return 0;
   const hundredths = BigInt(Math.round(earnMultiplier * 100));
   const { points, per } = program.points.earn;
-  return Number((BigInt(net) * BigInt(points) * hundredths) / (BigInt(per) * 100n));
+  let weighted = 100n;
+  let weights = 1n;
+  if (bonus && bonus.length > 0) {
+    weighted = bonus.reduce((sum, [multiplier, amount]) => sum + BigInt(multiplier) * BigInt(amount), 0n);
+    weights = bonus.reduce((sum, [, amount]) => sum + BigInt(amount), 0n);
+    if (weights === 0n) [weighted, weights] = [100n, 1n];
+  }
+  return Number((BigInt(net) * BigInt(points) * hundredths * weighted) / (BigInt(per) * 10_000n * weights));
 }
 
 /** The start of the tier metric's window at `now`: rolling months, the calendar year (UTC), or ever. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
 import {
@@ -7,10 +8,12 @@ import {
   listProgramVersions,
   putProgramIfVersion,
 } from '#shared/data/program-repo.ts';
+import { MAX_PROGRAM_CHANGES, putShopActivity } from '#shared/data/shop-activity-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { defaultProgram, diffPrograms, ProgramSchema } from '#shared/loyalty/program.ts';
+import { keyIdOf } from '#shared/use-cases/manage-shop.ts';
 
 /**
  * GET|PUT /v1/program. A shop that never saved a program runs on the defaults, shown as version 0.
@@ -24,13 +27,34 @@ export async function readProgram(shop: ShopRecord, db: Db) {
 
 export const PutProgramSchema = z.object({ version: z.number().int().min(0), program: ProgramSchema });
 
-export async function replaceProgram(shop: ShopRecord, body: unknown, deps: { db: Db; now: () => Date }) {
+/**
+ * A save also goes on the shop's activity (`program.updated`, by the acting key, with the changed
+ * fields as the diff names them: `activities[survey].points`, `bonuses[tet-week]` added).
+ */
+export async function replaceProgram(shop: ShopRecord, body: unknown, deps: { db: Db; now: () => Date }, apiKey: string) {
   const request = parseOrThrow(PutProgramSchema, body);
   const current = await readProgram(shop, deps.db);
   // The version being replaced joins the history (the defaults, version 0, were never saved).
   if (current.version > 0 && current.version === request.version) await keepProgramVersion(deps.db, shop.shopId, current);
   const saved = await putProgramIfVersion(deps.db, shop.shopId, request.version, request.program, deps.now().toISOString());
-  return { ...saved, changes: diffPrograms(current.program, saved.program) };
+  const changes = diffPrograms(current.program, saved.program);
+  if (changes.length > 0) {
+    const listed = changes.slice(0, MAX_PROGRAM_CHANGES).map(({ path, from, to }) => ({
+      field: path,
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+    }));
+    await putShopActivity(deps.db, shop.shopId, {
+      at: saved.updatedAt,
+      entryId: randomUUID(),
+      action: 'program.updated',
+      by: keyIdOf(apiKey),
+      version: saved.version,
+      changes: listed,
+      ...(changes.length > MAX_PROGRAM_CHANGES ? { more: changes.length - MAX_PROGRAM_CHANGES } : {}),
+    });
+  }
+  return { ...saved, changes };
 }
 
 export const VersionsQuerySchema = z.object({

@@ -27,7 +27,7 @@ import {
 import { lastContactField, type Profile, profileOf } from '#shared/data/profile-item.ts';
 import { markShopErased, shopErasedAt } from '#shared/data/shop-repo.ts';
 import { contactOf, winningFields } from '#shared/domain/contact.ts';
-import type { CanonicalEvent, EventCustomer } from '#shared/domain/event.ts';
+import type { CanonicalEvent, EventCustomer, EventOrder } from '#shared/domain/event.ts';
 import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { counts, netOf, type OrderSummary, orderVersion, summarize, type ValueFacts, valueFactsOf } from '#shared/domain/order.ts';
@@ -198,7 +198,7 @@ function stampedChange(
 
 interface ChangeRequest {
   /** The order's summary as its item gives it, and what the change tells of its value over time. */
-  summary?: { orderId: string; value: OrderSummary; facts: ValueFacts };
+  summary?: { orderId: string; value: OrderSummary; facts: ValueFacts; lineItems: EventOrder['lineItems'] };
   customer?: EventCustomer;
   extra?: Record<string, string | number>;
   /** The stamp of the last-writer-wins fields, and the time loyalty effects are dated. */
@@ -230,6 +230,8 @@ async function changeProfile(
   const { summary, customer, extra = {}, at } = request;
   const region = customer ? await deps.phoneRegion(shopId) : undefined;
   const program = summary ? await deps.program(shopId) : undefined;
+  // The bonus rules read the order's lines, and a dates rule the shop's calendar.
+  const earn = summary ? { lineItems: summary.lineItems, timeZone: (await deps.timeZone?.(shopId)) ?? 'UTC' } : undefined;
   const now = deps.now().toISOString();
   let current = profile;
   // The event's timeline entries and a page the plan folds go in one batch before the profile write.
@@ -260,7 +262,7 @@ async function changeProfile(
       : undefined;
     const next = summary && summaryToPlan(held, summary.value, summary.facts);
     const plan =
-      summary && next && program ? planOrderChange(known?.loyalty, history, held, summary.orderId, next, program, at) : undefined;
+      summary && next && program ? planOrderChange(known?.loyalty, history, held, summary.orderId, next, program, at, earn) : undefined;
     const stamped = stampedChange(customer, extra, at, known, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
       await writeBefore(undefined);
@@ -411,7 +413,7 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
     shopId,
     customerId,
     {
-      summary: { orderId: order.orderId, value: summary, facts },
+      summary: { orderId: order.orderId, value: summary, facts, lineItems: state.lineItems },
       customer: event.customer,
       at,
       source: event.source,
@@ -468,7 +470,7 @@ async function recordRefund(event: CanonicalEvent, deps: ProcessDeps): Promise<P
     shopId,
     customerId,
     {
-      summary: { orderId: state.orderId, value: summary, facts: valueFactsOf(state, stateUpdatedAt(item)) },
+      summary: { orderId: state.orderId, value: summary, facts: valueFactsOf(state, stateUpdatedAt(item)), lineItems: state.lineItems },
       at: event.occurredAt,
       source: event.source,
       entries,

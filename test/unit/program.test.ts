@@ -49,6 +49,22 @@ describe('the loyalty program document', () => {
     expect(formatDiff(diff)).toContain('~ tiers.levels[1].threshold: 3 → 4');
     expect(formatDiff(diffPrograms(before, before))).toBe('no changes');
   });
+
+  it('names activities and bonus rules by their id, so removing one is that one removed', () => {
+    const before = defaultProgram({ currency: 'VND', name: 'x' });
+    before.bonuses = [{ id: 'tea', multiplier: 2, on: { kind: 'categories', names: ['Tea'] }, active: true }];
+    const after = structuredClone(before);
+    after.activities = after.activities.filter((activity) => activity.activity !== 'signup');
+    after.activities[0]!.points = 30;
+    after.bonuses[0]!.active = false;
+    after.bonuses.push({ id: 'tet', multiplier: 3, on: { kind: 'dates', from: '2027-02-05', to: '2027-02-11' }, active: true });
+    expect(diffPrograms(before, after)).toEqual([
+      { path: 'activities[signup]', change: 'removed', from: before.activities[0] },
+      { path: 'activities[review].points', change: 'changed', from: 20, to: 30 },
+      { path: 'bonuses[tea].active', change: 'changed', from: true, to: false },
+      { path: 'bonuses[tet]', change: 'added', to: after.bonuses[1] },
+    ]);
+  });
 });
 
 describe('the analytics section', () => {

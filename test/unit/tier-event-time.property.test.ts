@@ -38,8 +38,18 @@ const programs: Record<string, Program> = {
   year: levels('spend', 4_000_000, 12_000_000, { kind: 'calendarYear' }),
 };
 
+type Line = OrderState['lineItems'][number];
 type Event =
-  | { kind: 'state'; orderId: string; status: OrderStatus; total: number; reported: number; createdAt: string; updatedAt: string }
+  | {
+      kind: 'state';
+      orderId: string;
+      status: OrderStatus;
+      total: number;
+      reported: number;
+      createdAt: string;
+      updatedAt: string;
+      lines?: Line[];
+    }
   | { kind: 'refund'; orderId: string; refundId: string; amount: number; createdAt: string };
 
 const timeOf = (event: Event) => (event.kind === 'state' ? event.updatedAt : event.createdAt);
@@ -86,7 +96,7 @@ class Customer {
       total: item.state.total,
       reportedRefunded: item.state.reported,
       createdAt: item.state.createdAt,
-      lineItems: [],
+      lineItems: item.state.lines ?? [],
       refunds: [...item.refunds.values()].map((r) => ({ amount: r.amount, createdAt: r.createdAt })),
       seq: item.seq,
     };
@@ -95,7 +105,8 @@ class Customer {
     const held: Held | undefined = open ? { where: 'open', summary: open } : undefined;
     const next = summaryToPlan(held, summarize(state), valueFactsOf(state, item.state.updatedAt, staleState));
     if (!next) return;
-    const plan = planOrderChange(this.loyalty, this.history, held, event.orderId, next, this.program, timeOf(event));
+    const earn = { lineItems: item.state.lines ?? [], timeZone: 'Asia/Ho_Chi_Minh' };
+    const plan = planOrderChange(this.loyalty, this.history, held, event.orderId, next, this.program, timeOf(event), earn);
     this.history = plan.history;
     this.loyalty = {
       ...this.loyalty,
@@ -348,5 +359,88 @@ describe('an order value over time', () => {
       [c + 400, 600],
     ]);
     expect(next.u).toBe(c + 500);
+  });
+});
+
+/**
+ * Points with bonus rules (shared/loyalty/bonuses.ts) converge too: whatever the arrival order and
+ * duplicates, each order ends earning what its final net earns at its lines' bonus rates, so the
+ * balance is the oracle's sum. Tier multipliers are all 1 and no rule is for a tier here: which tier
+ * prices an order that arrives before earlier-dated ones is the processor's documented
+ * approximation (plan.ts tierAsOf), not what this property is about.
+ */
+describe('points with bonus rules', () => {
+  const ZONE = 'Asia/Ho_Chi_Minh';
+  const flat = levels('orders', 2, 4, { kind: 'rollingMonths', months: 12 });
+  const program: Program = {
+    ...flat,
+    tiers: { ...flat.tiers, levels: flat.tiers.levels.map((level) => ({ ...level, earnMultiplier: 1 })) },
+    points: { ...flat.points, firstOrderBonus: 0 },
+    bonuses: [
+      { id: 'p1', multiplier: 2, on: { kind: 'products', ids: ['p1'] }, active: true },
+      { id: 'tea', multiplier: 1.5, on: { kind: 'categories', names: ['Tea'] }, active: true },
+      { id: 'summer', multiplier: 3, on: { kind: 'dates', from: '2025-04-11', to: '2025-06-10' }, active: true },
+      { id: 'off', multiplier: 10, on: { kind: 'categories', names: ['Gifts'] }, active: false },
+    ],
+  };
+  const lineArb = fc.record({
+    title: fc.constant('item'),
+    productId: fc.constantFrom('p1', 'p2', 'p3'),
+    category: fc.constantFrom('Tea', 'Cups', 'Gifts'),
+    price: fc.integer({ min: 1, max: 50 }).map((n) => n * 10_000),
+    quantity: fc.integer({ min: 1, max: 3 }),
+  });
+  const bonusOrderArb = fc
+    .tuple(
+      orderArb,
+      fc.array(lineArb, { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: 5 }).map((n) => n * 10_000),
+    )
+    .map(([order, lines, shipping]) => ({ ...order, total: lines.reduce((sum, l) => sum + l.price * l.quantity, 0) + shipping, lines }));
+
+  /** Written from the rules as the docs state them, not from bonuses.ts: each line at its largest rate, shipping at the dates rate. */
+  function expectedBalance(orders: Array<{ lines: Line[]; total: number }>, events: Event[]) {
+    let balance = 0;
+    orders.forEach((o, i) => {
+      const mine = events.filter((e) => e.orderId === `o${i}`);
+      const states = mine.filter((e): e is StateEvent => e.kind === 'state');
+      if (states.length === 0) return;
+      const last = states.reduce((a, b) => (b.updatedAt > a.updatedAt ? b : a));
+      const refunds = mine.filter((e): e is RefundEvent => e.kind === 'refund').reduce((sum, r) => sum + r.amount, 0);
+      const paid = ['paid', 'partially_refunded'].includes(last.status);
+      const net = paid ? Math.max(0, o.total - Math.min(o.total, Math.max(last.reported, refunds))) : 0;
+      const day = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date(last.createdAt));
+      const whole = day >= '2025-04-11' && day <= '2025-06-10' ? 300 : 100;
+      let weighted = 0;
+      let weights = 0;
+      let lines = 0;
+      for (const line of o.lines) {
+        const rate = Math.max(whole, line.productId === 'p1' ? 200 : 100, line.category === 'Tea' ? 150 : 100);
+        weighted += line.price * line.quantity * rate;
+        weights += line.price * line.quantity;
+        lines += line.price * line.quantity;
+      }
+      weighted += (o.total - lines) * whole;
+      weights += o.total - lines;
+      balance += Number((BigInt(net) * BigInt(weighted)) / (10_000n * 100n * BigInt(weights)));
+    });
+    return balance;
+  }
+
+  it('ends at the sum of what each order’s final net earns at its bonus rates, whatever the arrival order and duplicates', () => {
+    fc.assert(
+      fc.property(fc.array(bonusOrderArb, { minLength: 1, maxLength: 6 }), fc.integer(), (orders, seed) => {
+        const events = eventsOf(orders).map((event) =>
+          event.kind === 'state' ? { ...event, lines: orders[Number(event.orderId.slice(1))]?.lines } : event,
+        );
+        const expected = expectedBalance(orders, events);
+        const inOrder = run(chronological(events), program);
+        const arrived = run(permuted(events, seed), program);
+        expect(inOrder.loyalty.balance).toBe(expected);
+        expect(arrived.loyalty.balance).toBe(expected);
+        expect(arrived.loyalty.lifetime).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -76,7 +76,8 @@ export const loyalty: ApiFamily = {
     }),
     route('PUT', '/v1/program', {
       summary: 'Replace the loyalty program',
-      description: 'Name the version you edited: 409 if someone saved in between.',
+      description:
+        "Name the version you edited: 409 if someone saved in between. The changes (activities and bonus rules named by their id: `activities[survey].points`, `bonuses[tet-week]`) also go on the shop's activity as `program.updated`. `bonuses`: more points on some products (product id or SKU), categories (any case) or dates (the order's own date in the shop's time zone, `from`–`to` inclusive); each line earns at the largest multiplier of the active rules naming it (rules do not stack), shipping and taxes at a dates rule's, and the tier's multiplier multiplies the result. An order's rates are fixed when it first earns; a refund claws back its share of the order's points at that blended rate.",
       security: SHOP_KEY,
       requestBody: jsonBody(PutProgramSchema),
       responses: {

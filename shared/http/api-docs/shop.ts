@@ -53,7 +53,7 @@ const _key: Describes<typeof NewApiKeySchema, Awaited<ReturnType<typeof rotateAp
 const ShopActivityEntrySchema = z.object({
   at: z.string(),
   entryId: z.string(),
-  action: z.enum(['shop.updated', 'apiKey.rotated', 'points.adjusted']),
+  action: z.enum(['shop.updated', 'apiKey.rotated', 'points.adjusted', 'program.updated']),
   by: z.string().meta({ description: 'Which API key acted: the first 12 hex digits of its SHA-256.' }),
   changes: z
     .array(
@@ -70,6 +70,11 @@ const ShopActivityEntrySchema = z.object({
     .optional(),
   customerId: z.string().optional(),
   points: z.int().optional(),
+  version: z.int().optional().meta({
+    description:
+      'program.updated: the version saved; `changes` name the fields as the program diff does (`activities[survey].points`, `bonuses[tet-week]`), added ones with `to` only, removed ones with `from` only.',
+  }),
+  more: z.int().optional().meta({ description: 'program.updated: changes beyond the first 50, counted, not listed.' }),
 });
 const ShopActivityPageSchema = z.object({
   items: z.array(ShopActivityEntrySchema).meta({ description: 'Newest first; kept a year.' }),
