@@ -101,8 +101,30 @@ export interface TierLevel {
   earnMultiplier: number;
 }
 
+/** An activity of the program (shared/loyalty/activities.ts). */
+export interface ActivityRule {
+  activity: string;
+  points: number;
+  limit?: { count: number; per: 'ever' | 'day' | 'month' | 'year' };
+  tiers?: string[];
+  active: boolean;
+  name?: Record<string, string>;
+}
+
+/** A bonus rule of the program (shared/loyalty/bonuses.ts). */
+export interface BonusRule {
+  id: string;
+  name?: Record<string, string>;
+  multiplier: number;
+  on: { kind: 'products'; ids: string[] } | { kind: 'categories'; names: string[] } | { kind: 'dates'; from: string; to: string };
+  tiers?: string[];
+  active: boolean;
+}
+
 /** The program document (shared/loyalty/program.ts): the fields the form edits are typed, the rest kept as is. */
 export interface Program {
+  activities?: ActivityRule[];
+  bonuses?: BonusRule[];
   tiers: { metric: 'spend' | 'orders' | 'points'; levels: TierLevel[]; [key: string]: unknown };
   points: { earn: { points: number; per: number }; firstOrderBonus: number; pointValue: number; [key: string]: unknown };
   email: { fromAddress: string; fromName: string; replyTo?: string; [key: string]: unknown };

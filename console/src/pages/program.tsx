@@ -5,14 +5,28 @@ import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import type { DiffLine, Program, ProgramDocument, TierLevel } from '../types.ts';
+import { ActivitiesEditor, BonusesEditor } from './program-earning.tsx';
+
+/** Lists diffed by their entries' id, as the server does (shared/loyalty/program.ts KEYED_LISTS). */
+const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id' };
+
+const keyedEntries = (list: unknown[], key: string) =>
+  Object.fromEntries(list.map((entry, i) => [String((entry as Record<string, unknown> | null)?.[key] ?? i), entry]));
 
 /**
- * What changes between two programs, field by field (arrays by index), in the paths the API uses
- * (`tiers.levels[1].threshold`). The same walk as shared/loyalty/program.ts diffPrograms, which
- * cannot be bundled here (it comes with the zod schema); the server's own diff is shown after saving.
+ * What changes between two programs, field by field (arrays by index, activities and bonus rules by
+ * id), in the paths the API uses (`tiers.levels[1].threshold`, `bonuses[tet-week].multiplier`). The
+ * same walk as shared/loyalty/program.ts diffPrograms, which cannot be bundled here (it comes with
+ * the zod schema); the server's own diff is shown after saving.
  */
 export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] {
   if (JSON.stringify(from) === JSON.stringify(to)) return [];
+  const key = KEYED_LISTS[path];
+  if (key && Array.isArray(from) && Array.isArray(to)) {
+    const a = keyedEntries(from, key);
+    const b = keyedEntries(to, key);
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((id) => diffPrograms(a[id], b[id], `${path}[${id}]`));
+  }
   const isContainer = (value: unknown) => typeof value === 'object' && value !== null;
   if (!isContainer(from) || !isContainer(to) || Array.isArray(from) !== Array.isArray(to)) {
     if (from === undefined) return [{ path, change: 'added', to }];
@@ -28,7 +42,7 @@ export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] 
 
 /** The fields the form shows (the rest are edited as JSON), as the API names them in `error.field`. */
 const FORM_FIELDS =
-  /^program\.(tiers\.levels\[\d+\]\.(threshold|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$/;
+  /^program\.((tiers\.levels\[\d+\]\.(threshold|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$|(activities|bonuses)\[\d+\])/;
 
 type Saved = { version: number; changes: DiffLine[] };
 
@@ -114,6 +128,13 @@ function ProgramEditor({
   const fieldError = (path: string) =>
     error?.status === 400 && error.field === `program.${path}` ? error.message.replace(`${error.field}: `, '') : undefined;
   const shownInForm = error?.status === 400 && FORM_FIELDS.test(error.field ?? '');
+  // Activities and bonus rules show a refusal on the row it names (program.bonuses[1].on.to → bonuses[1]).
+  const errorUnder = (prefix: string) => {
+    const field = error?.status === 400 ? (error.field ?? '') : '';
+    return field === `program.${prefix}` || field.startsWith(`program.${prefix}.`)
+      ? `${field.slice(`program.${prefix}`.length + 1) || prefix}: ${error?.message.replace(`${field}: `, '')}`
+      : undefined;
+  };
   const number = (text: string) => (text.trim() === '' ? Number.NaN : Number(text));
   const levels = draft.tiers?.levels ?? [];
   const metric = t.program.metrics[draft.tiers?.metric] ?? draft.tiers?.metric;
@@ -306,6 +327,11 @@ function ProgramEditor({
             )}
           </Field>
         </div>
+      </Section>
+
+      <Section title={t.earning.title}>
+        <ActivitiesEditor draft={draft} edit={edit} errorUnder={errorUnder} />
+        <BonusesEditor draft={draft} edit={edit} errorUnder={errorUnder} />
       </Section>
 
       <Section title={t.program.json}>
