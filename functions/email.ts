@@ -4,9 +4,11 @@ import { requeueTriggerEmail } from '#shared/aws/email-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { sesClient } from '#shared/aws/ses.ts';
 import { config } from '#shared/config.ts';
+import { getEmailTemplate } from '#shared/data/email-template-repo.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
-import { db, loadShop, now } from '#shared/deps.ts';
+import { cachedLoader, db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
+import type { EmailTrigger } from '#shared/email/render.ts';
 import { TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
 import { logger } from '#shared/observability.ts';
@@ -41,6 +43,12 @@ async function coPurchase(shopId: string) {
   return value;
 }
 
+/** The shop's own copies of its trigger emails change rarely: 30 s per container, like the shop. */
+const shopCopies = cachedLoader(async (key: string) => {
+  const [shopId = '', trigger = ''] = key.split('|');
+  return (await getEmailTemplate(db(), shopId, trigger as EmailTrigger))?.message;
+});
+
 async function processRecord(record: SQSRecord) {
   const message = RecordSchema.parse(JSON.parse(record.body));
   const publicUrl = config().PUBLIC_API_URL;
@@ -58,6 +66,7 @@ async function processRecord(record: SQSRecord) {
     },
     requeue: requeueTriggerEmail,
     publicUrl,
+    shopCopy: (shopId, trigger) => shopCopies.get(`${shopId}|${trigger}`),
   });
   // Ids and outcomes only: never an address or a name.
   logger.info('email', { shopId: message.shopId, customerId: message.customerId, trigger: message.trigger, ...outcome });

@@ -352,9 +352,9 @@ export const functions: FunctionSpec[] = [
     consumes: 'email',
     // Throttled messages go back on the queue with a delay.
     sendsTo: ['email'],
-    // GetItem: shop, program, profile, send records, suppression, statistics; PutItem: send records,
-    // the SES message map, timeline, the per-customer lease; UpdateItem: the profile's recent sends;
-    // DeleteItem: releasing the lease.
+    // GetItem: shop, program, profile, send records, suppression, statistics, the shop's copy of the
+    // trigger's email; PutItem: send records, the SES message map, timeline, the per-customer lease;
+    // UpdateItem: the profile's recent sends; DeleteItem: releasing the lease.
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     secrets: ['master'],
     sendsEmail: true,
@@ -438,10 +438,28 @@ export const functions: FunctionSpec[] = [
     entry: 'functions/preview-email.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    routes: [{ method: 'GET', path: '/v1/emails/preview' }],
+    routes: [
+      { method: 'GET', path: '/v1/emails/preview' },
+      { method: 'POST', path: '/v1/emails/preview' },
+    ],
+    // GetItem: the shop, its erasure marker, the program, the profile, the statistics, the shop's copy of the email.
     tableActions: ['dynamodb:GetItem'],
     secrets: ['master'],
     needsPublicUrl: true,
+  },
+  {
+    name: 'emailTemplates',
+    entry: 'functions/email-templates.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/v1/emails/templates' },
+      { method: 'PUT', path: '/v1/emails/templates/{trigger}' },
+      { method: 'DELETE', path: '/v1/emails/templates/{trigger}' },
+    ],
+    // GetItem: the shop and its erasure marker; Query: the shop's copies (at most one per trigger);
+    // UpdateItem: save one (a revision more); DeleteItem: remove one.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   },
   {
     name: 'shop',

@@ -208,3 +208,10 @@ export const emailLogKey = (shopId: string, at: string, sendId: string) => ({
   PK: emailLogPk(shopId, at.slice(0, 7)),
   SK: `${at}#${sendId}`,
 });
+
+/**
+ * A shop's own copy of one built-in trigger's email (shared/email/shop-template.ts): one item per
+ * trigger, so the set is bounded by the triggers (12) and each item by a message's size limits.
+ */
+export const EMAIL_TEMPLATE_PREFIX = 'EMAILTPL#';
+export const emailTemplateKey = (shopId: string, trigger: string) => ({ PK: `SHOP#${shopId}`, SK: `${EMAIL_TEMPLATE_PREFIX}${trigger}` });

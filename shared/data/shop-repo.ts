@@ -2,6 +2,7 @@ import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } 
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { shopDirectoryKey, shopErasureKey, shopKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
+import type { Brand } from '#shared/email/shop-template.ts';
 
 export type WebhookSource = 'shopify' | 'woocommerce' | 'generic';
 
@@ -39,6 +40,8 @@ export interface ShopRecord {
    */
   woocommerce?: { url: string; consumerKey: string; consumerSecret: string };
   settings: { ignoreTestOrders: boolean };
+  /** The look and the postal address of the emails the shop writes (shared/email/shop-template.ts BrandSchema). */
+  brand?: Brand;
   createdAt: string;
   updatedAt?: string;
   /** Optimistic version of the record: every change through the shop API is conditional on it (absent: 0). */

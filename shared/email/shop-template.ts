@@ -95,7 +95,7 @@ export const BrandSchema = z.strictObject({
    */
   address: z.string().trim().min(5).max(300).optional(),
   /** A line above the address, per language. */
-  footer: languages(500).optional(),
+  footer: languages(200).optional(),
 });
 
 export type Brand = z.output<typeof BrandSchema>;

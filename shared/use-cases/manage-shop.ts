@@ -22,6 +22,7 @@ import {
 import { decryptSecret, encryptSecret, newApiKey, sha256Hex } from '#shared/domain/crypto.ts';
 import { UnauthorizedError, ValidationError } from '#shared/domain/errors.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
+import { BrandSchema } from '#shared/email/shop-template.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { CreateShopSchema, SecretSchema } from '#shared/use-cases/create-shop.ts';
 
@@ -68,6 +69,8 @@ export function shopView(shop: ShopRecord, publicUrl: string, now: Date) {
     createdAt: shop.createdAt,
     updatedAt: shop.updatedAt ?? shop.createdAt,
     settings: { ignoreTestOrders: shop.settings.ignoreTestOrders },
+    /** The look and the postal address of the emails the shop writes; null until set. */
+    brand: shop.brand ?? null,
     secrets: {
       ...(Object.fromEntries(SOURCES.map((source) => [source, shop.secrets[source] !== undefined])) as Record<WebhookSource, boolean>),
       /** The storefront secret the shop's server signs its customers with (X-Rapport-Customer). */
@@ -145,6 +148,11 @@ export const UpdateShopSchema = z.strictObject({
   locale: CreateShopSchema.shape.locale.optional(),
   timezone: CreateShopSchema.shape.timezone.optional(),
   settings: z.strictObject({ ignoreTestOrders: z.boolean().optional() }).optional(),
+  /**
+   * The emails' brand, replaced whole (null removes it): logo, colours, footer note, postal address.
+   * Without the address, the shop's own marketing emails fall back to the built-in copy.
+   */
+  brand: BrandSchema.nullable().optional(),
   /** Set or replace a webhook signing secret or the storefront secret; the one replaced still verifies for 24 hours. */
   secrets: z
     .strictObject({
@@ -193,6 +201,22 @@ export async function updateShop(authenticated: ShopRecord, body: unknown, apiKe
     if (ignore !== undefined && ignore !== shop.settings.ignoreTestOrders) {
       set.settings = { ...shop.settings, ignoreTestOrders: ignore };
       changes.push({ field: 'settings.ignoreTestOrders', from: shop.settings.ignoreTestOrders, to: ignore });
+    }
+    if (input.brand !== undefined && JSON.stringify(input.brand) !== JSON.stringify(shop.brand ?? null)) {
+      if (input.brand === null) remove.push('brand');
+      else set.brand = input.brand;
+      // Which parts changed, not their values: the address may be someone's home.
+      const parts = new Set([...Object.keys(shop.brand ?? {}), ...Object.keys(input.brand ?? {})]);
+      for (const part of [...parts].sort()) {
+        const from = (shop.brand as Record<string, unknown> | undefined)?.[part];
+        const to = (input.brand as Record<string, unknown> | null)?.[part];
+        if (JSON.stringify(from) === JSON.stringify(to)) continue;
+        changes.push(
+          to === undefined
+            ? { field: `brand.${part}`, to: null }
+            : { field: `brand.${part}`, change: from === undefined ? 'set' : 'replaced' },
+        );
+      }
     }
     const secrets = { ...shop.secrets };
     // Grace that has run out is dropped whenever the record is written.

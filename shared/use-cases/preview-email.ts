@@ -3,16 +3,22 @@ import { loadProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
-import { EMAIL_TRIGGERS, renderEmail } from '#shared/email/render.ts';
+import { EMAIL_LANGUAGES } from '#shared/email/locales.ts';
+import { messageValuesOf } from '#shared/email/message-values.ts';
+import { EMAIL_TRIGGERS, type EmailTrigger } from '#shared/email/render.ts';
+import { renderShopMessage, type ShopMessage, triggerVariables } from '#shared/email/shop-template.ts';
+import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { defaultRewards, priceOf } from '#shared/loyalty/rewards.ts';
 import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
+import { checkedMessage } from '#shared/use-cases/manage-email-templates.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
 /**
  * GET /v1/emails/preview?customerId=&trigger=: the email this customer would get for this trigger,
- * rendered by the same code as the email function. The trigger's facts are examples where the
+ * rendered by the same code as the email function (the shop's own copy when it wrote one in the
+ * customer's language); POST /v1/emails/preview: a copy being written, for the same customer. The trigger's facts are examples where the
  * trigger carries its own (a shortfall, an expiry date) — the customer's name, language, tier,
  * points, progress and recommendations are theirs.
  */
@@ -72,6 +78,8 @@ function exampleData(trigger: string, shop: ShopRecord, program: Program, now: D
 
 export interface PreviewDeps {
   db: Db;
+  /** The shop's own copy of a trigger's email, if it wrote one (data/email-template-repo.ts). */
+  shopCopy: (shopId: string, trigger: EmailTrigger) => Promise<ShopMessage | undefined>;
   program: (shopId: string) => Promise<Program>;
   masterKey: () => Promise<string>;
   coPurchase: (shopId: string) => Promise<StoredCoPurchase | undefined>;
@@ -79,8 +87,8 @@ export interface PreviewDeps {
   now: () => Date;
 }
 
-export async function previewEmail(shop: ShopRecord, query: Record<string, string | undefined>, deps: PreviewDeps) {
-  const { customerId, trigger, format } = parseOrThrow(QuerySchema, query, 'query');
+/** The context the email function would render this customer's email from, the trigger's facts as examples. */
+async function previewContext(shop: ShopRecord, customerId: string, trigger: EmailTrigger, deps: PreviewDeps) {
   const [profile, program, coPurchase, masterKey] = await Promise.all([
     loadProfile(deps.db, shop.shopId, customerId),
     deps.program(shop.shopId),
@@ -106,5 +114,35 @@ export async function previewEmail(shop: ShopRecord, query: Record<string, strin
     publicUrl: deps.publicUrl,
     now,
   });
-  return { format, rendered: renderEmail(context) };
+  return context;
+}
+
+/** GET /v1/emails/preview: the email as it would go out now — the shop's own copy in the customer's language, else the built-in one. */
+export async function previewEmail(shop: ShopRecord, query: Record<string, string | undefined>, deps: PreviewDeps) {
+  const { customerId, trigger, format } = parseOrThrow(QuerySchema, query, 'query');
+  const [context, shopCopy] = await Promise.all([previewContext(shop, customerId, trigger, deps), deps.shopCopy(shop.shopId, trigger)]);
+  return { format, rendered: renderTriggerEmail(context, shopCopy, shop.brand) };
+}
+
+export const DraftPreviewSchema = z.strictObject({
+  customerId: CustomerIdSchema,
+  trigger: z.enum(EMAIL_TRIGGERS),
+  /** The message being written, as PUT /v1/emails/templates/{trigger} takes it (not saved). */
+  message: z.unknown(),
+  /** The language to show; the customer's by default (a message without it shows the language it has). */
+  language: z.enum(EMAIL_LANGUAGES).optional(),
+});
+
+/**
+ * POST /v1/emails/preview: a message being written, checked as a save checks it (400 naming the
+ * field), rendered for a real customer in the shop's brand. Nothing is saved.
+ */
+export async function previewDraft(shop: ShopRecord, body: unknown, deps: PreviewDeps): Promise<TriggerEmail> {
+  const { customerId, trigger, message: draft, language } = parseOrThrow(DraftPreviewSchema, body);
+  const variables = triggerVariables(trigger);
+  const message = checkedMessage(draft, variables, shop.brand, `templates.${trigger}`);
+  const context = await previewContext(shop, customerId, trigger, deps);
+  const values = messageValuesOf(context);
+  const rendered = renderShopMessage(message, language ?? values.language, values.values, shop.brand, variables);
+  return { subject: rendered.subject, html: rendered.html, text: rendered.text, locale: rendered.language, copy: 'shop' };
 }

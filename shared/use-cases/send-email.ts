@@ -7,9 +7,11 @@ import { recentEmailsAttributes } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
 import { buildMime } from '#shared/email/mime.ts';
-import { type EmailTrigger, InvalidEmailContextError, isMarketing, renderEmail } from '#shared/email/render.ts';
+import { type EmailTrigger, InvalidEmailContextError, isMarketing } from '#shared/email/render.ts';
 import { type ContactFacts, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
 import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
+import type { ShopMessage } from '#shared/email/shop-template.ts';
+import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
@@ -22,7 +24,9 @@ import { profileView } from '#shared/use-cases/profile-view.ts';
  *   2. one at a time per customer (a short lease), so the weekly cap counts every email exactly;
  *   3. the rules of contact (shared/email/rules.ts): consent, suppression, the cap, no mail for
  *      imported history; a skip is recorded with its reason, on the timeline too;
- *   4. render in the customer's language, build the MIME message, one SES SendRawEmail call;
+ *   4. render in the customer's language — the shop's own copy of the trigger's email when it wrote
+ *      one in that language (shared/email/trigger-email.ts), else the built-in copy — build the MIME
+ *      message, one SES SendRawEmail call;
  *   5. record the send (the SES message id, for bounces), the customer's recent marketing sends,
  *      and a timeline entry.
  * The record says `sending` before SES is called: if the process dies between SES accepting the
@@ -44,10 +48,15 @@ export interface SendEmailDeps {
   /** Back on the queue after `delaySeconds`. */
   requeue: (record: TriggerRecord & { attempt?: number }, delaySeconds: number) => Promise<void>;
   publicUrl: string;
+  /**
+   * The shop's own copy of a trigger's email (data/email-template-repo.ts), read only for an email
+   * that is going out. Absent: the built-in copy always.
+   */
+  shopCopy?: (shopId: string, trigger: EmailTrigger) => Promise<ShopMessage | undefined>;
 }
 
 export type SendOutcome =
-  | { status: 'sent'; sendId: string; messageId: string }
+  | { status: 'sent'; sendId: string; messageId: string; copy: 'shop' | 'builtin'; fallback?: string }
   | { status: 'skipped'; sendId: string; reason: string }
   | { status: 'duplicate'; sendId: string }
   | { status: 'requeued'; sendId: string; delaySeconds: number }
@@ -157,8 +166,9 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const { shop, program, profile, view, email, recent } = assessed;
 
     const masterKey = await deps.masterKey();
-    let rendered: ReturnType<typeof renderEmail>;
+    let rendered: TriggerEmail;
     let composed: ReturnType<typeof composeEmail>;
+    const shopCopy = await deps.shopCopy?.(shopId, record.trigger as EmailTrigger);
     try {
       composed = composeEmail({
         record,
@@ -170,7 +180,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
         publicUrl: deps.publicUrl,
         now,
       });
-      rendered = renderEmail(composed.context);
+      rendered = renderTriggerEmail(composed.context, shopCopy, shop.brand);
     } catch (error) {
       // The trigger lacks a fact the email needs (a birthday without a bonus, say): nothing to send.
       if (error instanceof InvalidEmailContextError) return skip('incomplete');
@@ -234,6 +244,6 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       );
     }
     await putEmailEntry(at, 'sent', { locale: rendered.locale, messageId });
-    return { status: 'sent', sendId: id, messageId };
+    return { status: 'sent', sendId: id, messageId, copy: rendered.copy, ...(rendered.fallback ? { fallback: rendered.fallback } : {}) };
   });
 }

@@ -63,6 +63,7 @@ describe('GET and PATCH /v1/shop', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       settings: { ignoreTestOrders: true },
+      brand: null,
       secrets: { shopify: true, woocommerce: false, generic: true, storefront: false },
       previousSecretsValidUntil: {},
       webhooks: {

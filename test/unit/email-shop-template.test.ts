@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageValuesOf } from '#shared/email/message-values.ts';
-import { EMAIL_TRIGGERS, type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
+import { EMAIL_TRIGGERS, type EmailContext, type EmailTrigger, InvalidEmailContextError, isMarketing } from '#shared/email/render.ts';
 import { htmlProblems, htmlToText } from '#shared/email/safe-html.ts';
 import {
   type Brand,
@@ -14,6 +14,7 @@ import {
   triggerVariables,
   validateShopMessage,
 } from '#shared/email/shop-template.ts';
+import { renderTriggerEmail } from '#shared/email/trigger-email.ts';
 
 const message = (input: ShopMessageInput) => ShopMessageSchema.parse(input);
 const problemsOf = (input: ShopMessageInput, variables = triggerVariables('win_back')) => validateShopMessage(message(input), variables);
@@ -268,5 +269,38 @@ describe('messageValuesOf', () => {
     const en = messageValuesOf(contextFor('points_expiring', 'en-US'));
     expect(en.language).toBe('en');
     expect(en.values.points).toEqual({ expiring: '320 points', expires_on: 'March 15, 2026' });
+  });
+});
+
+describe('renderTriggerEmail', () => {
+  const ctx = (locale: string, data: Record<string, unknown> = { coupon: { code: 'RP-ABCD' } }): EmailContext => ({
+    trigger: 'win_back',
+    locale,
+    shop: { name: 'Trà Mộc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh' },
+    customer: { firstName: 'Lan', points: { balance: 10, lifetime: 10 } },
+    data,
+    recommendations: [],
+    unsubscribeUrl: 'https://rapport.example/unsubscribe?token=tok',
+    loyaltyUrl: 'https://rapport.example/l/x',
+  });
+  const copy = message(vi('<p>Mã {{ reward.code }}</p>', 'Quà cho {{ customer.first_name }}'));
+
+  it("uses the shop's copy in the customer's language, the built-in copy in any other", () => {
+    expect(renderTriggerEmail(ctx('vi-VN'), copy, BRAND)).toMatchObject({ copy: 'shop', subject: 'Quà cho Lan', locale: 'vi' });
+    expect(renderTriggerEmail(ctx('vi-VN'), copy, BRAND).html).toContain('<p>Mã RP-ABCD</p>');
+    expect(renderTriggerEmail(ctx('en-US'), copy, BRAND)).toMatchObject({ copy: 'builtin', locale: 'en' });
+    expect(renderTriggerEmail(ctx('vi-VN'), undefined, BRAND)).toMatchObject({ copy: 'builtin', locale: 'vi' });
+  });
+
+  it('falls back to the built-in copy when the brand lost the postal address, and says why', () => {
+    const out = renderTriggerEmail(ctx('vi-VN'), copy, { primaryColor: '#000000' });
+    expect(out).toMatchObject({ copy: 'builtin', fallback: 'no_postal_address' });
+    expect(out.subject).toBe('Trà Mộc rất nhớ bạn');
+  });
+
+  it('sends nothing in the shop words that the built-in copy could not make either', () => {
+    const noUnsubscribe = { ...ctx('vi-VN') };
+    delete noUnsubscribe.unsubscribeUrl;
+    expect(() => renderTriggerEmail(noUnsubscribe, copy, BRAND)).toThrowError(InvalidEmailContextError);
   });
 });

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BrandSchema } from '#shared/email/shop-template.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
 import {
   ActivityQuerySchema,
@@ -23,6 +24,9 @@ export const ShopSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   settings: z.object({ ignoreTestOrders: z.boolean() }),
+  brand: BrandSchema.nullable().meta({
+    description: 'The look and postal address of the emails the shop writes (PUT /v1/emails/templates/{trigger}); null until set.',
+  }),
   secrets: perSource(z.boolean())
     .extend({
       storefront: z.boolean().meta({ description: "The storefront secret, which signs the shop's customers (X-Rapport-Customer)." }),
@@ -102,6 +106,7 @@ export const shop: ApiFamily = {
         'Only the fields given change. A webhook secret given replaces the one set; the replaced one still verifies deliveries for 24 hours. ' +
         "`secrets.storefront` (at least 32 characters) is the secret the shop's server signs its logged-in customers with for the storefront API; a replaced one also stays valid 24 hours. " +
         '`shopify: {domain, adminAccessToken}` and `woocommerce: {url, consumerKey, consumerSecret}` let Rapport create reward codes on the platform; they are stored sealed and never shown, and `null` removes them. ' +
+        '`brand: {logoUrl?, primaryColor?, backgroundColor?, address?, footer?: {en?, vi?}}` replaces the look of the emails the shop writes (`null` removes it); `address` is the postal address their footer shows, which a marketing email the shop writes cannot go without. ' +
         '`currency` cannot be changed (400).',
       security: SHOP_KEY,
       requestBody: jsonBody(UpdateShopSchema),

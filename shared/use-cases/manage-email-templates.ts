@@ -1,0 +1,92 @@
+import * as z from 'zod';
+import type { Db } from '#shared/data/db.ts';
+import { deleteEmailTemplate, listEmailTemplates, putEmailTemplate, type StoredEmailTemplate } from '#shared/data/email-template-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { EMAIL_TRIGGERS, type EmailTrigger } from '#shared/email/render.ts';
+import {
+  brandProblems,
+  LIQUID_FILTERS,
+  LIQUID_TAGS,
+  type MessageProblem,
+  type ShopMessage,
+  ShopMessageSchema,
+  triggerVariables,
+  VARIABLES,
+  type VariableSet,
+  validateShopMessage,
+} from '#shared/email/shop-template.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
+
+/**
+ * The shop's own copy of the built-in trigger emails: GET /v1/emails/templates (every trigger, its
+ * variables, the shop's copy or null), PUT /v1/emails/templates/{trigger} (checked, then saved),
+ * DELETE /v1/emails/templates/{trigger} (back to the built-in copy). A message that fails a check is
+ * refused whole with 400, its field named from the top of the templates: `templates.win_back.body.vi:
+ * unknown variable {{ customer.password }}`.
+ */
+
+export const TriggerParamSchema = z.enum(EMAIL_TRIGGERS);
+
+export interface EmailTemplateDeps {
+  db: Db;
+  now: () => Date;
+}
+
+const triggerOf = (value: string | undefined) => parseOrThrow(TriggerParamSchema, value, 'trigger');
+
+/**
+ * Throws the problems of a message as one 400: the first names the field, the message lists them
+ * all (`templates.win_back.body.vi: …; templates.win_back.subject.en: …`). `prefix`: where the
+ * message sits in the request, for the field names.
+ */
+export function refuseProblems(problems: readonly MessageProblem[], prefix: string): void {
+  const first = problems[0];
+  if (!first) return;
+  const named = problems.map((p) => ({ field: p.field.startsWith('brand.') ? p.field : `${prefix}.${p.field}`, message: p.message }));
+  throw new ValidationError(named[0]?.field ?? prefix, named.map((p) => `${p.field}: ${p.message}`).join('; '));
+}
+
+/** The message parsed and checked against its variables and the shop's brand; throws ValidationError. */
+export function checkedMessage(body: unknown, variables: VariableSet, brand: ShopRecord['brand'], prefix: string): ShopMessage {
+  const message = parseOrThrow(ShopMessageSchema, body, prefix);
+  refuseProblems([...validateShopMessage(message, variables), ...brandProblems(brand, variables)], prefix);
+  return message;
+}
+
+const templateView = (trigger: EmailTrigger, stored: StoredEmailTemplate | undefined) => {
+  const variables = triggerVariables(trigger);
+  return {
+    trigger,
+    marketing: variables.marketing,
+    variables: [...variables.names],
+    template: stored ? { ...stored.message, revision: stored.revision, updatedAt: stored.updatedAt } : null,
+  };
+};
+
+export type EmailTemplateView = ReturnType<typeof templateView>;
+
+/** GET /v1/emails/templates: every trigger, with the variables it may use and the shop's copy (null: the built-in one). */
+export async function readEmailTemplates(shop: ShopRecord, deps: Pick<EmailTemplateDeps, 'db'>) {
+  const stored = new Map((await listEmailTemplates(deps.db, shop.shopId)).map((t) => [t.trigger, t]));
+  return {
+    templates: EMAIL_TRIGGERS.map((trigger) => templateView(trigger, stored.get(trigger))),
+    variables: VARIABLES,
+    tags: [...LIQUID_TAGS],
+    filters: [...LIQUID_FILTERS],
+  };
+}
+
+/** PUT /v1/emails/templates/{trigger}: the shop's copy, checked, saved in place of the one before. */
+export async function saveEmailTemplate(shop: ShopRecord, triggerParam: string | undefined, body: unknown, deps: EmailTemplateDeps) {
+  const trigger = triggerOf(triggerParam);
+  const message = checkedMessage(body, triggerVariables(trigger), shop.brand, `templates.${trigger}`);
+  return templateView(trigger, await putEmailTemplate(deps.db, shop.shopId, trigger, message, deps.now().toISOString()));
+}
+
+/** DELETE /v1/emails/templates/{trigger}: back to the built-in copy; 404 when there was no copy. */
+export async function removeEmailTemplate(shop: ShopRecord, triggerParam: string | undefined, deps: Pick<EmailTemplateDeps, 'db'>) {
+  const trigger = triggerOf(triggerParam);
+  if (!(await deleteEmailTemplate(deps.db, shop.shopId, trigger))) throw new NotFoundError(`no copy of the ${trigger} email to remove`);
+  return templateView(trigger, undefined);
+}
