@@ -40,12 +40,9 @@ const TemplateSchema = ShopMessageSchema.safeExtend({
 });
 const EmailTemplateSchema = z.object({
   trigger: z.enum(EMAIL_TRIGGERS),
-  marketing: z
-    .boolean()
-    .meta({
-      description:
-        "Marketing: sent with consent only, with the unsubscribe link; the shop's copy needs its postal address (brand.address).",
-    }),
+  marketing: z.boolean().meta({
+    description: "Marketing: sent with consent only, with the unsubscribe link; the shop's copy needs its postal address (brand.address).",
+  }),
   variables: z.array(z.string()).meta({ description: 'The variables this email may use, `{{ customer.first_name }}`…' }),
   template: TemplateSchema.nullable().meta({ description: "The shop's copy; null: the built-in copy goes out." }),
 });
