@@ -1,5 +1,6 @@
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { RUN_HOUR } from '#shared/loyalty/review.ts';
 
 /**
  * The shop's daily re-segmentation run on AWS: one EventBridge Scheduler schedule per shop, at
@@ -9,7 +10,8 @@ import type { ShopRecord } from '#shared/data/shop-repo.ts';
  * Locally there is no Scheduler: the runtime reads the shop directory every hour (infra/local).
  */
 
-export const RUN_HOUR = 3;
+/** Defined beside the review it times (the backtest replays the review at the same hour). */
+export { RUN_HOUR };
 
 export const scheduleEnv = { group: 'RUN_SCHEDULE_GROUP', roleArn: 'RUN_SCHEDULE_ROLE_ARN', queueArn: 'RUNS_QUEUE_ARN' } as const;
 

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/er
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { pendingPoints } from '#shared/loyalty/review.ts';
 import { type EffectDeps, emitTriggers, type TriggerSink, triggerEntry } from '#shared/use-cases/loyalty-effects.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 
@@ -24,24 +25,8 @@ export const RedemptionSchema = z.object({
 
 export const KeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,100}$/, 'an Idempotency-Key of 8–100 letters, digits, . _ : -');
 
-const DAY = 86_400_000;
-
-/** Points earned less than `pendingDays` ago are on the balance but not spendable yet. */
-export function pendingPoints(profile: Profile, program: Program, now: Date): number {
-  const days = program.points.pendingDays;
-  if (days === 0) return 0;
-  let pending = 0;
-  const { history } = profile;
-  for (const summary of Object.values(history.open)) {
-    if (summary.c * 1000 + days * DAY > now.getTime()) pending += Math.max(0, summary.e ?? 0);
-  }
-  // Folded orders are kept per month: a month whose latest order is still pending counts whole (the
-  // guard errs on the side of what a refund could still claw back).
-  for (const [, , points, latest] of Object.values(history.base.m)) {
-    if (latest * 1000 + days * DAY > now.getTime()) pending += Math.max(0, points);
-  }
-  return Math.min(pending, profile.loyalty.balance);
-}
+/** Spendable points are judged as the backtest judges them (loyalty/review.ts). */
+export { pendingPoints };
 
 export async function redeemPoints(
   shop: ShopRecord,

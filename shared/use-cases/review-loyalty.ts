@@ -1,11 +1,10 @@
 import { applyProfileChangeIfNewer, hasTimelineEntry, loadProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { hasLedgerEntry, ledgerEntries } from '#shared/data/ledger-repo.ts';
-import type { Profile } from '#shared/data/profile-item.ts';
-import { expiryOutlook } from '#shared/loyalty/expiry.ts';
-import { type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
+import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision, isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import { pointsReviewOf, tierDecisionOf, tierReviewOf } from '#shared/loyalty/review.ts';
+import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
@@ -44,9 +43,6 @@ export interface ReviewResult {
   writes: number;
 }
 
-const day = (date: Date) => date.toISOString().slice(0, 10);
-const DAY = 86_400_000;
-
 /** Writes a reminder trigger unless an earlier run did (read first: a re-run writes nothing). Returns whether it wrote. */
 async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, trigger: TriggerDraft): Promise<boolean> {
   // Told to the email stage every time it is due (it sends each key once), written to the timeline once.
@@ -57,13 +53,8 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
   return true;
 }
 
-/** Where the customer's tier stands at `now` (keep, warn, or step down), with the metric it was judged on. Pure. */
-export function tierDecisionOf(profile: Profile, program: Program, now: Date) {
-  const { tier, tierSince, tierOverride } = profile.loyalty;
-  if (tier === undefined || tierSince === undefined) return undefined;
-  const metric = tierMetricOf(profile.history, program, now);
-  return { metric, decision: downgradeDecision(tier, new Date(tierSince), metric, program, now, tierOverride) };
-}
+/** The decisions themselves are pure (loyalty/review.ts), shared with the backtest. */
+export { tierDecisionOf };
 
 export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
   const program = await deps.program(shopId);
@@ -73,67 +64,20 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const profile = await loadProfile(deps.db, shopId, customerId, true);
-    const review = profile && tierDecisionOf(profile, program, now);
-    if (!profile || !review) break;
-    const { metric, decision } = review;
-    result.tier = decision.action;
-    // Dated by the schedule, not by the run: a retried or later run lands on the same entries.
-    if (decision.action === 'warn') {
-      if (
-        await putTrigger(deps, shopId, customerId, {
-          key: `tier_down_warning:${profile.loyalty.tier}:${day(decision.downgradeOn)}`,
-          trigger: 'tier_down_warning',
-          at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
-          data: {
-            tier: profile.loyalty.tier,
-            to: decision.to.id,
-            downgradeOn: decision.downgradeOn.toISOString(),
-            shortfall: decision.shortfall,
-            metric,
-          },
-        })
-      )
-        result.writes++;
-    }
-    if (decision.action !== 'downgrade') break;
-    const since = decision.downgradeOn.toISOString();
-    const outbox = {
-      ledger: [],
-      triggers: [
-        {
-          key: `tier_down:${decision.to.id}:${day(new Date(since))}`,
-          trigger: 'tier_down' as const,
-          at: since,
-          data: { from: profile.loyalty.tier, to: decision.to.id, metric },
-        },
-      ],
-      tier: {
-        from: profile.loyalty.tier,
-        to: decision.to.id,
-        metric,
-        threshold: decision.to.threshold,
-        at: since,
-        reason: `term and grace ended with tier metric ${metric}, below the ${profile.loyalty.tier} threshold`,
-      },
-    };
+    if (!profile || !tierDecisionOf(profile, program, now)) break;
+    const review = tierReviewOf(profile, program, now);
+    result.tier = review.action;
+    if (review.action === 'warn' && (await putTrigger(deps, shopId, customerId, review.trigger))) result.writes++;
+    if (review.action !== 'downgrade') break;
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shopId,
       customerId,
-      {
-        // The run's decision is the base events lift the tier from, judged from now on: an earlier
-        // peak, which the run has just judged out of date, does not lift the customer back.
-        loyalty: {
-          sets: { tier: decision.to.id, tierSince: since, tierBase: { tier: decision.to.id, at }, outbox },
-          balanceDelta: 0,
-          lifetimeDelta: 0,
-        },
-        version: profile.version,
-      },
+      { loyalty: { sets: { ...review.sets, outbox: review.outbox }, balanceDelta: 0, lifetimeDelta: 0 }, version: profile.version },
       at,
     );
     if (written) {
-      await writeOutbox(shopId, customerId, outbox, deps);
+      await writeOutbox(shopId, customerId, review.outbox, deps);
       result.writes += 3;
       break;
     }
@@ -144,34 +88,23 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
     const balance = profile?.loyalty.balance ?? 0;
     if (!profile || balance <= 0) break;
     const entries = await ledgerEntries(deps.db, shopId, customerId);
-    const outlook = expiryOutlook(entries, program, now);
-    if (outlook.next && now.getTime() >= outlook.next.on.getTime() - program.points.reminderDays * DAY) {
-      const wrote = await putTrigger(deps, shopId, customerId, {
-        key: `points_expiring:${day(outlook.next.on)}`,
-        trigger: 'points_expiring',
-        at: new Date(outlook.next.on.getTime() - program.points.reminderDays * DAY).toISOString(),
-        data: { points: outlook.next.points, expiresOn: outlook.next.on.toISOString() },
-      });
-      if (wrote) result.writes++;
+    const review = pointsReviewOf(entries, balance, program, now);
+    if (review.reminder) {
+      if (await putTrigger(deps, shopId, customerId, review.reminder)) result.writes++;
       result.reminded = true;
     }
-    const entryId = `expire:${outlook.periodKey}`;
-    const due = Math.min(outlook.dueNow, balance);
-    if (due <= 0 || entries.some((entry) => entry.entryId === entryId)) break;
-    const outbox = {
-      ledger: [{ entryId, kind: 'expire' as const, points: -due, at, source: { policy: program.points.expiry.kind } }],
-      triggers: [],
-    };
+    if (!review.expire) break;
+    const outbox = { ledger: [review.expire], triggers: [] };
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shopId,
       customerId,
-      { loyalty: { sets: { outbox }, balanceDelta: -due, lifetimeDelta: 0 }, version: profile.version },
+      { loyalty: { sets: { outbox }, balanceDelta: review.expire.points, lifetimeDelta: 0 }, version: profile.version },
       at,
     );
     if (written) {
       await writeOutbox(shopId, customerId, outbox, deps);
-      result.expired = due;
+      result.expired = -review.expire.points;
       result.writes += 2;
       break;
     }
