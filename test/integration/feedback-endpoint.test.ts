@@ -274,7 +274,10 @@ describe('the answer counts as the survey activity', () => {
     await submitFeedback(tokenFor(shopId, customerId, 'shopify:5002'), { score: 10 }, deps);
     await processEvent(deps.queued.at(-1)!, processing);
     expect((await balanceOf(shopId, customerId)).balance).toBe(60);
-    const ledger = (await ledgerEntries(db, shopId, customerId)).filter((entry) => entry.kind === 'activity');
+    // Both entries are at the same instant, so the ledger's own order (by entry id) says nothing: compare by reference.
+    const ledger = (await ledgerEntries(db, shopId, customerId))
+      .filter((entry) => entry.kind === 'activity')
+      .sort((a, b) => String(a.source.reference).localeCompare(String(b.source.reference)));
     expect(ledger.map((entry) => [entry.points, entry.source.activity, entry.source.reference])).toEqual([
       [30, 'survey', 'order:shopify:5001'],
       [30, 'survey', 'order:shopify:5002'],
