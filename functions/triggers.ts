@@ -307,6 +307,24 @@ export const functions: FunctionSpec[] = [
     tableActions: ['dynamodb:GetItem'],
   },
   {
+    name: 'startBacktest',
+    entry: 'functions/start-backtest.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'POST', path: '/v1/program/backtests' }],
+    // The job runs on the runs queue: one long step, like a run's.
+    sendsTo: ['runs'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  },
+  {
+    name: 'getBacktest',
+    entry: 'functions/get-backtest.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/program/backtests/{backtestId}' }],
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
     name: 'resegment',
     entry: 'functions/resegment.ts',
     // The fit holds compact columns for every customer of the shop: ~60 MB per million, plus the

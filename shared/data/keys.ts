@@ -215,3 +215,6 @@ export const emailLogKey = (shopId: string, at: string, sendId: string) => ({
  */
 export const EMAIL_TEMPLATE_PREFIX = 'EMAILTPL#';
 export const emailTemplateKey = (shopId: string, trigger: string) => ({ PK: `SHOP#${shopId}`, SK: `${EMAIL_TEMPLATE_PREFIX}${trigger}` });
+
+/** A program backtest job (use-cases/backtest.ts): under the shop's partition, like runs. */
+export const backtestKey = (shopId: string, backtestId: string) => ({ PK: `SHOP#${shopId}`, SK: `BACKTEST#${backtestId}` });

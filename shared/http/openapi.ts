@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { type CreateDocumentOptions, createDocument, type ZodOpenApiPathItemObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { admin } from '#shared/http/api-docs/admin.ts';
 import { analytics } from '#shared/http/api-docs/analytics.ts';
+import { backtests } from '#shared/http/api-docs/backtests.ts';
 import { customers } from '#shared/http/api-docs/customers.ts';
 import { emailLinks } from '#shared/http/api-docs/email-links.ts';
 import { emails } from '#shared/http/api-docs/emails.ts';
@@ -36,7 +37,19 @@ import packageJson from '../../package.json' with { type: 'json' };
  *    none that is not), each with its answers' schemas and, when it takes one, its body's.
  */
 
-const FAMILIES: ApiFamily[] = [webhooks, shop, customers, loyalty, analytics, emails, admin, emailLinks, storefront, selfDescription];
+const FAMILIES: ApiFamily[] = [
+  webhooks,
+  shop,
+  customers,
+  loyalty,
+  backtests,
+  analytics,
+  emails,
+  admin,
+  emailLinks,
+  storefront,
+  selfDescription,
+];
 
 const INFO = {
   title: 'Rapport',
