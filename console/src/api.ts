@@ -1,6 +1,6 @@
 /**
  * The one way the console talks to the API: `Authorization: Bearer <key>` on every call, errors as
- * ApiError (the API's `{"error": {"code", "message", "field"?}}`). A 401 means the key is no longer
+ * ApiError (the API's `{"error": {"code", "message", "field"?, "fields"?}}`). A 401 means the key is no longer
  * good: the session ends and the sign-in page says why. Where the API is comes from /config.json,
  * read once at start (main.tsx): `{}` locally, where the runtime serves both (same origin), and
  * `{"apiUrl": "https://…"}` on AWS, where the console is on CloudFront and the API on API Gateway.
@@ -31,6 +31,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Every field a 400 refused, each with its own message (`field` is the first). */
+    readonly fields?: ReadonlyArray<{ field: string; message: string }>,
   ) {
     super(message);
   }
@@ -100,12 +102,16 @@ export function createApi(key: string, onUnauthorized: (error: ApiError) => void
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string }; message?: string };
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string; field?: string; fields?: Array<{ field: string; message: string }> };
+      message?: string;
+    };
     return new ApiError(
       response.status,
       body.error?.code ?? `http_${response.status}`,
       body.error?.message ?? body.message ?? response.statusText,
       body.error?.field,
+      Array.isArray(body.error?.fields) ? body.error.fields : undefined,
     );
   } catch {
     return new ApiError(response.status, `http_${response.status}`, text.slice(0, 200) || response.statusText);

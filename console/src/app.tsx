@@ -7,6 +7,7 @@ import { formatters } from './format.ts';
 import { catalogs, formattingLocale, type Language, languageOf } from './i18n/index.ts';
 import { CustomerPage } from './pages/customer.tsx';
 import { CustomersPage } from './pages/customers.tsx';
+import { EmailTemplatesPage } from './pages/email-templates.tsx';
 import { EmailsPage } from './pages/emails.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ProgramPage } from './pages/program.tsx';
@@ -29,6 +30,7 @@ const ROUTES: Array<[pattern: string, page: Page, nav: PageName]> = [
   ['/segments/:segmentId', SegmentMembersPage, 'segments'],
   ['/program', ProgramPage, 'program'],
   ['/emails', EmailsPage, 'emails'],
+  ['/emails/templates', EmailTemplatesPage, 'emails'],
   ['/runs', RunsPage, 'runs'],
   ['/runs/:runId', RunsPage, 'runs'],
   ['/settings', SettingsPage, 'settings'],

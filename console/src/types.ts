@@ -23,6 +23,17 @@ export interface Shop {
   settings?: { ignoreTestOrders: boolean };
   secrets?: Partial<Record<Platform, boolean>>;
   webhooks?: Partial<Record<Platform, string>>;
+  /** The emails' brand (PATCH /v1/shop {brand}); null until set. */
+  brand?: Brand | null;
+}
+
+/** shared/email/shop-template.ts BrandSchema: every field optional. */
+export interface Brand {
+  logoUrl?: string;
+  primaryColor?: string;
+  backgroundColor?: string;
+  address?: string;
+  footer?: { en?: string; vi?: string };
 }
 
 /** One row of GET /v1/customers?limit=&cursor=&sort=&q=. */

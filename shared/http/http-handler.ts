@@ -22,7 +22,7 @@ export const STATUS_OF: Array<[new (...args: never[]) => Error, number, string]>
 export function errorResponse(error: unknown): HttpResult {
   for (const [type, statusCode, code] of STATUS_OF) {
     if (error instanceof type) {
-      const field = error instanceof ValidationError ? { field: error.field } : {};
+      const field = error instanceof ValidationError ? { field: error.field, fields: error.fields } : {};
       return json(statusCode, { error: { code, message: error.message, ...field } });
     }
   }

@@ -55,7 +55,7 @@ const INFO = {
   title: 'Rapport',
   version: packageJson.version,
   description:
-    'Customer-loyalty engine: webhooks in, one true customer record, tiers, points, segments and the right email out. Money is integer minor units of the shop\'s currency. Errors are `{"error": {"code", "message", "field"?}}`.',
+    'Customer-loyalty engine: webhooks in, one true customer record, tiers, points, segments and the right email out. Money is integer minor units of the shop\'s currency. Errors are `{"error": {"code", "message", "field"?, "fields"?}}`.',
   license: { name: 'MIT', identifier: 'MIT' },
 };
 

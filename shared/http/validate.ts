@@ -1,16 +1,28 @@
 import type { z } from 'zod';
 import { ValidationError } from '#shared/domain/errors.ts';
 
-/** Parse with a schema; a failure names the first bad field (`order.total`, `[2].eventId`). */
+/**
+ * Parse with a schema; a failure names the first bad field (`order.total`, `[2].eventId`) and lists
+ * every one in `fields`.
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  throw validationErrorOf(result.error.issues, prefix);
+}
+
+/** The issues of a failed parse as one ValidationError, each field named under `prefix`. */
+export function validationErrorOf(issues: readonly z.core.$ZodIssue[], prefix = ''): ValidationError {
+  const fields = issues.map((issue) => ({ field: fieldOf(issue, prefix), message: issue.message }));
+  const first = fields[0] ?? { field: prefix || 'body', message: 'invalid' };
+  return new ValidationError(first.field, `${first.field}: ${first.message}`, fields);
+}
+
+function fieldOf(issue: z.core.$ZodIssue, prefix: string): string {
   // A key a strict object does not take is named itself, not the object that holds it.
-  const keys = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
-  const path = formatPath([...(issue?.path ?? []), ...keys]);
-  const field = [prefix, path].filter(Boolean).join(prefix && path.startsWith('[') ? '' : '.') || 'body';
-  throw new ValidationError(field, `${field}: ${issue?.message ?? 'invalid'}`);
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = formatPath([...issue.path, ...keys]);
+  return [prefix, path].filter(Boolean).join(prefix && path.startsWith('[') ? '' : '.') || 'body';
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   type VariableSet,
   validateShopMessage,
 } from '#shared/email/shop-template.ts';
-import { parseOrThrow } from '#shared/http/validate.ts';
+import { parseOrThrow, validationErrorOf } from '#shared/http/validate.ts';
 
 /**
  * The shop's own copy of the built-in trigger emails: GET /v1/emails/templates (every trigger, its
@@ -36,22 +36,29 @@ export interface EmailTemplateDeps {
 const triggerOf = (value: string | undefined) => parseOrThrow(TriggerParamSchema, value, 'trigger');
 
 /**
- * Throws the problems of a message as one 400: the first names the field, the message lists them
- * all (`templates.win_back.body.vi: …; templates.win_back.subject.en: …`). `prefix`: where the
- * message sits in the request, for the field names.
+ * Throws the problems of a message as one 400: `field` names the first, `fields` each of them, and
+ * the message lists them all (`templates.win_back.body.vi: …; templates.win_back.subject.en: …`).
+ * `prefix`: where the message sits in the request, for the field names (the brand's are its own).
  */
 export function refuseProblems(problems: readonly MessageProblem[], prefix: string): void {
-  const first = problems[0];
-  if (!first) return;
   const named = problems.map((p) => ({ field: p.field.startsWith('brand.') ? p.field : `${prefix}.${p.field}`, message: p.message }));
-  throw new ValidationError(named[0]?.field ?? prefix, named.map((p) => `${p.field}: ${p.message}`).join('; '));
+  const first = named[0];
+  if (!first) return;
+  throw new ValidationError(first.field, named.map((p) => `${p.field}: ${p.message}`).join('; '), named);
 }
 
-/** The message parsed and checked against its variables and the shop's brand; throws ValidationError. */
+/** The message parsed and checked against its variables and the shop's brand; throws ValidationError naming every field. */
 export function checkedMessage(body: unknown, variables: VariableSet, brand: ShopRecord['brand'], prefix: string): ShopMessage {
-  const message = parseOrThrow(ShopMessageSchema, body, prefix);
-  refuseProblems([...validateShopMessage(message, variables), ...brandProblems(brand, variables)], prefix);
-  return message;
+  const parsed = ShopMessageSchema.safeParse(body);
+  if (!parsed.success) {
+    // The brand's problem too: a shop fixing its copy learns at once that it needs an address.
+    const shaped = validationErrorOf(parsed.error.issues, prefix);
+    const brandFields = brandProblems(brand, variables);
+    const fields = [...shaped.fields, ...brandFields];
+    throw new ValidationError(shaped.field, fields.map((p) => `${p.field}: ${p.message}`).join('; '), fields);
+  }
+  refuseProblems([...validateShopMessage(parsed.data, variables), ...brandProblems(brand, variables)], prefix);
+  return parsed.data;
 }
 
 const templateView = (trigger: EmailTrigger, stored: StoredEmailTemplate | undefined) => {

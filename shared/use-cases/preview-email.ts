@@ -27,6 +27,10 @@ export const QuerySchema = z.object({
   customerId: CustomerIdSchema,
   trigger: z.enum(EMAIL_TRIGGERS),
   format: z.enum(['html', 'text', 'json']).default('html'),
+  /** The language to show; the customer's by default. */
+  language: z.enum(EMAIL_LANGUAGES).optional(),
+  /** `builtin`: the built-in copy even where the shop wrote its own (the console's editor shows what a blank language sends). */
+  copy: z.enum(['current', 'builtin']).default('current'),
 });
 
 const DAY_MS = 86_400_000;
@@ -119,9 +123,12 @@ async function previewContext(shop: ShopRecord, customerId: string, trigger: Ema
 
 /** GET /v1/emails/preview: the email as it would go out now — the shop's own copy in the customer's language, else the built-in one. */
 export async function previewEmail(shop: ShopRecord, query: Record<string, string | undefined>, deps: PreviewDeps) {
-  const { customerId, trigger, format } = parseOrThrow(QuerySchema, query, 'query');
-  const [context, shopCopy] = await Promise.all([previewContext(shop, customerId, trigger, deps), deps.shopCopy(shop.shopId, trigger)]);
-  return { format, rendered: renderTriggerEmail(context, shopCopy, shop.brand) };
+  const { customerId, trigger, format, language, copy } = parseOrThrow(QuerySchema, query, 'query');
+  const [context, shopCopy] = await Promise.all([
+    previewContext(shop, customerId, trigger, deps),
+    copy === 'builtin' ? undefined : deps.shopCopy(shop.shopId, trigger),
+  ]);
+  return { format, rendered: renderTriggerEmail(language ? { ...context, locale: language } : context, shopCopy, shop.brand) };
 }
 
 export const DraftPreviewSchema = z.strictObject({

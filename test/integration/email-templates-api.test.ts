@@ -233,6 +233,33 @@ describe('saving a copy', () => {
       expect(res.json.error.field).toBe(field);
       expect(res.json.error.message).toMatch(message);
     }
+    // Every refused field is named, each with its own reason, so a form marks them all at once.
+    const many = await call('PUT', '/v1/emails/templates/win_back', {
+      subject: { vi: WIN_BACK.subject.vi, en: 'Hi {{ customer.email }}' },
+      body: { vi: '<p>{{ customer.password }}</p>', en: '<p>Hi</p><script>steal()</script>' },
+    });
+    expect(many.status).toBe(400);
+    expect(many.json.error.field).toBe('templates.win_back.subject.en');
+    expect(many.json.error.fields).toHaveLength(3);
+    expect(many.json.error.fields).toEqual(
+      expect.arrayContaining([
+        { field: 'templates.win_back.subject.en', message: 'unknown variable {{ customer.email }}' },
+        { field: 'templates.win_back.body.vi', message: 'unknown variable {{ customer.password }}' },
+        { field: 'templates.win_back.body.en', message: expect.stringMatching(/<script> is not allowed/) },
+      ]),
+    );
+    const shapes = await call('PUT', '/v1/emails/templates/win_back', {
+      subject: { vi: 'x'.repeat(201), en: 'Hi' },
+      body: { de: 'Hallo' },
+    });
+    expect(shapes.status).toBe(400);
+    // Too long, a language not taken, and two subjects without their bodies: four fields.
+    expect(shapes.json.error.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'templates.win_back.body.de',
+      'templates.win_back.body.en',
+      'templates.win_back.body.vi',
+      'templates.win_back.subject.vi',
+    ]);
     // A trigger's facts belong to it: a welcome email has no code.
     const welcome = await call('PUT', '/v1/emails/templates/welcome', { subject: { en: 'Hi' }, body: { en: '{{ reward.code }}' } });
     expect(welcome.json.error.message).toBe('templates.welcome.body.en: unknown variable {{ reward.code }}');
@@ -355,5 +382,24 @@ describe('the preview', () => {
       headers: auth(),
     });
     expect(preview.json).toMatchObject({ copy: 'builtin', subject: `Shop ${SHOP} rất nhớ bạn` });
+  });
+
+  it('shows the built-in copy in a language asked for, even where the shop wrote its own (the editor shows what a blank language sends)', async () => {
+    const vi = { subject: { vi: 'Chào {{ customer.first_name }}' }, body: { vi: '<p>Quà Tết</p>' } };
+    expect((await call('PUT', '/v1/emails/templates/win_back', vi)).status).toBe(200);
+    const get = (query: string) =>
+      send(`${runtime.apiUrl}/v1/emails/preview?customerId=${ids.lan}&trigger=win_back&format=json${query}`, {
+        method: 'GET',
+        headers: auth(),
+      });
+    expect((await get('')).json).toMatchObject({ copy: 'shop', locale: 'vi', subject: 'Chào Lan' });
+    expect((await get('&copy=builtin')).json).toMatchObject({ copy: 'builtin', locale: 'vi', subject: `Shop ${SHOP} rất nhớ bạn` });
+    const english = (await get('&language=en')).json;
+    expect(english).toMatchObject({ copy: 'builtin', locale: 'en' });
+    expect(english.subject).toContain(`Shop ${SHOP}`);
+    const refused = await get('&language=fr');
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.field).toBe('query.language');
+    expect((await call('DELETE', '/v1/emails/templates/win_back')).status).toBe(200);
   });
 });

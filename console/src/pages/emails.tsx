@@ -16,7 +16,7 @@ export function EmailsPage() {
   const { t } = useApp();
   return (
     <>
-      <PageTitle>{t.emails.title}</PageTitle>
+      <PageTitle actions={<Link href="/emails/templates">{t.emailTemplates.open}</Link>}>{t.emails.title}</PageTitle>
       <Previews />
       <SendLog />
     </>
@@ -95,9 +95,9 @@ function Previews() {
 }
 
 /**
- * One email in one language. The preview route renders in the customer's language and (today)
- * takes none of its own: `locale` is sent so a server that learns it answers in that language,
- * and when the answer's Content-Language differs the page says so instead of pretending.
+ * One email in one language (the preview's `language`). A server older than that parameter answers
+ * in the customer's language: when the answer's Content-Language differs the page says so instead
+ * of pretending.
  */
 function LanguagePreview({
   customerId,
@@ -112,7 +112,7 @@ function LanguagePreview({
 }) {
   const { api, t } = useApp();
   const preview = useResource(
-    () => api.raw('/v1/emails/preview', { customerId, trigger, format: 'html', locale: language }),
+    () => api.raw('/v1/emails/preview', { customerId, trigger, format: 'html', language }),
     [customerId, trigger, language],
   );
   const got = preview.data?.headers.get('content-language') ?? null;

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton, Dialog, ErrorNotice, Field, PageTitle, Section } from '../components/ui.tsx';
-import { PLATFORMS, type Platform, type Shop } from '../types.ts';
+import { type Brand, PLATFORMS, type Platform, type Shop } from '../types.ts';
 
 const PLATFORM_NAMES: Record<Platform, string> = { shopify: 'Shopify', woocommerce: 'WooCommerce', generic: 'Generic' };
 
@@ -12,6 +12,7 @@ export function SettingsPage() {
     <>
       <PageTitle>{t.settings.title}</PageTitle>
       {shop.full ? <ShopForm shop={shop.full} /> : <p class="notice">{t.settings.unavailable}</p>}
+      {shop.full && <BrandForm brand={shop.full.brand ?? null} />}
       <Webhooks />
       <KeyRotation />
     </>
@@ -116,6 +117,99 @@ function ShopForm({ shop }: { shop: Shop }) {
       {state && 'ok' in state && (
         <p class="notice notice-ok" role="status">
           {t.settings.saved}
+        </p>
+      )}
+      {state && 'error' in state && !shownAtField && <ErrorNotice error={state.error} />}
+    </Section>
+  );
+}
+
+/** The refusals of a 400 by field (`brand.address` → its message), every field the API named. */
+const refusalsOf = (error: unknown): Record<string, string> =>
+  error instanceof ApiError && error.status === 400
+    ? Object.fromEntries(
+        (error.fields ?? (error.field ? [{ field: error.field, message: error.message }] : [])).map((f) => [f.field, f.message]),
+      )
+    : {};
+
+/** The emails' brand (PATCH /v1/shop {brand}, replaced whole; all empty removes it): what the shop's own emails look like. */
+function BrandForm({ brand }: { brand: Brand | null }) {
+  const { api, t, refreshShop } = useApp();
+  const b = t.brand;
+  const [form, setForm] = useState({
+    logoUrl: brand?.logoUrl ?? '',
+    primaryColor: brand?.primaryColor ?? '',
+    backgroundColor: brand?.backgroundColor ?? '',
+    address: brand?.address ?? '',
+    footerVi: brand?.footer?.vi ?? '',
+    footerEn: brand?.footer?.en ?? '',
+  });
+  const [state, setState] = useState<{ ok: true } | { error: unknown } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const refusals = refusalsOf(state && 'error' in state ? state.error : null);
+  const at = (field: string) => refusals[`brand.${field}`];
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setState(null);
+    const text = (value: string) => value.trim() || undefined;
+    const footer = { vi: text(form.footerVi), en: text(form.footerEn) };
+    const next = {
+      logoUrl: text(form.logoUrl),
+      primaryColor: text(form.primaryColor),
+      backgroundColor: text(form.backgroundColor),
+      address: text(form.address),
+      footer: footer.vi || footer.en ? footer : undefined,
+    };
+    const empty = Object.values(next).every((value) => value === undefined);
+    try {
+      await api.send('PATCH', '/v1/shop', { body: { brand: empty ? null : JSON.parse(JSON.stringify(next)) } });
+      setState({ ok: true });
+      await refreshShop();
+    } catch (error) {
+      setState({ error });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const input = (name: keyof typeof form, label: string, hint?: string, field = name as string) => (
+    <Field label={label} hint={hint} error={at(field)}>
+      {(props) => (
+        <input {...props} name={`brand.${name}`} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} />
+      )}
+    </Field>
+  );
+  const shownAtField = Object.keys(refusals).some((field) => field.startsWith('brand.'));
+  return (
+    <Section title={b.title} intro={b.intro} id="brand">
+      <form onSubmit={save}>
+        {input('logoUrl', b.logoUrl, b.logoUrlHint)}
+        <div class="form-row">
+          {input('primaryColor', b.primaryColor, b.colorHint)}
+          {input('backgroundColor', b.backgroundColor, b.colorHint)}
+        </div>
+        <Field label={b.address} hint={b.addressHint} error={at('address')}>
+          {(props) => (
+            <textarea
+              {...props}
+              name="brand.address"
+              rows={2}
+              value={form.address}
+              onInput={(e) => setForm({ ...form, address: e.currentTarget.value })}
+            />
+          )}
+        </Field>
+        <div class="form-row">
+          {input('footerVi', b.footerVi, b.footerHint, 'footer.vi')}
+          {input('footerEn', b.footerEn, b.footerHint, 'footer.en')}
+        </div>
+        <button type="submit" disabled={busy}>
+          {b.save}
+        </button>
+      </form>
+      {state && 'ok' in state && (
+        <p class="notice notice-ok" role="status">
+          {b.saved}
         </p>
       )}
       {state && 'error' in state && !shownAtField && <ErrorNotice error={state.error} />}

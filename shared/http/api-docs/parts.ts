@@ -112,8 +112,9 @@ function codeOf(status: number): string {
 }
 
 /**
- * An error answer: `{"error": {"code", "message", "field"?}}` (http-handler.ts errorResponse), `field`
- * on a 400 only, documented as a component named after the domain error it comes from.
+ * An error answer: `{"error": {"code", "message", "field"?, "fields"?}}` (http-handler.ts
+ * errorResponse), `field` and `fields` on a 400 only, documented as a component named after the
+ * domain error it comes from.
  */
 const errorAnswer = (status: number, component: string, description: string) => ({
   component,
@@ -122,7 +123,15 @@ const errorAnswer = (status: number, component: string, description: string) => 
     error: z.object({
       code: z.literal(codeOf(status)),
       message: z.string(),
-      ...(status === 400 ? { field: z.string().optional() } : {}),
+      ...(status === 400
+        ? {
+            field: z.string().optional(),
+            fields: z
+              .array(z.object({ field: z.string(), message: z.string() }))
+              .optional()
+              .meta({ description: 'Every field refused, each with its own reason (`field` is the first).' }),
+          }
+        : {}),
     }),
   }),
 });
@@ -131,7 +140,7 @@ const ERROR_ANSWERS = {
   400: errorAnswer(
     400,
     'ValidationError',
-    'Invalid request: `error.field` names the first bad field (`order.total`, `[2].eventId`, `query`, `Idempotency-Key`).',
+    'Invalid request: `error.field` names the first bad field (`order.total`, `[2].eventId`, `query`, `Idempotency-Key`), `error.fields` every one with its reason.',
   ),
   401: errorAnswer(401, 'UnauthorizedError', 'A missing or bad key, signature or token.'),
   404: errorAnswer(404, 'NotFoundError', 'Not found.'),
