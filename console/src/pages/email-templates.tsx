@@ -19,7 +19,7 @@ import { TRIGGERS } from '../triggers.ts';
  * trigger's variables and a live preview for a real customer, save and back to the built-in copy.
  *
  * Two people editing one email: each save sends `If-Match` with the revision the editor was opened
- * at, so a save over someone else's newer one is refused (409) and said so, the edits kept on the page.
+ * at; a 409 (someone else's newer copy) is said so, the edits kept on the page.
  */
 
 interface SavedTemplate {
