@@ -18,6 +18,7 @@ export const TRIGGERS = [
   'redemption_receipt',
   'reward_issued',
   'reward_failed',
+  'flow',
 ] as const satisfies readonly Trigger[];
 
 type Missing = Exclude<Trigger, (typeof TRIGGERS)[number]>;

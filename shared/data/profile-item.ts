@@ -3,6 +3,7 @@ import { REDEMPTIONS_ON_PROFILE, redemptionAttribute } from '#shared/data/keys.t
 import { historyOf } from '#shared/data/profile-history.ts';
 import { CONTACT_FIELDS, type Contact } from '#shared/domain/contact.ts';
 import type { OrderHistory } from '#shared/domain/history.ts';
+import type { FlowMarks } from '#shared/loyalty/flows.ts';
 import type { LoyaltyState, Outbox, TierBase } from '#shared/loyalty/plan.ts';
 import type { TierOverride } from '#shared/loyalty/rules.ts';
 
@@ -10,7 +11,9 @@ import type { TierOverride } from '#shared/loyalty/rules.ts';
  * The customer profile item (`SHOP#{shopId}#C#{customerId}` / `PROFILE`) and the typed value use
  * cases work with. Every storage abbreviation of the profile lives here (and the order history's in
  * profile-history.ts): `pv` version, `bf` first-order bonus, `wl` welcomed, `ob` loyalty outbox,
- * `tb` tier base (the last tier decision that was not an event), `wb` last win-back period, `sm`
+ * `tb` tier base (the last tier decision that was not an event), `wb` last win-back period (before
+ * flows; read as the win-back flow's last month), `fl` flow marks (flows.ts: per flow, the day it
+ * last fired and the day a delayed send is due; one small entry per flow of the program), `sm`
  * segment memberships, `em` marketing emails sent in the last week, `lk` what the customer lists
  * name them under (`l` last order, `s` spent, `v` 12-month value, `q` search tokens), `lc_{channel}`
  * last contact, `t_{field}` stamps, `rd_{key}` redemptions (and staff adjustments, `rd_adjust/{key}`,
@@ -73,7 +76,7 @@ export interface Profile {
   erasedAt?: string;
   loyalty: LoyaltyState;
   history: OrderHistory;
-  derived: Partial<Derived> & { winBackPeriod?: string };
+  derived: Partial<Derived> & { winBackPeriod?: string; flowMarks?: FlowMarks };
   redemptions: Record<string, RedemptionRecord>;
   /** Per limited reward, its redemptions in the current period (`rl_{rewardId}`, one small map per reward of the catalog). */
   rewardLimits: Record<string, RewardLimitCount>;
@@ -123,7 +126,7 @@ export const loyaltyAttributes = (change: LoyaltyChange): Record<string, unknown
   );
 
 /** The stored attributes of the scheduled run's derived fields. */
-export const derivedAttributes = (derived: Partial<Derived> & { winBackPeriod?: string }): Record<string, unknown> =>
+export const derivedAttributes = (derived: Partial<Derived> & { winBackPeriod?: string; flowMarks?: FlowMarks }): Record<string, unknown> =>
   Object.fromEntries(
     Object.entries({
       rfm: derived.rfm,
@@ -131,7 +134,24 @@ export const derivedAttributes = (derived: Partial<Derived> & { winBackPeriod?: 
       segments: derived.segments,
       sm: derived.memberships,
       wb: derived.winBackPeriod,
+      fl: derived.flowMarks && storedFlowMarks(derived.flowMarks),
     }).filter(([, value]) => value !== undefined),
+  );
+
+/** Flow marks as stored (`fl`): per flow id, `l` the local day it last fired, `d` the day a delayed send is due. */
+type StoredFlowMarks = Record<string, { l?: string; d?: string }>;
+
+const storedFlowMarks = (marks: FlowMarks): StoredFlowMarks =>
+  Object.fromEntries(
+    Object.entries(marks).map(([id, mark]) => [id, { ...(mark.last ? { l: mark.last } : {}), ...(mark.due ? { d: mark.due } : {}) }]),
+  );
+
+const flowMarksOf = (stored: unknown): FlowMarks =>
+  Object.fromEntries(
+    Object.entries(stored as StoredFlowMarks).map(([id, mark]) => [
+      id,
+      { ...(str(mark.l) ? { last: mark.l } : {}), ...(str(mark.d) ? { due: mark.d } : {}) },
+    ]),
   );
 
 /** Shop and customer ids, from the profile's key (SHOP#{shopId}#C#{customerId}). */
@@ -205,6 +225,7 @@ export function profileOf(item: Item): Profile {
       ...(item.segments !== undefined ? { segments: item.segments as string[] } : {}),
       ...(item.sm !== undefined ? { memberships: item.sm as string[] } : {}),
       ...(str(item.wb) ? { winBackPeriod: str(item.wb) } : {}),
+      ...(item.fl ? { flowMarks: flowMarksOf(item.fl) } : {}),
     },
     redemptions,
     rewardLimits,

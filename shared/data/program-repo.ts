@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { PROGRAM_VERSION_PREFIX, programKey, programVersionKey } from '#shared/data/keys.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
+import { flowsOf } from '#shared/loyalty/flows.ts';
 import { type Program, ProgramSchema } from '#shared/loyalty/program.ts';
 
 export interface StoredProgram {
@@ -12,11 +13,13 @@ export interface StoredProgram {
 
 /**
  * A stored document as the current schema reads it: sections added since it was saved (the run's
- * `analytics`) get their defaults, here once, so no reader special-cases older documents.
+ * `analytics`) get their defaults, here once, so no reader special-cases older documents. A program
+ * saved before flows existed shows the one flow it runs, the built-in win-back (flowsOf).
  */
 function current(stored: unknown): Program {
   const parsed = ProgramSchema.safeParse(stored);
-  return parsed.success ? parsed.data : (stored as Program);
+  const program = parsed.success ? parsed.data : (stored as Program);
+  return program.flows ? program : { ...program, flows: flowsOf(program) };
 }
 
 /** Access pattern: a shop's current loyalty program (absent until the shop first saves one). */

@@ -38,7 +38,7 @@ export interface RewardCode {
   revenue?: number;
   /** When its points came back (refused by the platform, or expired unused). */
   returnedAt?: string;
-  /** A code given, not bought (`points: 0`): what gave it — `win_back:2026-12`, `perk:free-shipping:2026-12`. */
+  /** A code given, not bought (`points: 0`): what gave it — `flow:win-back:2026-12`, `perk:free-shipping:2026-12`. */
   gift?: string;
   /** The email that goes out once the code is live, in place of reward_issued (a win-back or birthday email carrying it). */
   announce?: { trigger: string; key: string; at: string; data: Record<string, unknown> };

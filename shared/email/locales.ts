@@ -71,6 +71,8 @@ export interface TriggerValues {
   birthday: { shop: string; name?: string; bonus?: string; offer?: string };
   /** `offer`: what the code gives (a catalog reward's value, long form), when the program names one. */
   win_back: { shop: string; balance?: string; coupon: boolean; offer?: string };
+  /** A flow's built-in copy: a thank-you from the shop, with what the flow's code gives when it has one. */
+  flow: { shop: string; name?: string; balance?: string; offer?: string };
   points_expiring: { shop: string; points: string; date: string; count: number };
   feedback_request: { shop: string; orderNumber?: string };
   redemption_receipt: { shop: string; spent: string; balance: string; date?: string };
@@ -243,6 +245,17 @@ const en: Phrases = {
             : []),
       ],
       cta: 'Come back and shop',
+    }),
+    flow: ({ shop, name, balance, offer }) => ({
+      subject: offer ? `A gift from ${shop}: ${offer}` : `A note from ${shop}`,
+      preheader: offer ? 'A little something, just for you.' : 'Thank you for being with us.',
+      headline: name ? `Thank you, ${name}` : 'Thank you',
+      paragraphs: [
+        `Everyone at ${shop} is glad to have you with us.`,
+        ...(balance ? [`You have ${balance} to use on your next order.`] : []),
+        ...(offer ? [`Here is ${offer} for your next order, with this code:`] : []),
+      ],
+      cta: 'Visit the shop',
     }),
     points_expiring: ({ points, date, count }) => ({
       subject: `${points} ${one(count) ? 'expires' : 'expire'} on ${date}`,
@@ -436,6 +449,17 @@ const vi: Phrases = {
             : []),
       ],
       cta: 'Quay lại mua sắm',
+    }),
+    flow: ({ shop, name, balance, offer }) => ({
+      subject: offer ? `Quà tặng từ ${shop}: ${offer}` : `Lời nhắn từ ${shop}`,
+      preheader: offer ? 'Một món quà nhỏ dành riêng cho bạn.' : 'Cảm ơn bạn đã đồng hành cùng chúng tôi.',
+      headline: name ? `Cảm ơn ${name}` : 'Cảm ơn bạn',
+      paragraphs: [
+        `${shop} rất vui vì có bạn đồng hành.`,
+        ...(balance ? [`Bạn có ${balance} để dùng cho đơn hàng tiếp theo.`] : []),
+        ...(offer ? [`${shop} tặng bạn ${offer} cho đơn hàng tiếp theo, với mã dưới đây:`] : []),
+      ],
+      cta: 'Ghé cửa hàng',
     }),
     points_expiring: ({ points, date }) => ({
       subject: `${points} của bạn sẽ hết hạn vào ngày ${date}`,

@@ -93,6 +93,7 @@ export function messageValuesOf(ctx: EmailContext, reward?: RewardFacts): { lang
       values.bonus = { points: points(data.bonus) };
       break;
     case 'birthday':
+    case 'flow':
     case 'win_back': {
       if (ctx.trigger === 'birthday') values.bonus = { points: points(data.bonus) };
       const offer = data.offer as RewardFacts | undefined;

@@ -124,6 +124,8 @@ export const TRIGGER_DATA = {
   /** `offer`: a catalog reward's code the win-back gives (program `offers.winBack`); else a derived coupon, or none. */
   win_back: z.object({ coupon: coupon.optional(), offer: offer.optional() }),
   points_expiring: z.object({ points: positive, expiresOn: when }),
+  /** A flow on segment entry (shared/loyalty/flows.ts) in its built-in copy; `offer`: the flow's reward's code. */
+  flow: z.object({ flowId: z.string().min(1), offer: offer.optional() }),
   feedback_request: z.object({ feedbackUrl: httpUrl, orderNumber: z.string().trim().min(1).max(64).optional() }),
   redemption_receipt: z.object({
     pointsSpent: positive,
@@ -261,6 +263,20 @@ function viewOf(ctx: EmailContext): View {
         shop,
         ...(balance > 0 ? { balance: points(balance) } : {}),
         coupon: coupon !== undefined,
+        ...(offer
+          ? { offer: phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') }
+          : {}),
+      });
+      break;
+    }
+    case 'flow': {
+      const data = dataOf(ctx, 'flow');
+      const offer = data.offer;
+      if (offer) coupon = { code: offer.code, expiresOn: offer.expiresAt };
+      copy = phrases.triggers.flow({
+        shop,
+        ...(name ? { name } : {}),
+        ...(balance > 0 ? { balance: points(balance) } : {}),
         ...(offer
           ? { offer: phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') }
           : {}),

@@ -21,6 +21,7 @@ export const TRIGGERS = [
   'redemption_receipt',
   'reward_issued',
   'reward_failed',
+  'flow',
 ] as const;
 
 export type Trigger = (typeof TRIGGERS)[number];
@@ -40,6 +41,8 @@ export type EmailClass = 'marketing' | 'transactional';
  *   is a sale is direct marketing. Someone who opted out must not get "buy now or lose Gold"; the
  *   tier and balance stay visible to them on request.
  * - welcome: sent because the customer joined, but it is the program's pitch, not a receipt.
+ * - flow: a message the shop sends because the customer entered a segment — the customer did nothing
+ *   to ask for it.
  * - feedback_request: regulators (e.g. the UK ICO) count satisfaction surveys sent to promote the
  *   brand as marketing, and an unsolicited request is the first thing people unsubscribe from.
  */
@@ -56,7 +59,14 @@ export const EMAIL_CLASS: Readonly<Record<Trigger, EmailClass>> = {
   redemption_receipt: 'transactional',
   reward_issued: 'transactional',
   reward_failed: 'transactional',
+  flow: 'marketing',
 };
+
+/**
+ * The triggers whose built-in copy the shop may replace with its own (PUT /v1/emails/templates/…):
+ * all but `flow`, whose message is written on each flow of the program.
+ */
+export const TEMPLATE_TRIGGERS = TRIGGERS.filter((trigger) => trigger !== 'flow');
 
 export type EmailConsent = 'subscribed' | 'unsubscribed' | 'suppressed' | undefined;
 export type EventSource = z.infer<typeof SourceSchema>;

@@ -163,6 +163,7 @@ const TRIGGER_EXTRAS: Readonly<Record<EmailTrigger, readonly VariableName[]>> = 
   points_milestone: ['milestone.points'],
   reward_issued: [...REWARD_VARIABLES, 'reward.min_order'],
   reward_failed: ['reward.code', 'reward.name', 'points.returned'],
+  flow: REWARD_VARIABLES,
 };
 
 /** A built-in trigger's variables: the base set, the unsubscribe link if marketing, the trigger's facts. */

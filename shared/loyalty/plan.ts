@@ -58,7 +58,8 @@ export interface TriggerDraft {
     | 'reward_failed'
     | 'birthday'
     | 'win_back'
-    | 'feedback_request';
+    | 'feedback_request'
+    | 'flow';
   at: string;
   data: Record<string, unknown>;
 }

@@ -1,8 +1,11 @@
 import * as z from 'zod';
+import { RFM_SEGMENT_NAMES } from '#shared/analytics/rfm.ts';
+import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
 import { segmentsDocumentSchema } from '#shared/analytics/segments.ts';
 import { currencyExponent } from '#shared/domain/money.ts';
 import { ActivitySchema, defaultActivities, MAX_ACTIVITIES } from '#shared/loyalty/activities.ts';
 import { BonusSchema, MAX_BONUSES } from '#shared/loyalty/bonuses.ts';
+import { FlowSchema, MAX_FLOWS, MAX_FLOWS_BYTES, winBackFlow } from '#shared/loyalty/flows.ts';
 import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
 
 /**
@@ -55,6 +58,7 @@ export const ExpirySchema = z.discriminatedUnion('kind', [
 ]);
 
 const DEFAULT_ANALYTICS = { winBackPAliveBelow: 0.3, segments: [] };
+const RFM_SEGMENT_IDS = RFM_SEGMENT_NAMES.map(segmentIdOfRfm);
 
 export const ProgramSchema = z
   .object({
@@ -141,6 +145,13 @@ export const ProgramSchema = z
      * computation as the base points. Programs saved before bonuses existed have none.
      */
     bonuses: z.array(BonusSchema).max(MAX_BONUSES).default([]),
+    /**
+     * Messages on entering a segment (shared/loyalty/flows.ts). Absent — a program saved before flows
+     * existed, or a PUT that leaves them out — reads as the built-in win-back flow alone, made from
+     * `offers.winBack` and `analytics.winBackPAliveBelow` (flowsOf); once a program has `flows`, those
+     * two settings no longer steer the win-back, its flow does. `[]`: no flows, no win-back.
+     */
+    flows: z.array(FlowSchema).max(MAX_FLOWS).optional(),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -200,6 +211,33 @@ export const ProgramSchema = z
           });
       });
     });
+    const flows = program.flows ?? [];
+    const segmentIds = new Set([
+      ...RFM_SEGMENT_IDS,
+      ...levels.map((level) => segmentIdOfTier(level.id)),
+      ...program.analytics.segments.map((segment) => segmentIdOfRule(segment.id)),
+    ]);
+    flows.forEach((flow, i) => {
+      if (flows.findIndex((other) => other.id === flow.id) !== i)
+        ctx.addIssue({ code: 'custom', path: ['flows', i, 'id'], message: `flow id ${flow.id} is used twice` });
+      flow.segments.forEach((segment, s) => {
+        if (!segmentIds.has(segment))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['flows', i, 'segments', s],
+            message: `no segment ${segment}: an RFM segment (rfm:champions…), a tier of tiers.levels (tier:<id>) or a rule segment of analytics.segments (rule:<id>)`,
+          });
+      });
+      if (flow.rewardId !== undefined && !rewardIds.has(flow.rewardId))
+        ctx.addIssue({ code: 'custom', path: ['flows', i, 'rewardId'], message: `no reward ${flow.rewardId} in rewards` });
+    });
+    // Only messages make flows big: twenty flows without one are a few kilobytes.
+    if (flows.some((flow) => flow.message) && Buffer.byteLength(JSON.stringify(flows)) > MAX_FLOWS_BYTES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flows'],
+        message: `the flows take more than ${MAX_FLOWS_BYTES} bytes: shorten their messages`,
+      });
     program.points.milestones.forEach((milestone, i) => {
       const previous = program.points.milestones[i - 1];
       if (previous !== undefined && milestone <= previous) {
@@ -278,6 +316,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
     offers: { winBack: 'win-back' },
     activities: defaultActivities(),
     bonuses: [],
+    flows: [winBackFlow({ rewardId: 'win-back', pAliveBelow: DEFAULT_ANALYTICS.winBackPAliveBelow })],
   };
 }
 
@@ -293,12 +332,12 @@ export interface DiffLine {
  * `bonuses[tet-week]` added) rather than by position, so removing one entry reads as that entry
  * removed, not as every later one changed.
  */
-const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id' };
+const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id', flows: 'id' };
 
 const keyedEntries = (list: unknown[], key: string) =>
   Object.fromEntries(list.map((entry, i) => [String((entry as Record<string, unknown> | null)?.[key] ?? i), entry]));
 
-/** What changes between two programs, field by field (arrays by index, activities and bonuses by id), for review before applying. */
+/** What changes between two programs, field by field (arrays by index, activities, bonuses and flows by id), for review before applying. */
 export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] {
   if (JSON.stringify(from) === JSON.stringify(to)) return [];
   const key = KEYED_LISTS[path];

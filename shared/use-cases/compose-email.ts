@@ -85,6 +85,8 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
         coupon: { code: couponCode({ shopId: shop.shopId, customerId: record.customerId, offer }, couponKey(masterKey, shop.shopId)) },
       };
     }
+    case 'flow':
+      return { flowId: data.flowId, ...(data.offer ? { offer: data.offer } : {}) };
     case 'points_expiring':
       return { points: data.points, expiresOn: data.expiresOn };
     case 'feedback_request': {

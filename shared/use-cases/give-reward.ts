@@ -8,7 +8,7 @@ import { issuedData, rewardCodeFrom } from '#shared/use-cases/use-reward-codes.t
 /**
  * Rewards given, not bought (issue 13): the win-back and birthday emails' offers and the tiers'
  * perks are codes of catalog rewards, worth no points, created on the shop's platform like any
- * other code (the codes queue) or Rapport's own. Each gift has a key — `win_back:2026-12`,
+ * other code (the codes queue) or Rapport's own. Each gift has a key — `flow:win-back:2026-12`,
  * `perk:free-shipping:2026-12` — and its code is derived from the key under the shop's coupon key,
  * so a run repeated after a crash gives the same code (one item, one platform call), and nobody
  * without the key can guess it.

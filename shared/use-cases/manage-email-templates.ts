@@ -3,7 +3,8 @@ import type { Db } from '#shared/data/db.ts';
 import { deleteEmailTemplate, listEmailTemplates, putEmailTemplate, type StoredEmailTemplate } from '#shared/data/email-template-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
-import { EMAIL_TRIGGERS, type EmailTrigger } from '#shared/email/render.ts';
+import type { EmailTrigger } from '#shared/email/render.ts';
+import { TEMPLATE_TRIGGERS } from '#shared/email/rules.ts';
 import {
   brandProblems,
   LIQUID_FILTERS,
@@ -26,7 +27,8 @@ import { parseOrThrow, validationErrorOf } from '#shared/http/validate.ts';
  * unknown variable {{ customer.password }}`.
  */
 
-export const TriggerParamSchema = z.enum(EMAIL_TRIGGERS);
+/** A flow's message is written on the flow (PUT /v1/program), not here. */
+export const TriggerParamSchema = z.enum(TEMPLATE_TRIGGERS);
 
 export interface EmailTemplateDeps {
   db: Db;
@@ -77,7 +79,7 @@ export type EmailTemplateView = ReturnType<typeof templateView>;
 export async function readEmailTemplates(shop: ShopRecord, deps: Pick<EmailTemplateDeps, 'db'>) {
   const stored = new Map((await listEmailTemplates(deps.db, shop.shopId)).map((t) => [t.trigger, t]));
   return {
-    templates: EMAIL_TRIGGERS.map((trigger) => templateView(trigger, stored.get(trigger))),
+    templates: TEMPLATE_TRIGGERS.map((trigger) => templateView(trigger, stored.get(trigger))),
     variables: VARIABLES,
     tags: [...LIQUID_TAGS],
     filters: [...LIQUID_FILTERS],

@@ -11,8 +11,10 @@ import {
 import { MAX_PROGRAM_CHANGES, putShopActivity } from '#shared/data/shop-activity-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
+import { brandProblems, FLOW_VARIABLES, validateShopMessage } from '#shared/email/shop-template.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { defaultProgram, diffPrograms, ProgramSchema } from '#shared/loyalty/program.ts';
+import { refuseProblems } from '#shared/use-cases/manage-email-templates.ts';
 import { keyIdOf } from '#shared/use-cases/manage-shop.ts';
 
 /**
@@ -33,6 +35,14 @@ export const PutProgramSchema = z.object({ version: z.number().int().min(0), pro
  */
 export async function replaceProgram(shop: ShopRecord, body: unknown, deps: { db: Db; now: () => Date }, apiKey: string) {
   const request = parseOrThrow(PutProgramSchema, body);
+  // A flow's own message is checked as a template is: its variables, its HTML, the brand's address.
+  request.program.flows?.forEach((flow, i) => {
+    if (flow.message)
+      refuseProblems(
+        [...validateShopMessage(flow.message, FLOW_VARIABLES), ...brandProblems(shop.brand, FLOW_VARIABLES)],
+        `program.flows[${i}].message`,
+      );
+  });
   const current = await readProgram(shop, deps.db);
   // The version being replaced joins the history (the defaults, version 0, were never saved).
   if (current.version > 0 && current.version === request.version) await keepProgramVersion(deps.db, shop.shopId, current);

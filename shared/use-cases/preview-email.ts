@@ -75,6 +75,11 @@ function exampleData(trigger: string, shop: ShopRecord, program: Program, now: D
       const { code, name, points } = exampleReward(shop, program, now);
       return { code, name, points };
     }
+    case 'flow': {
+      // A flow's email with a reward's code, so every variable of its set shows a value.
+      const { code, value, currency, expiresAt } = exampleReward(shop, program, now);
+      return { flowId: 'preview', offer: { code, value, currency, expiresAt } };
+    }
     default:
       return {};
   }

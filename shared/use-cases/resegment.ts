@@ -3,6 +3,7 @@ import { type ClvModel, fitClvModel, holdoutCheck, scoreClv } from '#shared/anal
 import { CoPurchaseCounter } from '#shared/analytics/co-purchase.ts';
 import { isoOfDay } from '#shared/analytics/numeric.ts';
 import { type RfmBins, rfmBins, rfmScoreWith } from '#shared/analytics/rfm.ts';
+import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
 import { compileSegments, parseSegmentsDocument, segmentFacts } from '#shared/analytics/segments.ts';
 import { summarizeTransactions, type Transaction } from '#shared/analytics/transactions.ts';
 import { deleteListEntries, listChanges, putListEntries } from '#shared/data/customer-list-repo.ts';
@@ -41,6 +42,7 @@ import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';
 import { counts, netOf } from '#shared/domain/order.ts';
+import { type FlowMarks, flowsOf, planFlows, WIN_BACK_FLOW_ID } from '#shared/loyalty/flows.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
@@ -78,7 +80,6 @@ const DAY_MS = DAY_S * 1000;
 const HOLDOUT_DAYS = 182;
 /** A run requested within this long and not finished holds off another (an older one is presumed stuck). */
 const ACTIVE_RUN_MS = 3_600_000;
-const WIN_BACK_SEGMENTS = new Set(['At Risk', "Can't Lose Them", 'About To Sleep']);
 
 export type RunMessage =
   | { shopId: string; runId: string; step: 'fit' }
@@ -409,15 +410,7 @@ async function productCatalogue(
 
 /* ---------------- step 2: apply, one shard ---------------- */
 
-const rfmSlug = (segment: string) =>
-  segment
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
-
-export const segmentIdOfRfm = (segment: string) => `rfm:${rfmSlug(segment)}`;
-export const segmentIdOfTier = (tier: string) => `tier:${tier}`;
-export const segmentIdOfRule = (id: string) => `rule:${id}`;
+export { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier };
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -523,6 +516,10 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
     const listPuts = planned.flatMap((p) => p.list.puts);
     await Promise.all([writeMemberships(deps.db, shopId, memberships), putListEntries(deps.db, listPuts)]);
     counters.membershipsWritten += memberships.length;
+    // The emails before the profiles that record them (flow marks): a crash between the two repeats the
+    // same keys on the retry, which the email stage sends once, rather than losing them.
+    const records = planned.flatMap((p) => triggerRecords(shopId, p.customerId, p.triggers));
+    if (records.length > 0) await deps.triggers?.(records);
     const updates = planned.filter((p) => p.update);
     const listDeletes = planned.flatMap((p) => p.list.deletes);
     for (let i = 0; i < updates.length; i += concurrency) {
@@ -537,8 +534,6 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
     await deleteListEntries(deps.db, listDeletes);
     counters.profilesWritten += updates.length;
     counters.listEntriesWritten += listPuts.length + listDeletes.length;
-    const records = planned.flatMap((p) => triggerRecords(shopId, p.customerId, p.triggers));
-    if (records.length > 0) await deps.triggers?.(records);
     cursor = page.cursor;
     await setShardProgress(deps.db, shopId, runId, shard, counters.customers);
     if (cursor && deps.remainingMs && deps.remainingMs() < 60_000) {
@@ -638,35 +633,38 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     }
   }
 
-  // Win-back: on entering a win-back RFM segment, or P(alive) falling below the shop's threshold; once a month.
-  const previousRfm = profile.derived.rfm?.segment;
-  const previousPAlive = profile.derived.clv?.pAlive;
-  const threshold = ctx.settings.winBackPAliveBelow;
-  const reasons: string[] = [];
-  if (derived.rfm && WIN_BACK_SEGMENTS.has(derived.rfm.segment) && previousRfm !== derived.rfm.segment)
-    reasons.push(`rfm:${derived.rfm.segment}`);
+  // Flows on segment entry (shared/loyalty/flows.ts), the built-in win-back among them: entering a
+  // flow's segment (or P(alive) falling below its threshold) fires it now or marks it due; once per period.
+  const storedMarks = profile.derived.flowMarks ?? {};
+  const marks: FlowMarks = { ...storedMarks };
+  // A profile the win-back marked before flows existed: its month is the win-back flow's last firing.
+  if (profile.derived.winBackPeriod && !marks[WIN_BACK_FLOW_ID]) marks[WIN_BACK_FLOW_ID] = { last: `${profile.derived.winBackPeriod}-01` };
   const pAlive = derived.clv?.pAlive;
-  if (typeof pAlive === 'number' && pAlive < threshold && !(typeof previousPAlive === 'number' && previousPAlive < threshold)) {
-    reasons.push(`pAlive<${threshold}`);
-  }
-  const period = at.slice(0, 7);
-  let winBack = false;
-  if (reasons.length > 0 && profile.derived.winBackPeriod !== period && !erased) {
+  const flows = erased
+    ? { firings: [], marks }
+    : planFlows(flowsOf(ctx.program), marks, {
+        today: ctx.today,
+        memberships: derived.memberships,
+        entered,
+        pAliveBefore: profile.derived.clv?.pAlive,
+        pAlive,
+      });
+  for (const firing of flows.firings) {
     const draft: TriggerDraft = {
-      key: `win_back:${period}`,
-      trigger: 'win_back',
+      key: firing.key,
+      trigger: firing.flow.copy,
       at,
-      data: { reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
+      data: { flowId: firing.flow.id, reasons: firing.reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
     };
-    // The program's win-back reward: a real code, given with the email (once live on the platform).
-    const offer = ctx.program.rewards.find((reward) => reward.id === ctx.program.offers.winBack);
+    // The flow's reward: a real code, given with the email (once live on the platform), derived from the key.
+    const reward = ctx.program.rewards.find((candidate) => candidate.id === firing.flow.rewardId);
     let sendNow = true;
-    if (offer && ctx.gifts) {
+    if (reward && ctx.gifts) {
       const base = draft.data;
       const { code, created } = await giveReward(
         {
           ...giftBase(ctx, customerId),
-          reward: offer,
+          reward,
           gift: draft.key,
           at,
           announce: (given) => ({ trigger: draft.trigger, key: draft.key, at: draft.at, data: { ...base, offer: offerOf(given) } }),
@@ -681,8 +679,8 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     timeline.push(triggerEntry(draft));
     if (sendNow) triggers.push(draft);
     counters.triggers++;
-    winBack = true;
   }
+  const marksMoved = !sameValue(storedMarks, flows.marks);
 
   // The tier's perks: a code of each once per calendar month or year, marked on the profile (`pk_{rewardId}`).
   const perkMarks: Record<string, string> = {};
@@ -763,10 +761,10 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     ],
     list,
     update:
-      changed || winBack || listMoved || perksMoved
+      changed || marksMoved || listMoved || perksMoved
         ? {
-            ...(changed || winBack
-              ? { ...derivedAttributes({ ...derived, ...(winBack ? { winBackPeriod: period } : {}) }), analyzedAt: at }
+            ...(changed || marksMoved
+              ? { ...derivedAttributes({ ...derived, ...(marksMoved ? { flowMarks: flows.marks } : {}) }), analyzedAt: at }
               : {}),
             ...(listMoved ? listedAttributes(listed) : {}),
             ...perkMarks,

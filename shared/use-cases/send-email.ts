@@ -12,6 +12,7 @@ import { type ContactFacts, decideContact, marketingInLastWeek, sendId } from '#
 import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
 import type { ShopMessage } from '#shared/email/shop-template.ts';
 import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
+import { flowsOf } from '#shared/loyalty/flows.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
@@ -25,7 +26,8 @@ import { profileView } from '#shared/use-cases/profile-view.ts';
  *   3. the rules of contact (shared/email/rules.ts): consent, suppression, the cap, no mail for
  *      imported history; a skip is recorded with its reason, on the timeline too;
  *   4. render in the customer's language — the shop's own copy of the trigger's email when it wrote
- *      one in that language (shared/email/trigger-email.ts), else the built-in copy — build the MIME
+ *      one in that language (shared/email/trigger-email.ts), or the flow's own message for a flow on
+ *      segment entry (skipped as `flow_off` once the flow is switched off), else the built-in copy — build the MIME
  *      message, one SES SendRawEmail call;
  *   5. record the send (the SES message id, for bounces), the customer's recent marketing sends,
  *      and a timeline entry.
@@ -101,6 +103,9 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       }),
     ]);
 
+  /** The flow on segment entry this email is the message of (shared/loyalty/flows.ts), if it is one. */
+  const flowId = typeof record.data.flowId === 'string' ? record.data.flowId : undefined;
+
   /** Whom to write to and whether the rules allow it now: read fresh each time it is asked. */
   const assess = async (now: Date) => {
     // First, alone: an erased shop is sent nothing and has nothing written (a skip record would put
@@ -123,8 +128,12 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       now,
     });
     if (!decision.send) return { ok: false, reason: decision.reason } as const;
+    // A flow's email goes out only while its flow is in the program and active: a shop that switched
+    // one off expects nothing more from it, the sends already queued included.
+    const flow = flowId === undefined ? undefined : flowsOf(program).find((candidate) => candidate.id === flowId);
+    if (flowId !== undefined && !flow?.active) return { ok: false, reason: 'flow_off' } as const;
     if (email && (await isSuppressed(deps.db, email))) return { ok: false, reason: 'suppressed' } as const;
-    return { ok: true, shop, program, profile, view, email: email as string, recent } as const;
+    return { ok: true, shop, program, profile, view, email: email as string, recent, flow } as const;
   };
 
   // Most triggers end in a skip (no consent, mostly): decided without the lease, recorded only if
@@ -163,12 +172,13 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const assessed = await assess(now);
     if (!assessed.ok && assessed.reason === 'unknown_shop') return { status: 'dropped', sendId: id, reason: assessed.reason };
     if (!assessed.ok) return skip(assessed.reason);
-    const { shop, program, profile, view, email, recent } = assessed;
+    const { shop, program, profile, view, email, recent, flow } = assessed;
 
     const masterKey = await deps.masterKey();
     let rendered: TriggerEmail;
     let composed: ReturnType<typeof composeEmail>;
-    const shopCopy = await deps.shopCopy?.(shopId, record.trigger as EmailTrigger);
+    // A flow's own message; a flow without one (the built-in win-back) reads as its trigger's email does.
+    const shopCopy = flow?.message ?? (await deps.shopCopy?.(shopId, record.trigger as EmailTrigger));
     try {
       composed = composeEmail({
         record,

@@ -14,7 +14,7 @@ import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
  *   not expired, with its value, minimum order, expiry and holder (`?customerId=` checks the holder);
  * - a segment offer's coupon (`RP-…`, `?customerId=&offer=`): is this the customer's code for that
  *   offer? Derived, never stored (shared/email/coupon.ts), so checking one costs no read; the offer
- *   of a win-back email is its trigger key, `win_back:YYYY-MM`.
+ *   of a win-back email is its trigger key, `flow:win-back:YYYY-MM`.
  */
 
 /**

@@ -241,16 +241,17 @@ describe('a run over a shop', () => {
     let perks = 0;
     for (const id of customerIds.values()) {
       const entries = (await getTimelinePage(db, SHOP, id, 100)).items;
-      const triggers = entries.filter((e) => e.type === 'trigger' && e.trigger === 'win_back' && e.key === 'win_back:2027-03');
+      const triggers = entries.filter((e) => e.type === 'trigger' && e.trigger === 'win_back' && e.key === 'flow:win-back:2027-03');
       expect(triggers.length).toBeLessThanOrEqual(1);
       winBacks += triggers.length;
       const profile = await getProfile(db, SHOP, id, true);
       if (triggers.length === 1) {
-        expect(profile?.wb).toBe('2027-03');
+        // The win-back is a flow: its mark is the day it fired (the shop's local date), its key the month.
+        expect(profile?.fl).toEqual({ 'win-back': { l: '2027-03-15' } });
         // The email carries the win-back reward's code, which checks out at the till.
         const offer = triggers[0]?.offer as { code: string } | undefined;
         const code = await getRewardCode(db, SHOP, offer?.code ?? 'none', true);
-        expect(code).toMatchObject({ customerId: id, rewardId: 'win-back', points: 0, status: 'issued', gift: 'win_back:2027-03' });
+        expect(code).toMatchObject({ customerId: id, rewardId: 'win-back', points: 0, status: 'issued', gift: 'flow:win-back:2027-03' });
         expect(Date.parse(code!.expiresAt) - Date.parse(code!.issuedAt)).toBe(14 * 86_400_000);
         const emailed = sent.filter((r) => r.customerId === id && r.trigger === 'win_back');
         expect(emailed.length).toBeGreaterThan(0);

@@ -63,6 +63,7 @@ const RECORD_DATA: Record<string, Record<string, unknown>> = {
   redemption_receipt: { points: 100, balance: 320 },
   reward_issued: REWARD,
   reward_failed: { code: REWARD.code, name: REWARD.name, points: REWARD.points },
+  flow: { flowId: 'vip-welcome', reasons: ['rule:vip'] },
 };
 
 const compose = (trigger: string, key: string, data: Record<string, unknown>) =>

@@ -54,6 +54,10 @@ const DATA: Record<EmailTrigger, Record<string, unknown>> = {
     expiresAt: '2026-03-14T20:00:00.000Z',
   },
   reward_failed: { code: 'RW-ABCDE-FGHJK', name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' }, points: 500 },
+  flow: {
+    flowId: 'vip-welcome',
+    offer: { code: 'RW-VIPWE-LCOME', value: { kind: 'percent_off', percent: 15 }, currency: 'VND', expiresAt: '2026-03-14T20:00:00.000Z' },
+  },
 };
 
 /** A Vietnamese shop (VND, no decimals) and a Gold customer close to Platinum; overrides win. */

@@ -44,6 +44,7 @@ describe('classification', () => {
       'points_expiring',
       'points_milestone',
       'feedback_request',
+      'flow',
     ]);
   });
 

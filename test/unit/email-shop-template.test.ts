@@ -234,6 +234,10 @@ describe('messageValuesOf', () => {
       expiresAt: '2026-03-14T20:00:00.000Z',
     },
     reward_failed: { code: 'RW-ABCDE-FGHJK', name: { en: 'Money off', vi: 'Giảm giá' }, points: 500 },
+    flow: {
+      flowId: 'vip-welcome',
+      offer: { code: 'RW-FLOW-CODE', value: { kind: 'free_shipping' }, currency: 'VND', expiresAt: '2026-04-30' },
+    },
   };
   const contextFor = (trigger: EmailTrigger, locale = 'vi-VN'): EmailContext => ({
     trigger,
@@ -252,7 +256,7 @@ describe('messageValuesOf', () => {
 
   it('gives every variable of each trigger a value, and none outside its set', () => {
     /** Facts these contexts do not carry: no full name; an offer's code has no catalog name in the email's data. */
-    const absent = new Set(['customer.name', 'birthday:reward.name', 'win_back:reward.name']);
+    const absent = new Set(['customer.name', 'birthday:reward.name', 'win_back:reward.name', 'flow:reward.name']);
     for (const trigger of EMAIL_TRIGGERS) {
       const names = flat(messageValuesOf(contextFor(trigger)).values).sort();
       const expected = triggerVariables(trigger).names.filter((name) => !absent.has(name) && !absent.has(`${trigger}:${name}`));

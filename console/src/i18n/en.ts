@@ -580,6 +580,7 @@ export const en = {
     tier_down: 'Tier down',
     birthday: 'Birthday',
     win_back: 'Win-back',
+    flow: 'Segment flow',
     points_expiring: 'Points expiring',
     points_milestone: 'Points milestone',
     feedback_request: 'Feedback request',

@@ -587,6 +587,7 @@ export const vi: Messages = {
     tier_down: 'Xuống hạng',
     birthday: 'Sinh nhật',
     win_back: 'Mời quay lại',
+    flow: 'Luồng theo phân khúc',
     points_expiring: 'Điểm sắp hết hạn',
     points_milestone: 'Mốc điểm',
     feedback_request: 'Xin phản hồi',

@@ -174,7 +174,7 @@ export const emails: ApiFamily = {
     route('GET', '/v1/coupons/{code}', {
       summary: 'Whether a checkout may take a code',
       description:
-        "A reward's code (`RW-XXXXX-XXXXX`, bought with points): its status, value, minimum order and expiry, read from its record; `customerId` optional, to check the holder; 404 for a code Rapport never issued. A segment offer's coupon (`RP-…`): `customerId` and `offer` required; derived, never stored, so checking one costs no read — a win-back email's offer is `win_back:YYYY-MM`.",
+        "A reward's code (`RW-XXXXX-XXXXX`, bought with points): its status, value, minimum order and expiry, read from its record; `customerId` optional, to check the holder; 404 for a code Rapport never issued. A segment offer's coupon (`RP-…`): `customerId` and `offer` required; derived, never stored, so checking one costs no read — a win-back email's offer is its key, `flow:win-back:YYYY-MM`.",
       security: SHOP_KEY,
       requestParams: { path: z.object({ code: CodeSchema }), query: CouponQuerySchema.partial().extend(RewardCodeQuerySchema.shape) },
       responses: {
