@@ -58,7 +58,13 @@ const DYNALITE_ONLY = [
   'webhook-fuzz',
 ].map((file) => `test/integration/${file}.test.ts`);
 
-const DYNAMODB_LOCAL_SCALE = { CONVERGENCE_RUNS: '3', FOLDED_RUNS: '8', CONNECTOR_CONVERGENCE_RUNS: '2', LONG_HISTORY_ORDERS: '400' };
+const DYNAMODB_LOCAL_SCALE = {
+  CONVERGENCE_RUNS: '3',
+  FOLDED_RUNS: '8',
+  CONNECTOR_CONVERGENCE_RUNS: '2',
+  LONG_HISTORY_ORDERS: '400',
+  REFERRAL_RUNS: '3',
+};
 
 export default defineConfig({
   test: {

@@ -117,7 +117,8 @@ export const functions: FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 30,
     consumes: 'interactions',
-    sendsTo: ['email'],
+    // codes: a referred friend's reward when it is a catalog reward made on the shop's platform.
+    sendsTo: ['email', 'codes'],
     // DeleteItem, Query and BatchWriteItem serve the privacy topics (erasure of a customer or a shop).
     tableActions: [
       'dynamodb:GetItem',
@@ -129,6 +130,8 @@ export const functions: FunctionSpec[] = [
       'dynamodb:BatchWriteItem',
     ],
     usesIndex: true,
+    // The master key derives the shop's key that a referred friend's given code is made under.
+    secrets: ['master'],
   },
   {
     name: 'createShop',

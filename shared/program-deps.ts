@@ -47,5 +47,6 @@ export const processDeps = () => ({
   program: loadProgram,
   shopExists,
   timeZone: async (shopId: string) => (await shopSettings(shopId))?.timezone,
+  currency: async (shopId: string) => (await shopSettings(shopId))?.currency,
   freshProgram: loadFreshProgram,
 });

@@ -28,6 +28,7 @@ import {
 } from '#shared/connectors/types.ts';
 import type { EventCustomer, EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { currencyExponent, InvalidAmountError, parseMinorUnits, prorate } from '#shared/domain/money.ts';
+import { normalizeReferralCode, REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
 
 /**
  * Shopify webhook bodies → canonical events. Field-by-field sources and every decision are in
@@ -157,6 +158,12 @@ function orderShapes(currency: string) {
     refunds: z.array(RefundShape).nullish(),
     // {code, amount, type} per code applied; only the code is read (the discount is already in the total).
     discount_codes: z.array(z.object({ code: TextSchema })).nullish(),
+    // The page the buyer first landed on ("/?ref=K7MPQ2ZD" after a referral link) and the cart's
+    // note attributes ({name, value}); read only for a referral code.
+    landing_site: TextSchema,
+    note_attributes: z.array(z.object({ name: TextSchema, value: z.unknown() })).nullish(),
+    // Read only for the hash that tells a referrer ordering for themselves (never stored as such).
+    shipping_address: z.object({ address1: TextSchema, zip: TextSchema, country_code: TextSchema }).nullish(),
   });
   return { Order };
 }
@@ -389,6 +396,17 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): Outcome {
     updatedAt,
     lineItems,
     ...optional('discountCodes', discountCodesOf((raw.discount_codes ?? []).map((discount) => discount.code))),
+    ...optional('referralCode', shopifyReferralCode(raw.landing_site, raw.note_attributes)),
+    ...optional(
+      'shippingAddress',
+      raw.shipping_address?.address1
+        ? {
+            line1: raw.shipping_address.address1.slice(0, 300),
+            ...optional('postcode', within(raw.shipping_address.zip, 40)),
+            ...optional('country', within(raw.shipping_address.country_code, 60)),
+          }
+        : undefined,
+    ),
     ...(raw.test ? { test: true } : {}),
   };
   // Guest checkouts carry no customer: the order's contact email and phone still identify them.
@@ -402,6 +420,18 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): Outcome {
     drafts: dropped ? [] : [{ type: 'order.upserted', order, ...optional('customer', customer) }],
     ignored: dropped ? 1 : 0,
   };
+}
+
+/**
+ * The referral code a Shopify order came with: the `ref` of its landing page (Order.landing_site, the
+ * path and query the buyer first arrived on, kept on the order by Shopify's online store), else a
+ * note attribute named `ref` or `referral_code` (a theme or app adding it to the cart).
+ */
+function shopifyReferralCode(landing: string | undefined, notes: Array<{ name?: string; value: unknown }> | null | undefined) {
+  const fromLanding = refOfUrl(landing);
+  if (fromLanding) return fromLanding;
+  const note = (notes ?? []).find((attribute) => attribute.name && REFERRAL_NOTE_NAMES.has(attribute.name.toLowerCase()));
+  return typeof note?.value === 'string' ? normalizeReferralCode(note.value) : undefined;
 }
 
 /**

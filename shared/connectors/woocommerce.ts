@@ -26,6 +26,7 @@ import {
 } from '#shared/connectors/types.ts';
 import type { EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { prorate } from '#shared/domain/money.ts';
+import { normalizeReferralCode, REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
 
 /**
  * WooCommerce webhook bodies (the REST v3 resource at delivery time) → canonical events.
@@ -98,8 +99,27 @@ function orderShapes(currency: string) {
     // {id, code, discount, discount_tax, meta_data} per coupon applied; only the code is read (the
     // discount is already in the total).
     coupon_lines: z.array(z.object({ code: TextSchema })).nullish(),
+    // {id, key, value}: read only for a referral code (WooCommerce's order attribution keeps the
+    // landing page as _wc_order_attribution_session_entry; a snippet may add `ref` itself).
+    meta_data: z.array(z.object({ key: TextSchema, value: z.unknown() })).nullish(),
+    // Read only for the hash that tells a referrer ordering for themselves (never stored as such).
+    shipping: z.object({ address_1: TextSchema, postcode: TextSchema, country: TextSchema }).nullish(),
   });
   return { Order };
+}
+
+/**
+ * The referral code a WooCommerce order came with: the `ref` of the landing page its order
+ * attribution recorded (`_wc_order_attribution_session_entry`, WooCommerce 8.5+), else a meta entry
+ * named `ref` or `referral_code`.
+ */
+function wooReferralCode(meta: Array<{ key?: string; value: unknown }> | null | undefined) {
+  const entries = meta ?? [];
+  const landing = entries.find((entry) => entry.key === '_wc_order_attribution_session_entry');
+  const fromLanding = typeof landing?.value === 'string' ? refOfUrl(landing.value) : undefined;
+  if (fromLanding) return fromLanding;
+  const named = entries.find((entry) => entry.key && REFERRAL_NOTE_NAMES.has(entry.key.toLowerCase()));
+  return typeof named?.value === 'string' ? normalizeReferralCode(named.value) : undefined;
 }
 
 const shapesByCurrency = new Map<string, ReturnType<typeof orderShapes>>();
@@ -182,6 +202,17 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): { drafts: EventDra
     updatedAt,
     lineItems,
     ...optional('discountCodes', discountCodesOf((raw.coupon_lines ?? []).map((coupon) => coupon.code))),
+    ...optional('referralCode', wooReferralCode(raw.meta_data)),
+    ...optional(
+      'shippingAddress',
+      raw.shipping?.address_1
+        ? {
+            line1: raw.shipping.address_1.slice(0, 300),
+            ...optional('postcode', within(raw.shipping.postcode, 40)),
+            ...optional('country', within(raw.shipping.country, 60)),
+          }
+        : undefined,
+    ),
   };
   const customerId = raw.customer_id && raw.customer_id !== '0' ? raw.customer_id : undefined;
   const customer = customerOf({

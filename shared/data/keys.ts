@@ -218,3 +218,43 @@ export const emailTemplateKey = (shopId: string, trigger: string) => ({ PK: `SHO
 
 /** A program backtest job (use-cases/backtest.ts): under the shop's partition, like runs. */
 export const backtestKey = (shopId: string, backtestId: string) => ({ PK: `SHOP#${shopId}`, SK: `BACKTEST#${backtestId}` });
+
+/**
+ * A referral code, by the code itself: whose it is (an identity-style item, first claim wins), so a
+ * link or an order carrying the code finds its referrer with one read.
+ */
+export const referralCodeKey = (shopId: string, code: string) => ({ PK: `SHOP#${shopId}#REF#${code}`, SK: 'REF' });
+
+/** A friend's one referral ever, in the friend's partition: who referred them, for which order, its status. */
+export const referralKey = (shopId: string, friendId: string) => ({ PK: customerPk(shopId, friendId), SK: 'REFERRED' });
+
+/** A referrer's friends, newest first: a pointer per referral naming them, in the referrer's partition. */
+export const REFERRER_FRIEND_PREFIX = 'REFERRAL#';
+export const referrerFriendKey = (shopId: string, referrerId: string, at: string, friendId: string) => ({
+  PK: customerPk(shopId, referrerId),
+  SK: `${REFERRER_FRIEND_PREFIX}${at}#${friendId}`,
+});
+
+/**
+ * One of a referrer's places in a month (the program's monthly cap): `REFSLOT#{yyyy-mm}#{nn}`, put
+ * once by the friend that takes it, so concurrent friends never take more places than the cap.
+ */
+export const referralSlotKey = (shopId: string, referrerId: string, month: string, slot: number) => ({
+  PK: customerPk(shopId, referrerId),
+  SK: `REFSLOT#${month}#${String(slot).padStart(3, '0')}`,
+});
+
+/** The shop's referrals, newest first (GET /v1/referrals): a pointer per friend's referral. */
+export const referralListKey = (shopId: string, at: string, friendId: string) => ({ PK: `SHOP#${shopId}#REFS`, SK: `${at}#${friendId}` });
+
+/** Referrals waiting for their approval date (the scheduled run), deleted once decided. */
+export const referralDueKey = (shopId: string, dueAt: string, friendId: string) => ({
+  PK: `SHOP#${shopId}#REFDUE`,
+  SK: `${dueAt}#${friendId}`,
+});
+
+/** The referrer's reward for one friend, held beside the redemptions' keys (`referral/…`): once per friend. */
+export const referrerRewardKey = (friendId: string) => `referral/${friendId}`;
+
+/** The friend's reward: one per friend ever, held the same way. */
+export const FRIEND_REWARD_KEY = 'referral/friend';

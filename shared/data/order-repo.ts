@@ -3,6 +3,7 @@ import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { orderKey } from '#shared/data/keys.ts';
 import type { EventOrder, EventRefund } from '#shared/domain/event.ts';
 import { type OrderState, orderVersion, type RefundRecord } from '#shared/domain/order.ts';
+import { shippingAddressHash } from '#shared/loyalty/referrals.ts';
 
 /**
  * The order item (PK SHOP#{shopId}#O#{orderId}, SK ORDER): the newest state of one order, the
@@ -33,6 +34,8 @@ export function orderStateOf(item: OrderItem): OrderState | undefined {
     createdAt: item.createdAt as string,
     lineItems: (item.lines as OrderState['lineItems'] | undefined) ?? [],
     ...(Array.isArray(item.discountCodes) && item.discountCodes.length > 0 ? { discountCodes: item.discountCodes as string[] } : {}),
+    ...(typeof item.ref === 'string' ? { referralCode: item.ref } : {}),
+    ...(typeof item.sh === 'string' ? { shippingHash: item.sh } : {}),
     refunds,
     seq: item.seq ?? 0,
   };
@@ -115,6 +118,18 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
   } else {
     remove = ' REMOVE discountCodes';
   }
+  // The referral code a link left and the shipping address's hash (never the address), as the newest state has them.
+  const shipping = order.shippingAddress ? shippingAddressHash(order.shippingAddress) : undefined;
+  const gone: string[] = [];
+  if (order.referralCode) {
+    set += ', #ref = :ref';
+    values[':ref'] = order.referralCode;
+  } else gone.push('#ref');
+  if (shipping) {
+    set += ', sh = :sh';
+    values[':sh'] = shipping;
+  } else gone.push('sh');
+  if (gone.length > 0) remove = remove ? `${remove}, ${gone.join(', ')}` : ` REMOVE ${gone.join(', ')}`;
   return updateOrReadBack(
     db,
     shopId,
@@ -124,7 +139,7 @@ export async function applyOrderStateIfNewer(db: Db, shopId: string, order: Even
       Key: orderKey(shopId, order.orderId),
       UpdateExpression: `SET ${set}${remove} ADD seq :one, ov :one`,
       ConditionExpression: 'attribute_not_exists(ver) OR ver < :ver',
-      ExpressionAttributeNames: { '#status': 'status', '#total': 'total', '#lines': 'lines' },
+      ExpressionAttributeNames: { '#status': 'status', '#total': 'total', '#lines': 'lines', '#ref': 'ref' },
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
     }),

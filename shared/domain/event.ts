@@ -102,6 +102,24 @@ export const OrderSchema = z.object({
    * state without codes has none. Absent and empty mean the same.
    */
   discountCodes: DiscountCodesSchema.optional(),
+  /**
+   * The referral code the order came with other than as a discount code: the `ref` that a referral
+   * link (`/r/{code}`) left on the landing page (Shopify landing_site, WooCommerce's order
+   * attribution), or a note naming it. Upper-cased, spaces and dashes dropped.
+   */
+  referralCode: z
+    .string()
+    .max(40)
+    .transform((code) => code.replace(/[\s-]/g, '').toUpperCase())
+    .pipe(z.string().regex(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/, 'a referral code: 8 letters and digits'))
+    .optional(),
+  /**
+   * Where the order is shipped, only to tell a referrer ordering for themselves as a "friend": the
+   * order item keeps a hash of it (loyalty/referrals.ts shippingAddressHash), never the address.
+   */
+  shippingAddress: z
+    .object({ line1: z.string().max(300), postcode: z.string().max(40).optional(), country: z.string().max(60).optional() })
+    .optional(),
   test: z.boolean().optional(),
 });
 

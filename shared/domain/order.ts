@@ -25,6 +25,10 @@ export interface OrderState {
    * profile never holds them.
    */
   discountCodes?: string[];
+  /** The referral code a link left on the order (event.ts referralCode); order item only, like the codes. */
+  referralCode?: string;
+  /** A hash of the shipping address (loyalty/referrals.ts), to refuse a referrer referring themselves. */
+  shippingHash?: string;
   refunds: RefundRecord[];
   /** Increases on every change of the order item: the newest summary wins on the profile. */
   seq: number;

@@ -71,7 +71,7 @@ export interface StorefrontRewardOffer extends StorefrontReward {
 
 export interface StorefrontHistoryEntry {
   at: string;
-  kind: 'earn' | 'clawback' | 'bonus' | 'redeem' | 'adjust' | 'expire' | 'return' | 'activity';
+  kind: 'earn' | 'clawback' | 'bonus' | 'redeem' | 'adjust' | 'expire' | 'return' | 'activity' | 'referral';
   points: number;
   /** In `language`, e.g. "Order #1042" or "Money off your order". */
   description: string;

@@ -31,7 +31,7 @@ import {
 /** An order summary with its loyalty fields (`e` points earned, `m` multiplier, `b` bonus parts). */
 export type LoyaltySummary = OrderSummary;
 
-export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return' | 'activity';
+export type LedgerKind = 'earn' | 'bonus' | 'clawback' | 'redeem' | 'expire' | 'adjust' | 'return' | 'activity' | 'referral';
 
 export interface LedgerEntryDraft {
   /** Deterministic, so a repeated delivery rewrites the same entry instead of adding one. */

@@ -6,6 +6,7 @@ import { currencyExponent } from '#shared/domain/money.ts';
 import { ActivitySchema, defaultActivities, MAX_ACTIVITIES } from '#shared/loyalty/activities.ts';
 import { BonusSchema, MAX_BONUSES } from '#shared/loyalty/bonuses.ts';
 import { FlowSchema, MAX_FLOWS, MAX_FLOWS_BYTES, winBackFlow } from '#shared/loyalty/flows.ts';
+import { defaultReferrals, REFERRALS_OFF, ReferralsSchema } from '#shared/loyalty/referrals.ts';
 import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
 
 /**
@@ -152,6 +153,11 @@ export const ProgramSchema = z
      * two settings no longer steer the win-back, its flow does. `[]`: no flows, no win-back.
      */
     flows: z.array(FlowSchema).max(MAX_FLOWS).optional(),
+    /**
+     * Rewards for bringing friends (shared/loyalty/referrals.ts). Programs saved before referrals
+     * existed have them off.
+     */
+    referrals: ReferralsSchema.default(REFERRALS_OFF),
   })
   .superRefine((program, ctx) => {
     const levels = program.tiers.levels;
@@ -196,6 +202,11 @@ export const ProgramSchema = z
       });
     });
     const rewardIds = new Set(program.rewards.map((reward) => reward.id));
+    for (const side of ['friendReward', 'referrerReward'] as const) {
+      const reward = program.referrals[side];
+      if ('rewardId' in reward && !rewardIds.has(reward.rewardId))
+        ctx.addIssue({ code: 'custom', path: ['referrals', side, 'rewardId'], message: `no reward ${reward.rewardId} in rewards` });
+    }
     for (const offer of ['winBack', 'birthday'] as const) {
       const id = program.offers[offer];
       if (id !== undefined && !rewardIds.has(id))
@@ -317,6 +328,7 @@ export function defaultProgram(shop: { currency: string; name: string }): Progra
     activities: defaultActivities(),
     bonuses: [],
     flows: [winBackFlow({ rewardId: 'win-back', pAliveBelow: DEFAULT_ANALYTICS.winBackPAliveBelow })],
+    referrals: defaultReferrals(),
   };
 }
 

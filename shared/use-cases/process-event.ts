@@ -35,6 +35,7 @@ import { planOrderChange, summaryToPlan } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { ActivityNotEarnedError, awardActivityOnce } from '#shared/use-cases/award-activity.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
+import { attributeOrder, type ReferralGifts } from '#shared/use-cases/referrals.ts';
 import { markCodesUsed } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
@@ -70,6 +71,10 @@ export interface ProcessDeps {
    * not on a cached copy of the last 30 s. `program` when absent.
    */
   freshProgram?: (shopId: string) => Promise<Program>;
+  /** The shop's currency, for a referral reward given as a catalog code. */
+  currency?: (shopId: string) => Promise<string | undefined>;
+  /** How a referral's catalog reward is made (a friend's); without it only points rewards are given. */
+  referralGifts?: ReferralGifts;
 }
 
 export interface ProcessResult {
@@ -435,8 +440,23 @@ async function upsertOrder(event: CanonicalEvent, deps: ProcessDeps): Promise<Pr
       paid,
     });
   }
+  // A referral code on the order (the link's ref, or a discount code): the friend's referral is
+  // decided once, on the state as delivered — every delivery tries, each step idempotent.
+  if (state.referralCode || state.discountCodes) {
+    await attributeOrder(shopId, customerId, { ...state, status: order.status }, referralDeps(deps));
+  }
   return { customerId, outcome };
 }
+
+export const referralDeps = (deps: ProcessDeps) => ({
+  db: deps.db,
+  now: deps.now,
+  program: deps.program,
+  timeZone: async (shopId: string) => (await deps.timeZone?.(shopId)) ?? 'UTC',
+  currency: async (shopId: string) => deps.currency?.(shopId),
+  ...(deps.referralGifts ? { gifts: deps.referralGifts } : {}),
+  ...(deps.triggers ? { triggers: deps.triggers } : {}),
+});
 
 /** When the order item's newest state was stamped by its source. */
 const stateUpdatedAt = (item: Record<string, unknown>) => (typeof item.updatedAt === 'string' ? item.updatedAt : undefined);

@@ -51,6 +51,7 @@ import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
+import { approveDueReferrals, type ReferralCounters, type ReferralDeps } from '#shared/use-cases/referrals.ts';
 import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
 import { issuedData } from '#shared/use-cases/use-reward-codes.ts';
 
@@ -293,9 +294,31 @@ export interface RunModel {
   coPurchase: { baskets: number; products: number; pairs: number };
   /** Reward codes the run returned (expired unused), refused (still pending at expiry) or sent to their platform again. */
   rewardCodes?: ExpiryCounters;
+  /** Referrals past their approval date the run approved (the referrer rewarded) or rejected. */
+  referrals?: ReferralCounters;
 }
 
 const utcDay = (iso: string) => Math.floor(Date.parse(iso) / DAY_MS);
+
+/** The run's wiring of referral rewards: the gifts' key and platform, the codes queue. */
+export const runReferralDeps = (deps: RunDeps): ReferralDeps => ({
+  db: deps.db,
+  now: deps.now,
+  program: deps.program,
+  timeZone: deps.timezone,
+  currency: (shopId) => shopCurrency(deps, shopId),
+  ...(deps.gifts
+    ? {
+        gifts: {
+          ...deps.gifts,
+          ...(deps.requeueCode
+            ? { codes: (message: CodeMessage) => (deps.requeueCode as NonNullable<RunDeps['requeueCode']>)(message, 0) }
+            : {}),
+        },
+      }
+    : {}),
+  ...(deps.triggers ? { triggers: deps.triggers } : {}),
+});
 
 export async function fitStep(shopId: string, runId: string, deps: RunDeps): Promise<RunModel | undefined> {
   const run = await getRun(deps.db, shopId, runId);
@@ -311,7 +334,9 @@ export async function fitStep(shopId: string, runId: string, deps: RunDeps): Pro
       ...(deps.triggers ? { triggers: deps.triggers } : {}),
       ...(deps.requeueCode ? { requeue: deps.requeueCode } : {}),
     });
-    model = { ...(await fitShop(shopId, run.asOf, deps)), rewardCodes };
+    // Referrals past their approval period: the referrer's reward, once per friend (idempotent, as the codes' step).
+    const referrals = await approveDueReferrals(shopId, runReferralDeps(deps));
+    model = { ...(await fitShop(shopId, run.asOf, deps)), rewardCodes, referrals };
     // Plain JSON: DynamoDB stores no undefined, and the apply step reads back exactly this.
     await setRunModel(deps.db, shopId, runId, JSON.parse(JSON.stringify(model)), deps.now().toISOString());
     model = (await getRun(deps.db, shopId, runId))?.model as RunModel | undefined;

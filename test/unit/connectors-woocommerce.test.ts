@@ -77,6 +77,8 @@ describe('WooCommerce orders', () => {
             createdAt: '2017-03-22T19:28:02.000Z',
             updatedAt: '2017-03-22T19:28:08.000Z',
             lineItems: SAMPLE_LINES,
+            // Only to tell a referrer ordering for themselves: the order item keeps a hash of it.
+            shippingAddress: { line1: '969 Market', postcode: '94103', country: 'US' },
           },
         },
       ],
@@ -97,6 +99,7 @@ describe('WooCommerce orders', () => {
       createdAt: '2017-03-22T19:28:02.000Z',
       updatedAt: '2017-03-22T19:30:35.000Z',
       lineItems: SAMPLE_LINES,
+      shippingAddress: { line1: '969 Market', postcode: '94103', country: 'US' },
     });
   });
 

@@ -106,7 +106,7 @@ const TimelinePageSchema = z.object({
 
 const LedgerEntrySchema = z.object({
   entryId: z.string(),
-  kind: z.enum(['earn', 'bonus', 'clawback', 'redeem', 'expire', 'adjust', 'return', 'activity']),
+  kind: z.enum(['earn', 'bonus', 'clawback', 'redeem', 'expire', 'adjust', 'return', 'activity', 'referral']),
   points: z.int().meta({ description: 'Signed: negative for a redemption, a clawback, an expiry.' }),
   at: z.string(),
   source: z.record(z.string(), z.union([z.string(), z.number()])),

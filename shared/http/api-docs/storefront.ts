@@ -82,7 +82,7 @@ const StorefrontMeSchema = z.object({
         .array(
           z.object({
             at: z.string(),
-            kind: z.enum(['earn', 'clawback', 'bonus', 'redeem', 'adjust', 'expire', 'return', 'activity']),
+            kind: z.enum(['earn', 'clawback', 'bonus', 'redeem', 'adjust', 'expire', 'return', 'activity', 'referral']),
             points: z.int(),
             description: z.string(),
           }),
