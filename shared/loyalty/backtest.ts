@@ -425,16 +425,20 @@ export function replayCustomer(customer: BacktestCustomer, program: Program, opt
     for (;;) {
       const due = Math.min(shadow.tierFrom, shadow.pointsFrom);
       if (due === Number.POSITIVE_INFINITY) return;
-      next = Math.max(next, firstAtOrAfter(reviews, due));
-      const at = reviews[next];
+      // Not past the instants before `until`: a step may bring the next review forward again.
+      const index = Math.max(next, firstAtOrAfter(reviews, due));
+      const at = reviews[index];
       if (at === undefined || at > until || (!inclusive && at === until)) return;
       shadow.review(at);
-      next++;
+      next = index + 1;
     }
   };
   for (const step of steps) {
     if (step.at > asOf) break;
-    reviewUntil(step.at, 'move' in step && step.afterReview === true);
+    const afterReview = 'move' in step && step.afterReview === true;
+    reviewUntil(step.at, afterReview);
+    // The clock moves on: no review before this step can happen after it.
+    next = Math.max(next, firstAtOrAfter(reviews, afterReview ? step.at + 1 : step.at));
     if ('order' in step) shadow.orderStep(step.order, step.index);
     else shadow.move(step.move);
     shadow.tierFrom = shadow.tierCheckFrom();

@@ -145,6 +145,45 @@ describe('backtest', () => {
     expect(before.emails).toEqual({ tier_up: 1, welcome: 1 });
   });
 
+  it('reviews again after an event lowers the metric, not only when an order leaves the window', () => {
+    const doubling: Program = {
+      ...program(),
+      tiers: {
+        ...program().tiers,
+        window: { kind: 'rollingMonths', months: 3 },
+        levels: [
+          { id: 'member', name: { en: 'Member' }, threshold: 0, earnMultiplier: 1 },
+          { id: 'silver', name: { en: 'Silver' }, threshold: 10_000, earnMultiplier: 1 },
+          { id: 'gold', name: { en: 'Gold' }, threshold: 30_000, earnMultiplier: 2 },
+        ],
+        downgrade: { termMonths: 3, graceDays: 0, warningDays: 0 },
+      },
+    };
+    const customer = {
+      customerId: 'c_refund',
+      orders: [
+        // Gold from 10 January; the term ends 10 April, when B alone still keeps Gold…
+        paid('a', '2026-01-10T10:00:00Z', 40_000),
+        // …until B's refund on 20 April: the next day's run lowers the tier, well before B leaves the window.
+        paid('b', '2026-03-01T10:00:00Z', 30_000, ['2026-04-20T12:00:00Z', 20_000]),
+        // So C, on 1 May, earns as Silver (× 1): 50 points, not Gold's 100 (and 25,000 in the window keeps Silver).
+        paid('c', '2026-05-01T10:00:00Z', 5_000),
+      ],
+      moves: [],
+    };
+    const at = new Date('2026-05-10T00:00:00Z');
+    const result = replayCustomer(customer, doubling, {
+      asOf: at,
+      reviews: reviewInstants(Date.parse('2026-01-01T00:00:00Z'), at.getTime(), 'UTC'),
+      timeZone: 'UTC',
+    });
+    expect(result.tier).toBe('silver');
+    expect(result.tierSince).toBe('2026-04-10T10:00:00.000Z');
+    // A at Member (400), B at Gold after A (2 × 300, 200 taken back by the refund), C at Silver (50).
+    expect(result.points.earned).toBe(400 + 600 + 50);
+    expect(result.points.clawedBack).toBe(200);
+  });
+
   it('is the same report whatever order the customers come in', () => {
     const forward = run(program(), program({ gold: 50_000 }));
     const backtest = new Backtest({ current: program(), proposed: program({ gold: 50_000 }) }, options);
