@@ -4,7 +4,7 @@ import { dynamoClient, ensureTable, isLoopbackEndpoint, startDynamo } from '#inf
 import type { Db } from '#shared/data/db.ts';
 import type { Profile } from '#shared/data/profile-item.ts';
 import { putShopIfAbsent, type ShopRecord } from '#shared/data/shop-repo.ts';
-import { renderEmail } from '#shared/email/render.ts';
+import { type EmailTrigger, renderEmail } from '#shared/email/render.ts';
 import { defaultProgram } from '#shared/loyalty/program.ts';
 import { composeEmail } from '#shared/use-cases/compose-email.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
@@ -113,7 +113,7 @@ export async function benchEmail(): Promise<BenchResult> {
           shopId: SHOP.shopId,
           customerId,
           key: `${trigger}:bench`,
-          trigger: trigger as TriggerRecord['trigger'],
+          trigger: trigger as EmailTrigger,
           at: now.toISOString(),
           data: DATA[trigger] ?? {},
         },

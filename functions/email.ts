@@ -1,15 +1,18 @@
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { enqueueRewardCode } from '#shared/aws/code-queue.ts';
 import { requeueTriggerEmail } from '#shared/aws/email-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { sesClient } from '#shared/aws/ses.ts';
 import { config } from '#shared/config.ts';
+import { type Campaign, getCampaign } from '#shared/data/campaign-repo.ts';
 import { getEmailTemplate } from '#shared/data/email-template-repo.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
 import { cachedLoader, db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
+import { couponKey } from '#shared/email/keys.ts';
 import type { EmailTrigger } from '#shared/email/render.ts';
-import { TRIGGERS } from '#shared/email/rules.ts';
+import { CAMPAIGN_TRIGGER, TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
 import { logger } from '#shared/observability.ts';
 import { loadProgram } from '#shared/program-deps.ts';
@@ -26,7 +29,7 @@ const RecordSchema = z.object({
   shopId: ShopIdSchema,
   customerId: z.string().regex(/^c_[0-9a-f]{20}$/),
   key: z.string().min(1).max(200),
-  trigger: z.enum(TRIGGERS),
+  trigger: z.enum([...TRIGGERS, CAMPAIGN_TRIGGER]),
   at: z.string(),
   data: z.record(z.string(), z.unknown()).default({}),
   source: z.string().optional(),
@@ -40,6 +43,21 @@ async function coPurchase(shopId: string) {
   if (hit && hit.until > Date.now()) return hit.value;
   const value = (await getCoPurchase(db(), shopId)) as StoredCoPurchase | undefined;
   statistics.set(shopId, { value, until: Date.now() + 300_000 });
+  return value;
+}
+
+/**
+ * Campaigns, for their emails: kept 5 s per container, so a campaign's thousands of emails read it
+ * a few times, not once each, and a cancel stops its sends within seconds.
+ */
+const campaigns = new Map<string, { value: Campaign | undefined; until: number }>();
+async function campaignOf(shopId: string, campaignId: string) {
+  const key = `${shopId}|${campaignId}`;
+  const hit = campaigns.get(key);
+  if (hit && hit.until > Date.now()) return hit.value;
+  const value = await getCampaign(db(), shopId, campaignId);
+  if (campaigns.size > 100) campaigns.clear();
+  campaigns.set(key, { value, until: Date.now() + 5_000 });
   return value;
 }
 
@@ -67,6 +85,15 @@ async function processRecord(record: SQSRecord) {
     requeue: requeueTriggerEmail,
     publicUrl,
     shopCopy: (shopId, trigger) => shopCopies.get(`${shopId}|${trigger}`),
+    campaign: campaignOf,
+    gifts: {
+      codeKey: async (shopId) => couponKey(await masterKey(), shopId),
+      platform: async (shopId) => {
+        const shop = await loadShop(shopId);
+        return shop?.shopify ? 'shopify' : shop?.woocommerce ? 'woocommerce' : undefined;
+      },
+      codes: enqueueRewardCode,
+    },
   });
   // Ids and outcomes only: never an address or a name.
   logger.info('email', { shopId: message.shopId, customerId: message.customerId, trigger: message.trigger, ...outcome });

@@ -12,7 +12,7 @@ export interface HttpRoute {
   path: string;
 }
 
-export type QueueName = 'interactions' | 'runs' | 'email' | 'codes';
+export type QueueName = 'interactions' | 'runs' | 'email' | 'codes' | 'campaigns';
 
 /** SNS topics a function subscribes to. */
 export type TopicName = 'sesFeedback';
@@ -49,6 +49,12 @@ export const queues: Record<QueueName, QueueSpec> = {
    * well under Shopify's and WooCommerce's rate limits.
    */
   codes: { maxReceiveCount: 5, batchSize: 5, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+  /**
+   * Campaign steps (shared/use-cases/send-campaign.ts): a campaign's start, queued with a delay until
+   * its time, then one fan-out step per part of its audience, each a page at a time and paced to
+   * RAPPORT_CAMPAIGN_RATE; a step short of time queues its continuation.
+   */
+  campaigns: { maxReceiveCount: 5, batchSize: 1, maxBatchingWindowSeconds: 0, localVisibilityTimeoutSeconds: 300 },
 };
 
 /** DynamoDB actions a function may call on the single table (exact IAM actions, no wildcards). */
@@ -371,15 +377,53 @@ export const functions: FunctionSpec[] = [
     memoryMb: 512,
     timeoutSeconds: 60,
     consumes: 'email',
-    // Throttled messages go back on the queue with a delay.
-    sendsTo: ['email'],
+    // Throttled messages go back on the queue with a delay; a campaign's reward code made on the shop's platform to the codes queue.
+    sendsTo: ['email', 'codes'],
     // GetItem: shop, program, profile, send records, suppression, statistics, the shop's copy of the
-    // trigger's email; PutItem: send records, the SES message map, timeline, the per-customer lease;
-    // UpdateItem: the profile's recent sends; DeleteItem: releasing the lease.
+    // trigger's email, a campaign; PutItem: send records, the SES message map, timeline, the per-customer
+    // lease, a campaign's reward code; UpdateItem: the profile's recent sends, a campaign's counters;
+    // DeleteItem: releasing the lease.
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     secrets: ['master'],
     sendsEmail: true,
     needsPublicUrl: true,
+  },
+  {
+    name: 'campaigns',
+    entry: 'functions/campaigns.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    routes: [
+      { method: 'GET', path: '/v1/campaigns' },
+      { method: 'POST', path: '/v1/campaigns' },
+      { method: 'GET', path: '/v1/campaigns/{campaignId}' },
+      { method: 'PATCH', path: '/v1/campaigns/{campaignId}' },
+      { method: 'POST', path: '/v1/campaigns/{campaignId}/preview' },
+      { method: 'POST', path: '/v1/campaigns/{campaignId}/test' },
+      { method: 'POST', path: '/v1/campaigns/{campaignId}/schedule' },
+      { method: 'POST', path: '/v1/campaigns/{campaignId}/cancel' },
+    ],
+    // A scheduled campaign's start, queued with its delay.
+    sendsTo: ['campaigns'],
+    // GetItem: the shop, its erasure marker, the program, a campaign, a customer (preview); Query: the
+    // campaigns' page; PutItem: a new draft; UpdateItem: a draft's change, a status move.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // The master key signs the preview's and the test email's links; the test email goes through SES.
+    secrets: ['master'],
+    sendsEmail: true,
+    needsPublicUrl: true,
+  },
+  {
+    name: 'sendCampaign',
+    entry: 'functions/send-campaign.ts',
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    consumes: 'campaigns',
+    // Its own continuations; the campaign's customers to the email queue.
+    sendsTo: ['campaigns', 'email'],
+    // GetItem: the campaign; Query: segment members, GSI1 shards; UpdateItem: status moves, checkpoints.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    usesIndex: true,
   },
   {
     name: 'sesFeedback',
@@ -387,6 +431,7 @@ export const functions: FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 30,
     subscribes: 'sesFeedback',
+    // UpdateItem: the profile's consent, the send log entry, a campaign's bounce and complaint counters.
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
   {

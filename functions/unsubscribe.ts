@@ -15,7 +15,7 @@ export const handler = httpHandler(async (event) => {
   const token = event.queryStringParameters?.token ?? form.token;
   if (!post) return html((await unsubscribePage(token, deps)).html);
   const via = form.oneClick ? 'one-click' : 'page';
-  const result = await unsubscribe(token, via, deps);
+  const result = await unsubscribe(token, via, deps, event.queryStringParameters?.campaign);
   logger.appendKeys({ shopId: result.shopId, customerId: result.customerId });
   logger.info('unsubscribed', { via, changed: result.changed });
   if (via === 'page') return html(result.html);

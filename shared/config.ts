@@ -12,6 +12,13 @@ const ConfigSchema = z
     RUNS_QUEUE_URL: z.string().optional(),
     EMAIL_QUEUE_URL: z.string().optional(),
     CODES_QUEUE_URL: z.string().optional(),
+    CAMPAIGNS_QUEUE_URL: z.string().optional(),
+    /**
+     * Customers of a campaign put on the email queue per second at most (shared/use-cases/
+     * send-campaign.ts): below the account's SES rate (the email queue's pacing, functions/
+     * triggers.ts), so a campaign leaves room for the triggered emails that share the queue.
+     */
+    RAPPORT_CAMPAIGN_RATE: z.coerce.number().positive().max(100_000).default(10),
     /**
      * Seconds between attempts at creating a reward code on a shop's platform, in place of the
      * backoff (10 s growing to 15 min): for tests and demos of a failing platform.

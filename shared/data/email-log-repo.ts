@@ -71,7 +71,7 @@ export async function markEmailLogFeedback(
   send: { at: string; sendId: string },
   status: 'bounced' | 'complained',
   feedbackAt: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await db.client.send(
       new UpdateCommand({
@@ -84,8 +84,10 @@ export async function markEmailLogFeedback(
         ExpressionAttributeValues: { ':status': status, ':at': feedbackAt, ':sent': 'sent' },
       }),
     );
+    return true;
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
+    return false;
   }
 }
 

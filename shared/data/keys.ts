@@ -258,3 +258,11 @@ export const referrerRewardKey = (friendId: string) => `referral/${friendId}`;
 
 /** The friend's reward: one per friend ever, held the same way. */
 export const FRIEND_REWARD_KEY = 'referral/friend';
+
+/**
+ * A campaign (shared/domain/campaign.ts): under the shop's partition, its id sorting by creation
+ * time, so the shop's campaigns read newest first. Counters, not lists: its size never follows the
+ * audience's.
+ */
+export const CAMPAIGN_PREFIX = 'CAMPAIGN#';
+export const campaignKey = (shopId: string, campaignId: string) => ({ PK: `SHOP#${shopId}`, SK: `${CAMPAIGN_PREFIX}${campaignId}` });

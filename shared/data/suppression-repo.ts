@@ -50,6 +50,8 @@ export interface SesMessageRecord {
   trigger: string;
   /** When SES accepted the message (ISO 8601). */
   at: string;
+  /** A campaign's email: the campaign, whose results count its bounces and complaints. */
+  campaignId?: string;
 }
 
 /** SES reports bounces within minutes and complaints within days; a month covers both. */
@@ -57,7 +59,7 @@ const SES_MESSAGE_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Remember which send an SES message id was, right after SES accepted it (kept 30 days). */
 export async function recordSesMessage(db: Db, messageId: string, record: SesMessageRecord): Promise<void> {
-  const { shopId, customerId, sendId, trigger, at } = record;
+  const { shopId, customerId, sendId, trigger, at, campaignId } = record;
   await db.client.send(
     new PutCommand({
       TableName: db.table,
@@ -68,6 +70,7 @@ export async function recordSesMessage(db: Db, messageId: string, record: SesMes
         sendId,
         trigger,
         at,
+        ...(campaignId ? { campaignId } : {}),
         expiresAt: Math.floor(Date.parse(at) / 1000) + SES_MESSAGE_TTL_SECONDS,
       },
     }),
@@ -78,8 +81,8 @@ export async function recordSesMessage(db: Db, messageId: string, record: SesMes
 export async function findSesMessage(db: Db, messageId: string): Promise<SesMessageRecord | undefined> {
   const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: sesMessageKey(messageId) }));
   if (!Item) return undefined;
-  const { shopId, customerId, sendId, trigger, at } = Item as SesMessageRecord;
-  return { shopId, customerId, sendId, trigger, at };
+  const { shopId, customerId, sendId, trigger, at, campaignId } = Item as SesMessageRecord;
+  return { shopId, customerId, sendId, trigger, at, ...(campaignId ? { campaignId } : {}) };
 }
 
 /**

@@ -64,11 +64,14 @@ export function rewardValues(reward: RewardFacts, f: Formatting): Record<string,
   };
 }
 
+/** What every message is rendered from: an email's context without its trigger's own facts. */
+export type MessageContext = Omit<EmailContext, 'trigger' | 'data' | 'recommendations'>;
+
 /**
- * Every value of the base set (customer, shop, links) and of the trigger's facts. `reward`: a code
- * the message gives that the trigger's data does not carry (a flow's or a campaign's gift).
+ * The values of the base set (customer, shop, links), and `reward` when the message gives a code:
+ * what a campaign's message is rendered with.
  */
-export function messageValuesOf(ctx: EmailContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
+export function baseMessageValues(ctx: MessageContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
   const { language, locale } = resolveLocale(ctx.locale, ctx.shop.locale);
   const f: Formatting = { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
   const tier = ctx.customer.tier ? localizedName(ctx.customer.tier.name, language, locale, ctx.customer.tier.id) : undefined;
@@ -83,6 +86,19 @@ export function messageValuesOf(ctx: EmailContext, reward?: RewardFacts): { lang
     links: { loyalty_page: ctx.loyaltyUrl, shop: ctx.shop.url, unsubscribe: ctx.unsubscribeUrl },
   };
   if (reward) values.reward = rewardValues(reward, f);
+  return { language, values };
+}
+
+/**
+ * Every value of the base set (customer, shop, links) and of the trigger's facts. `reward`: a code
+ * the message gives that the trigger's data does not carry (a flow's gift).
+ */
+export function messageValuesOf(ctx: EmailContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
+  const base = baseMessageValues(ctx, reward);
+  const { language } = base;
+  const { locale } = resolveLocale(ctx.locale, ctx.shop.locale);
+  const f: Formatting = { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
+  const values = base.values as Record<string, Record<string, string | undefined>>;
   const parsed = TRIGGER_DATA[ctx.trigger].safeParse(ctx.data);
   // Facts that do not parse stay out (they render empty); the built-in renderer refuses such a context anyway.
   const data = (parsed.success ? parsed.data : {}) as Record<string, unknown>;

@@ -68,6 +68,16 @@ export const EMAIL_CLASS: Readonly<Record<Trigger, EmailClass>> = {
  */
 export const TEMPLATE_TRIGGERS = TRIGGERS.filter((trigger) => trigger !== 'flow');
 
+/**
+ * A campaign's email (shared/use-cases/send-campaign.ts): through the same stage as the triggers
+ * (once per key, consent, suppression, the weekly cap, the timeline), but in the shop's own words
+ * only — there is no built-in copy — so it is not one of TRIGGERS (which the built-in templates and
+ * the shop's copies of them are keyed by). Marketing: it needs consent and counts toward the cap.
+ */
+export const CAMPAIGN_TRIGGER = 'campaign';
+export type ContactTrigger = Trigger | typeof CAMPAIGN_TRIGGER;
+export const classOf = (trigger: ContactTrigger): EmailClass => (trigger === CAMPAIGN_TRIGGER ? 'marketing' : EMAIL_CLASS[trigger]);
+
 export type EmailConsent = 'subscribed' | 'unsubscribed' | 'suppressed' | undefined;
 export type EventSource = z.infer<typeof SourceSchema>;
 
@@ -76,7 +86,7 @@ export type SkipReason = 'erased' | 'historical' | 'no_address' | 'suppressed' |
 export type ContactDecision = { send: true } | { send: false; reason: SkipReason };
 
 export interface ContactFacts {
-  trigger: Trigger;
+  trigger: ContactTrigger;
   /** The profile's `consent.email`; undefined when the customer never said. */
   consent: EmailConsent;
   hasAddress: boolean;
@@ -124,7 +134,7 @@ export function decideContact(facts: ContactFacts): ContactDecision {
   if (facts.source === 'import') return refuse('historical');
   if (!facts.hasAddress) return refuse('no_address');
   if (facts.consent === 'suppressed') return refuse('suppressed');
-  if (EMAIL_CLASS[facts.trigger] === 'transactional') return { send: true };
+  if (classOf(facts.trigger) === 'transactional') return { send: true };
   if (facts.consent === undefined) return refuse('no_consent');
   if (facts.consent !== 'subscribed') return refuse('unsubscribed');
   if (marketingInLastWeek(facts.marketingSentAt, facts.now) >= facts.maxMarketingPerWeek) return refuse('frequency_cap');

@@ -3,6 +3,7 @@ import { type CreateDocumentOptions, createDocument, type ZodOpenApiPathItemObje
 import { admin } from '#shared/http/api-docs/admin.ts';
 import { analytics } from '#shared/http/api-docs/analytics.ts';
 import { backtests } from '#shared/http/api-docs/backtests.ts';
+import { campaigns } from '#shared/http/api-docs/campaigns.ts';
 import { customers } from '#shared/http/api-docs/customers.ts';
 import { emailLinks } from '#shared/http/api-docs/email-links.ts';
 import { emails } from '#shared/http/api-docs/emails.ts';
@@ -45,6 +46,7 @@ const FAMILIES: ApiFamily[] = [
   backtests,
   analytics,
   emails,
+  campaigns,
   admin,
   emailLinks,
   storefront,

@@ -6,6 +6,7 @@ import { couponCode } from '#shared/email/coupon.ts';
 import { createFeedbackToken, feedbackUrl } from '#shared/email/feedback-link.ts';
 import { couponKey, feedbackKey, unsubscribeKey } from '#shared/email/keys.ts';
 import { createLoyaltyToken, loyaltyKey, loyaltyPageUrl } from '#shared/email/loyalty-link.ts';
+import type { MessageContext } from '#shared/email/message-values.ts';
 import { type CatalogueProduct, type CoPurchaseStats, recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
@@ -127,7 +128,7 @@ function dataFor(input: ComposeInput): Record<string, unknown> {
 }
 
 export function composeEmail(input: ComposeInput): Composed {
-  const { record, shop, program, profile, coPurchase, masterKey, publicUrl, now } = input;
+  const { record, profile, shop } = input;
   const view = profileView(profile, shop.currency);
   // The tier the email is about: the one a tier change moved to; for a warning, the tier still held
   // (its `to` is the tier it would fall to); else the customer's now.
@@ -135,20 +136,32 @@ export function composeEmail(input: ComposeInput): Composed {
   const held = record.trigger === 'tier_down_warning' ? record.data.tier : undefined;
   const tierId = moved && typeof record.data.to === 'string' ? record.data.to : typeof held === 'string' ? held : (view.tier ?? undefined);
   const purchased = purchasedProducts(profile.history);
-  const recommendations = coPurchase
-    ? recommendProducts({ purchased, stats: coPurchase, catalogue: coPurchase.products ?? {}, limit: 3 })
+  const recommendations = input.coPurchase
+    ? recommendProducts({ purchased, stats: input.coPurchase, catalogue: input.coPurchase.products ?? {}, limit: 3 })
     : [];
+  const base = composeBase(input, isMarketing(record.trigger), tierId);
+  const context: EmailContext = { trigger: record.trigger, ...base.context, data: dataFor(input), recommendations };
+  return { context, ...(base.unsubscribeUrl ? { unsubscribeUrl: base.unsubscribeUrl, unsubscribeToken: base.unsubscribeToken } : {}) };
+}
+
+/** What every email says of its customer and shop, and its links: the unsubscribe link for marketing, the loyalty page always. */
+export function composeBase(
+  input: Omit<ComposeInput, 'record' | 'coPurchase'> & { record: Pick<TriggerRecord, 'customerId'> },
+  marketing: boolean,
+  tierId: string | undefined,
+): { context: MessageContext; unsubscribeUrl?: string; unsubscribeToken?: string } {
+  const { record, shop, program, profile, masterKey, publicUrl, now } = input;
+  const view = profileView(profile, shop.currency);
   const issuedAt = Math.floor(now.getTime() / 1000);
   let unsubscribeUrl: string | undefined;
   let unsubscribeToken: string | undefined;
-  if (isMarketing(record.trigger)) {
+  if (marketing) {
     unsubscribeToken = createUnsubscribeToken({ shopId: shop.shopId, customerId: record.customerId, issuedAt }, unsubscribeKey(masterKey));
     unsubscribeUrl = `${publicUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken)}`;
   }
   // Every email opens the customer's own loyalty page; the token names ids only (it ends up in mail logs).
   const loyaltyToken = createLoyaltyToken({ shopId: shop.shopId, customerId: record.customerId, issuedAt }, loyaltyKey(masterKey));
-  const context: EmailContext = {
-    trigger: record.trigger,
+  const context: MessageContext = {
     locale: view.locale ?? undefined,
     shop: {
       name: shop.name,
@@ -163,8 +176,6 @@ export function composeEmail(input: ComposeInput): Composed {
       points: view.points,
       ...loyaltyOf(profile, program, tierId, now),
     },
-    data: dataFor(input),
-    recommendations,
     ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
     loyaltyUrl: loyaltyPageUrl(publicUrl, shop.shopId, loyaltyToken),
   };

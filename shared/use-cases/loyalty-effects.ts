@@ -1,6 +1,7 @@
 import { hasTimelineEntry, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { hasLedgerEntry, putLedgerEntry } from '#shared/data/ledger-repo.ts';
+import type { CAMPAIGN_TRIGGER } from '#shared/email/rules.ts';
 import type { Outbox, TriggerDraft } from '#shared/loyalty/plan.ts';
 
 export type { Outbox };
@@ -21,7 +22,8 @@ export interface TriggerRecord {
   shopId: string;
   customerId: string;
   key: string;
-  trigger: TriggerDraft['trigger'];
+  /** A trigger of the loyalty rules, or a campaign's email (shared/use-cases/send-campaign.ts). */
+  trigger: TriggerDraft['trigger'] | typeof CAMPAIGN_TRIGGER;
   at: string;
   data: Record<string, unknown>;
   source?: string;

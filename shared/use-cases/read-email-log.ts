@@ -3,7 +3,7 @@ import type { Db } from '#shared/data/db.ts';
 import { type EmailLogEntry, emailLogMonths, emailLogPage } from '#shared/data/email-log-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
-import { TRIGGERS } from '#shared/email/rules.ts';
+import { CAMPAIGN_TRIGGER, TRIGGERS } from '#shared/email/rules.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 
 /**
@@ -15,7 +15,7 @@ import { parseOrThrow } from '#shared/http/validate.ts';
  */
 
 export const EmailLogQuerySchema = z.object({
-  trigger: z.enum(TRIGGERS).optional(),
+  trigger: z.enum([...TRIGGERS, CAMPAIGN_TRIGGER]).optional(),
   status: z.enum(['sent', 'skipped', 'bounced', 'complained']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(1024).optional(),

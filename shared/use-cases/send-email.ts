@@ -1,3 +1,4 @@
+import { type Campaign, countCampaign } from '#shared/data/campaign-repo.ts';
 import { loadProfile, putTimelineEntry, setDerivedFields } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { putEmailLogEntry } from '#shared/data/email-log-repo.ts';
@@ -6,15 +7,17 @@ import { withLease } from '#shared/data/lease-repo.ts';
 import { recentEmailsAttributes } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { isSuppressed, recordSesMessage } from '#shared/data/suppression-repo.ts';
+import { baseMessageValues, type RewardFacts } from '#shared/email/message-values.ts';
 import { buildMime } from '#shared/email/mime.ts';
-import { type EmailTrigger, InvalidEmailContextError, isMarketing } from '#shared/email/render.ts';
-import { type ContactFacts, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
+import { type EmailTrigger, InvalidEmailContextError } from '#shared/email/render.ts';
+import { CAMPAIGN_TRIGGER, type ContactFacts, classOf, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
 import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
-import type { ShopMessage } from '#shared/email/shop-template.ts';
+import { CAMPAIGN_VARIABLES, renderShopMessage, type ShopMessage, ShopMessageNotSendableError } from '#shared/email/shop-template.ts';
 import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
 import { flowsOf } from '#shared/loyalty/flows.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
+import { type CampaignGifts, CampaignRewardUnavailableError, campaignReward } from '#shared/use-cases/campaign-reward.ts';
+import { composeBase, composeEmail, type StoredCoPurchase } from '#shared/use-cases/compose-email.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 
@@ -55,6 +58,13 @@ export interface SendEmailDeps {
    * that is going out. Absent: the built-in copy always.
    */
   shopCopy?: (shopId: string, trigger: EmailTrigger) => Promise<ShopMessage | undefined>;
+  /**
+   * A campaign, for its emails (`campaign` records): its message, reward and status. Read per send,
+   * or kept a few seconds per container — a cancel stops the sends once it is seen.
+   */
+  campaign?: (shopId: string, campaignId: string) => Promise<Campaign | undefined>;
+  /** Where a campaign's reward codes are made (use-cases/campaign-reward.ts); without it a campaign gives no code. */
+  gifts?: CampaignGifts;
 }
 
 export type SendOutcome =
@@ -76,6 +86,11 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
   const id = sendId(shopId, customerId, record.key);
   const before = await getEmailSend(deps.db, shopId, customerId, id);
   if (before && isFinal(before.status)) return { status: 'duplicate', sendId: id };
+  // A campaign's email counts its outcome on the campaign (its results), after the send record.
+  const campaignId = record.trigger === CAMPAIGN_TRIGGER ? String(record.data.campaignId ?? '') : undefined;
+  const count = async (outcome: { status: 'sent' } | { status: 'skipped'; reason: string }) => {
+    if (campaignId) await countCampaign(deps.db, shopId, campaignId, outcome.status === 'sent' ? 'sent' : { skipped: outcome.reason });
+  };
 
   // The email's one timeline entry, and its line in the shop's send log: what happened to this
   // (customer, trigger, period). Both after the send record, which is the once-only guard.
@@ -114,6 +129,12 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     if (!shop) return { ok: false, reason: 'unknown_shop' } as const;
     const [program, profile] = await Promise.all([deps.program(shopId), loadProfile(deps.db, shopId, customerId, true)]);
     if (!profile) return { ok: false, reason: 'no_customer' } as const;
+    let campaign: Campaign | undefined;
+    if (campaignId !== undefined) {
+      campaign = await deps.campaign?.(shopId, campaignId);
+      if (!campaign) return { ok: false, reason: 'no_campaign' } as const;
+      if (campaign.status === 'cancelled') return { ok: false, reason: 'campaign_cancelled' } as const;
+    }
     const view = profileView(profile, shop.currency);
     const email = view.email ?? undefined;
     const recent = profile.recentMarketingEmails.filter((t) => Date.parse(t) > now.getTime() - 8 * DAY_MS);
@@ -133,7 +154,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const flow = flowId === undefined ? undefined : flowsOf(program).find((candidate) => candidate.id === flowId);
     if (flowId !== undefined && !flow?.active) return { ok: false, reason: 'flow_off' } as const;
     if (email && (await isSuppressed(deps.db, email))) return { ok: false, reason: 'suppressed' } as const;
-    return { ok: true, shop, program, profile, view, email: email as string, recent, flow } as const;
+    return { ok: true, shop, program, profile, view, email: email as string, recent, flow, campaign } as const;
   };
 
   // Most triggers end in a skip (no consent, mostly): decided without the lease, recorded only if
@@ -151,6 +172,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     });
     if (!recorded) return { status: 'duplicate', sendId: id };
     await putEmailEntry(at, 'skipped', { reason: first.reason });
+    await count({ status: 'skipped', reason: first.reason });
     return { status: 'skipped', sendId: id, reason: first.reason };
   }
 
@@ -161,6 +183,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const skip = async (reason: string): Promise<SendOutcome> => {
       await putEmailSend(deps.db, shopId, customerId, id, { status: 'skipped', reason, trigger: record.trigger, key: record.key, at });
       await putEmailEntry(at, 'skipped', { reason });
+      await count({ status: 'skipped', reason });
       return { status: 'skipped', sendId: id, reason };
     };
     if (existing && isFinal(existing.status)) return { status: 'duplicate', sendId: id };
@@ -172,29 +195,55 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     const assessed = await assess(now);
     if (!assessed.ok && assessed.reason === 'unknown_shop') return { status: 'dropped', sendId: id, reason: assessed.reason };
     if (!assessed.ok) return skip(assessed.reason);
-    const { shop, program, profile, view, email, recent, flow } = assessed;
+    const { shop, program, profile, view, email, recent, flow, campaign } = assessed;
 
     const masterKey = await deps.masterKey();
-    let rendered: TriggerEmail;
-    let composed: ReturnType<typeof composeEmail>;
-    // A flow's own message; a flow without one (the built-in win-back) reads as its trigger's email does.
-    const shopCopy = flow?.message ?? (await deps.shopCopy?.(shopId, record.trigger as EmailTrigger));
-    try {
-      composed = composeEmail({
-        record,
-        shop,
-        program,
-        profile,
-        coPurchase: await deps.coPurchase(shopId),
-        masterKey,
-        publicUrl: deps.publicUrl,
-        now,
-      });
-      rendered = renderTriggerEmail(composed.context, shopCopy, shop.brand);
-    } catch (error) {
-      // The trigger lacks a fact the email needs (a birthday without a bonus, say): nothing to send.
-      if (error instanceof InvalidEmailContextError) return skip('incomplete');
-      throw error;
+    let rendered: Pick<TriggerEmail, 'subject' | 'html' | 'text' | 'locale'> & { copy: 'shop' | 'builtin'; fallback?: string };
+    let unsubscribe: { unsubscribeUrl?: string; unsubscribeToken?: string };
+    if (campaign) {
+      // A campaign's email: the shop's message, the customer's values, the reward's code if it gives one.
+      const base = composeBase({ record, shop, program, profile, masterKey, publicUrl: deps.publicUrl, now }, true, view.tier ?? undefined);
+      let reward: RewardFacts | undefined;
+      try {
+        reward = await campaignReward({ shopId, customerId, campaign, program, currency: shop.currency, at }, deps.db, deps.gifts);
+      } catch (error) {
+        if (error instanceof CampaignRewardUnavailableError) return skip('reward_unavailable');
+        throw error;
+      }
+      const { language, values } = baseMessageValues(base.context, reward);
+      try {
+        const message = renderShopMessage(campaign.message, language, values, shop.brand, CAMPAIGN_VARIABLES);
+        rendered = { subject: message.subject, html: message.html, text: message.text, locale: message.language, copy: 'shop' };
+      } catch (error) {
+        // The brand lost its postal address since the campaign was saved, say: not sent, and said why.
+        if (error instanceof ShopMessageNotSendableError) return skip(`not_sendable:${error.reason}`);
+        throw error;
+      }
+      // The unsubscribe link names the campaign, whose results count a withdrawal through it.
+      unsubscribe = base.unsubscribeUrl
+        ? { unsubscribeUrl: `${base.unsubscribeUrl}&campaign=${campaign.campaignId}`, unsubscribeToken: base.unsubscribeToken }
+        : base;
+    } else {
+      // A flow's own message; a flow without one (the built-in win-back) reads as its trigger's email does.
+      const shopCopy = flow?.message ?? (await deps.shopCopy?.(shopId, record.trigger as EmailTrigger));
+      try {
+        const composed = composeEmail({
+          record: { ...record, trigger: record.trigger as EmailTrigger },
+          shop,
+          program,
+          profile,
+          coPurchase: await deps.coPurchase(shopId),
+          masterKey,
+          publicUrl: deps.publicUrl,
+          now,
+        });
+        rendered = renderTriggerEmail(composed.context, shopCopy, shop.brand);
+        unsubscribe = composed;
+      } catch (error) {
+        // The trigger lacks a fact the email needs (a birthday without a bonus, say): nothing to send.
+        if (error instanceof InvalidEmailContextError) return skip('incomplete');
+        throw error;
+      }
     }
     const raw = await buildMime({
       from: { name: program.email.fromName, address: program.email.fromAddress },
@@ -204,12 +253,15 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       html: rendered.html,
       text: rendered.text,
       sendId: id,
-      ...(composed.unsubscribeUrl
+      ...(unsubscribe.unsubscribeUrl
         ? {
             unsubscribe: {
-              url: composed.unsubscribeUrl,
+              url: unsubscribe.unsubscribeUrl,
               // Mail clients without one-click write to the shop's reply-to address; the token says who.
-              mailto: { address: program.email.replyTo ?? program.email.fromAddress, subject: `unsubscribe ${composed.unsubscribeToken}` },
+              mailto: {
+                address: program.email.replyTo ?? program.email.fromAddress,
+                subject: `unsubscribe ${unsubscribe.unsubscribeToken}`,
+              },
             },
           }
         : {}),
@@ -236,7 +288,14 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       // Not an answer from SES (a network error): whether it sent is unknown; the redelivery decides.
       throw error;
     }
-    await recordSesMessage(deps.db, messageId, { shopId, customerId, sendId: id, trigger: record.trigger, at });
+    await recordSesMessage(deps.db, messageId, {
+      shopId,
+      customerId,
+      sendId: id,
+      trigger: record.trigger,
+      at,
+      ...(campaignId ? { campaignId } : {}),
+    });
     await putEmailSend(deps.db, shopId, customerId, id, {
       status: 'sent',
       trigger: record.trigger,
@@ -245,7 +304,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       messageId,
       locale: rendered.locale,
     });
-    if (isMarketing(record.trigger as EmailTrigger)) {
+    if (classOf(record.trigger) === 'marketing') {
       await setDerivedFields(
         deps.db,
         shopId,
@@ -254,6 +313,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       );
     }
     await putEmailEntry(at, 'sent', { locale: rendered.locale, messageId });
+    await count({ status: 'sent' });
     return { status: 'sent', sendId: id, messageId, copy: rendered.copy, ...(rendered.fallback ? { fallback: rendered.fallback } : {}) };
   });
 }

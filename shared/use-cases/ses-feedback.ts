@@ -1,3 +1,4 @@
+import { countCampaign } from '#shared/data/campaign-repo.ts';
 import { getProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { markEmailLogFeedback } from '#shared/data/email-log-repo.ts';
@@ -116,8 +117,10 @@ async function applyItem(item: FeedbackItem, send: SesMessageRecord | undefined,
     await markProfileSuppressed(deps.db, send.shopId, send.customerId, suppression);
     // The shop's send log shows it (its entry is keyed by the send's time, which the message record keeps).
     const sendId = send.sendId ?? item.sendId;
-    if (sendId)
-      await markEmailLogFeedback(deps.db, send.shopId, { at: send.at, sendId }, item.kind === 'bounce' ? 'bounced' : 'complained', at);
+    const kind = item.kind === 'bounce' ? 'bounced' : 'complained';
+    const marked = sendId ? await markEmailLogFeedback(deps.db, send.shopId, { at: send.at, sendId }, kind, at) : false;
+    // A campaign's results count it once: when its log entry moved from sent (a repeat finds it moved).
+    if (marked && send.campaignId) await countCampaign(deps.db, send.shopId, send.campaignId, kind);
   }
   await putTimelineEntry(deps.db, send.shopId, send.customerId, {
     at,

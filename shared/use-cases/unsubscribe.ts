@@ -1,7 +1,9 @@
+import { countCampaign } from '#shared/data/campaign-repo.ts';
 import { applyProfileChangeIfNewer, loadProfile, putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { Profile } from '#shared/data/profile-item.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { CampaignIdSchema } from '#shared/domain/campaign.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { unsubscribeKey } from '#shared/email/keys.ts';
 import { type EmailLanguage, resolveLocale } from '#shared/email/locales.ts';
@@ -54,6 +56,8 @@ export async function unsubscribe(
   token: string | undefined,
   via: UnsubscribeVia,
   deps: UnsubscribeDeps,
+  /** The campaign whose email the link was in (`?campaign=`): its results count the unsubscribe. */
+  campaignId?: string,
 ): Promise<UnsubscribePage & { changed: boolean }> {
   const { payload, shop, profile } = await recipientOf(token, deps);
   const { shopId, customerId } = payload;
@@ -71,6 +75,9 @@ export async function unsubscribe(
       status: 'unsubscribed',
       via,
     });
+    // Once, as the timeline entry: only the click that changed consent counts. The id is not signed,
+    // but only names which of the shop's campaigns gets the count of a real withdrawal.
+    if (campaignId && CampaignIdSchema.safeParse(campaignId).success) await countCampaign(deps.db, shopId, campaignId, 'unsubscribed');
   }
   const { language } = resolveLocale(profile.contact.locale, shop.locale);
   const copy = COPY[language];

@@ -1,3 +1,4 @@
+import { countCampaign } from '#shared/data/campaign-repo.ts';
 import { putTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { deleteCodeDue, getRewardCode, moveCodeStatus, type RewardCode } from '#shared/data/reward-code-repo.ts';
@@ -39,6 +40,13 @@ export async function markCodesUsed(
     });
     // Moved now, or by an earlier delivery of this same order: finish the (idempotent) rest.
     if (!moved && !(code.status === 'used' && code.usedOrderId === order.orderId)) continue;
+    // A campaign's code (its gift key `campaign:<id>`): the campaign's results count the order, once —
+    // only the delivery that moved the code does (a crash right after the move loses the count, never doubles it).
+    const campaignId = moved && code.gift?.startsWith('campaign:') ? code.gift.slice('campaign:'.length) : undefined;
+    if (campaignId) {
+      await countCampaign(db, shopId, campaignId, 'codesUsed');
+      await countCampaign(db, shopId, campaignId, 'revenue', order.net);
+    }
     await deleteCodeDue(db, shopId, 'E', code);
     await deleteCodeDue(db, shopId, 'P', code);
     await putTimelineEntry(db, shopId, code.customerId, {

@@ -85,6 +85,7 @@ it('lists and shows dead letters without personal data, then redrives them into 
     { queue: 'runs', deadLetterQueue: 'rapport-runs-dlq', deadLetters: 0, oldestAgeSeconds: null },
     { queue: 'email', deadLetterQueue: 'rapport-email-dlq', deadLetters: 2, oldestAgeSeconds: expect.any(Number) },
     { queue: 'codes', deadLetterQueue: 'rapport-codes-dlq', deadLetters: 0, oldestAgeSeconds: null },
+    { queue: 'campaigns', deadLetterQueue: 'rapport-campaigns-dlq', deadLetters: 0, oldestAgeSeconds: null },
   ]);
 
   const shown = await rapport(['show']);
@@ -151,7 +152,7 @@ it('redrives at most --limit messages, and nothing from an empty dead-letter que
 it('answers a wrong call with exit code 2 and a missing runtime with 1', async () => {
   const unknown = await rapport(['show', '--queue', 'orders']);
   expect(unknown.code).toBe(2);
-  expect(unknown.stderr).toContain('--queue must be one of interactions, runs, email, codes, not "orders"');
+  expect(unknown.stderr).toContain('--queue must be one of interactions, runs, email, codes, campaigns, not "orders"');
   for (const args of [[], ['purge'], ['list', '--limit', '3'], ['show', '--limit', '0'], ['redrive', '--json'], ['list', 'extra']]) {
     expect((await rapport(args)).code, args.join(' ')).toBe(2);
   }

@@ -70,6 +70,7 @@ describe('GET /health with every emulator up', () => {
       runs: { ...empty, deadLetter: empty },
       email: { ...empty, deadLetter: empty },
       codes: { ...empty, deadLetter: empty },
+      campaigns: { ...empty, deadLetter: empty },
     });
     expect(res.json.scheduledRuns.truncated).toBe(false);
     expect(res.json.scheduledRuns.shops).toContainEqual({

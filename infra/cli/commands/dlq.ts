@@ -25,8 +25,8 @@ Options:
   --json           list and show: JSON on stdout
 
 Where it works: the local runtime of \`npm start\` (its runtime.json), or with TABLE_NAME and
-INTERACTIONS_QUEUE_URL set, that deployment on AWS; there, RUNS_QUEUE_URL, EMAIL_QUEUE_URL and
-CODES_QUEUE_URL name the other queues (the stack's outputs give all four), and each dead-letter queue is found through
+INTERACTIONS_QUEUE_URL set, that deployment on AWS; there, RUNS_QUEUE_URL, EMAIL_QUEUE_URL,
+CODES_QUEUE_URL and CAMPAIGNS_QUEUE_URL name the other queues (the stack's outputs give all five), and each dead-letter queue is found through
 its queue's redrive policy.
 
 Exit status: 0 done; 1 failed (no runtime, a queue refused a message); 2 usage error; 130 redrive
@@ -42,6 +42,7 @@ const BODY_FIELDS: Record<QueueName, readonly string[]> = {
   runs: ['step', 'shopId', 'runId', 'shard'],
   email: ['trigger', 'shopId', 'customerId', 'key', 'at'],
   codes: ['shopId', 'code', 'attempt'],
+  campaigns: ['step', 'shopId', 'campaignId', 'part'],
 };
 /** Even an allowed field is shown only when it looks like an id: no @, +, space or other text a shop could put there. */
 const PRINTABLE = /^[\w.:#-]{1,200}$/;

@@ -11,6 +11,9 @@ import { FeedbackAnswerSchema } from '#shared/use-cases/submit-feedback.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 const token = z.string().max(2048).optional().meta({ description: 'The signed token of the link.' });
+const campaign = z.string().max(64).optional().meta({
+  description: "A campaign's email names its campaign, whose results count the unsubscribe (once, when consent changes).",
+});
 
 const UnsubscribeFormSchema = z.object({
   token: z.string().optional().meta({ description: 'When the query string has none.' }),
@@ -25,13 +28,13 @@ export const emailLinks: ApiFamily = {
     route('GET', '/unsubscribe', {
       summary: 'The unsubscribe confirmation page',
       security: requires('unsubscribeToken'),
-      requestParams: { query: z.object({ token }) },
+      requestParams: { query: z.object({ token, campaign }) },
       responses: { '200': html('The confirmation page.'), ...errors(400, 404) },
     }),
     route('POST', '/unsubscribe', {
       summary: "Unsubscribe (RFC 8058 one-click, or the page's button)",
       security: requires('unsubscribeToken'),
-      requestParams: { query: z.object({ token }) },
+      requestParams: { query: z.object({ token, campaign }) },
       requestBody: {
         required: false,
         content: {
