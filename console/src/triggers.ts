@@ -21,5 +21,8 @@ export const TRIGGERS = [
   'flow',
 ] as const satisfies readonly Trigger[];
 
+/** The emails whose copy the shop may write on the Emails page: a flow's message is written on its flow (Program page). */
+export const TEMPLATE_TRIGGERS = TRIGGERS.filter((trigger) => trigger !== 'flow');
+
 type Missing = Exclude<Trigger, (typeof TRIGGERS)[number]>;
 export const everyTriggerListed: [Missing] extends [never] ? true : Missing = true;

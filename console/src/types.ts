@@ -133,8 +133,23 @@ export interface BonusRule {
 }
 
 /** The program document (shared/loyalty/program.ts): the fields the form edits are typed, the rest kept as is. */
+/** A flow on segment entry (shared/loyalty/flows.ts FlowSchema). */
+export interface FlowRule {
+  id: string;
+  name: string;
+  segments: string[];
+  delayDays: number;
+  rewardId?: string;
+  once: { every: 'ever' | 'days' | 'month' | 'year'; days?: number };
+  active: boolean;
+  pAliveBelow?: number;
+  copy?: 'flow' | 'win_back';
+  message?: { format?: 'liquid'; subject: Partial<Record<'en' | 'vi', string>>; body: Partial<Record<'en' | 'vi', string>> };
+}
+
 export interface Program {
   activities?: ActivityRule[];
+  flows?: FlowRule[];
   bonuses?: BonusRule[];
   tiers: { metric: 'spend' | 'orders' | 'points'; levels: TierLevel[]; [key: string]: unknown };
   points: { earn: { points: number; per: number }; firstOrderBonus: number; pointValue: number; [key: string]: unknown };

@@ -11,7 +11,7 @@ import {
 import { Dialog, ErrorNotice, Loading, PageTitle, Section } from '../components/ui.tsx';
 import type { Language } from '../i18n/index.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { TRIGGERS } from '../triggers.ts';
+import { TEMPLATE_TRIGGERS } from '../triggers.ts';
 
 /**
  * The shop's own copy of each trigger email (GET /v1/emails/templates, PUT|DELETE
@@ -55,7 +55,7 @@ export function EmailTemplatesPage() {
   const { search } = useLocation();
   const list = useResource(() => api.get<EmailTemplatesAnswer>('/v1/emails/templates'), []);
   const chosen = search.get('trigger');
-  const trigger = chosen && TRIGGERS.includes(chosen as (typeof TRIGGERS)[number]) ? chosen : TRIGGERS[0];
+  const trigger = chosen && TEMPLATE_TRIGGERS.includes(chosen as (typeof TEMPLATE_TRIGGERS)[number]) ? chosen : 'welcome';
   const row = list.data?.templates.find((each) => each.trigger === trigger);
   const label = (name: string) => t.triggers[name as keyof typeof t.triggers] ?? name;
   return (
@@ -64,7 +64,7 @@ export function EmailTemplatesPage() {
       <Section title={label(trigger)} intro={t.emailTemplates.intro}>
         <fieldset class="trigger-list">
           <legend class="visually-hidden">{t.emailTemplates.trigger}</legend>
-          {TRIGGERS.map((name) => {
+          {TEMPLATE_TRIGGERS.map((name) => {
             const mine = list.data?.templates.find((each) => each.trigger === name)?.template;
             return (
               <button

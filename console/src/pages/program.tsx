@@ -6,6 +6,7 @@ import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import type { DiffLine, Program, ProgramDocument, TierLevel } from '../types.ts';
 import { ActivitiesEditor, BonusesEditor } from './program-earning.tsx';
+import { FlowsEditor } from './program-flows.tsx';
 
 /** Lists diffed by their entries' id, as the server does (shared/loyalty/program.ts KEYED_LISTS). */
 const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id' };
@@ -332,6 +333,10 @@ function ProgramEditor({
       <Section title={t.earning.title}>
         <ActivitiesEditor draft={draft} edit={edit} errorUnder={errorUnder} />
         <BonusesEditor draft={draft} edit={edit} errorUnder={errorUnder} />
+      </Section>
+
+      <Section title={t.flows.title}>
+        <FlowsEditor draft={draft} edit={edit} errorUnder={errorUnder} error={error} />
       </Section>
 
       <Section title={t.program.json}>
