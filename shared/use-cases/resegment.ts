@@ -665,8 +665,9 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   // A profile the win-back marked before flows existed: its month is the win-back flow's last firing.
   if (profile.derived.winBackPeriod && !marks[WIN_BACK_FLOW_ID]) marks[WIN_BACK_FLOW_ID] = { last: `${profile.derived.winBackPeriod}-01` };
   const pAlive = derived.clv?.pAlive;
+  // An erased customer is written to no more: no firing, and the marks stay as they were.
   const flows = erased
-    ? { firings: [], marks }
+    ? { firings: [], marks: storedMarks }
     : planFlows(flowsOf(ctx.program), marks, {
         today: ctx.today,
         memberships: derived.memberships,
