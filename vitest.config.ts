@@ -70,7 +70,8 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env } },
+      // Property tests run thousands of cases: on a loaded two-core CI machine 5 s (vitest's default) is not a bound worth failing on.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env, testTimeout: 60_000 } },
       integration('integration', 'dynalite'),
       ...(hasJava()
         ? [integration('integration-dynamodb-local', 'dynamodb-local', { exclude: DYNALITE_ONLY, env: DYNAMODB_LOCAL_SCALE })]
