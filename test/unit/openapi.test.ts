@@ -190,7 +190,9 @@ describe('the OpenAPI document', () => {
         const error = schema.properties.error;
         expect(error.required).toEqual(['code', 'message']);
         expect(error.properties.code.const, `${route.key} ${status}`).toBe(codeOf.get(status));
-        expect(Object.keys(error.properties).sort()).toEqual(status === '400' ? ['code', 'field', 'fields', 'message'] : ['code', 'message']);
+        expect(Object.keys(error.properties).sort()).toEqual(
+          status === '400' ? ['code', 'field', 'fields', 'message'] : ['code', 'message'],
+        );
         checked++;
       }
     }
