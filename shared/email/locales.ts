@@ -65,7 +65,8 @@ export type TierMetric = 'spend' | 'orders' | 'points';
 export interface TriggerValues {
   welcome: { shop: string; bonus?: string };
   tier_up: { shop: string; tier: string };
-  tier_down_warning: { shop: string; tier: string; more: string; date: string };
+  /** `more`: what keeps the tier, when an amount of the tier metric alone does (a tier with a rule that needs a prediction has none). */
+  tier_down_warning: { shop: string; tier: string; more?: string; date: string };
   tier_down: { shop: string; tier: string };
   /** `bonus`: the points given; `offer`: what the birthday reward's code gives (at least one of them). */
   birthday: { shop: string; name?: string; bonus?: string; offer?: string };
@@ -196,14 +197,16 @@ const en: Phrases = {
       loyaltyCta: 'See my tier and rewards',
     }),
     tier_down_warning: ({ tier, more, date }) => ({
-      subject: `Keep your ${tier} tier: ${more} by ${date}`,
-      preheader: `You need ${more} before ${date}.`,
+      subject: more ? `Keep your ${tier} tier: ${more} by ${date}` : `Keep your ${tier} tier: review on ${date}`,
+      preheader: more ? `You need ${more} before ${date}.` : `Your ${tier} tier is reviewed on ${date}.`,
       headline: `Keep your ${tier} tier`,
       paragraphs: [
-        `Your ${tier} tier is up for review on ${date}. To keep it, you need ${more} before then.`,
+        more
+          ? `Your ${tier} tier is up for review on ${date}. To keep it, you need ${more} before then.`
+          : `Your ${tier} tier is up for review on ${date}. Shop with us before then to keep it.`,
         'Your points stay yours whatever happens.',
       ],
-      highlight: { value: capitalize(more), caption: `needed by ${date}` },
+      highlight: more ? { value: capitalize(more), caption: `needed by ${date}` } : { value: date, caption: 'review date' },
       cta: 'Shop now',
       loyaltyCta: 'See my tier and points',
     }),
@@ -400,14 +403,16 @@ const vi: Phrases = {
       loyaltyCta: 'Xem hạng và ưu đãi',
     }),
     tier_down_warning: ({ tier, more, date }) => ({
-      subject: `Giữ hạng ${tier}: bạn cần ${more} trước ngày ${date}`,
-      preheader: `Bạn cần ${more} trước ngày ${date}.`,
+      subject: more ? `Giữ hạng ${tier}: bạn cần ${more} trước ngày ${date}` : `Giữ hạng ${tier}: xét lại vào ngày ${date}`,
+      preheader: more ? `Bạn cần ${more} trước ngày ${date}.` : `Hạng ${tier} của bạn được xét lại vào ngày ${date}.`,
       headline: `Giữ hạng ${tier} của bạn`,
       paragraphs: [
-        `Hạng ${tier} của bạn sẽ được xét lại vào ngày ${date}. Để giữ hạng, bạn cần ${more} trước ngày đó.`,
+        more
+          ? `Hạng ${tier} của bạn sẽ được xét lại vào ngày ${date}. Để giữ hạng, bạn cần ${more} trước ngày đó.`
+          : `Hạng ${tier} của bạn sẽ được xét lại vào ngày ${date}. Hãy mua sắm trước ngày đó để giữ hạng.`,
         'Dù thế nào, điểm của bạn vẫn được giữ nguyên.',
       ],
-      highlight: { value: capitalize(more), caption: `trước ngày ${date}` },
+      highlight: more ? { value: capitalize(more), caption: `trước ngày ${date}` } : { value: date, caption: 'ngày xét hạng' },
       cta: 'Mua sắm ngay',
       loyaltyCta: 'Xem hạng và điểm của tôi',
     }),

@@ -110,8 +110,8 @@ export const TRIGGER_DATA = {
   welcome: z.object({ bonus: positive.optional() }),
   tier_up: z.object({}),
   tier_down_warning: z.object({
-    /** In the unit of the tier metric: minor units of spend, orders or points. */
-    shortfall: positive,
+    /** In the unit of the tier metric: minor units of spend, orders or points; absent when the metric alone cannot keep the tier (a rule that needs a prediction). */
+    shortfall: positive.optional(),
     /** The tier metric; defaults to the metric of the customer's progress. */
     shortfallMetric: z.enum(['spend', 'orders', 'points']).optional(),
     downgradeOn: when,
@@ -234,11 +234,12 @@ function viewOf(ctx: EmailContext): View {
     case 'tier_down_warning': {
       const data = dataOf(ctx, 'tier_down_warning');
       const metric = data.shortfallMetric ?? ctx.customer.progress?.metric;
-      if (!metric) throw new InvalidEmailContextError('a tier_down_warning email needs the shortfall metric');
+      if (data.shortfall !== undefined && !metric)
+        throw new InvalidEmailContextError('a tier_down_warning email needs the shortfall metric');
       copy = phrases.triggers.tier_down_warning({
         shop,
         tier: needsTier(),
-        more: more(metric, data.shortfall),
+        ...(data.shortfall !== undefined && metric ? { more: more(metric, data.shortfall) } : {}),
         date: date(data.downgradeOn),
       });
       break;

@@ -35,8 +35,8 @@ export interface StorefrontReward {
 export interface StorefrontTier {
   id: string;
   name: string;
-  /** In the metric's unit: minor units (spend), orders, or points. */
-  threshold: number;
+  /** In the metric's unit: minor units (spend), orders, or points; absent for a level with a rule of its own. */
+  threshold?: number;
   earnMultiplier: number;
 }
 
@@ -84,8 +84,12 @@ export interface StorefrontCustomer {
   balance: number;
   pending: number;
   tier: { id: string; name: string };
-  /** The next tier and what is left to reach it, in the metric's unit; null at the top. */
-  nextTier: { id: string; name: string; threshold: number; progress: number; remaining: number } | null;
+  /**
+   * The next tier and what is left to reach it, in the metric's unit; null at the top. For a tier
+   * with a rule of its own, `threshold` is the metric that meets the rule with the customer's other
+   * figures as they are, and both it and `remaining` are absent when the metric alone cannot.
+   */
+  nextTier: { id: string; name: string; threshold?: number; progress: number; remaining?: number } | null;
   rewards: StorefrontRewardOffer[];
   /** Newest first, at most 20. */
   codes: StorefrontCode[];

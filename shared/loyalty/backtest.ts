@@ -12,7 +12,7 @@ import {
 } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { pendingPoints, pointsReviewOf, RUN_HOUR, tierReviewOf } from '#shared/loyalty/review.ts';
-import { pointsFor, type TierOverride, tierIndex, windowStart } from '#shared/loyalty/rules.ts';
+import { type ClvFacts, clvFactsOf, NO_CLV, pointsFor, type TierOverride, tierIndex, windowStart } from '#shared/loyalty/rules.ts';
 
 /**
  * The backtest: a shop's history replayed through a program into a shadow ledger and shadow tiers,
@@ -65,8 +65,11 @@ export interface BacktestCustomer {
   orders: BacktestOrder[];
   moves: BacktestMove[];
   tierOverride?: TierOverride;
-  /** The customer's CLV model output from the last run, for the projection. */
-  clv?: { expectedPurchases12m: number; expectedValue12m: number };
+  /**
+   * The customer's CLV model output from the last run, for the projection and for tier rules that
+   * read predictedValue12m and pAlive (the replay reads them as the live path does between runs).
+   */
+  clv?: { expectedPurchases12m: number; expectedValue12m: number; pAlive?: number | null };
 }
 
 export interface ReplayOptions {
@@ -194,6 +197,8 @@ class Shadow {
     readonly program: Program,
     readonly timeZone: string,
     override?: TierOverride,
+    /** The predictions tier rules read (review.ts ReviewedCustomer). */
+    readonly clv: ClvFacts = NO_CLV,
   ) {
     this.loyalty = { balance: 0, lifetime: 0, ...(override ? { tierOverride: override } : {}) };
   }
@@ -258,7 +263,7 @@ class Shadow {
     if (!next) return;
     const iso = new Date(at * 1000).toISOString();
     const earn = { lineItems: order.lines ?? [], timeZone: this.timeZone };
-    const plan = planOrderChange(this.loyalty, this.history, held, order.orderId, next, this.program, iso, earn);
+    const plan = planOrderChange(this.loyalty, this.history, held, order.orderId, next, this.program, iso, earn, this.clv);
     if (held?.where === 'folded') this.folded.delete(order.orderId);
     for (const [orderId, folded] of Object.entries(plan.page ?? {})) this.folded.set(orderId, folded);
     this.history = plan.history;
@@ -337,7 +342,7 @@ class Shadow {
     if (at >= this.tierFrom) {
       const review = tierReviewOf(this, this.program, now);
       if (review.action === 'warn') this.fire(review.trigger);
-      if (review.action === 'downgrade') {
+      if (review.action === 'downgrade' || review.action === 'upgrade') {
         this.loyalty = { ...this.loyalty, ...review.sets };
         for (const trigger of review.outbox.triggers) this.fire(trigger);
       }
@@ -405,7 +410,12 @@ const nextExpiry = (ledger: LedgerEntryDraft[], program: Program, at: number) =>
 
 /** Replays one customer's history through `program` as of `options.asOf`. */
 export function replayCustomer(customer: BacktestCustomer, program: Program, options: ReplayOptions): ReplayResult {
-  const shadow = new Shadow(program, options.timeZone, customer.tierOverride);
+  const shadow = new Shadow(
+    program,
+    options.timeZone,
+    customer.tierOverride,
+    customer.clv ? clvFactsOf({ expectedValue12m: customer.clv.expectedValue12m, pAlive: customer.clv.pAlive ?? null }) : NO_CLV,
+  );
   const asOf = options.asOf.getTime();
   const steps: Step[] = [];
   for (const order of customer.orders) {

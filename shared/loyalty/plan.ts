@@ -12,12 +12,16 @@ import {
 import { type BonusOrder, bonusParts } from '#shared/loyalty/bonuses.ts';
 import type { Program, Tier } from '#shared/loyalty/program.ts';
 import {
+  type ClvFacts,
+  NO_CLV,
   pointsFor,
   type QualifyingOrder,
   qualifyingMetric,
+  type TierFacts,
   type TierOverride,
   tierFor,
   tierIndex,
+  windowFacts,
   withOverride,
 } from '#shared/loyalty/rules.ts';
 
@@ -106,7 +110,8 @@ export interface LoyaltyPlan {
   lifetimeDelta: number;
   ledger: LedgerEntryDraft[];
   triggers: TriggerDraft[];
-  tierChange?: { from: string | undefined; to: string; metric: number; threshold: number; reason?: string };
+  /** `threshold`: the level's, for a level that has one (a level with a rule of its own has none). */
+  tierChange?: { from: string | undefined; to: string; metric: number; threshold?: number; reason?: string };
 }
 
 export interface TierBase {
@@ -120,6 +125,10 @@ export const qualifyingOrders = (history: OrderHistory): QualifyingOrder[] => hi
 /** The customer's tier metric now, from the order history the profile holds. */
 export const tierMetricOf = (history: OrderHistory, program: Program, now: Date) =>
   qualifyingMetric(qualifyingOrders(history), [], program, now);
+
+/** What the customer's tier rules read now: the window's figures from the order history, and the last run's predictions. */
+export const tierFactsOf = (history: OrderHistory, program: Program, now: Date, clv: ClvFacts = NO_CLV): TierFacts =>
+  windowFacts(qualifyingOrders(history), [], program, now, clv);
 
 export const multiplierOf = (program: Program, tierId: string | undefined) =>
   Math.round((program.tiers.levels[tierIndex(program, tierId)]?.earnMultiplier ?? 1) * 100);
@@ -147,6 +156,9 @@ export interface TierReached {
  * The instants are every one at which the metric can rise — an open order's value changing, a folded
  * month's latest order — plus `at` and the base's time; between two of them it only falls (orders
  * leave the window). `until` (ms) reads the tier as of an instant instead (earn multipliers).
+ * A rule that reads the run's predictions reads `clv` — the last run's — at every instant: the
+ * only figures there are between two runs, so redelivered or reordered events still converge, and
+ * the next run judges the tier again on its own (rules.ts tierDecision).
  * Overrides apply after (withOverride). Pure.
  */
 export function tierFromEvents(
@@ -156,6 +168,7 @@ export function tierFromEvents(
   bonus: number,
   at: Date,
   until?: number,
+  clv: ClvFacts = NO_CLV,
 ): TierReached {
   const base = tierBaseOf(loyalty);
   const from = base.at ? Date.parse(base.at) : Number.NEGATIVE_INFINITY;
@@ -169,8 +182,9 @@ export function tierFromEvents(
   let reached: TierReached = { tier: levels[best] as Tier, metric: 0 };
   for (const instant of [...instants].sort((a, b) => a - b)) {
     if (instant < from || (until !== undefined && instant > until)) continue;
-    const metric = metricAt(open, folded, bonus, program, instant);
-    const index = tierIndex(program, tierFor(metric, program).id);
+    const facts = factsAt(open, folded, bonus, program, instant, clv);
+    const metric = facts[program.tiers.metric];
+    const index = tierIndex(program, tierFor(facts, program).id);
     if (index > best) {
       best = index;
       reached = { tier: levels[index] as Tier, reachedAt: instant, metric };
@@ -179,8 +193,15 @@ export function tierFromEvents(
   return reached;
 }
 
-/** The tier metric at an instant (ms): open orders at their value then, folded ones as they are, the first-order bonus at every instant (as before). */
-function metricAt(open: OrderSummary[], folded: QualifyingOrder[], bonus: number, program: Program, instant: number): number {
+/** The tier facts at an instant (ms): open orders at their value then, folded ones as they are, the first-order bonus at every instant (as before). */
+function factsAt(
+  open: OrderSummary[],
+  folded: QualifyingOrder[],
+  bonus: number,
+  program: Program,
+  instant: number,
+  clv: ClvFacts,
+): TierFacts {
   const orders: QualifyingOrder[] = [...folded];
   for (const summary of open) {
     const value = valueAt(summary, Math.floor(instant / 1000));
@@ -191,7 +212,7 @@ function metricAt(open: OrderSummary[], folded: QualifyingOrder[], bonus: number
     orders.push({ net: value, placedAt: new Date(summary.c * 1000), points, count: 1 });
   }
   const at = new Date(instant);
-  return qualifyingMetric(orders, bonus > 0 ? [{ points: bonus, at }] : [], program, at);
+  return windowFacts(orders, bonus > 0 ? [{ points: bonus, at }] : [], program, at, clv);
 }
 
 /**
@@ -215,8 +236,8 @@ export function summaryToPlan(held: Held | undefined, value: OrderSummary, facts
  * Later tiers do not re-price it; nor does an event dated before it that arrives after it has earned
  * (that would need every open order re-priced on any event).
  */
-function tierAsOf(history: OrderHistory, program: Program, loyalty: LoyaltyState | undefined, at: string): Tier {
-  const asOf = tierFromEvents(history, program, loyalty, loyalty?.firstOrderBonus?.points ?? 0, new Date(at), Date.parse(at));
+function tierAsOf(history: OrderHistory, program: Program, loyalty: LoyaltyState | undefined, at: string, clv: ClvFacts): Tier {
+  const asOf = tierFromEvents(history, program, loyalty, loyalty?.firstOrderBonus?.points ?? 0, new Date(at), Date.parse(at), clv);
   return withOverride(asOf.tier, program, loyalty?.tierOverride);
 }
 
@@ -232,7 +253,7 @@ export interface EarnContext {
 /**
  * `next` carries the order's value over time already (order.ts withValueSteps); it may be the same
  * state as `heldNow` with only earlier values learned from a stale delivery — then nothing moves but
- * the tier.
+ * the tier. `clv`: the last run's predictions of the customer, for tier rules that read them.
  */
 export function planOrderChange(
   loyalty: LoyaltyState | undefined,
@@ -243,6 +264,7 @@ export function planOrderChange(
   program: Program,
   at: string,
   earn?: EarnContext,
+  clv: ClvFacts = NO_CLV,
 ): LoyaltyPlan {
   const held = heldNow?.summary;
   const currentTier = loyalty?.tier;
@@ -251,7 +273,7 @@ export function planOrderChange(
   const bonus = program.points.firstOrderBonus;
 
   const needsMultiplier = held?.m === undefined && (counts(next) || next.v !== undefined);
-  const asOf = needsMultiplier ? tierAsOf(history, program, loyalty, at) : undefined;
+  const asOf = needsMultiplier ? tierAsOf(history, program, loyalty, at, clv) : undefined;
   const m = held?.m ?? (asOf ? multiplierOf(program, asOf.id) : undefined);
   // The bonus parts are fixed with the multiplier: an order that had one keeps the parts it had (none
   // for an order that earned before any rule applied to it), whatever the rules say now.
@@ -303,7 +325,7 @@ export function planOrderChange(
 
   const change = withOrder(history, orderId, summary, heldNow, new Date(at));
   const bonusPoints = (sets.firstOrderBonus ?? loyalty?.firstOrderBonus)?.points ?? 0;
-  const reached = tierFromEvents(change.history, program, loyalty, bonusPoints, new Date(at));
+  const reached = tierFromEvents(change.history, program, loyalty, bonusPoints, new Date(at), undefined, clv);
   const tier = withOverride(reached.tier, program, loyalty?.tierOverride);
   const triggers: TriggerDraft[] = [];
   let tierChange: LoyaltyPlan['tierChange'];
@@ -319,7 +341,12 @@ export function planOrderChange(
     sets.tierSince = since;
     // A profile whose tier predates tiers by event time keeps it as its base from now on (tierBaseOf).
     if (!loyalty?.tierBase) sets.tierBase = tierBaseOf(loyalty);
-    tierChange = { from: currentTier, to: tier.id, metric: reached.metric, threshold: tier.threshold };
+    tierChange = {
+      from: currentTier,
+      to: tier.id,
+      metric: reached.metric,
+      ...(tier.threshold !== undefined ? { threshold: tier.threshold } : {}),
+    };
     if (tierIndex(program, tier.id) > tierIndex(program, currentTier)) {
       // Climbing is news (starting in the base tier is not). The key is dated by the instant the
       // tier was reached: a tier corrected away and reached again from another instant mails again,

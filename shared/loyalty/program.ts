@@ -8,6 +8,7 @@ import { BonusSchema, MAX_BONUSES } from '#shared/loyalty/bonuses.ts';
 import { FlowSchema, MAX_FLOWS, MAX_FLOWS_BYTES, winBackFlow } from '#shared/loyalty/flows.ts';
 import { defaultReferrals, REFERRALS_OFF, ReferralsSchema } from '#shared/loyalty/referrals.ts';
 import { defaultRewards, MAX_REWARDS, RewardSchema } from '#shared/loyalty/rewards.ts';
+import { MAX_EXPRESSION_LENGTH, parseTierExpression, TierExpressionError } from '#shared/loyalty/tier-expression.ts';
 
 /**
  * The loyalty program as code: one zod-validated, versioned document per shop. Every rule the
@@ -29,11 +30,35 @@ export const WindowSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rollingMonths'), months: z.number().int().min(1).max(120) }),
 ]);
 
+/** A level's own rule (tier-expression.ts), refused with the position where it stops making sense. */
+const TierRule = z
+  .string()
+  .trim()
+  .min(1, 'a rule such as spend >= 5000000 or (orders >= 6 and predictedValue12m >= 3000000)')
+  .max(MAX_EXPRESSION_LENGTH)
+  .superRefine((text, ctx) => {
+    try {
+      parseTierExpression(text);
+    } catch (error) {
+      if (!(error instanceof TierExpressionError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+    }
+  });
+
 export const TierSchema = z.object({
   id: Id,
   name: LocalizedName,
-  /** In the metric's unit: minor units of the shop currency (spend), orders, or qualifying points. */
-  threshold: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * In the metric's unit: minor units of the shop currency (spend), orders, or qualifying points.
+   * A level has a threshold or a rule of its own (`qualifies`), not both.
+   */
+  threshold: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /**
+   * The level's own rule over the tier window's `spend`, `orders`, `points` and the last run's
+   * `predictedValue12m` (minor units) and `pAlive` (0–1), e.g.
+   * `spend >= 5000000 or (orders >= 6 and predictedValue12m >= 3000000)`; instead of a threshold.
+   */
+  qualifies: TierRule.optional(),
   /** Points earned are multiplied by this (hundredths allowed: 1.25). */
   earnMultiplier: z
     .number()
@@ -164,10 +189,32 @@ export const ProgramSchema = z
     if (levels[0] && levels[0].threshold !== 0) {
       ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', 0, 'threshold'], message: 'the first tier starts at 0' });
     }
+    if (levels[0]?.qualifies !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', 0, 'qualifies'], message: 'the first tier is everyone’s: it has no rule' });
+    }
+    // Thresholds increase over the levels that have one; a level with a rule of its own sits
+    // where the shop puts it (the highest level whose rule holds wins: rules.ts tierFor).
+    let previousThreshold: number | undefined;
     levels.forEach((level, i) => {
-      const previous = levels[i - 1];
-      if (previous && level.threshold <= previous.threshold) {
-        ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'threshold'], message: 'thresholds must increase from tier to tier' });
+      if (i > 0 && level.threshold === undefined && level.qualifies === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', 'levels', i, 'threshold'],
+          message: 'a threshold or a rule (qualifies) is required',
+        });
+      }
+      if (level.threshold !== undefined && level.qualifies !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'qualifies'], message: 'a level has a threshold or a rule, not both' });
+      }
+      if (level.threshold !== undefined) {
+        if (previousThreshold !== undefined && level.threshold <= previousThreshold) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', 'levels', i, 'threshold'],
+            message: 'thresholds must increase from tier to tier',
+          });
+        }
+        previousThreshold = level.threshold;
       }
       if (levels.findIndex((other) => other.id === level.id) !== i) {
         ctx.addIssue({ code: 'custom', path: ['tiers', 'levels', i, 'id'], message: `tier id ${level.id} is used twice` });

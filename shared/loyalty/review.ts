@@ -1,8 +1,8 @@
 import type { OrderHistory } from '#shared/domain/history.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
-import { type LedgerEntryDraft, type LoyaltyState, type Outbox, type TriggerDraft, tierMetricOf } from '#shared/loyalty/plan.ts';
+import { type LedgerEntryDraft, type LoyaltyState, type Outbox, type TriggerDraft, tierFactsOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { downgradeDecision } from '#shared/loyalty/rules.ts';
+import { type ClvFacts, NO_CLV, tierDecision } from '#shared/loyalty/rules.ts';
 
 /**
  * What the scheduled run's loyalty review decides for one customer at `now`, as pure functions of
@@ -12,10 +12,14 @@ import { downgradeDecision } from '#shared/loyalty/rules.ts';
  * implementation, so a backtest of the current program lands where the live run did.
  */
 
-/** What the review reads of a customer: the profile's loyalty and order history. */
+/**
+ * What the review reads of a customer: the profile's loyalty and order history, and the predictions
+ * a tier rule reads (rules.ts ClvFacts; absent: none, read as 0).
+ */
 export interface ReviewedCustomer {
   loyalty: LoyaltyState;
   history: OrderHistory;
+  clv?: ClvFacts;
 }
 
 const DAY = 86_400_000;
@@ -24,20 +28,26 @@ const DAY = 86_400_000;
 export const RUN_HOUR = 3;
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-/** Where the customer's tier stands at `now` (keep, warn, or step down), with the metric it was judged on. */
+/**
+ * Where the customer's tier stands at `now` (keep, warn, step down, or up on a rule the facts now
+ * meet: rules.ts tierDecision), with the program's metric it was judged on.
+ */
 export function tierDecisionOf(customer: ReviewedCustomer, program: Program, now: Date) {
   const { tier, tierSince, tierOverride } = customer.loyalty;
   if (tier === undefined || tierSince === undefined) return undefined;
-  const metric = tierMetricOf(customer.history, program, now);
-  return { metric, decision: downgradeDecision(tier, new Date(tierSince), metric, program, now, tierOverride) };
+  const facts = tierFactsOf(customer.history, program, now, customer.clv ?? NO_CLV);
+  return { metric: facts[program.tiers.metric], decision: tierDecision(tier, new Date(tierSince), facts, program, now, tierOverride) };
 }
 
 export type TierReview =
   | { action: 'keep' }
   /** The warning, dated by the schedule (not the run), so a retried or later run lands on the same key. */
   | { action: 'warn'; trigger: TriggerDraft }
-  /** One tier down: the loyalty fields to set and the effects (a tier_down trigger, the tier entry). */
-  | { action: 'downgrade'; sets: Pick<LoyaltyState, 'tier' | 'tierSince' | 'tierBase'>; outbox: Outbox };
+  /**
+   * One tier down, or up to the highest rule the facts now meet: the loyalty fields to set and the
+   * effects (a tier_down or tier_up trigger, the tier entry).
+   */
+  | { action: 'downgrade' | 'upgrade'; sets: Pick<LoyaltyState, 'tier' | 'tierSince' | 'tierBase'>; outbox: Outbox };
 
 export function tierReviewOf(customer: ReviewedCustomer, program: Program, now: Date): TierReview {
   const review = tierDecisionOf(customer, program, now);
@@ -52,34 +62,41 @@ export function tierReviewOf(customer: ReviewedCustomer, program: Program, now: 
         key: `tier_down_warning:${tier}:${day(decision.downgradeOn)}`,
         trigger: 'tier_down_warning',
         at: new Date(decision.downgradeOn.getTime() - program.tiers.downgrade.warningDays * DAY).toISOString(),
-        data: { tier, to: decision.to.id, downgradeOn: decision.downgradeOn.toISOString(), shortfall: decision.shortfall, metric },
+        data: {
+          tier,
+          to: decision.to.id,
+          downgradeOn: decision.downgradeOn.toISOString(),
+          // None when the metric alone cannot keep the tier (a rule that needs a prediction).
+          ...(decision.shortfall !== undefined ? { shortfall: decision.shortfall } : {}),
+          metric,
+        },
       },
     };
   }
-  const since = decision.downgradeOn.toISOString();
+  const at = now.toISOString();
+  const to = decision.to;
+  // A step down is dated by its schedule (term end + grace); a step up by the run that saw it.
+  const since = decision.action === 'downgrade' ? decision.downgradeOn.toISOString() : at;
+  const held = program.tiers.levels.find((level) => level.id === tier);
+  const reason =
+    decision.action === 'upgrade'
+      ? `the run's figures meet the ${to.id} rule${to.qualifies ? ` (${to.qualifies})` : ''}`
+      : held?.qualifies
+        ? `term and grace ended no longer meeting the ${tier} rule (${held.qualifies})`
+        : `term and grace ended with tier metric ${metric}, below the ${tier} threshold`;
   return {
-    action: 'downgrade',
+    action: decision.action,
     // The run's decision is the base events lift the tier from, judged from now on: an earlier
     // peak, which the run has just judged out of date, does not lift the customer back.
-    sets: { tier: decision.to.id, tierSince: since, tierBase: { tier: decision.to.id, at: now.toISOString() } },
+    sets: { tier: to.id, tierSince: since, tierBase: { tier: to.id, at } },
     outbox: {
       ledger: [],
       triggers: [
-        {
-          key: `tier_down:${decision.to.id}:${day(new Date(since))}`,
-          trigger: 'tier_down',
-          at: since,
-          data: { from: tier, to: decision.to.id, metric },
-        },
+        decision.action === 'downgrade'
+          ? { key: `tier_down:${to.id}:${day(new Date(since))}`, trigger: 'tier_down', at: since, data: { from: tier, to: to.id, metric } }
+          : { key: `tier_up:${to.id}:${day(now)}`, trigger: 'tier_up', at, data: { from: tier, to: to.id, metric } },
       ],
-      tier: {
-        from: tier,
-        to: decision.to.id,
-        metric,
-        threshold: decision.to.threshold,
-        at: since,
-        reason: `term and grace ended with tier metric ${metric}, below the ${tier} threshold`,
-      },
+      tier: { from: tier, to: to.id, metric, ...(to.threshold !== undefined ? { threshold: to.threshold } : {}), at: since, reason },
     },
   };
 }

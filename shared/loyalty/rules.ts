@@ -1,4 +1,13 @@
 import type { Program, Tier } from '#shared/loyalty/program.ts';
+import {
+  compiledTierExpression,
+  evaluateTierExpression,
+  shortfallOf,
+  type TierExpression,
+  type TierFacts,
+} from '#shared/loyalty/tier-expression.ts';
+
+export type { TierFacts } from '#shared/loyalty/tier-expression.ts';
 
 /**
  * The loyalty rules as pure functions of the program and the facts: no I/O, no clock but the one
@@ -53,6 +62,51 @@ export function windowStart(program: Program, now: Date): Date {
   }
 }
 
+/**
+ * What the scheduled run last predicted of a customer (the profile's clv), as a tier rule reads it.
+ * Known only from the last run: an event between two runs is judged on the figures the last run
+ * left, at every instant it reads; a customer no run has scored yet reads 0 for both.
+ */
+export interface ClvFacts {
+  predictedValue12m: number;
+  pAlive: number;
+}
+
+export const NO_CLV: ClvFacts = { predictedValue12m: 0, pAlive: 0 };
+
+/** The profile's clv (Derived['clv']) as a tier rule reads it; P(alive) the model could not give reads 0. */
+export const clvFactsOf = (clv: { expectedValue12m: number; pAlive: number | null } | null | undefined): ClvFacts =>
+  clv ? { predictedValue12m: clv.expectedValue12m, pAlive: clv.pAlive ?? 0 } : NO_CLV;
+
+/**
+ * The figures a tier rule reads at `now`: spend (minor units), paid orders and qualifying points in
+ * the window, and the last run's predictions (`clv`).
+ */
+export function windowFacts(
+  orders: QualifyingOrder[],
+  bonusPoints: Array<{ points: number; at: Date }>,
+  program: Program,
+  now: Date,
+  clv: ClvFacts = NO_CLV,
+): TierFacts {
+  const from = windowStart(program, now).getTime();
+  const to = now.getTime();
+  let spend = 0;
+  let count = 0;
+  let earned = 0;
+  for (const order of orders) {
+    const placed = order.placedAt.getTime();
+    if (placed < from || placed > to) continue;
+    spend += order.net;
+    if (order.net > 0) count += order.count ?? 1;
+    earned += order.points;
+  }
+  if (program.points.qualifying === 'all') {
+    for (const bonus of bonusPoints) if (bonus.at.getTime() >= from && bonus.at.getTime() <= to) earned += bonus.points;
+  }
+  return { spend, orders: count, points: earned, ...clv };
+}
+
 /** The tier metric at `now`: spend (minor units), paid orders, or qualifying points in the window. */
 export function qualifyingMetric(
   orders: QualifyingOrder[],
@@ -60,28 +114,50 @@ export function qualifyingMetric(
   program: Program,
   now: Date,
 ): number {
-  const from = windowStart(program, now).getTime();
-  const inWindow = orders.filter((order) => order.placedAt.getTime() >= from && order.placedAt.getTime() <= now.getTime());
-  switch (program.tiers.metric) {
-    case 'spend':
-      return inWindow.reduce((sum, order) => sum + order.net, 0);
-    case 'orders':
-      return inWindow.filter((order) => order.net > 0).reduce((sum, order) => sum + (order.count ?? 1), 0);
-    case 'points': {
-      const earned = inWindow.reduce((sum, order) => sum + order.points, 0);
-      if (program.points.qualifying === 'orders') return earned;
-      return (
-        earned + bonusPoints.filter((b) => b.at.getTime() >= from && b.at.getTime() <= now.getTime()).reduce((s, b) => s + b.points, 0)
-      );
-    }
-  }
+  return windowFacts(orders, bonusPoints, program, now)[program.tiers.metric];
 }
 
-/** The highest tier whose threshold the metric reaches. */
-export function tierFor(metric: number, program: Program): Tier {
+/**
+ * A level's rule: its own expression (`qualifies`), else the program's metric at least its
+ * threshold — the same rule written the other way, so both kinds are judged, and their shortfalls
+ * measured, by one evaluator.
+ */
+export function levelRule(level: Tier, program: Program): TierExpression {
+  if (level.qualifies !== undefined) return compiledTierExpression(level.qualifies);
+  return {
+    kind: 'compare',
+    op: '>=',
+    left: { kind: 'fact', name: program.tiers.metric },
+    right: { kind: 'number', value: level.threshold ?? 0 },
+  };
+}
+
+export const qualifiesFor = (level: Tier, facts: TierFacts, program: Program) => evaluateTierExpression(levelRule(level, program), facts);
+
+/**
+ * How much more of the program's metric would reach a level, the other facts as they are (0: it is
+ * reached; undefined: the metric alone cannot, e.g. a rule that needs predictedValue12m).
+ */
+export const shortfallTo = (level: Tier, facts: TierFacts, program: Program) =>
+  shortfallOf(levelRule(level, program), facts, program.tiers.metric);
+
+/**
+ * The facts a reading of the program's metric alone stands for (the other figures 0): how callers
+ * that know only the metric — threshold programs, the tests written for them — ask the same rules.
+ */
+export const factsOf = (reading: number | TierFacts, program: Program): TierFacts =>
+  typeof reading === 'number' ? { spend: 0, orders: 0, points: 0, ...NO_CLV, [program.tiers.metric]: reading } : reading;
+
+/**
+ * The highest tier whose rule the facts meet (the first always: it is where everyone starts). With
+ * thresholds alone this is the highest threshold the metric reaches; a rule may hold for a level
+ * whose neighbour below does not, and the highest still wins.
+ */
+export function tierFor(reading: number | TierFacts, program: Program): Tier {
+  const facts = factsOf(reading, program);
   const levels = program.tiers.levels;
   let reached = levels[0] as Tier;
-  for (const level of levels) if (metric >= level.threshold) reached = level;
+  for (const level of levels.slice(1)) if (qualifiesFor(level, facts, program)) reached = level;
   return reached;
 }
 
@@ -108,15 +184,16 @@ export function withOverride(tier: Tier, program: Program, override?: TierOverri
  * One metric reading's tier: the higher of the current tier and the earned one, within the override.
  * The event path takes the highest over every instant instead (plan.ts tierFromEvents).
  */
-export function tierAfterEvent(current: string | undefined, metric: number, program: Program, override?: TierOverride): Tier {
-  const earned = tierFor(metric, program);
+export function tierAfterEvent(current: string | undefined, reading: number | TierFacts, program: Program, override?: TierOverride): Tier {
+  const earned = tierFor(reading, program);
   const held = program.tiers.levels[tierIndex(program, current)] as Tier;
   return withOverride(tierIndex(program, earned.id) >= tierIndex(program, held.id) ? earned : held, program, override);
 }
 
 export type DowngradeDecision =
   | { action: 'keep' }
-  | { action: 'warn'; downgradeOn: Date; to: Tier; shortfall: number }
+  /** `shortfall`: how much more of the program's metric keeps the tier; absent when the metric alone cannot (a rule that needs a prediction). */
+  | { action: 'warn'; downgradeOn: Date; to: Tier; shortfall?: number }
   | { action: 'downgrade'; downgradeOn: Date; to: Tier };
 
 const DAY = 86_400_000;
@@ -126,31 +203,55 @@ const DAY = 86_400_000;
  * `tierSince`, then a grace period; if at term end + grace the metric no longer earns the tier, the
  * customer moves down ONE tier (and `tierSince` restarts, so a further step waits another term).
  * `warningDays` before that date the customer is warned, with the exact shortfall to keep the tier.
+ * The tier is kept while the facts meet its rule or a higher tier's (rules need not nest).
  */
 export function downgradeDecision(
   current: string | undefined,
   tierSince: Date,
-  metric: number,
+  reading: number | TierFacts,
   program: Program,
   now: Date,
   override?: TierOverride,
 ): DowngradeDecision {
+  const facts = factsOf(reading, program);
   const index = tierIndex(program, current);
   const levels = program.tiers.levels;
   if (index === 0 || override?.mode === 'pin') return { action: 'keep' };
   const floor = override ? tierIndex(program, override.tier) : 0;
   if (index <= floor) return { action: 'keep' };
   const held = levels[index] as Tier;
-  if (metric >= held.threshold) return { action: 'keep' };
+  if (tierIndex(program, tierFor(facts, program).id) >= index) return { action: 'keep' };
   const { termMonths, graceDays, warningDays } = program.tiers.downgrade;
   const termEnd = new Date(tierSince);
   termEnd.setUTCMonth(termEnd.getUTCMonth() + termMonths);
   const downgradeOn = new Date(termEnd.getTime() + graceDays * DAY);
   const to = levels[index - 1] as Tier;
   if (now.getTime() >= downgradeOn.getTime()) return { action: 'downgrade', downgradeOn, to };
-  if (now.getTime() >= downgradeOn.getTime() - warningDays * DAY)
-    return { action: 'warn', downgradeOn, to, shortfall: held.threshold - metric };
+  if (now.getTime() >= downgradeOn.getTime() - warningDays * DAY) {
+    const shortfall = shortfallTo(held, facts, program);
+    return { action: 'warn', downgradeOn, to, ...(shortfall ? { shortfall } : {}) };
+  }
   return { action: 'keep' };
+}
+
+export type TierDecision = DowngradeDecision | { action: 'upgrade'; to: Tier };
+
+/**
+ * The scheduled run's decision on a tier: up at once when the facts now meet a higher tier's rule
+ * than the one held (a prediction of the run's own, or a program whose rules were lowered, lifts
+ * without waiting for an order), else the downgrade rule (one step down, after term and grace).
+ */
+export function tierDecision(
+  current: string | undefined,
+  tierSince: Date,
+  facts: TierFacts,
+  program: Program,
+  now: Date,
+  override?: TierOverride,
+): TierDecision {
+  const reached = tierAfterEvent(current, facts, program, override);
+  if (override?.mode !== 'pin' && tierIndex(program, reached.id) > tierIndex(program, current)) return { action: 'upgrade', to: reached };
+  return downgradeDecision(current, tierSince, facts, program, now, override);
 }
 
 /** Today's date (YYYY-MM-DD) in a time zone. */

@@ -104,7 +104,7 @@ async function readCustomer(db: Db, shopId: string, item: ProfileItem, lines: bo
     orders,
     moves,
     ...(profile.loyalty.tierOverride ? { tierOverride: profile.loyalty.tierOverride } : {}),
-    ...(clv ? { clv: { expectedPurchases12m: clv.expectedPurchases12m, expectedValue12m: clv.expectedValue12m } } : {}),
+    ...(clv ? { clv: { expectedPurchases12m: clv.expectedPurchases12m, expectedValue12m: clv.expectedValue12m, pAlive: clv.pAlive } } : {}),
   };
   return {
     customer,

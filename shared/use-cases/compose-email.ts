@@ -10,9 +10,9 @@ import type { MessageContext } from '#shared/email/message-values.ts';
 import { type CatalogueProduct, type CoPurchaseStats, recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, type EmailTrigger, isMarketing } from '#shared/email/render.ts';
 import { createUnsubscribeToken } from '#shared/email/unsubscribe.ts';
-import { tierMetricOf } from '#shared/loyalty/plan.ts';
+import { tierFactsOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { tierIndex } from '#shared/loyalty/rules.ts';
+import { clvFactsOf, shortfallTo, tierIndex } from '#shared/loyalty/rules.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 
@@ -60,9 +60,9 @@ function loyaltyOf(
   const next = levels[tierIndex(program, tierId) + 1];
   let progress: EmailContext['customer']['progress'];
   if (next) {
-    const metric = tierMetricOf(profile.history, program, now);
-    const remaining = next.threshold - metric;
-    if (remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
+    const remaining = shortfallTo(next, tierFactsOf(profile.history, program, now, clvFactsOf(profile.derived.clv)), program);
+    // A rule the metric alone cannot meet (it needs a prediction) has no distance to show.
+    if (remaining !== undefined && remaining > 0) progress = { nextTier: { name: next.name }, metric: program.tiers.metric, remaining };
   }
   return { ...(level ? { tier: { id: level.id, name: level.name } } : {}), ...(progress ? { progress } : {}) };
 }

@@ -87,7 +87,13 @@ function tierEntry({ at, from, to, metric, threshold, reason }: NonNullable<Outb
     source: 'rapport',
     from: from ?? null,
     to,
-    reason: reason ?? (from === undefined ? 'joined the program' : `tier metric ${metric} reached the ${to} threshold ${threshold}`),
+    reason:
+      reason ??
+      (from === undefined
+        ? 'joined the program'
+        : threshold === undefined
+          ? `the ${to} rule was met (tier metric ${metric})`
+          : `tier metric ${metric} reached the ${to} threshold ${threshold}`),
   };
 }
 

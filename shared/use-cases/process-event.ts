@@ -33,6 +33,7 @@ import { identityRefs } from '#shared/domain/identity.ts';
 import { counts, netOf, type OrderSummary, orderVersion, summarize, type ValueFacts, valueFactsOf } from '#shared/domain/order.ts';
 import { planOrderChange, summaryToPlan } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { clvFactsOf } from '#shared/loyalty/rules.ts';
 import { ActivityNotEarnedError, awardActivityOnce } from '#shared/use-cases/award-activity.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 import { attributeOrder, type ReferralGifts } from '#shared/use-cases/referrals.ts';
@@ -267,7 +268,9 @@ async function changeProfile(
       : undefined;
     const next = summary && summaryToPlan(held, summary.value, summary.facts);
     const plan =
-      summary && next && program ? planOrderChange(known?.loyalty, history, held, summary.orderId, next, program, at, earn) : undefined;
+      summary && next && program
+        ? planOrderChange(known?.loyalty, history, held, summary.orderId, next, program, at, earn, clvFactsOf(known?.derived.clv))
+        : undefined;
     const stamped = stampedChange(customer, extra, at, known, region);
     if (!plan && Object.keys(stamped).length === 0 && current) {
       await writeBefore(undefined);

@@ -45,7 +45,7 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import { type FlowMarks, flowsOf, planFlows, WIN_BACK_FLOW_ID } from '#shared/loyalty/flows.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import { type ClvFacts, clvFactsOf, isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import { type CodeMessage, type ExpiryCounters, expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
@@ -119,6 +119,8 @@ export interface ShardCounters {
   triggers: number;
   loyaltyWrites: number;
   downgrades: number;
+  /** Tiers lifted by the run: a rule met on the run's own predictions, or rules lowered since the last event. */
+  upgrades: number;
   warnings: number;
   pointsExpired: number;
   birthdays: number;
@@ -138,6 +140,7 @@ const emptyCounters = (): ShardCounters => ({
   triggers: 0,
   loyaltyWrites: 0,
   downgrades: 0,
+  upgrades: 0,
   warnings: 0,
   pointsExpired: 0,
   birthdays: 0,
@@ -485,9 +488,10 @@ export function deriveCustomer(
 }
 
 /** Could the loyalty review change anything for this customer today? Pure, conservative: false only when surely not. */
-export function mayNeedLoyaltyReview(profile: Profile, program: Program, now: Date, today: string): boolean {
+export function mayNeedLoyaltyReview(profile: Profile, program: Program, now: Date, today: string, clv?: ClvFacts): boolean {
   if (profile.contact.birthday !== undefined && isBirthday(profile.contact.birthday, today)) return true;
-  if ((tierDecisionOf(profile, program, now)?.decision.action ?? 'keep') !== 'keep') return true;
+  const judged = { ...profile, clv: clv ?? clvFactsOf(profile.derived.clv) };
+  if ((tierDecisionOf(judged, program, now)?.decision.action ?? 'keep') !== 'keep') return true;
   const balance = profile.loyalty.balance;
   const expiry = program.points.expiry;
   if (balance > 0 && expiry.kind !== 'none') {
@@ -600,29 +604,35 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   const customerId = customerIdOf(read);
   let item = read;
   let profile = profileOf(read);
-  // Loyalty first (a downgrade changes the tier the segments see), then the derived fields.
-  if (profile.erasedAt === undefined && mayNeedLoyaltyReview(profile, ctx.program, ctx.asOf, ctx.today)) {
+  // The review changes no order, so the summaries read now are the ones the derived fields need.
+  const summaries = await allOrderSummaries(deps.db, ctx.shopId, customerId, item);
+  let derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop, summaries);
+  // Tier rules read this run's predictions, not the last run's.
+  const clv = clvFactsOf(derived.clv);
+  // Loyalty first (a tier move changes the tier the segments see), then the derived fields.
+  if (profile.erasedAt === undefined && mayNeedLoyaltyReview(profile, ctx.program, ctx.asOf, ctx.today, clv)) {
     const review = await reviewCustomerLoyalty(ctx.shopId, customerId, {
       db: deps.db,
       program: async () => ctx.program,
       now: () => ctx.asOf,
+      clv,
       timezone: deps.timezone,
       ...(deps.triggers ? { triggers: deps.triggers } : {}),
       ...(ctx.gifts ? { gifts: { currency: ctx.shop.currency, ...ctx.gifts, ...codesSender(deps) } } : {}),
     });
     counters.loyaltyWrites += review.writes;
     if (review.tier === 'downgrade') counters.downgrades++;
+    if (review.tier === 'upgrade') counters.upgrades++;
     if (review.tier === 'warn') counters.warnings++;
     counters.pointsExpired += review.expired;
     if (review.birthdayBonus > 0) counters.birthdays++;
     if (review.writes > 0) {
       item = (await getProfile(deps.db, ctx.shopId, customerId, true)) ?? read;
       profile = profileOf(item);
+      derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop, summaries);
     }
   }
 
-  const summaries = await allOrderSummaries(deps.db, ctx.shopId, customerId, item);
-  const derived = deriveCustomer(profile, ctx.model, ctx.compiled, ctx.shop, summaries);
   counters.customers++;
   if (derived.rfm) counters.scored++;
   const modelName = derived.clv?.model ?? 'none';

@@ -4,7 +4,7 @@ import { hasLedgerEntry, ledgerEntries } from '#shared/data/ledger-repo.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { pointsReviewOf, tierDecisionOf, tierReviewOf } from '#shared/loyalty/review.ts';
-import { isBirthday, localDate } from '#shared/loyalty/rules.ts';
+import { type ClvFacts, clvFactsOf, isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
 import { type TriggerSink, triggerEntry, triggerRecords, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
@@ -25,6 +25,11 @@ export interface ReviewDeps {
   triggers?: TriggerSink;
   /** How the program's birthday reward is given as a code (give-reward.ts); without it, points only. */
   gifts?: GiftDeps;
+  /**
+   * The predictions a tier rule reads (predictedValue12m, pAlive): the scheduled run passes those it
+   * has just made; without them, the ones the last run left on the profile.
+   */
+  clv?: ClvFacts;
 }
 
 export interface GiftDeps {
@@ -35,7 +40,7 @@ export interface GiftDeps {
 }
 
 export interface ReviewResult {
-  tier: 'keep' | 'warn' | 'downgrade';
+  tier: 'keep' | 'warn' | 'downgrade' | 'upgrade';
   expired: number;
   reminded: boolean;
   birthdayBonus: number;
@@ -63,12 +68,13 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
   const result: ReviewResult = { tier: 'keep', expired: 0, reminded: false, birthdayBonus: 0, writes: 0 };
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const profile = await loadProfile(deps.db, shopId, customerId, true);
+    const loaded = await loadProfile(deps.db, shopId, customerId, true);
+    const profile = loaded && { ...loaded, clv: deps.clv ?? clvFactsOf(loaded.derived.clv) };
     if (!profile || !tierDecisionOf(profile, program, now)) break;
     const review = tierReviewOf(profile, program, now);
     result.tier = review.action;
     if (review.action === 'warn' && (await putTrigger(deps, shopId, customerId, review.trigger))) result.writes++;
-    if (review.action !== 'downgrade') break;
+    if (review.action !== 'downgrade' && review.action !== 'upgrade') break;
     const written = await applyProfileChangeIfNewer(
       deps.db,
       shopId,

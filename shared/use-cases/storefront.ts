@@ -24,10 +24,10 @@ import type {
   StorefrontRewardOffer,
 } from '#shared/http/storefront-contract.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
-import { tierMetricOf } from '#shared/loyalty/plan.ts';
+import { tierFactsOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { limitPeriod, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
-import { localDate, tierIndex } from '#shared/loyalty/rules.ts';
+import { clvFactsOf, factsOf, localDate, shortfallTo, tierIndex } from '#shared/loyalty/rules.ts';
 import { pointsText, STOREFRONT_COPY, type StorefrontCopy } from '#shared/loyalty/storefront-copy.ts';
 import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
 import { type RedeemRewardDeps, RewardIdSchema, redeemReward } from '#shared/use-cases/redeem-reward.ts';
@@ -266,7 +266,7 @@ export function programOf(program: Program, shop: ShopRecord, speech: Speech): S
       levels: program.tiers.levels.map((level) => ({
         id: level.id,
         name: nameIn(level.name, speech, level.id),
-        threshold: level.threshold,
+        ...(level.threshold !== undefined ? { threshold: level.threshold } : {}),
         earnMultiplier: level.earnMultiplier,
       })),
     },
@@ -319,7 +319,9 @@ async function customerOf(visitor: Visitor, program: Program, speech: Speech, de
   const balance = profile?.loyalty.balance ?? 0;
   const pending = profile ? pendingPoints(profile, program, now) : 0;
   const spendable = balance - pending;
-  const progress = profile && next ? tierMetricOf(profile.history, program, now) : 0;
+  const facts = profile ? tierFactsOf(profile.history, program, now, clvFactsOf(profile.derived.clv)) : factsOf(0, program);
+  const progress = next ? facts[program.tiers.metric] : 0;
+  const remaining = next ? shortfallTo(next, facts, program) : undefined;
   const [codes, history] = profile
     ? await Promise.all([codesOf(shop, profile.customerId, speech, deps.db), historyOf(visitor, program, speech, deps.db)])
     : [[], []];
@@ -334,9 +336,8 @@ async function customerOf(visitor: Visitor, program: Program, speech: Speech, de
       ? {
           id: next.id,
           name: nameIn(next.name, speech, next.id),
-          threshold: next.threshold,
           progress,
-          remaining: Math.max(0, next.threshold - progress),
+          ...(remaining !== undefined ? { threshold: next.threshold ?? progress + remaining, remaining } : {}),
         }
       : null,
     rewards: program.rewards

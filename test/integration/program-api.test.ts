@@ -135,3 +135,28 @@ it('keeps every saved version: a history newest first, paged, each version whole
   expect(bad.status).toBe(400);
   expect(bad.json.error.field).toBe('version');
 });
+
+it('saves a tier with a rule of its own, and refuses a rule that does not parse with 400 naming its qualifies and the position', async () => {
+  const current = (await (await fetch(`${runtime.apiUrl}/v1/program`, { headers: auth })).json()) as { version: number; program: Loose };
+  const edited = structuredClone(current.program);
+  delete edited.tiers.levels[2].threshold;
+  edited.tiers.levels[2].qualifies = 'spend >= 5000000 or (orders >= 6 and predictedValue12m >= 3000000 and pAlive >= O.5)';
+  const refused = await put({ version: current.version, program: edited });
+  expect(refused.status).toBe(400);
+  const { error } = (await refused.json()) as { error: { code: string; field: string; message: string } };
+  expect(error.field).toBe('program.tiers.levels[2].qualifies');
+  expect(error.message).toContain('at character 81: unknown name "O"');
+
+  edited.tiers.levels[2].qualifies = 'spend >= 5000000 or (orders >= 6 and predictedValue12m >= 3000000)';
+  const saved = await put({ version: current.version, program: edited });
+  expect(saved.status).toBe(200);
+  expect(((await saved.json()) as { changes: unknown[] }).changes).toEqual(
+    expect.arrayContaining([
+      { path: 'tiers.levels[2].threshold', change: 'removed', from: 8 },
+      { path: 'tiers.levels[2].qualifies', change: 'added', to: edited.tiers.levels[2].qualifies },
+    ]),
+  );
+  const reread = (await (await fetch(`${runtime.apiUrl}/v1/program`, { headers: auth })).json()) as { program: Loose };
+  expect(reread.program.tiers.levels[2]).toMatchObject({ id: 'gold', qualifies: edited.tiers.levels[2].qualifies });
+  expect(reread.program.tiers.levels[2]).not.toHaveProperty('threshold');
+});

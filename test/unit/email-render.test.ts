@@ -306,6 +306,16 @@ describe('renderEmail', () => {
     expect(usd.subject).toBe('Keep your Gold tier: $49.95 more spend by March 14, 2026');
   });
 
+  it('warns with the review date alone when no amount of the metric keeps the tier (a rule that needs a prediction)', () => {
+    const en = renderEmail(contextFor('tier_down_warning', 'en', { data: { downgradeOn: '2026-03-14T20:00:00.000Z' } }));
+    expect(en.subject).toBe('Keep your Gold tier: review on March 15, 2026');
+    expect(en.text).toContain('Your Gold tier is up for review on March 15, 2026. Shop with us before then to keep it.');
+    expect(en.text).not.toMatch(/you need|needed by|undefined/);
+    const vi = renderEmail(contextFor('tier_down_warning', 'vi-VN', { data: { downgradeOn: '2026-03-14T20:00:00.000Z' } }));
+    expect(vi.subject).toBe('Giữ hạng Vàng: xét lại vào ngày 15 tháng 3, 2026');
+    expect(vi.text).not.toContain('undefined');
+  });
+
   it('takes the shortfall metric from the progress when the data does not say', () => {
     const email = renderEmail(contextFor('tier_down_warning', 'en', { data: { shortfall: 3, downgradeOn: '2026-03-15' } }));
     expect(email.subject).toBe('Keep your Gold tier: 3 more orders by March 15, 2026');

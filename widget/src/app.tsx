@@ -174,7 +174,9 @@ function Program({ program, f }: { program: StorefrontProgram; f: Format }) {
                     <span class="mut"> · {f.t('tierMultiplier', { multiplier: f.number(tier.earnMultiplier) })}</span>
                   )}
                 </span>
-                <span class="mut">{f.t('tierFrom', { threshold: metricAmount(program.tiers.metric, tier.threshold, f) })}</span>
+                {tier.threshold !== undefined && (
+                  <span class="mut">{f.t('tierFrom', { threshold: metricAmount(program.tiers.metric, tier.threshold, f) })}</span>
+                )}
               </li>
             ))}
           </ul>
@@ -296,7 +298,9 @@ function Member({ me, customer, who, lang, f, refresh, setMe }: MemberProps) {
       <section>
         <h3>{f.t('tier')}</h3>
         <p class="tier">{customer.tier.name}</p>
-        {customer.nextTier ? (
+        {customer.nextTier && customer.nextTier.remaining === undefined ? (
+          <p class="mut">{f.t('nextTierRule', { tier: customer.nextTier.name })}</p>
+        ) : customer.nextTier ? (
           <>
             <div
               class="bar"
@@ -309,7 +313,7 @@ function Member({ me, customer, who, lang, f, refresh, setMe }: MemberProps) {
               <div style={{ width: `${tierProgress(customer.nextTier) * 100}%` }} />
             </div>
             <p class="mut">
-              {f.t('nextTier', { remaining: metricAmount(metric, customer.nextTier.remaining, f), tier: customer.nextTier.name })}
+              {f.t('nextTier', { remaining: metricAmount(metric, customer.nextTier.remaining ?? 0, f), tier: customer.nextTier.name })}
             </p>
           </>
         ) : (

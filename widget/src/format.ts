@@ -51,6 +51,8 @@ export function format(language: StorefrontLanguage, currency: string, t: Transl
 
 /** How far along the way to the next tier, 0..1, for the progress bar. */
 export function tierProgress(next: NonNullable<StorefrontCustomer['nextTier']>): number {
+  // No threshold: a rule the metric alone cannot meet, so there is no distance to draw.
+  if (next.threshold === undefined) return 0;
   if (next.threshold <= 0) return 1;
   return Math.min(1, Math.max(0, next.progress / next.threshold));
 }

@@ -56,7 +56,14 @@ const StorefrontMeSchema = z.object({
     howToEarn: z.array(z.string()).meta({ description: 'One sentence each, in `language`.' }),
     tiers: z.object({
       metric: z.enum(['spend', 'orders', 'points']),
-      levels: z.array(z.object({ id: z.string(), name: z.string(), threshold: z.number(), earnMultiplier: z.number() })),
+      levels: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          threshold: z.number().optional().meta({ description: 'Absent for a level with a rule of its own (`qualifies`).' }),
+          earnMultiplier: z.number(),
+        }),
+      ),
     }),
     rewards: z.array(StorefrontRewardSchema),
   }),
@@ -68,9 +75,18 @@ const StorefrontMeSchema = z.object({
       pending: z.int(),
       tier: z.object({ id: z.string(), name: z.string() }),
       nextTier: z
-        .object({ id: z.string(), name: z.string(), threshold: z.number(), progress: z.number(), remaining: z.number() })
+        .object({
+          id: z.string(),
+          name: z.string(),
+          threshold: z.number().optional(),
+          progress: z.number(),
+          remaining: z.number().optional(),
+        })
         .nullable()
-        .meta({ description: 'In the tier metric’s unit; null at the top tier.' }),
+        .meta({
+          description:
+            'In the tier metric’s unit; null at the top tier. For a tier with a rule of its own, `threshold` is the metric that meets it with the other figures as they are; it and `remaining` are absent when the metric alone cannot.',
+        }),
       rewards: z.array(
         StorefrontRewardSchema.extend({
           available: z.boolean(),
