@@ -132,7 +132,11 @@ export function levelRule(level: Tier, program: Program): TierExpression {
   };
 }
 
-export const qualifiesFor = (level: Tier, facts: TierFacts, program: Program) => evaluateTierExpression(levelRule(level, program), facts);
+export const qualifiesFor = (level: Tier, facts: TierFacts, program: Program) =>
+  // A threshold is read directly: this runs at every instant of every order's history.
+  level.qualifies === undefined
+    ? facts[program.tiers.metric] >= (level.threshold ?? 0)
+    : evaluateTierExpression(compiledTierExpression(level.qualifies), facts);
 
 /**
  * How much more of the program's metric would reach a level, the other facts as they are (0: it is
