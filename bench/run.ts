@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, email, local, load, reliability, console, storefront, import, cost (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, backtest, email, local, load, reliability, console, storefront, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -10,6 +10,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { functions } from '#functions/triggers.ts';
 import { benchAnalytics } from './analytics.ts';
+import { benchBacktest } from './backtest.ts';
 import { benchBundles } from './bundles.ts';
 import { type Bundle, bundle, repoRoot } from './bundling.ts';
 import { benchColdImport } from './cold-import.ts';
@@ -37,6 +38,7 @@ const ALL = [
   'loyalty',
   'analytics',
   'resegment',
+  'backtest',
   'email',
   'local',
   'load',
@@ -107,6 +109,7 @@ async function main(): Promise<number> {
   if (names.includes('loyalty')) await runBench('loyalty', () => benchLoyalty());
   if (names.includes('analytics')) await runBench('analytics', () => benchAnalytics());
   if (names.includes('resegment')) await runBench('resegment', () => benchResegment());
+  if (names.includes('backtest')) await runBench('backtest', () => benchBacktest());
   if (names.includes('email')) await runBench('email', () => benchEmail());
   if (names.includes('local')) await runBench('local', () => benchLocalE2e());
   if (names.includes('load')) await runBench('load', () => benchLoad());

@@ -1,4 +1,4 @@
-import { emptyTotals, type Held, historyOrders, type OrderHistory } from '#shared/domain/history.ts';
+import { emptyTotals, type Held, historyOrders, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';
 import type { BonusOrder } from '#shared/loyalty/bonuses.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
@@ -46,12 +46,12 @@ export interface BacktestOrder {
   lines?: BonusOrder['lineItems'];
 }
 
-/** What a customer did with points (ledger kinds redeem, adjust, activity, return; the birthday bonus). */
+/** What a customer did with points (ledger kinds redeem, adjust, activity, return, referral; the birthday bonus). */
 export interface BacktestMove {
-  kind: 'redeem' | 'adjust' | 'activity' | 'return' | 'birthday';
+  kind: 'redeem' | 'adjust' | 'activity' | 'return' | 'referral' | 'birthday';
   /** ISO instant. */
   at: string;
-  /** As recorded (signed): a redemption's are negative. Activities and birthdays are re-priced by the program. */
+  /** As recorded (signed): a redemption's are negative. Activities and birthdays are re-priced by the program; referral rewards are kept as given. */
   points: number;
   entryId: string;
   /** The activity awarded (kind activity). */
@@ -78,6 +78,8 @@ export interface ReplayOptions {
   reviews: readonly number[];
   /** The shop's time zone (dates rules of bonuses). */
   timeZone: string;
+  /** Instants (epoch ms, ascending) at which to read the balance: the liability over time. */
+  marks?: readonly number[];
 }
 
 export interface PointsTotals {
@@ -86,6 +88,8 @@ export interface PointsTotals {
   earned: number;
   bonuses: number;
   activities: number;
+  /** Referral rewards, as the shop gave them (friend and referrer). */
+  referrals: number;
   adjusted: number;
   returned: number;
   /** Taken back by refunds and cancellations (what the balance held). */
@@ -108,6 +112,8 @@ export interface ReplayResult {
   points: PointsTotals;
   /** Triggers that would have fired, per trigger (once per key, as the email stage sends them). */
   emails: Record<string, number>;
+  /** The balance at each of `options.marks`. */
+  balances: number[];
 }
 
 const DAY = 86_400_000;
@@ -117,6 +123,7 @@ const emptyPoints = (): PointsTotals => ({
   earned: 0,
   bonuses: 0,
   activities: 0,
+  referrals: 0,
   adjusted: 0,
   returned: 0,
   clawedBack: 0,
@@ -133,18 +140,25 @@ const addMonths = (ms: number, months: number) => {
   return d.getTime();
 };
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** The offset (ms) of a time zone from UTC at an instant. */
 function zoneOffset(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
+  let format = formats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(new Date(ms));
   const get = (type: string) => Number(parts.find((part) => part.type === type)?.value);
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(ms / 1000) * 1000;
 }
@@ -229,6 +243,10 @@ class Shadow {
         p.activities += entry.points;
         p.issued += entry.points;
         break;
+      case 'referral':
+        p.referrals += entry.points;
+        p.issued += entry.points;
+        break;
       case 'adjust':
         p.adjusted += entry.points;
         if (entry.points > 0) p.issued += entry.points;
@@ -282,7 +300,10 @@ class Shadow {
     if (open) return { where: 'open', summary: open };
     const folded = this.folded.get(orderId);
     if (!folded) return undefined;
-    const others = [...this.folded.entries()].filter(([id]) => id !== orderId).map(([, s]) => s);
+    // The other folded summaries only when this one is the first or last order (as the processor reads them).
+    const others = movesFirstOrLast(this.history, folded)
+      ? [...this.folded.entries()].filter(([id]) => id !== orderId).map(([, s]) => s)
+      : [];
     return { where: 'folded', summary: folded, others };
   }
 
@@ -320,6 +341,8 @@ class Shadow {
       case 'return':
         if (move.code && this.blockedCodes.has(move.code)) return;
         return give(move.points, 'return', false);
+      case 'referral':
+        return give(move.points, 'referral', true);
       case 'activity': {
         const rule = this.program.activities.find((activity) => activity.activity === move.activity);
         const tier = this.loyalty.tier ?? this.program.tiers.levels[0]?.id;
@@ -392,21 +415,18 @@ class Shadow {
     return next;
   }
 
-  /** When the points step can first remind or expire, judged at `at`. */
+  /** When the points step can first remind or expire, judged at `at` (as pointsReviewOf judges it). */
   pointsCheckFrom(at: number): number {
     if (this.loyalty.balance <= 0 || this.program.points.expiry.kind === 'none') return Number.POSITIVE_INFINITY;
-    const review = pointsReviewOf(this.ledger, this.loyalty.balance, this.program, new Date(at));
-    if (review.expire || (review.reminder && !this.keys.has(review.reminder.key))) return at;
-    // The outlook's next expiry (pointsReviewOf reminds from reminderDays before it).
-    const outlook = nextExpiry(this.ledger, this.program, at);
-    if (outlook === undefined) return Number.POSITIVE_INFINITY;
-    const remindFrom = outlook - this.program.points.reminderDays * DAY;
-    return this.keys.has(`points_expiring:${new Date(outlook).toISOString().slice(0, 10)}`) ? outlook : remindFrom;
+    const outlook = expiryOutlook(this.ledger, this.program, new Date(at));
+    if (outlook.dueNow > 0 && !this.ledger.some((entry) => entry.entryId === `expire:${outlook.periodKey}`)) return at;
+    if (!outlook.next) return Number.POSITIVE_INFINITY;
+    const on = outlook.next.on.getTime();
+    // Reminded of already (its key fired): nothing more until the points expire.
+    if (this.keys.has(`points_expiring:${outlook.next.on.toISOString().slice(0, 10)}`)) return on;
+    return Math.max(at, on - this.program.points.reminderDays * DAY);
   }
 }
-
-const nextExpiry = (ledger: LedgerEntryDraft[], program: Program, at: number) =>
-  expiryOutlook(ledger, program, new Date(at)).next?.on.getTime();
 
 /** Replays one customer's history through `program` as of `options.asOf`. */
 export function replayCustomer(customer: BacktestCustomer, program: Program, options: ReplayOptions): ReplayResult {
@@ -430,15 +450,21 @@ export function replayCustomer(customer: BacktestCustomer, program: Program, opt
   // Event-time order; an order's own steps keep theirs, and an order change comes before a move at the same instant.
   steps.sort((a, b) => a.at - b.at || ('order' in a ? 0 : 1) - ('order' in b ? 0 : 1));
   const reviews = options.reviews;
+  const marks = options.marks ?? [];
+  const balances: number[] = [];
+  // The balance at a mark is the one everything before it left.
+  const markUntil = (until: number) => {
+    while (balances.length < marks.length && (marks[balances.length] as number) <= until) balances.push(shadow.loyalty.balance);
+  };
   let next = 0;
   const reviewUntil = (until: number, inclusive: boolean) => {
     for (;;) {
       const due = Math.min(shadow.tierFrom, shadow.pointsFrom);
-      if (due === Number.POSITIVE_INFINITY) return;
       // Not past the instants before `until`: a step may bring the next review forward again.
-      const index = Math.max(next, firstAtOrAfter(reviews, due));
+      const index = due === Number.POSITIVE_INFINITY ? reviews.length : Math.max(next, firstAtOrAfter(reviews, due));
       const at = reviews[index];
-      if (at === undefined || at > until || (!inclusive && at === until)) return;
+      if (at === undefined || at > until || (!inclusive && at === until)) return markUntil(inclusive ? until : until - 1);
+      markUntil(at);
       shadow.review(at);
       next = index + 1;
     }
@@ -464,6 +490,7 @@ export function replayCustomer(customer: BacktestCustomer, program: Program, opt
     lifetime: shadow.loyalty.lifetime,
     points: shadow.points,
     emails: shadow.emails,
+    balances,
   };
 }
 
@@ -488,6 +515,8 @@ export interface ProgramOutcome {
   /** Redeemed points at the program's point value. */
   rewardsCost: number;
   emails: Record<string, number>;
+  /** Outstanding points and their value at the start of each of the last LIABILITY_MONTHS months (UTC), oldest first. */
+  liabilityByMonth: Array<{ month: string; points: number; value: number }>;
 }
 
 export interface Projection {
@@ -530,8 +559,17 @@ export interface BacktestReport {
   };
 }
 
+/** The months of the liability over time, and their first instants (UTC) up to the instant. */
+export const LIABILITY_MONTHS = 24;
+function monthStarts(asOf: Date): number[] {
+  const starts: number[] = [];
+  for (let i = LIABILITY_MONTHS - 1; i >= 0; i--) starts.push(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - i, 1));
+  return starts;
+}
+
 class OutcomeSum {
   readonly tiers = new Map<string, number>();
+  readonly balances: number[] = [];
   readonly points = emptyPoints();
   readonly emails: Record<string, number> = {};
   readonly projection: Projection = { customers: 0, expectedPurchases: 0, expectedSpend: 0, pointsIssued: 0, pointsIssuedValue: 0 };
@@ -550,6 +588,9 @@ class OutcomeSum {
     p.blocked.redemptions += result.points.blocked.redemptions;
     p.blocked.points += result.points.blocked.points;
     for (const [trigger, count] of Object.entries(result.emails)) this.emails[trigger] = (this.emails[trigger] ?? 0) + count;
+    result.balances.forEach((balance, i) => {
+      this.balances[i] = (this.balances[i] ?? 0) + balance;
+    });
     if (clv) {
       // Whole minor units and hundredths of purchases per customer: the sums are then the same in any order.
       const spend = Math.max(0, Math.round(clv.expectedValue12m));
@@ -562,7 +603,7 @@ class OutcomeSum {
     }
   }
 
-  outcome(): ProgramOutcome {
+  outcome(marks: readonly number[]): ProgramOutcome {
     const value = this.program.points.pointValue;
     return {
       tiers: [...this.tiers.entries()].map(([id, customers]) => ({ id, customers })),
@@ -571,6 +612,10 @@ class OutcomeSum {
       breakageRate: this.points.issued > 0 ? Math.round((this.points.expired / this.points.issued) * 10_000) / 10_000 : 0,
       rewardsCost: this.points.redeemed * value,
       emails: Object.fromEntries(Object.entries(this.emails).sort(([a], [b]) => a.localeCompare(b))),
+      liabilityByMonth: marks.map((mark, i) => {
+        const points = this.balances[i] ?? 0;
+        return { month: new Date(mark).toISOString().slice(0, 7), points, value: points * value };
+      }),
     };
   }
 
@@ -613,10 +658,13 @@ export class Backtest {
   private orders = 0;
   private readonly reconciliation: BacktestReport['reconciliation'] = { customers: 0, tierDiffers: 0, balanceDiffers: 0, examples: [] };
 
+  private readonly options: ReplayOptions & { currency: string; marks: number[] };
+
   constructor(
     readonly programs: { current: Program; proposed: Program },
-    readonly options: ReplayOptions & { currency: string },
+    options: ReplayOptions & { currency: string },
   ) {
+    this.options = { ...options, marks: monthStarts(options.asOf) };
     this.current = new OutcomeSum(programs.current);
     this.proposed = new OutcomeSum(programs.proposed);
   }
@@ -655,8 +703,8 @@ export class Backtest {
       currency: this.options.currency,
       customers: this.customers,
       orders: this.orders,
-      current: this.current.outcome(),
-      proposed: this.proposed.outcome(),
+      current: this.current.outcome(this.options.marks),
+      proposed: this.proposed.outcome(this.options.marks),
       moves: { up: this.up.list(), down: this.down.list(), unchanged: this.unchanged, listCap: MOVE_LIST_CAP },
       projection: {
         label:

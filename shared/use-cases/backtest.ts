@@ -55,7 +55,7 @@ const READ_CONCURRENCY = 8;
 const needsLines = (...programs: Program[]) =>
   programs.some((program) => program.bonuses.some((bonus) => bonus.active && bonus.on.kind !== 'dates'));
 
-const MOVE_KINDS = new Set(['redeem', 'adjust', 'activity', 'return']);
+const MOVE_KINDS = new Set(['redeem', 'adjust', 'activity', 'return', 'referral']);
 
 /** A ledger entry as a move the backtest replays, or undefined for what the program itself decides (earn, clawback, first-order bonus, expiry). */
 function moveOf(entry: LedgerEntryDraft): BacktestMove | undefined {

@@ -108,6 +108,14 @@ describe('backtest', () => {
     expect(report.current.points.redeemed).toBe(150);
     expect(report.current.points.outstanding).toBe(2000 - 100 - 150);
     expect(report.proposed.points.outstanding).toBe(3001 - 150 - 150);
+    // The liability over time: 24 month starts up to the instant; on 1 February the five first orders
+    // had earned (400 + 600 + 200 + 200 + 450), nothing taken back or spent yet; on 1 June, all of it.
+    const months = report.current.liabilityByMonth;
+    expect(months).toHaveLength(24);
+    expect(months.at(-1)).toEqual({ month: '2026-06', points: 1750, value: 1750 * program().points.pointValue });
+    expect(months.find((m) => m.month === '2026-02')?.points).toBe(1850);
+    expect(months.find((m) => m.month === '2026-01')?.points).toBe(0);
+    expect(months[0]?.month).toBe('2024-07');
   });
 
   it('counts a redemption the proposed balance cannot afford as blocked', () => {

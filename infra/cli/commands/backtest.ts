@@ -48,6 +48,7 @@ export function formatReport(report: BacktestReport, label: string): string {
   numbers('    earned on orders', (o) => o.points.earned);
   numbers('    bonuses', (o) => o.points.bonuses);
   numbers('    activities', (o) => o.points.activities);
+  numbers('    referrals', (o) => o.points.referrals);
   numbers('  clawed back', (o) => o.points.clawedBack);
   numbers('  redeemed', (o) => o.points.redeemed);
   numbers('  redemptions blocked', (o) => o.points.blocked.redemptions);

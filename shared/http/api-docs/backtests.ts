@@ -28,10 +28,11 @@ const StartedSchema = z.object({
 const _started: Describes<typeof StartedSchema, Awaited<ReturnType<typeof requestBacktest>>> = true;
 
 const PointsSchema = z.object({
-  issued: z.int().meta({ description: 'Every point given: earned, bonuses, activities, adjustments up, codes returned.' }),
+  issued: z.int().meta({ description: 'Every point given: earned, bonuses, activities, referrals, adjustments up, codes returned.' }),
   earned: z.int(),
   bonuses: z.int().meta({ description: 'First-order and birthday bonuses.' }),
   activities: z.int(),
+  referrals: z.int().meta({ description: 'Referral rewards, as given (friend and referrer).' }),
   adjusted: z.int().meta({ description: 'Staff adjustments, net.' }),
   returned: z.int().meta({ description: 'Points of reward codes given back unused.' }),
   clawedBack: z.int().meta({ description: 'Taken back by refunds and cancellations.' }),
@@ -51,6 +52,10 @@ const OutcomeSchema = z.object({
   breakageRate: z.number().meta({ description: 'Expired over issued.' }),
   rewardsCost: z.int().meta({ description: 'Redeemed points at the point value, minor units.' }),
   emails: z.record(z.string(), z.int()).meta({ description: 'Emails that would have fired, per trigger.' }),
+  liabilityByMonth: z.array(z.object({ month: z.string(), points: z.int(), value: z.int() })).meta({
+    description:
+      'Outstanding points and their value at the start of each of the last 24 months (UTC), oldest first: the liability over time.',
+  }),
 });
 
 const MoveSchema = z.object({ customerId: z.string(), from: z.string(), to: z.string() });
