@@ -14,11 +14,13 @@
 export const API_CORS = {
   allowOrigins: ['*'],
   allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-  // What the console sends (a bearer key, JSON, idempotency) and what the storefront widget sends
-  // from shops' pages (the shop, its signature of the customer or an email's link token).
-  allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
-  // A segment's CSV export follows this header page by page (console/src/pages/segments.tsx).
-  exposeHeaders: ['x-next-cursor'],
+  // What the console sends (a bearer key, JSON, idempotency, the revision an email copy was read at)
+  // and what the storefront widget sends from shops' pages (the shop, its signature of the customer
+  // or an email's link token).
+  allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
+  // A segment's CSV export follows x-next-cursor page by page (console/src/pages/segments.tsx); an
+  // email copy's save answers its new revision as an ETag.
+  exposeHeaders: ['x-next-cursor', 'etag'],
   maxAgeSeconds: 86_400,
 } as const;
 

@@ -1,8 +1,13 @@
 import * as z from 'zod';
 import type { Db } from '#shared/data/db.ts';
-import { deleteEmailTemplate, listEmailTemplates, putEmailTemplate, type StoredEmailTemplate } from '#shared/data/email-template-repo.ts';
+import {
+  type EmailTemplateState,
+  listEmailTemplates,
+  putEmailTemplateIfRevision,
+  removeEmailTemplateIfRevision,
+} from '#shared/data/email-template-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
-import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 import type { EmailTrigger } from '#shared/email/render.ts';
 import { TEMPLATE_TRIGGERS } from '#shared/email/rules.ts';
 import {
@@ -23,8 +28,13 @@ import { parseOrThrow, validationErrorOf } from '#shared/http/validate.ts';
  * The shop's own copy of the built-in trigger emails: GET /v1/emails/templates (every trigger, its
  * variables, the shop's copy or null), PUT /v1/emails/templates/{trigger} (checked, then saved),
  * DELETE /v1/emails/templates/{trigger} (back to the built-in copy). A message that fails a check is
- * refused whole with 400, its field named from the top of the templates: `templates.win_back.body.vi:
+ * refused whole with 400, every field named from the top of the templates: `templates.win_back.body.vi:
  * unknown variable {{ customer.password }}`.
+ *
+ * Two people editing one email: each trigger has a `revision` (its saves and removals so far, 0
+ * never written), and a PUT or DELETE with `If-Match: "<revision>"` is refused with 409 when the
+ * copy has moved on since that revision was read. Without If-Match the write goes through whatever
+ * the revision (a script that writes its copies wholesale); the console always sends it.
  */
 
 /** A flow's message is written on the flow (PUT /v1/program), not here. */
@@ -36,6 +46,19 @@ export interface EmailTemplateDeps {
 }
 
 const triggerOf = (value: string | undefined) => parseOrThrow(TriggerParamSchema, value, 'trigger');
+
+/** `If-Match: "3"` (also `3`, `W/"3"`): the revision the editor read; `*` or absent: any. */
+export const IfMatchSchema = z
+  .string()
+  .trim()
+  .regex(/^(\*|(W\/)?"?\d{1,9}"?)$/, 'the revision read, as "3" (GET /v1/emails/templates gives each trigger\'s revision)')
+  .transform((value) => (value === '*' ? undefined : Number(value.replace(/\D/g, ''))))
+  .optional();
+
+const expectedRevision = (ifMatch: string | undefined) => parseOrThrow(IfMatchSchema, ifMatch, 'If-Match');
+
+/** The ETag of a trigger's copy at this revision, as If-Match takes it back. */
+export const etagOf = (revision: number) => `"${revision}"`;
 
 /**
  * Throws the problems of a message as one 400: `field` names the first, `fields` each of them, and
@@ -63,13 +86,15 @@ export function checkedMessage(body: unknown, variables: VariableSet, brand: Sho
   return parsed.data;
 }
 
-const templateView = (trigger: EmailTrigger, stored: StoredEmailTemplate | undefined) => {
+const templateView = (trigger: EmailTrigger, state: EmailTemplateState | undefined) => {
   const variables = triggerVariables(trigger);
   return {
     trigger,
     marketing: variables.marketing,
     variables: [...variables.names],
-    template: stored ? { ...stored.message, revision: stored.revision, updatedAt: stored.updatedAt } : null,
+    /** Saves and removals of this trigger's copy so far (0: never written): what If-Match sends back. */
+    revision: state?.revision ?? 0,
+    template: state?.message ? { ...state.message, revision: state.revision, updatedAt: state.updatedAt } : null,
   };
 };
 
@@ -86,16 +111,29 @@ export async function readEmailTemplates(shop: ShopRecord, deps: Pick<EmailTempl
   };
 }
 
-/** PUT /v1/emails/templates/{trigger}: the shop's copy, checked, saved in place of the one before. */
-export async function saveEmailTemplate(shop: ShopRecord, triggerParam: string | undefined, body: unknown, deps: EmailTemplateDeps) {
+/** PUT /v1/emails/templates/{trigger}: the shop's copy, checked, saved in place of the one before (at the revision If-Match names). */
+export async function saveEmailTemplate(
+  shop: ShopRecord,
+  triggerParam: string | undefined,
+  body: unknown,
+  ifMatch: string | undefined,
+  deps: EmailTemplateDeps,
+) {
   const trigger = triggerOf(triggerParam);
+  const expected = expectedRevision(ifMatch);
   const message = checkedMessage(body, triggerVariables(trigger), shop.brand, `templates.${trigger}`);
-  return templateView(trigger, await putEmailTemplate(deps.db, shop.shopId, trigger, message, deps.now().toISOString()));
+  const saved = await putEmailTemplateIfRevision(deps.db, shop.shopId, trigger, message, deps.now().toISOString(), expected);
+  return templateView(trigger, saved);
 }
 
-/** DELETE /v1/emails/templates/{trigger}: back to the built-in copy; 404 when there was no copy. */
-export async function removeEmailTemplate(shop: ShopRecord, triggerParam: string | undefined, deps: Pick<EmailTemplateDeps, 'db'>) {
+/** DELETE /v1/emails/templates/{trigger}: back to the built-in copy; 404 when there was no copy, 409 at another revision than If-Match's. */
+export async function removeEmailTemplate(
+  shop: ShopRecord,
+  triggerParam: string | undefined,
+  ifMatch: string | undefined,
+  deps: EmailTemplateDeps,
+) {
   const trigger = triggerOf(triggerParam);
-  if (!(await deleteEmailTemplate(deps.db, shop.shopId, trigger))) throw new NotFoundError(`no copy of the ${trigger} email to remove`);
-  return templateView(trigger, undefined);
+  const expected = expectedRevision(ifMatch);
+  return templateView(trigger, await removeEmailTemplateIfRevision(deps.db, shop.shopId, trigger, deps.now().toISOString(), expected));
 }

@@ -94,7 +94,7 @@ const errorOf = async (name: string) => {
 };
 
 describe('the email editor, in Chromium against npm start', () => {
-  it('writes, refuses at the field, previews for a real customer, saves, reloads and goes back to the built-in copy', async () => {
+  it('writes, refuses at the field, previews for a real customer, saves, reloads, refuses a save over a newer copy and goes back to the built-in copy', async () => {
     await page.goto(`${api}/`);
     await page.getByRole('textbox', { name: 'API key' }).fill(apiKey);
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
@@ -201,6 +201,23 @@ describe('the email editor, in Chromium against npm start', () => {
       revision: 1,
     });
 
+    // Someone else saves meanwhile (revision 2): this page's save, made from revision 1, is refused and
+    // says so, the words kept; "Reload" shows theirs.
+    const theirs = await authed(
+      'PUT',
+      '/v1/emails/templates/win_back',
+      { subject: { vi: 'Quà Tết từ Trà Việt' }, body: { vi: '<p>Chúc mừng năm mới!</p>' } },
+      { 'if-match': '"1"' },
+    );
+    expect(theirs.status).toBe(200);
+    await subject().fill('Lan ơi, quà Tết đây');
+    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Người khác đã sửa email này sau khi bạn mở.' }).waitFor();
+    expect(await subject().inputValue()).toBe('Lan ơi, quà Tết đây');
+    await page.getByRole('button', { name: 'Tải lại' }).click();
+    await expect.poll(() => subject().inputValue()).toBe('Quà Tết từ Trà Việt');
+    await page.getByText(/Đang dùng bản của bạn \(phiên bản 2,/).waitFor();
+
     // Back to the built-in copy, after a confirmation.
     await page.getByRole('button', { name: 'Quay về bản mặc định…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Xóa bản của tôi' }).click();
@@ -210,9 +227,14 @@ describe('the email editor, in Chromium against npm start', () => {
     list = (await (await authed('GET', '/v1/emails/templates')).json()) as { templates: Array<{ trigger: string; template: unknown }> };
     expect(list.templates.find((t) => t.trigger === 'win_back')?.template).toBeNull();
 
-    expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+    expect(problems.filter((p) => !/status of (400|409)/.test(p))).toEqual([]);
     expect(
-      errorAnswers.filter((a) => !/^400 (POST \/v1\/emails\/preview|PUT \/v1\/emails\/templates\/win_back|PATCH \/v1\/shop)$/.test(a)),
+      errorAnswers.filter(
+        (a) =>
+          !/^400 (POST \/v1\/emails\/preview|PUT \/v1\/emails\/templates\/win_back|PATCH \/v1\/shop)$|^409 PUT \/v1\/emails\/templates\/win_back$/.test(
+            a,
+          ),
+      ),
     ).toEqual([]);
   });
 });

@@ -780,9 +780,17 @@ describe('console on AWS', () => {
     expect(resources[logicalId(stack.api)]!.Properties.CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
       AllowCredentials: false,
-      AllowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-rapport-customer', 'x-rapport-link', 'x-rapport-shop'],
+      AllowHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'if-match',
+        'x-rapport-customer',
+        'x-rapport-link',
+        'x-rapport-shop',
+      ],
       AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      ExposeHeaders: ['x-next-cursor'],
+      ExposeHeaders: ['x-next-cursor', 'etag'],
       MaxAge: 86400,
     });
   });

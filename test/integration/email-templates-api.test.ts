@@ -282,6 +282,79 @@ describe('saving a copy', () => {
   });
 });
 
+describe('two people editing one email (If-Match)', () => {
+  const copy = (words: string) => ({ subject: { en: `Up: ${words}` }, body: { en: `<p>${words}</p>` } });
+  /** The answer with its ETag (fetch: the raw sender keeps no headers). */
+  const write = async (method: 'PUT' | 'DELETE', ifMatch: string | undefined, body?: unknown) => {
+    const res = await fetch(`${runtime.apiUrl}/v1/emails/templates/tier_up`, {
+      method,
+      headers: { ...auth(), ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: answers are checked by assertions, not by types
+    return { status: res.status, text, json: JSON.parse(text) as any, etag: res.headers.get('etag') };
+  };
+  const put = (words: string, ifMatch?: string) => write('PUT', ifMatch, copy(words));
+  const remove = (ifMatch?: string) => write('DELETE', ifMatch);
+  const tierUp = async () =>
+    (
+      (await call('GET', '/v1/emails/templates')).json.templates as Array<{
+        trigger: string;
+        revision: number;
+        template: { body: { en: string } } | null;
+      }>
+    ).find((t) => t.trigger === 'tier_up');
+
+  it('saves over the revision read, and refuses with 409 a save or a removal over a newer one', async () => {
+    expect(await tierUp()).toMatchObject({ revision: 0, template: null });
+    const first = await put('first', '"0"');
+    expect(first.status, first.text).toBe(200);
+    expect(first.etag).toBe('"1"');
+    expect(first.json).toMatchObject({ revision: 1, template: { revision: 1 } });
+    // "Never written" is no longer true.
+    const again = await put('again', '"0"');
+    expect(again.status).toBe(409);
+    expect(again.json.error.message).toMatch(/tier_up email is at revision 1, not 0/);
+
+    // Two editors read revision 1; the first to save wins, the second is told, and nothing of theirs is saved.
+    expect((await put('Anh', '"1"')).status).toBe(200);
+    const late = await put('Bình', '"1"');
+    expect(late.status).toBe(409);
+    expect(late.json.error.message).toMatch(/at revision 2, not 1/);
+    expect((await tierUp())?.template?.body.en).toBe('<p>Anh</p>');
+
+    // A removal names its revision too; it keeps the count, so an editor from before it cannot save over what comes after.
+    expect((await remove('"1"')).status).toBe(409);
+    const removed = await remove('W/"2"');
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.etag).toBe('"3"');
+    expect(removed.json).toMatchObject({ revision: 3, template: null });
+    expect(await tierUp()).toMatchObject({ revision: 3, template: null });
+    expect((await remove('"3"')).status).toBe(404);
+    expect((await put('from revision 2', '"2"')).status).toBe(409);
+    expect((await put('after the removal', '3')).json).toMatchObject({
+      revision: 4,
+      template: { body: { en: '<p>after the removal</p>' } },
+    });
+
+    // Five saves at once over one revision: exactly one is taken.
+    const racing = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((words) => put(words, '"4"')));
+    expect(racing.map((res) => res.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const winner = racing.find((res) => res.status === 200)?.json.template.body.en;
+    expect((await tierUp())?.template?.body.en).toBe(winner);
+    expect((await tierUp())?.revision).toBe(5);
+
+    // Without If-Match (or with *), a save goes over whatever is there, as a script writing its copies wholesale wants.
+    expect((await put('scripted')).json.revision).toBe(6);
+    expect((await put('starred', '*')).json.revision).toBe(7);
+    const bad = await put('bad', 'revision-7');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('If-Match');
+    expect((await remove('"7"')).status).toBe(200);
+  });
+});
+
 describe("the shop's copy in the email sent", () => {
   it('goes out in the customer language with the brand, the address and the unsubscribe link', async () => {
     await absenceLapses();

@@ -47,7 +47,7 @@ describe('CORS on the local runtime', () => {
     expect(res.headers.get('access-control-allow-methods')).toBe(API_CORS.allowMethods.join(','));
     expect(res.headers.get('access-control-allow-headers')).toBe(API_CORS.allowHeaders.join(','));
     expect(res.headers.get('access-control-max-age')).toBe('86400');
-    for (const header of ['x-rapport-customer', 'x-rapport-link', 'x-rapport-shop', 'idempotency-key', 'authorization']) {
+    for (const header of ['x-rapport-customer', 'x-rapport-link', 'x-rapport-shop', 'idempotency-key', 'authorization', 'if-match']) {
       expect((await preflight(adapter.url, 'GET', header)).headers.get('access-control-allow-origin'), header).toBe('*');
     }
   });
@@ -63,7 +63,7 @@ describe('CORS on the local runtime', () => {
     const res = await fetch(`${adapter.url}/v1/storefront/me`, { headers: { origin: SHOP_PAGE } });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('access-control-expose-headers')).toBe('x-next-cursor');
+    expect(res.headers.get('access-control-expose-headers')).toBe('x-next-cursor,etag');
     expect(res.headers.get('x-next-cursor')).toBe('c2');
     const unknown = await fetch(`${adapter.url}/v1/nothing`, { headers: { origin: SHOP_PAGE } });
     expect(unknown.status).toBe(404);

@@ -3,7 +3,12 @@ import { EMAIL_TRIGGERS } from '#shared/email/render.ts';
 import { SHOP_MESSAGE_FORMATS, ShopMessageSchema } from '#shared/email/shop-template.ts';
 import type { TriggerEmail } from '#shared/email/trigger-email.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, jsonBody, requires, route } from '#shared/http/api-docs/parts.ts';
-import { type EmailTemplateView, type readEmailTemplates, TriggerParamSchema } from '#shared/use-cases/manage-email-templates.ts';
+import {
+  type EmailTemplateView,
+  IfMatchSchema,
+  type readEmailTemplates,
+  TriggerParamSchema,
+} from '#shared/use-cases/manage-email-templates.ts';
 import { DraftPreviewSchema, QuerySchema as PreviewQuerySchema } from '#shared/use-cases/preview-email.ts';
 import { EmailLogQuerySchema, type readEmailLog } from '#shared/use-cases/read-email-log.ts';
 import {
@@ -44,6 +49,10 @@ const EmailTemplateSchema = z.object({
     description: "Marketing: sent with consent only, with the unsubscribe link; the shop's copy needs its postal address (brand.address).",
   }),
   variables: z.array(z.string()).meta({ description: 'The variables this email may use, `{{ customer.first_name }}`…' }),
+  revision: z.number().int().meta({
+    description:
+      "The saves and removals of this trigger's copy so far (0: never written): send it back as `If-Match` when saving or removing.",
+  }),
   template: TemplateSchema.nullable().meta({ description: "The shop's copy; null: the built-in copy goes out." }),
 });
 const _template: Describes<typeof EmailTemplateSchema, EmailTemplateView> = true;
@@ -55,6 +64,14 @@ const EmailTemplatesSchema = z.object({
 });
 const _templates: Describes<typeof EmailTemplatesSchema, Awaited<ReturnType<typeof readEmailTemplates>>> = true;
 const TriggerPathSchema = z.object({ trigger: TriggerParamSchema });
+const IfMatchHeaderSchema = z.object({
+  'If-Match': IfMatchSchema.meta({
+    description:
+      'The trigger\'s `revision` as read (`"3"`; `"0"`: never written): the write is refused with 409 if the copy was saved or removed since. Without it (or `*`) the write goes over whatever is there.',
+  }),
+});
+const REVISION_RULES =
+  "Two people editing one email: send the trigger's `revision` as `If-Match`; a save or removal over a newer revision is refused with 409 (read again, re-apply). The answer's `ETag` is the new revision.";
 
 const TEMPLATE_RULES =
   'A copy is `{format?: "liquid", subject: {en?, vi?}, body: {en?, vi?}}`: one language at least, each with a subject (≤ 200 characters, text) and a body (≤ 20,000 characters, HTML) in Liquid. ' +
@@ -151,17 +168,18 @@ export const emails: ApiFamily = {
     }),
     route('PUT', '/v1/emails/templates/{trigger}', {
       summary: "Save the shop's own copy of a trigger email",
-      description: `Replaces the copy saved before (a revision more). The email stage uses it for customers whose language it is written in, the built-in copy for the others; changes reach the email function within 30 s. ${TEMPLATE_RULES}`,
+      description: `Replaces the copy saved before (a revision more). The email stage uses it for customers whose language it is written in, the built-in copy for the others; changes reach the email function within 30 s. ${REVISION_RULES} ${TEMPLATE_RULES}`,
       security: SHOP_KEY,
-      requestParams: { path: TriggerPathSchema },
+      requestParams: { path: TriggerPathSchema, header: IfMatchHeaderSchema },
       requestBody: jsonBody(ShopMessageSchema),
-      responses: { '200': jsonAnswer('The trigger email with its copy.', EmailTemplateSchema), ...errors(400, 401, 413) },
+      responses: { '200': jsonAnswer('The trigger email with its copy.', EmailTemplateSchema), ...errors(400, 401, 409, 413) },
     }),
     route('DELETE', '/v1/emails/templates/{trigger}', {
       summary: 'Back to the built-in copy',
+      description: `The copy is removed (a revision more: the count goes on, so an editor that read an older revision cannot save over what comes next). ${REVISION_RULES}`,
       security: SHOP_KEY,
-      requestParams: { path: TriggerPathSchema },
-      responses: { '200': jsonAnswer('The trigger email, its copy null.', EmailTemplateSchema), ...errors(400, 401, 404) },
+      requestParams: { path: TriggerPathSchema, header: IfMatchHeaderSchema },
+      responses: { '200': jsonAnswer('The trigger email, its copy null.', EmailTemplateSchema), ...errors(400, 401, 404, 409) },
     }),
     route('GET', '/v1/emails', {
       summary: "The shop's send log, newest first",
