@@ -82,13 +82,21 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** expect.poll waits a second by default; a machine busy with other tests needs longer. */
+const WAIT = { timeout: 15_000 };
 const subject = () => page.locator('input[name="subject.vi"]');
 const body = () => page.locator('textarea[name="body.vi"]');
 const preview = () => page.frameLocator('iframe.email-frame');
+/** Clicks Save and waits for the answer (a refusal arriving after the next edit is not that edit's). */
+const save = () =>
+  Promise.all([
+    page.waitForResponse((res) => res.request().method() === 'PUT' && res.url().includes('/v1/emails/templates/')),
+    page.getByRole('button', { name: 'Lưu', exact: true }).click(),
+  ]);
 /** The error shown under a field (Field ties it with aria-describedby). */
 const errorOf = async (name: string) => {
   const input = page.locator(`[name="${name}"]`);
-  await expect.poll(() => input.getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
+  await expect.poll(() => input.getAttribute('aria-invalid'), WAIT).toBe('true');
   const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter((id) => id.endsWith('-error'));
   return page.locator(`[id="${ids[0]}"]`).innerText();
 };
@@ -109,7 +117,7 @@ describe('the email editor, in Chromium against npm start', () => {
     // The preview is for a real customer: before any run the list of recent buyers is empty, a search finds Lan.
     await page.getByText('Không tìm thấy khách hàng').waitFor();
     await page.locator('input[name="previewSearch"]').fill(LAN.email);
-    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts()).toEqual(['Lan Trần']);
+    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts(), WAIT).toEqual(['Lan Trần']);
     await page.getByText('Chưa viết bằng Tiếng Việt: khách hàng đọc Tiếng Việt nhận bản mặc định').waitFor();
     await page.locator('.message-subject').getByText(`${DEMO_SHOP.name} rất nhớ bạn`).waitFor();
 
@@ -138,7 +146,7 @@ describe('the email editor, in Chromium against npm start', () => {
     // Back to the editor: the words, a variable inserted at the cursor, the preview in Lan's name with the brand's footer.
     await page.goto(`${api}/emails/templates?trigger=win_back`);
     await page.locator('input[name="previewSearch"]').fill(LAN.email);
-    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts()).toEqual(['Lan Trần']);
+    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts(), WAIT).toEqual(['Lan Trần']);
     await subject().fill('{{ customer.first_name }} ơi, Trà Việt có quà Tết');
     const words = '<h2>Chúc mừng năm mới!</h2><p>Bạn đang có  điểm.</p>';
     await body().fill(words);
@@ -149,7 +157,7 @@ describe('the email editor, in Chromium against npm start', () => {
       cursor,
     );
     await page.getByRole('button', { name: 'Chèn {{ customer.points }}' }).click();
-    await expect.poll(() => body().inputValue()).toBe('<h2>Chúc mừng năm mới!</h2><p>Bạn đang có {{ customer.points }} điểm.</p>');
+    await expect.poll(() => body().inputValue(), WAIT).toBe('<h2>Chúc mừng năm mới!</h2><p>Bạn đang có {{ customer.points }} điểm.</p>');
     await page.locator('.message-subject').getByText('Lan ơi, Trà Việt có quà Tết').waitFor();
     await preview().getByText('Chúc mừng năm mới!').waitFor();
     await preview()
@@ -161,13 +169,13 @@ describe('the email editor, in Chromium against npm start', () => {
     // A variable the email does not have: refused at the body, as typed (the preview) and on saving.
     await body().fill('<p>Mật khẩu: {{ customer.password }}</p>');
     expect(await errorOf('body.vi')).toBe('unknown variable {{ customer.password }}');
-    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await save();
     await page.getByText('Phiên bản này bị từ chối').waitFor();
     expect(await errorOf('body.vi')).toBe('unknown variable {{ customer.password }}');
     // A script: refused at the body.
     await body().fill('<p>Chào bạn</p><script>alert(1)</script>');
-    await expect.poll(() => errorOf('body.vi')).toMatch(/<script> is not allowed/);
-    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await expect.poll(() => errorOf('body.vi'), WAIT).toMatch(/<script> is not allowed/);
+    await save();
     expect(await errorOf('body.vi')).toMatch(/<script> is not allowed/);
     let list = (await (await authed('GET', '/v1/emails/templates')).json()) as { templates: Array<{ trigger: string; template: unknown }> };
     expect(list.templates.find((t) => t.trigger === 'win_back')?.template).toBeNull();
@@ -176,9 +184,9 @@ describe('the email editor, in Chromium against npm start', () => {
     await body().fill(
       '<h2>Chúc mừng năm mới!</h2><p>Bạn đang có {{ customer.points }} điểm. Ghé <a href="{{ links.loyalty_page }}">trang thành viên</a> để đổi quà.</p>',
     );
-    await expect.poll(() => body().getAttribute('aria-invalid')).toBeNull();
+    await expect.poll(() => body().getAttribute('aria-invalid'), WAIT).toBeNull();
     await preview().getByText('trang thành viên').waitFor();
-    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await save();
     await page.getByText('Đã lưu. Chức năng gửi email dùng bản này trong vòng 30 giây.').waitFor();
     await page.getByText(/Đang dùng bản của bạn \(phiên bản 1,/).waitFor();
     await page.locator('.page-title').scrollIntoViewIfNeeded();
@@ -186,15 +194,15 @@ describe('the email editor, in Chromium against npm start', () => {
 
     // A reload shows it, from the server.
     await page.reload();
-    await expect.poll(() => subject().inputValue()).toBe('{{ customer.first_name }} ơi, Trà Việt có quà Tết');
-    await expect.poll(() => body().inputValue()).toContain('{{ links.loyalty_page }}');
+    await expect.poll(() => subject().inputValue(), WAIT).toBe('{{ customer.first_name }} ơi, Trà Việt có quà Tết');
+    await expect.poll(() => body().inputValue(), WAIT).toContain('{{ links.loyalty_page }}');
     await page.getByRole('button', { name: 'Mời quay lại · bản của bạn' }).waitFor();
     // Another email and back keeps the customer previewed (not a reload, which starts afresh).
     await page.getByRole('button', { name: 'Chào mừng' }).click();
     await page.locator('input[name="previewSearch"]').fill(LAN.email);
     await page.locator('.message-subject').waitFor();
     await page.getByRole('button', { name: 'Mời quay lại · bản của bạn' }).click();
-    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts()).toEqual(['Lan Trần']);
+    await expect.poll(() => page.locator('select[name="previewCustomer"] option').allInnerTexts(), WAIT).toEqual(['Lan Trần']);
     list = (await (await authed('GET', '/v1/emails/templates')).json()) as { templates: Array<{ trigger: string; template: unknown }> };
     expect(list.templates.find((t) => t.trigger === 'win_back')?.template).toMatchObject({
       subject: { vi: '{{ customer.first_name }} ơi, Trà Việt có quà Tết' },
@@ -211,11 +219,11 @@ describe('the email editor, in Chromium against npm start', () => {
     );
     expect(theirs.status).toBe(200);
     await subject().fill('Lan ơi, quà Tết đây');
-    await page.getByRole('button', { name: 'Lưu', exact: true }).click();
+    await save();
     await page.getByRole('alert').filter({ hasText: 'Người khác đã sửa email này sau khi bạn mở.' }).waitFor();
     expect(await subject().inputValue()).toBe('Lan ơi, quà Tết đây');
     await page.getByRole('button', { name: 'Tải lại' }).click();
-    await expect.poll(() => subject().inputValue()).toBe('Quà Tết từ Trà Việt');
+    await expect.poll(() => subject().inputValue(), WAIT).toBe('Quà Tết từ Trà Việt');
     await page.getByText(/Đang dùng bản của bạn \(phiên bản 2,/).waitFor();
 
     // Back to the built-in copy, after a confirmation.

@@ -97,7 +97,8 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
   const e = t.emailTemplates;
   const [message, setMessage] = useState<EditorMessage>(() => messageOf(row.template));
   const [busy, setBusy] = useState(false);
-  const [state, setState] = useState<{ done: 'saved' | 'restored' } | { error: unknown } | null>(null);
+  /** The outcome of the last save or removal; `of`: the words a refusal was about. */
+  const [state, setState] = useState<{ done: 'saved' | 'restored' } | { error: unknown; of?: EditorMessage } | null>(null);
   const [confirming, setConfirming] = useState(false);
   const changed = !same(message, messageOf(row.template));
   const revision = String(revisionOf(row));
@@ -123,12 +124,13 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
     event.preventDefault();
     setBusy(true);
     setState(null);
+    const sent = message;
     try {
-      await api.send('PUT', path, { body: messageForApi(message), headers: { 'if-match': `"${revision}"` } });
+      await api.send('PUT', path, { body: messageForApi(sent), headers: { 'if-match': `"${revision}"` } });
       setState({ done: 'saved' });
       onSaved();
     } catch (error) {
-      setState({ error });
+      setState({ error, of: sent });
     } finally {
       setBusy(false);
     }
@@ -158,7 +160,8 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
 
   const error = state && 'error' in state ? state.error : null;
   const conflict = error instanceof ApiError && error.status === 409;
-  const refused = error instanceof ApiError && error.status === 400;
+  // A refusal answered after the words changed is of words no longer there: the live preview checks the new ones.
+  const refused = error instanceof ApiError && error.status === 400 && state && 'of' in state && state.of === message;
   const nothing = MESSAGE_LANGUAGES.every((each) => !message.subject[each]?.trim() && !message.body[each]?.trim());
   return (
     <form onSubmit={save} class="template-form">
@@ -171,8 +174,7 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
         message={message}
         onChange={(next) => {
           setMessage(next);
-          // A refusal was of the words before this change: the live preview checks the new ones.
-          if (state && !(state && 'error' in state && state.error instanceof ApiError && state.error.status === 409)) setState(null);
+          if (state && 'done' in state) setState(null);
         }}
         variables={row.variables}
         descriptions={descriptions}
@@ -218,7 +220,7 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
           </button>
         </div>
       )}
-      {error && !conflict && !refused ? <ErrorNotice error={error} /> : null}
+      {error && !conflict && !(error instanceof ApiError && error.status === 400) ? <ErrorNotice error={error} /> : null}
       <Dialog open={confirming} title={e.restoreTitle} onClose={() => setConfirming(false)}>
         <p>{e.restoreConfirm}</p>
         <div class="button-row">
