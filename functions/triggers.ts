@@ -491,6 +491,25 @@ export const functions: FunctionSpec[] = [
     secrets: ['master'],
   },
   {
+    name: 'listReferrals',
+    entry: 'functions/list-referrals.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    routes: [{ method: 'GET', path: '/v1/referrals' }],
+    // GetItem: the shop and its erasure marker; Query: the shop's or a referrer's list; BatchGetItem: the referrals and both customers' profiles.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  },
+  {
+    name: 'referralLink',
+    entry: 'functions/referral-link.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // Public: a customer's referral link, given to friends.
+    routes: [{ method: 'GET', path: '/r/{code}' }],
+    // GetItem: the code, the shop and its erasure marker.
+    tableActions: ['dynamodb:GetItem'],
+  },
+  {
     name: 'emailLog',
     entry: 'functions/email-log.ts',
     memoryMb: 256,

@@ -220,10 +220,15 @@ export const emailTemplateKey = (shopId: string, trigger: string) => ({ PK: `SHO
 export const backtestKey = (shopId: string, backtestId: string) => ({ PK: `SHOP#${shopId}`, SK: `BACKTEST#${backtestId}` });
 
 /**
- * A referral code, by the code itself: whose it is (an identity-style item, first claim wins), so a
- * link or an order carrying the code finds its referrer with one read.
+ * A referral code, by the code itself: its shop and customer (an identity-style item, first claim
+ * wins), so a link `/r/{code}` — which names no shop — and an order carrying the code find the
+ * referrer with one read. Outside the shop's partitions, so the customer's pointer to it
+ * (referralCodePointerKey) lets a shop's erasure find and delete it.
  */
-export const referralCodeKey = (shopId: string, code: string) => ({ PK: `SHOP#${shopId}#REF#${code}`, SK: 'REF' });
+export const referralCodeKey = (code: string) => ({ PK: `REFCODE#${code}`, SK: 'REFCODE' });
+
+/** The customer's own code, in their partition: what the shop's erasure deletes the code item by. */
+export const referralCodePointerKey = (shopId: string, customerId: string) => ({ PK: customerPk(shopId, customerId), SK: 'REFCODE' });
 
 /** A friend's one referral ever, in the friend's partition: who referred them, for which order, its status. */
 export const referralKey = (shopId: string, friendId: string) => ({ PK: customerPk(shopId, friendId), SK: 'REFERRED' });

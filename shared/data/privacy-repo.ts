@@ -19,6 +19,7 @@ import {
   tombstoneKey,
 } from '#shared/data/keys.ts';
 import { LISTED_ATTRIBUTE, listedOfStored } from '#shared/data/profile-item.ts';
+import { deleteReferralCodeIfOwned, REFERRAL_SHOP_PARTITIONS } from '#shared/data/referral-repo.ts';
 import { table } from '#shared/data/table-definition.ts';
 import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { sha256Hex } from '#shared/domain/crypto.ts';
@@ -153,6 +154,9 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
       keys.push({ PK: item.PK as string, SK: item.SK as string });
       // The customer's orders: named by the profile's recent summaries and by the history pages.
       if (String(item.SK).startsWith(HISTORY_PAGE_PREFIX)) orderIds.push(...Object.keys((item.os as object | undefined) ?? {}));
+      // The customer's referral code lives outside the shop's partitions (links name no shop): its pointer finds it.
+      if (item.SK === 'REFCODE' && typeof item.code === 'string')
+        await deleteReferralCodeIfOwned(db, shopId, String(PK).slice(`SHOP#${shopId}#C#`.length), item.code);
       if (item.SK !== 'PROFILE') continue;
       keys.push(...identityKeysOf(shopId, item));
       orderIds.push(...Object.keys((item.oo as object | undefined) ?? {}));
@@ -184,6 +188,8 @@ export async function eraseShopData(db: Db, shopId: string): Promise<number> {
     ...emailLogPartitions(shopId, new Date()),
     ...CUSTOMER_LIST_SORTS.map((sort) => customerListPk(shopId, sort)),
     ...SEARCH_BUCKETS.map((bucket) => customerSearchPk(shopId, bucket)),
+    // The referrals' list and due list (pointers: ids only).
+    ...REFERRAL_SHOP_PARTITIONS.map((name) => `SHOP#${shopId}#${name}`),
   ];
   for (const pk of partitions) {
     const entries: Key[] = [];

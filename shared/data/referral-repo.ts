@@ -4,6 +4,7 @@ import {
   customerPk,
   REFERRER_FRIEND_PREFIX,
   referralCodeKey,
+  referralCodePointerKey,
   referralDueKey,
   referralKey,
   referralListKey,
@@ -50,29 +51,53 @@ const fromItem = (item: Record<string, unknown>): Referral => {
   return rest as unknown as Referral;
 };
 
-/** Access pattern: whose code this is. */
-export async function getReferralCodeOwner(db: Db, shopId: string, code: string): Promise<string | undefined> {
-  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: referralCodeKey(shopId, code) }));
-  return Item?.customerId as string | undefined;
+/** Access pattern: whose code this is (the shop and the customer), from a link or an order. */
+export async function getReferralCodeOwner(
+  db: Db,
+  code: string,
+  consistent = false,
+): Promise<{ shopId: string; customerId: string } | undefined> {
+  const { Item } = await db.client.send(new GetCommand({ TableName: db.table, Key: referralCodeKey(code), ConsistentRead: consistent }));
+  return Item ? { shopId: Item.shopId as string, customerId: Item.customerId as string } : undefined;
 }
 
-/** Invariant: a code has one owner, the first to claim it. Returns the owner after the claim. */
-export async function claimReferralCode(db: Db, shopId: string, code: string, customerId: string, at: string): Promise<string | undefined> {
+/**
+ * Invariant: a code has one owner, the first to claim it. Returns the owner after the claim. The
+ * customer's pointer goes first, so a shop's erasure always finds a code it may have to delete.
+ */
+export async function claimReferralCode(db: Db, shopId: string, code: string, customerId: string, at: string) {
+  await db.client.send(new PutCommand({ TableName: db.table, Item: { ...referralCodePointerKey(shopId, customerId), code } }));
   try {
     await db.client.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...referralCodeKey(shopId, code), customerId, createdAt: at },
+        Item: { ...referralCodeKey(code), shopId, customerId, createdAt: at },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
-    return customerId;
+    return { shopId, customerId };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const { Item } = await db.client.send(
-      new GetCommand({ TableName: db.table, Key: referralCodeKey(shopId, code), ConsistentRead: true }),
+    return getReferralCodeOwner(db, code, true);
+  }
+}
+
+/** The shop's own referral partitions (`SHOP#{shopId}#REFS`, `#REFDUE`), which a shop's erasure empties. */
+export const REFERRAL_SHOP_PARTITIONS = ['REFS', 'REFDUE'] as const;
+
+/** A shop's erasure: the customer's code item, only if it is still theirs (a code another shop's customer won stays). */
+export async function deleteReferralCodeIfOwned(db: Db, shopId: string, customerId: string, code: string): Promise<void> {
+  try {
+    await db.client.send(
+      new DeleteCommand({
+        TableName: db.table,
+        Key: referralCodeKey(code),
+        ConditionExpression: 'shopId = :shop AND customerId = :customer',
+        ExpressionAttributeValues: { ':shop': shopId, ':customer': customerId },
+      }),
     );
-    return Item?.customerId as string | undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

@@ -9,6 +9,7 @@ import { emailLinks } from '#shared/http/api-docs/email-links.ts';
 import { emails } from '#shared/http/api-docs/emails.ts';
 import { loyalty } from '#shared/http/api-docs/loyalty.ts';
 import { type ApiFamily, errorComponents, securitySchemes } from '#shared/http/api-docs/parts.ts';
+import { referrals } from '#shared/http/api-docs/referrals.ts';
 import { selfDescription } from '#shared/http/api-docs/self-description.ts';
 import { shop } from '#shared/http/api-docs/shop.ts';
 import { storefront } from '#shared/http/api-docs/storefront.ts';
@@ -44,6 +45,7 @@ const FAMILIES: ApiFamily[] = [
   customers,
   loyalty,
   backtests,
+  referrals,
   analytics,
   emails,
   campaigns,

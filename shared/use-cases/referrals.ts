@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import {
+  getProfiles,
   getRedemptionRecord,
   loadProfile,
   movePointsOnce,
@@ -7,7 +9,7 @@ import {
   type TimelineEntry,
 } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
-import { FRIEND_REWARD_KEY, referrerRewardKey } from '#shared/data/keys.ts';
+import { FRIEND_REWARD_KEY, profileKey, referrerRewardKey } from '#shared/data/keys.ts';
 import { putLedgerEntry } from '#shared/data/ledger-repo.ts';
 import { getOrder, getOrders, orderStateOf } from '#shared/data/order-repo.ts';
 import { type Profile, profileOf, type RedemptionRecord, redemptionsToEvict } from '#shared/data/profile-item.ts';
@@ -23,10 +25,14 @@ import {
   putReferralPointers,
   type Referral,
   referralsDuePage,
+  referralsPage,
   takeReferralSlot,
 } from '#shared/data/referral-repo.ts';
+import type { ShopRecord } from '#shared/data/shop-repo.ts';
+import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import { type OrderState, refundedAmount } from '#shared/domain/order.ts';
+import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import {
@@ -43,6 +49,7 @@ import { localDate } from '#shared/loyalty/rules.ts';
 import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward } from '#shared/use-cases/give-reward.ts';
 import type { TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
+import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 import { announce } from '#shared/use-cases/use-reward-codes.ts';
 
 /**
@@ -85,16 +92,18 @@ export interface ReferralDeps {
 export async function referralCodeFor(db: Db, shopId: string, customerId: string, now: Date): Promise<string> {
   for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
     const code = referralCodeOf(shopId, customerId, attempt);
-    const owner =
-      (await getReferralCodeOwner(db, shopId, code)) ?? (await claimReferralCode(db, shopId, code, customerId, now.toISOString()));
-    if (owner === customerId) return code;
+    const owner = (await getReferralCodeOwner(db, code)) ?? (await claimReferralCode(db, shopId, code, customerId, now.toISOString()));
+    if (owner?.shopId === shopId && owner.customerId === customerId) return code;
   }
   throw new Error('no free referral code after 8 attempts');
 }
 
 /** Whose code this is (a link, an order); undefined for a code nobody holds. */
 export async function referrerOf(db: Db, shopId: string, code: string): Promise<string | undefined> {
-  return REFERRAL_CODE_PATTERN.test(code) ? getReferralCodeOwner(db, shopId, code) : undefined;
+  if (!REFERRAL_CODE_PATTERN.test(code)) return undefined;
+  const owner = await getReferralCodeOwner(db, code);
+  // Another shop's code is no code here.
+  return owner?.shopId === shopId ? owner.customerId : undefined;
 }
 
 /**
@@ -421,4 +430,152 @@ async function approveOne(
   });
   await tellBoth(shopId, { ...referral, revenue }, 'approved', at, deps, undefined, reward ? { reward } : { reward: 'none' });
   return 'approved';
+}
+
+/* ---------------- GET /v1/referrals ---------------- */
+
+export const ReferralsQuerySchema = z.object({
+  /** One referrer's friends only. */
+  referrer: CustomerIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** Where the last page stopped (opaque). */
+  cursor: z.string().max(400).optional(),
+});
+
+/** A referral as the API shows it: both customers by id and name, the money as an amount in the shop's currency. */
+export interface ReferralView {
+  friend: { customerId: string; name: string | null };
+  referrer: { customerId: string; name: string | null };
+  code: string;
+  via: Referral['via'];
+  orderId: string;
+  orderAt: string;
+  revenue: { amount: number; currency: string };
+  status: Referral['status'];
+  reason?: RejectionReason;
+  dueAt?: string;
+  decidedAt?: string;
+  friendReward?: GivenReward;
+  referrerReward?: GivenReward;
+}
+
+/** The page's referrers, each with their friends on it: how many, by status, and the revenue of those not rejected. */
+export interface ReferrerSummary {
+  customerId: string;
+  name: string | null;
+  friends: number;
+  attributed: number;
+  approved: number;
+  rejected: number;
+  revenue: { amount: number; currency: string };
+}
+
+const encodeCursor = (sk: string) => Buffer.from(sk).toString('base64url');
+function decodeCursor(cursor: string, referrer: string | undefined): string {
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  // A shop-wide cursor is `{orderAt}#{friendId}`, a referrer's `REFERRAL#{orderAt}#{friendId}`.
+  const shape = referrer ? /^REFERRAL#\d{4}-\d{2}-\d{2}T[\d:.]+Z#c_[0-9a-f]{20}$/ : /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#c_[0-9a-f]{20}$/;
+  if (!shape.test(sk)) throw new ValidationError('cursor', 'cursor is not one this API gave out (for this referrer)');
+  return sk;
+}
+
+/**
+ * GET /v1/referrals?referrer=&limit=&cursor=: the shop's referrals newest first (by the order's
+ * creation), or one referrer's friends; each with both customers' names, the order, its revenue,
+ * the status and its reason, and each side's reward; `referrers` sums the page by referrer. One
+ * Query, one BatchGetItem of the referrals and one of the profiles: bounded by `limit` (≤ 100).
+ */
+export async function readReferrals(
+  shop: Pick<ShopRecord, 'shopId' | 'currency'>,
+  query: Record<string, string | undefined>,
+  deps: { db: Db },
+) {
+  const { referrer, limit, cursor } = parseOrThrow(ReferralsQuerySchema, query, 'query');
+  const page = await referralsPage(deps.db, shop.shopId, {
+    ...(referrer ? { referrerId: referrer } : {}),
+    limit,
+    ...(cursor ? { cursor: decodeCursor(cursor, referrer) } : {}),
+  });
+  const ids = [...new Set(page.items.flatMap((item) => [item.friendId, item.referrerId]))];
+  const profiles = await getProfiles(
+    deps.db,
+    ids.map((id) => profileKey(shop.shopId, id)),
+  );
+  const names = new Map(
+    profiles.map((item) => {
+      const profile = profileOf(item);
+      return [profile.customerId, nameOf(profile)];
+    }),
+  );
+  const money = (amount: number) => ({ amount, currency: shop.currency });
+  const items: ReferralView[] = page.items.map((item) => ({
+    friend: { customerId: item.friendId, name: names.get(item.friendId) ?? null },
+    referrer: { customerId: item.referrerId, name: names.get(item.referrerId) ?? null },
+    code: item.code,
+    via: item.via,
+    orderId: item.orderId,
+    orderAt: item.orderAt,
+    revenue: money(item.revenue),
+    status: item.status,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.dueAt ? { dueAt: item.dueAt } : {}),
+    ...(item.decidedAt ? { decidedAt: item.decidedAt } : {}),
+    ...(item.friendReward ? { friendReward: item.friendReward } : {}),
+    ...(item.referrerReward ? { referrerReward: item.referrerReward } : {}),
+  }));
+  const referrers = new Map<string, ReferrerSummary>();
+  for (const item of items) {
+    const id = item.referrer.customerId;
+    const summary = referrers.get(id) ?? {
+      customerId: id,
+      name: item.referrer.name,
+      friends: 0,
+      attributed: 0,
+      approved: 0,
+      rejected: 0,
+      revenue: money(0),
+    };
+    summary.friends++;
+    summary[item.status]++;
+    if (item.status !== 'rejected') summary.revenue.amount += item.revenue.amount;
+    referrers.set(id, summary);
+  }
+  return { items, referrers: [...referrers.values()], ...(page.cursor ? { cursor: encodeCursor(page.cursor) } : {}) };
+}
+
+const nameOf = (profile: Profile) => [profile.contact.firstName, profile.contact.lastName].filter(Boolean).join(' ') || null;
+
+/* ---------------- GET /r/{code} ---------------- */
+
+export const ReferralCodeParamSchema = z
+  .string()
+  .max(40)
+  .transform((code) => code.replace(/[\s-]/g, '').toUpperCase())
+  .pipe(z.string().regex(REFERRAL_CODE_PATTERN, 'a referral code: 8 letters and digits'));
+
+export interface ReferralLanding {
+  code: string;
+  shopName: string;
+  /** The shop's storefront with `ref={code}`, which the order's landing page then carries; absent when the shop gave no URL. */
+  target?: string;
+}
+
+/**
+ * A friend follows a referral link: the code's shop, and where to send them — the shop's URL
+ * (PATCH /v1/shop `url`) with `ref={code}` added, so the order they place in that visit carries it
+ * (Shopify keeps the landing page as `landing_site`; WooCommerce's order attribution as
+ * `_wc_order_attribution_session_entry`). One read of the code, the shop's from its cache.
+ */
+export async function followReferralLink(
+  codeParam: string | undefined,
+  deps: { db: Db; loadShop: (shopId: string) => Promise<ShopRecord | undefined> },
+): Promise<ReferralLanding> {
+  const code = parseOrThrow(ReferralCodeParamSchema, codeParam ?? '', 'code');
+  const owner = await getReferralCodeOwner(deps.db, code);
+  const shop = owner ? await deps.loadShop(owner.shopId) : undefined;
+  if (!shop) throw new NotFoundError(`no referral code ${code}`);
+  if (!shop.url) return { code, shopName: shop.name };
+  const target = new URL(shop.url);
+  target.searchParams.set('ref', code);
+  return { code, shopName: shop.name, target: target.toString() };
 }

@@ -3,7 +3,8 @@ import type { Runtime } from '#infra/local/runtime.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { getReferral } from '#shared/data/referral-repo.ts';
-import { referralCodeFor } from '#shared/use-cases/referrals.ts';
+import { resetShopCache } from '#shared/deps.ts';
+import { type ReferralView, referralCodeFor } from '#shared/use-cases/referrals.ts';
 import { loadFixture } from '#test/support/fixtures.ts';
 import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
 import { send, shopifyHeaders, wooHeaders } from '#test/support/senders.ts';
@@ -151,3 +152,81 @@ it('attributes Shopify and WooCommerce orders carrying the code, rewards the fri
   expect(again.model.referrals).toEqual({ approved: 0, rejected: 0 });
   expect((await ledgerEntries(db, SHOP, bob.customerId)).filter((entry) => entry.kind === 'referral')).toHaveLength(2);
 }, 240_000);
+
+it('lists the referrals and one referrer’s friends with their status and revenue, in pages; bad queries are 400 naming the field', async () => {
+  const bob = await lookup(runtime, apiKey, 'externalId', 'shopify:706405506930370084');
+  const all = await apiGet(runtime, apiKey, '/v1/referrals');
+  expect(all.status).toBe(200);
+  const items = all.json.items as ReferralView[];
+  expect(items).toHaveLength(3);
+  // Newest order first: the Shopify order (2022) before the two WooCommerce ones (2017).
+  expect(items[0]).toMatchObject({
+    friend: { customerId: expect.any(String) },
+    referrer: { customerId: bob.customerId, name: 'Bob Biller' },
+    via: 'link',
+    status: 'approved',
+    revenue: { amount: 40495, currency: 'USD' },
+    friendReward: { points: 100 },
+    referrerReward: { points: 200 },
+  });
+  expect(items.map((item) => item.status).sort()).toEqual(['approved', 'approved', 'rejected']);
+  expect(items.find((item) => item.status === 'rejected')).toMatchObject({ reason: 'refunded', revenue: { amount: 0, currency: 'USD' } });
+  expect(all.json.referrers).toEqual([
+    {
+      customerId: bob.customerId,
+      name: 'Bob Biller',
+      friends: 3,
+      attributed: 0,
+      approved: 2,
+      rejected: 1,
+      revenue: { amount: 40495 + 2935, currency: 'USD' },
+    },
+  ]);
+
+  const first = await apiGet(runtime, apiKey, `/v1/referrals?referrer=${bob.customerId}&limit=2`);
+  expect(first.status).toBe(200);
+  expect(first.json.items).toHaveLength(2);
+  const rest = await apiGet(runtime, apiKey, `/v1/referrals?referrer=${bob.customerId}&limit=2&cursor=${first.json.cursor}`);
+  expect(rest.json.items).toHaveLength(1);
+  expect(rest.json.cursor).toBeUndefined();
+  const seen = [...first.json.items, ...rest.json.items].map((item: ReferralView) => item.friend.customerId).sort();
+  expect(seen).toEqual(items.map((item) => item.friend.customerId).sort());
+
+  for (const [query, field] of [
+    ['referrer=bob', 'query.referrer'],
+    ['limit=0', 'query.limit'],
+    ['cursor=bm90LW91cnM', 'cursor'],
+  ]) {
+    const bad = await apiGet(runtime, apiKey, `/v1/referrals?${query}`);
+    expect(bad.status, query).toBe(400);
+    expect(bad.json.error.field, query).toBe(field);
+  }
+  expect((await send(`${runtime.apiUrl}/v1/referrals`, { method: 'GET', headers: {} })).status).toBe(401);
+});
+
+it('sends a friend following the link to the shop with the code, or shows the code when the shop has no URL', async () => {
+  const bob = await lookup(runtime, apiKey, 'externalId', 'shopify:706405506930370084');
+  const code = await referralCodeFor(db, SHOP, bob.customerId, new Date());
+  // The API's own loopback URL; fetch does not follow the redirect, so its Location is read.
+  const page = await fetch(`${runtime.apiUrl}/r/${code.toLowerCase()}`, { redirect: 'manual' });
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  expect(await page.text()).toContain(code);
+
+  const patched = await send(`${runtime.apiUrl}/v1/shop`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'https://lumen-optics.example/collections/all?utm_source=friends' }),
+  });
+  expect(patched.status).toBe(200);
+  // Links read the shop through its 30-second cache, like the other public routes: the URL counts from the next read.
+  resetShopCache();
+  const moved = await fetch(`${runtime.apiUrl}/r/${code}`, { redirect: 'manual' });
+  expect(moved.status).toBe(302);
+  expect(moved.headers.get('location')).toBe(`https://lumen-optics.example/collections/all?utm_source=friends&ref=${code}`);
+
+  const bad = await send(`${runtime.apiUrl}/r/not-a-code!`, { method: 'GET', headers: {} });
+  expect(bad.status).toBe(400);
+  expect(bad.json.error.field).toBe('code');
+  expect((await send(`${runtime.apiUrl}/r/ABCDEFGH`, { method: 'GET', headers: {} })).status).toBe(404);
+});
