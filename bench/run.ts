@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <bench>...]`: the performance figures of issue 2, each beside its target.
  * Prints a table (PASS / MISS per target) and merges the figures into bench/results.json.
- * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, backtest, email, local, load, reliability, console, storefront, import, cost (default: all, in that order, one at a
+ * Benches: bundles, coldImport, webhook, ingest, loyalty, analytics, resegment, backtest, email, local, load, reliability, console, storefront, campaign, import, cost (default: all, in that order, one at a
  * time so none competes with another for the two cores). A missed target is reported, not
  * fatal; the process fails only when a bench cannot run.
  */
@@ -13,6 +13,7 @@ import { benchAnalytics } from './analytics.ts';
 import { benchBacktest } from './backtest.ts';
 import { benchBundles } from './bundles.ts';
 import { type Bundle, bundle, repoRoot } from './bundling.ts';
+import { benchCampaign } from './campaign.ts';
 import { benchColdImport } from './cold-import.ts';
 import { benchConsole } from './console.ts';
 import { benchCost } from './cost.ts';
@@ -45,6 +46,7 @@ const ALL = [
   'reliability',
   'console',
   'storefront',
+  'campaign',
   'import',
   'cost',
 ] as const;
@@ -116,6 +118,7 @@ async function main(): Promise<number> {
   if (names.includes('reliability')) await runBench('reliability', () => benchReliability());
   if (names.includes('console')) await runBench('console', () => benchConsole());
   if (names.includes('storefront')) await runBench('storefront', () => benchStorefront());
+  if (names.includes('campaign')) await runBench('campaign', () => benchCampaign());
   if (names.includes('import')) await runBench('import', () => benchImport());
   // Last: it prices the ingest figures, this run's when ingest ran too, else those in results.json.
   if (names.includes('cost')) await runBench('cost', () => benchCost(results.ingest as Record<string, unknown> | undefined));

@@ -28,7 +28,8 @@ export async function startSesCapture(): Promise<{ url: string; captured: Captur
         headers: Object.fromEntries(
           Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
         ) as Record<string, string>,
-        body,
+        // A GET (the runtime's /health asks whether SES is up) carries no body.
+        ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
       });
       const text = await answer.text();
       const form = new URLSearchParams(body);
