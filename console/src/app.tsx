@@ -5,6 +5,7 @@ import { AppContext, type AppContextValue, type ShopInfo, useApp } from './app-c
 import { LanguageSelect } from './components/language-select.tsx';
 import { formatters } from './format.ts';
 import { catalogs, formattingLocale, type Language, languageOf } from './i18n/index.ts';
+import { CampaignsPage } from './pages/campaigns.tsx';
 import { CustomerPage } from './pages/customer.tsx';
 import { CustomersPage } from './pages/customers.tsx';
 import { EmailTemplatesPage } from './pages/email-templates.tsx';
@@ -31,6 +32,8 @@ const ROUTES: Array<[pattern: string, page: Page, nav: PageName]> = [
   ['/program', ProgramPage, 'program'],
   ['/emails', EmailsPage, 'emails'],
   ['/emails/templates', EmailTemplatesPage, 'emails'],
+  ['/campaigns', CampaignsPage, 'campaigns'],
+  ['/campaigns/:campaignId', CampaignsPage, 'campaigns'],
   ['/runs', RunsPage, 'runs'],
   ['/runs/:runId', RunsPage, 'runs'],
   ['/settings', SettingsPage, 'settings'],
@@ -42,6 +45,7 @@ const NAV: Array<[PageName, string]> = [
   ['segments', '/segments'],
   ['program', '/program'],
   ['emails', '/emails'],
+  ['campaigns', '/campaigns'],
   ['runs', '/runs'],
   ['settings', '/settings'],
 ];
