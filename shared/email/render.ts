@@ -39,7 +39,20 @@ export interface EmailContext {
   trigger: EmailTrigger;
   /** The customer's locale (vi-VN, en…); falls back to the shop's, then English. */
   locale: string | undefined;
-  shop: { name: string; currency: string; locale?: string; timezone?: string; url?: string };
+  /**
+   * `brand`: the postal address and footer note the shop set (PATCH /v1/shop {brand}), in the footer
+   * of the built-in copy too — the address is what anti-spam law wants in marketing email. The logo
+   * and colours dress only the emails the shop writes (shop-template.ts): the built-in copy keeps
+   * Rapport's tested layout.
+   */
+  shop: {
+    name: string;
+    currency: string;
+    locale?: string;
+    timezone?: string;
+    url?: string;
+    brand?: { address?: string; footer?: Partial<Record<EmailLanguage, string>> };
+  };
   customer: {
     firstName?: string;
     name?: string;
@@ -174,7 +187,14 @@ interface View {
   secondary: { label: string; url: string } | null;
   status: { tierLabel: string; tier: string | null; pointsLabel: string; points: string; progress: string | null };
   recommendations: { heading: string; items: Array<{ title: string; price: string | null; url: string | null; view: string }> } | null;
-  footer: { text: string; loyalty: { label: string; url: string } | null; unsubscribe: { label: string; url: string } | null };
+  footer: {
+    text: string;
+    /** The shop's footer note in the email's language, and its postal address (brand). */
+    note: string | null;
+    address: string | null;
+    loyalty: { label: string; url: string } | null;
+    unsubscribe: { label: string; url: string } | null;
+  };
 }
 
 /** Subject, HTML and plain text of one email, in the customer's language. */
@@ -379,6 +399,8 @@ function viewOf(ctx: EmailContext): View {
     recommendations: recommendationsOf(ctx, phrases, locale, url),
     footer: {
       text: marketing ? phrases.footer.marketing(shop) : phrases.footer.transactional(shop),
+      note: ctx.shop.brand?.footer?.[language]?.trim() || null,
+      address: ctx.shop.brand?.address?.trim() || null,
       loyalty: loyaltyUrl ? { label: phrases.footer.loyalty, url: loyaltyUrl } : null,
       unsubscribe: unsubscribeUrl ? { label: phrases.footer.unsubscribe, url: unsubscribeUrl } : null,
     },
@@ -433,7 +455,10 @@ function textOf(view: View): string {
     );
     blocks.push([view.recommendations.heading, ...lines].join('\n'));
   }
-  blocks.push(['--', view.footer.text, linkText(view.footer.loyalty), linkText(view.footer.unsubscribe)].filter(Boolean).join('\n'));
+  const { footer } = view;
+  blocks.push(
+    ['--', footer.note, footer.text, footer.address, linkText(footer.loyalty), linkText(footer.unsubscribe)].filter(Boolean).join('\n'),
+  );
   return `${blocks.join('\n\n')}\n`;
 }
 

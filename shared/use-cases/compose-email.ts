@@ -169,6 +169,14 @@ export function composeBase(
       locale: shop.locale,
       timezone: shop.timezone,
       ...(shop.url ? { url: shop.url } : {}),
+      ...(shop.brand?.address || shop.brand?.footer
+        ? {
+            brand: {
+              ...(shop.brand.address ? { address: shop.brand.address } : {}),
+              ...(shop.brand.footer ? { footer: shop.brand.footer } : {}),
+            },
+          }
+        : {}),
     },
     customer: {
       ...(view.firstName ? { firstName: view.firstName } : {}),

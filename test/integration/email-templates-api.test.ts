@@ -410,6 +410,8 @@ describe("the shop's copy in the email sent", () => {
     // Hoa reads English: the shop wrote only Vietnamese, so she gets the built-in English copy.
     expect(subjectOf(en)).toBe(`Your Shop ${SHOP} reward: ₫50,000 off`);
     expect(mimePart(en, 'text/plain')).toContain('Your code: RW-HQ3NP-4TZ8W');
+    // The built-in copy carries the brand's postal address in its footer too.
+    expect(mimePart(en, 'text/plain')).toContain(ADDRESS);
   });
 });
 

@@ -262,6 +262,31 @@ describe('renderEmail', () => {
     expect(() => renderEmail(contextFor('tier_up', 'en', { loyaltyUrl: 'javascript:alert(1)' }))).toThrow(InvalidEmailContextError);
   });
 
+  it("carries the shop's postal address and footer note in the built-in copy's footer, escaped, in the email's language", () => {
+    const brand = { address: '12 Hàng Bạc, Hà Nội <b>', footer: { vi: 'Cảm ơn bạn & gia đình', en: 'Thank you' } };
+    for (const trigger of ['win_back', 'redemption_receipt'] as const) {
+      const shop = { ...contextFor(trigger, 'vi').shop, brand };
+      const vi = renderEmail(contextFor(trigger, 'vi', { shop }));
+      const footer = vi.html.slice(vi.html.lastIndexOf('Cảm ơn bạn &amp; gia đình'));
+      expect(footer).toContain('12 Hàng Bạc, Hà Nội &lt;b&gt;');
+      expect(structureProblems(vi.html)).toEqual([]);
+      const text = vi.text.slice(vi.text.lastIndexOf('\n--\n'));
+      expect(text).toContain('Cảm ơn bạn & gia đình');
+      expect(text).toContain('12 Hàng Bạc, Hà Nội <b>');
+      const en = renderEmail(contextFor(trigger, 'en', { shop }));
+      expect(en.text.slice(en.text.lastIndexOf('\n--\n'))).toContain('Thank you');
+      expect(en.text).not.toContain('Cảm ơn');
+    }
+    // No brand: the footer as before, nothing empty left behind.
+    const plain = renderEmail(contextFor('win_back', 'vi'));
+    expect(plain.text).not.toContain('Hàng Bạc');
+    expect(emptyElements(plain.html).filter((tag) => !/^<(td|div|p|span)\b/.test(tag))).toEqual(
+      emptyElements(renderEmail(contextFor('win_back', 'vi', { shop: { ...contextFor('win_back', 'vi').shop, brand } })).html).filter(
+        (tag) => !/^<(td|div|p|span)\b/.test(tag),
+      ),
+    );
+  });
+
   it('greets warmly when the name is unknown', () => {
     const customer = { points: { balance: 0, lifetime: 0 } };
     expect(renderEmail(contextFor('welcome', 'en', { customer })).text).toContain('Hi there,');

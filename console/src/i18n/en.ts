@@ -703,14 +703,14 @@ export const en = {
   brand: {
     title: 'Email brand',
     intro:
-      'The look of the emails you write yourself (Emails → Write your own emails): your logo, colours, a footer note, and your postal address, which anti-spam law requires in marketing email.',
+      'Your logo and colours dress the emails you write yourself (Emails → Write your own emails); your footer note and postal address, which anti-spam law requires in marketing email, go in every email.',
     logoUrl: 'Logo URL',
     logoUrlHint: 'An https address of an image, shown at the top instead of the shop’s name.',
     primaryColor: 'Accent colour',
     backgroundColor: 'Background colour',
     colorHint: 'As #rrggbb.',
     address: 'Postal address',
-    addressHint: 'In the footer of every email you write. Marketing emails you write cannot be saved without it.',
+    addressHint: 'In the footer of every email, the built-in ones too. Marketing emails you write cannot be saved without it.',
     footerVi: 'Footer note (Vietnamese)',
     footerEn: 'Footer note (English)',
     footerHint: 'A line above the address; optional.',

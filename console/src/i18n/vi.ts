@@ -713,14 +713,14 @@ export const vi: Messages = {
   brand: {
     title: 'Thương hiệu email',
     intro:
-      'Giao diện của các email bạn tự viết (Email → Tự viết nội dung email): logo, màu sắc, dòng chân thư, và địa chỉ bưu chính mà luật chống thư rác yêu cầu trong email tiếp thị.',
+      'Logo và màu sắc dùng cho các email bạn tự viết (Email → Tự viết nội dung email); dòng chân thư và địa chỉ bưu chính, mà luật chống thư rác yêu cầu trong email tiếp thị, có trong mọi email.',
     logoUrl: 'URL logo',
     logoUrlHint: 'Địa chỉ https của một ảnh, hiện ở đầu email thay cho tên cửa hàng.',
     primaryColor: 'Màu nhấn',
     backgroundColor: 'Màu nền',
     colorHint: 'Dạng #rrggbb.',
     address: 'Địa chỉ bưu chính',
-    addressHint: 'Ở chân mọi email bạn viết. Không lưu được email tiếp thị tự viết khi chưa có địa chỉ.',
+    addressHint: 'Ở chân mọi email, kể cả email mặc định. Không lưu được email tiếp thị tự viết khi chưa có địa chỉ.',
     footerVi: 'Dòng chân thư (tiếng Việt)',
     footerEn: 'Dòng chân thư (tiếng Anh)',
     footerHint: 'Một dòng phía trên địa chỉ; không bắt buộc.',
