@@ -10,7 +10,8 @@ import { ShopMessageSchema } from '#shared/email/shop-template.ts';
  * table's 400 KB item).
  *
  * Who fires when is decided by the scheduled run (planFlows, pure, here): it compares the segments a
- * customer was in at the last run with those it is in now. Entering any of a flow's segments fires
+ * customer was in at the last run with those it is in now — and, for a tier an order climbs to, by
+ * the processor at once (tierFlowFirings), dated as the run dates it. Entering any of a flow's segments fires
  * it — at once (the run's own email batch) or, with a delay, on the first run on or after the due
  * day, if the customer is still in one of the flow's segments then. The marks that make this
  * converge live on the profile (`fl`, one small entry per flow: the day it last fired and the day
@@ -108,6 +109,8 @@ export interface FlowFiring {
   key: string;
   /** What made it fire: the segments entered, `pAlive<0.3`. */
   reasons: string[];
+  /** The local day it is dated from when not the run's (a tier entered on an earlier day). */
+  on?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -131,6 +134,12 @@ export function flowPeriod(once: FlowOnce, last: string | undefined, today: stri
 export interface FlowFacts {
   /** The shop's local date of the run. */
   today: string;
+  /**
+   * The local day a segment was entered, where it is known to be earlier than the run: a tier, on the
+   * day the order reached it (tierSince). A flow fired on entering it is dated from that day, so the
+   * processor's firing (tierFlowFirings) and the run's have the same key.
+   */
+  enteredOn?: Readonly<Record<string, string>>;
   /** Segment ids the customer is in now, and those it entered since the last run. */
   memberships: readonly string[];
   entered: readonly string[];
@@ -170,13 +179,32 @@ export function planFlows(flows: readonly Flow[], marks: FlowMarks, facts: FlowF
         else if (mark.due === undefined && flowPeriod(flow.once, mark.last, addDays(facts.today, flow.delayDays)))
           mark.due = addDays(facts.today, flow.delayDays);
       }
-      const period = fire ? flowPeriod(flow.once, mark.last, facts.today) : undefined;
+      // Fired on entering, every reason a segment entered on a known day: dated from that day.
+      const days = fire === reasons ? reasons.map((reason) => facts.enteredOn?.[reason]) : [];
+      const day = days.length > 0 && days.every((d) => d !== undefined) ? (days.sort()[0] as string) : facts.today;
+      const period = fire ? flowPeriod(flow.once, mark.last, day) : undefined;
       if (fire && period !== undefined) {
-        firings.push({ flow, key: `flow:${flow.id}:${period}`, reasons: fire });
-        mark.last = facts.today;
+        firings.push({ flow, key: `flow:${flow.id}:${period}`, reasons: fire, ...(day !== facts.today ? { on: day } : {}) });
+        mark.last = day > (mark.last ?? '') ? day : (mark.last as string);
       }
     }
     if (mark.last !== undefined || mark.due !== undefined) next[flow.id] = mark;
   }
   return { firings, marks: next };
+}
+
+/**
+ * The flows an order's tier climb fires at once, in the processor (the run would otherwise fire
+ * them at its next pass): active flows on `tier:<to>` with no delay and no reward (a reward's code
+ * is given by the run, which has the codes' key), allowed by the marks the last run left. Keyed and
+ * dated as the run keys them (planFlows with `enteredOn`), so whichever comes second is the same
+ * email, which the email stage sends once.
+ */
+export function tierFlowFirings(flows: readonly Flow[], marks: FlowMarks, tier: string, sinceDay: string): FlowFiring[] {
+  const segment = `tier:${tier}`;
+  return flows.flatMap((flow) => {
+    if (!flow.active || flow.delayDays > 0 || flow.rewardId !== undefined || !flow.segments.includes(segment)) return [];
+    const period = flowPeriod(flow.once, marks[flow.id]?.last, sinceDay);
+    return period === undefined ? [] : [{ flow, key: `flow:${flow.id}:${period}`, reasons: [segment], on: sinceDay }];
+  });
 }

@@ -31,9 +31,10 @@ import type { CanonicalEvent, EventCustomer, EventOrder } from '#shared/domain/e
 import { type Held, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import { identityRefs } from '#shared/domain/identity.ts';
 import { counts, netOf, type OrderSummary, orderVersion, summarize, type ValueFacts, valueFactsOf } from '#shared/domain/order.ts';
-import { planOrderChange, summaryToPlan } from '#shared/loyalty/plan.ts';
+import { flowsOf, tierFlowFirings } from '#shared/loyalty/flows.ts';
+import { type LoyaltyPlan, planOrderChange, summaryToPlan, type TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { clvFactsOf } from '#shared/loyalty/rules.ts';
+import { clvFactsOf, localDate } from '#shared/loyalty/rules.ts';
 import { ActivityNotEarnedError, awardActivityOnce } from '#shared/use-cases/award-activity.ts';
 import { hasEffects, type Outbox, rewriteLostOutbox, type TriggerSink, writeOutbox } from '#shared/use-cases/loyalty-effects.ts';
 import { attributeOrder, type ReferralGifts } from '#shared/use-cases/referrals.ts';
@@ -287,7 +288,7 @@ async function changeProfile(
     const outbox: Outbox | undefined = plan
       ? {
           ledger: plan.ledger,
-          triggers: plan.triggers,
+          triggers: [...plan.triggers, ...(program ? await tierFlows(plan, known, program, shopId, deps) : [])],
           ...(plan.tierChange ? { tier: { ...plan.tierChange, at } } : {}),
           ...(request.source ? { source: request.source } : {}),
         }
@@ -653,4 +654,27 @@ async function eraseShop(event: CanonicalEvent, deps: ProcessDeps): Promise<Proc
   await markShopErased(deps.db, event.shopId, deps.now());
   const erased = await eraseShopData(deps.db, event.shopId);
   return { outcome: `erased ${erased} items` };
+}
+
+/**
+ * Flows on entering the tier an order climbs to (shared/loyalty/flows.ts tierFlowFirings): sent with
+ * the order's other triggers, dated at the instant the tier was reached, so the run that later sees
+ * the customer in the tier makes the same trigger and the email stage sends it once.
+ */
+async function tierFlows(
+  plan: LoyaltyPlan,
+  known: Profile | undefined,
+  program: Program,
+  shopId: string,
+  deps: Pick<ProcessDeps, 'timeZone'>,
+): Promise<TriggerDraft[]> {
+  const since = plan.sets.tierSince;
+  if (!plan.triggers.some((trigger) => trigger.trigger === 'tier_up') || !plan.sets.tier || !since) return [];
+  const day = localDate(new Date(since), (await deps.timeZone?.(shopId)) ?? 'UTC');
+  return tierFlowFirings(flowsOf(program), known?.derived.flowMarks ?? {}, plan.sets.tier, day).map((firing) => ({
+    key: firing.key,
+    trigger: firing.flow.copy,
+    at: since,
+    data: { flowId: firing.flow.id, reasons: firing.reasons },
+  }));
 }

@@ -520,7 +520,8 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
   const names = new Map(settings.segments.map((s) => [segmentIdOfRule(s.id), s.name]));
   const shop = { currency: (await shopCurrency(deps, shopId)) ?? 'USD' };
   const asOf = new Date(model.asOf);
-  const today = localDate(asOf, await deps.timezone(shopId));
+  const timeZone = await deps.timezone(shopId);
+  const today = localDate(asOf, timeZone);
   const counters = message.partial ?? emptyCounters();
   const concurrency = deps.concurrency ?? 8;
   const gifts = deps.gifts ? { codeKey: await deps.gifts.codeKey(shopId), platform: await deps.gifts.platform(shopId) } : undefined;
@@ -529,7 +530,20 @@ export async function applyStep(message: Extract<RunMessage, { step: 'apply' }>,
     const page = await shardKeysPage(deps.db, shopId, shard, 100, cursor);
     const profiles = await getProfiles(deps.db, page.keys);
     const planned: Array<Awaited<ReturnType<typeof applyCustomer>>> = [];
-    const context = { model, compiled, names, program, settings, shop, asOf, today, runId, shopId, ...(gifts ? { gifts } : {}) };
+    const context = {
+      model,
+      compiled,
+      names,
+      program,
+      settings,
+      shop,
+      asOf,
+      today,
+      timeZone,
+      runId,
+      shopId,
+      ...(gifts ? { gifts } : {}),
+    };
     for (let i = 0; i < profiles.length; i += concurrency) {
       planned.push(
         ...(await Promise.all(profiles.slice(i, i + concurrency).map((profile) => applyCustomer(profile, context, counters, deps)))),
@@ -589,6 +603,7 @@ interface ApplyContext {
   shop: { currency: string };
   asOf: Date;
   today: string;
+  timeZone: string;
   runId: string;
   shopId: string;
   gifts?: { codeKey: Buffer; platform: 'shopify' | 'woocommerce' | undefined };
@@ -675,6 +690,10 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
   // A profile the win-back marked before flows existed: its month is the win-back flow's last firing.
   if (profile.derived.winBackPeriod && !marks[WIN_BACK_FLOW_ID]) marks[WIN_BACK_FLOW_ID] = { last: `${profile.derived.winBackPeriod}-01` };
   const pAlive = derived.clv?.pAlive;
+  // A tier is entered on the order that reaches it: flows on it are dated from that day, as the processor dates them.
+  const tierSince = profile.loyalty.tier !== undefined ? profile.loyalty.tierSince : undefined;
+  const enteredOn =
+    tierSince && profile.loyalty.tier ? { [segmentIdOfTier(profile.loyalty.tier)]: localDate(new Date(tierSince), ctx.timeZone) } : {};
   // An erased customer is written to no more: no firing, and the marks stay as they were.
   const flows = erased
     ? { firings: [], marks: storedMarks }
@@ -682,6 +701,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
         today: ctx.today,
         memberships: derived.memberships,
         entered,
+        enteredOn,
         pAliveBefore: profile.derived.clv?.pAlive,
         pAlive,
       });
@@ -689,7 +709,8 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     const draft: TriggerDraft = {
       key: firing.key,
       trigger: firing.flow.copy,
-      at,
+      // Dated from an earlier day only for a tier entered then: at the instant it was reached, as the processor's.
+      at: firing.on !== undefined && tierSince ? tierSince : at,
       data: { flowId: firing.flow.id, reasons: firing.reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
     };
     // The flow's reward: a real code, given with the email (once live on the platform), derived from the key.

@@ -85,6 +85,8 @@ const program: Program = {
 
 const ids: Record<'an' | 'binh' | 'chi' | 'dung', string> = { an: '', binh: '', chi: '', dung: '' };
 let eventClock = Date.parse('2026-01-01T00:00:00.000Z');
+/** What the processor sent to the email queue (welcome, tier_up, and flows on the tier an order reaches). */
+const fromOrders: TriggerRecord[] = [];
 
 /** The customer's country as of now (each change a later customer event, so it wins). */
 async function moveTo(who: keyof typeof ids, country: string) {
@@ -114,7 +116,12 @@ async function order(who: keyof typeof ids, n: number, day: string) {
         acceptsEmailMarketing: who !== 'dung',
       },
     ),
-    { ...processDepsFor(db, new Date(at)), program: async () => program },
+    {
+      ...processDepsFor(db, new Date(at)),
+      program: async () => program,
+      timeZone: async () => shop.timezone,
+      triggers: async (batch) => void fromOrders.push(...batch),
+    },
   );
   ids[who] = customerId as string;
 }
@@ -242,11 +249,17 @@ describe('flows on segment entry across repeated runs', () => {
     const due = await runAt('2026-02-13T05:00:00.000Z');
     expect(due.map((r) => [r.customerId, r.key])).toEqual([[ids.an, 'flow:vn-later:2026-02-13']]);
 
-    // Chi reaches Silver (3 orders in a year): the tier's flow fires at the next run, once this year however often she is seen.
+    // Chi reaches Silver (3 orders in a year): the tier's flow fires with the order that reaches it (the
+    // processor), dated that day; the next run makes the same trigger (same key and instant), which the
+    // email stage sends no second time; later runs none.
     await order('chi', 2, '2026-02-14');
     await order('chi', 3, '2026-02-15');
+    const withOrder = fromOrders.filter((r) => r.data.flowId !== undefined);
+    expect(withOrder.map((r) => [r.customerId, r.key, r.at])).toEqual([[ids.chi, 'flow:silver:2026', '2026-02-15T08:00:00.000Z']]);
+    for (const record of withOrder) await sendTriggerEmail(record, emailDeps(new Date('2026-02-15T08:00:05.000Z')));
+    expect(mailsOf('chi', 'flow:silver:2026')).toHaveLength(1);
     const silver = await runAt('2026-02-16T05:00:00.000Z');
-    expect(silver.map((r) => [r.customerId, r.key])).toEqual([[ids.chi, 'flow:silver:2026']]);
+    expect(silver.map((r) => [r.customerId, r.key, r.at])).toEqual([[ids.chi, 'flow:silver:2026', '2026-02-15T08:00:00.000Z']]);
     expect(await runAt('2026-02-17T05:00:00.000Z')).toEqual([]);
 
     // Every key emitted was mailed exactly once to each consenting customer it was emitted for — though

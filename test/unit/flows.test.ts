@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Flow, type FlowMarks, flowPeriod, flowsOf, planFlows, winBackFlow } from '#shared/loyalty/flows.ts';
+import { type Flow, type FlowMarks, flowPeriod, flowsOf, planFlows, tierFlowFirings, winBackFlow } from '#shared/loyalty/flows.ts';
 import { defaultProgram, diffPrograms, ProgramSchema } from '#shared/loyalty/program.ts';
 
 const flow = (overrides: Partial<Flow> = {}): Flow => ({
@@ -116,6 +116,24 @@ describe('planFlows', () => {
         });
       }),
     );
+  });
+});
+
+describe('tier flows, fired by the processor and the run alike', () => {
+  const gold = flow({ id: 'gold', segments: ['tier:gold'], once: { every: 'days', days: 30 } });
+  it('fires with the order that reaches the tier, keyed by that day, as the run keys it later', () => {
+    const fromOrder = tierFlowFirings([gold], {}, 'gold', '2026-03-31');
+    expect(fromOrder.map((f) => f.key)).toEqual(['flow:gold:2026-03-31']);
+    const run = planFlows([gold], {}, { ...facts('2026-04-01', ['tier:gold']), enteredOn: { 'tier:gold': '2026-03-31' } });
+    expect(run.firings.map((f) => [f.key, f.on])).toEqual([['flow:gold:2026-03-31', '2026-03-31']]);
+    expect(run.marks).toEqual({ gold: { last: '2026-03-31' } });
+  });
+  it('leaves to the run a flow with a delay or a reward, one switched off, and one the marks say already fired', () => {
+    expect(tierFlowFirings([{ ...gold, delayDays: 2 }], {}, 'gold', '2026-03-31')).toEqual([]);
+    expect(tierFlowFirings([{ ...gold, rewardId: 'free-shipping' }], {}, 'gold', '2026-03-31')).toEqual([]);
+    expect(tierFlowFirings([{ ...gold, active: false }], {}, 'gold', '2026-03-31')).toEqual([]);
+    expect(tierFlowFirings([gold], { gold: { last: '2026-03-10' } }, 'gold', '2026-03-31')).toEqual([]);
+    expect(tierFlowFirings([gold], {}, 'silver', '2026-03-31')).toEqual([]);
   });
 });
 
