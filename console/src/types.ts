@@ -108,7 +108,10 @@ export interface CustomerExport {
 export interface TierLevel {
   id: string;
   name: Record<string, string>;
-  threshold: number;
+  /** Absent on a level that qualifies on a rule of its own (`qualifies`). */
+  threshold?: number;
+  /** The level's own rule over spend, orders, points, predictedValue12m and pAlive (shared/loyalty/tier-expression.ts). */
+  qualifies?: string;
   earnMultiplier: number;
 }
 
@@ -302,4 +305,73 @@ export interface EmailLogRow {
   reason?: string;
   at: string;
   [key: string]: unknown;
+}
+
+/** A backtest of a proposed program (GET /v1/program/backtests/{id}; shared/http/api-docs/backtests.ts). */
+export interface BacktestOutcome {
+  tiers: Array<{ id: string; customers: number }>;
+  points: {
+    issued: number;
+    earned: number;
+    bonuses: number;
+    activities: number;
+    adjusted: number;
+    returned: number;
+    clawedBack: number;
+    writtenOff: number;
+    redeemed: number;
+    blocked: { redemptions: number; points: number };
+    expired: number;
+    outstanding: number;
+  };
+  liability: { points: number; value: number };
+  breakageRate: number;
+  rewardsCost: number;
+  emails: Record<string, number>;
+}
+
+export interface BacktestMove {
+  customerId: string;
+  from: string;
+  to: string;
+}
+
+export interface BacktestProjection {
+  customers: number;
+  expectedPurchases: number;
+  expectedSpend: number;
+  pointsIssued: number;
+  pointsIssuedValue: number;
+}
+
+export interface BacktestReport {
+  asOf: string;
+  currency: string;
+  customers: number;
+  orders: number;
+  current: BacktestOutcome;
+  proposed: BacktestOutcome;
+  moves: {
+    up: { count: number; customers: BacktestMove[] };
+    down: { count: number; customers: BacktestMove[] };
+    unchanged: number;
+    listCap: number;
+  };
+  projection: {
+    label: string;
+    horizonMonths: number;
+    holdout: { meanAbsoluteError: number; predictedPurchases: number; actualPurchases: number; relativeError: number | null } | null;
+    current: BacktestProjection;
+    proposed: BacktestProjection;
+  };
+}
+
+export interface Backtest {
+  backtestId: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  requestedAt: string;
+  asOf: string;
+  progress: { customers: number; shardsDone: number; shards: number };
+  report?: BacktestReport;
+  error?: string;
 }

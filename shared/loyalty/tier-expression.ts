@@ -104,6 +104,23 @@ function tokenizer(source: string): () => Token {
   };
 }
 
+/** Letters to insert, delete or change to turn one word into the other: how a misspelt name finds the one meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
 const describe = (token: Token) => (token.type === 'end' ? 'the end of the rule' : `"${token.text}"`);
 
 /** Parses a rule, or throws TierExpressionError naming the position. */
@@ -135,7 +152,7 @@ export function parseTierExpression(source: string): TierExpression {
     if (token.type === 'number') return { kind: 'number', value: token.value };
     if (token.type === 'word' && isFact(token.text)) return { kind: 'fact', name: token.text };
     if (token.type === 'word' && !KEYWORDS.has(token.text)) {
-      const near = TIER_FACTS.find((fact) => fact.toLowerCase() === token.text.toLowerCase());
+      const near = TIER_FACTS.find((fact) => editDistance(fact.toLowerCase(), token.text.toLowerCase()) <= 2);
       throw new TierExpressionError(
         token.at + 1,
         `unknown name "${token.text}"${near ? ` (did you mean ${near}?)` : ''}: a rule reads ${TIER_FACTS.join(', ')}`,

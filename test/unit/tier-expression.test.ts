@@ -88,9 +88,12 @@ describe('parsing a tier rule', () => {
   it('refuses what is not a rule, naming the character where it stops making sense', () => {
     expect(errorOf('spend >= 5000000 and ordrs > 3')).toEqual({
       position: 22,
-      message: 'at character 22: unknown name "ordrs": a rule reads spend, orders, points, predictedValue12m, pAlive',
+      message:
+        'at character 22: unknown name "ordrs" (did you mean orders?): a rule reads spend, orders, points, predictedValue12m, pAlive',
     });
     expect(errorOf('Spend > 1').message).toContain('did you mean spend?');
+    expect(errorOf('palive > 0.5').message).toContain('did you mean pAlive?');
+    expect(errorOf('revenue > 1').message).not.toContain('did you mean');
     // The first mistake from the left, whatever its kind.
     expect(errorOf('ordrs > 1 and spend = 5')).toMatchObject({ position: 1 });
     expect(errorOf('spend >= ')).toEqual({

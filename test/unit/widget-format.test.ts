@@ -39,6 +39,8 @@ describe('widget formatting', () => {
     expect(tierProgress({ id: 'gold', name: 'Gold', threshold: 100, progress: 140, remaining: 0 })).toBe(1);
     expect(tierProgress({ id: 'gold', name: 'Gold', threshold: 100, progress: -5, remaining: 105 })).toBe(0);
     expect(tierProgress({ id: 'x', name: 'X', threshold: 0, progress: 0, remaining: 0 })).toBe(1);
+    // A tier whose rule the metric alone cannot meet has no distance to draw.
+    expect(tierProgress({ id: 'vip', name: 'VIP', progress: 4 })).toBe(0);
   });
 
   it('says what a reward is worth and costs', () => {

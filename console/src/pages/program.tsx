@@ -5,6 +5,7 @@ import { useApp, useResource } from '../app-context.ts';
 import { type Columns, DataTable } from '../components/table.tsx';
 import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import type { DiffLine, Program, ProgramDocument, TierLevel } from '../types.ts';
+import { BacktestRow } from './program-backtest.tsx';
 import { ActivitiesEditor, BonusesEditor } from './program-earning.tsx';
 import { FlowsEditor } from './program-flows.tsx';
 
@@ -43,7 +44,7 @@ export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] 
 
 /** The fields the form shows (the rest are edited as JSON), as the API names them in `error.field`. */
 const FORM_FIELDS =
-  /^program\.((tiers\.levels\[\d+\]\.(threshold|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$|(activities|bonuses)\[\d+\])/;
+  /^program\.((tiers\.levels\[\d+\]\.(threshold|qualifies|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$|(activities|bonuses)\[\d+\])/;
 
 type Saved = { version: number; changes: DiffLine[] };
 
@@ -79,6 +80,8 @@ function ProgramEditor({
   const [json, setJson] = useState(() => JSON.stringify(loaded.program, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
+  // Which request a 400 answered: the save, or a backtest of the draft (both name the field the same way).
+  const [refusedBy, setRefusedBy] = useState<'save' | 'backtest'>('save');
   const [other, setOther] = useState<unknown>(null);
   const [saved, setSaved] = useState<Saved | null>(null);
   const [busy, setBusy] = useState(false);
@@ -109,6 +112,7 @@ function ProgramEditor({
     if (jsonError) return;
     setBusy(true);
     setError(null);
+    setRefusedBy('save');
     setOther(null);
     try {
       const answer = await api.send<ProgramDocument & { changes: DiffLine[] }>('PUT', '/v1/program', {
@@ -139,7 +143,9 @@ function ProgramEditor({
   const number = (text: string) => (text.trim() === '' ? Number.NaN : Number(text));
   const levels = draft.tiers?.levels ?? [];
   const metric = t.program.metrics[draft.tiers?.metric] ?? draft.tiers?.metric;
-  const thresholdShown = (level: TierLevel) => (draft.tiers.metric === 'spend' ? fmt.toMajor(level.threshold) : level.threshold);
+  const thresholdShown = (level: TierLevel) =>
+    level.threshold === undefined ? '' : draft.tiers.metric === 'spend' ? fmt.toMajor(level.threshold) : level.threshold;
+  const metricName = draft.tiers?.metric ?? 'orders';
 
   return (
     <form onSubmit={save} noValidate>
@@ -165,7 +171,9 @@ function ProgramEditor({
         <div class="notice notice-error" role="alert">
           <p>
             {shownInForm
-              ? t.program.invalid
+              ? refusedBy === 'backtest'
+                ? t.backtest.notStarted
+                : t.program.invalid
               : t.program.invalidOther(error.field ?? 'program', error.message.replace(`${error.field}: `, ''))}
           </p>
         </div>
@@ -185,7 +193,10 @@ function ProgramEditor({
                 <th scope="col">{t.program.tierId}</th>
                 <th scope="col">{t.program.tierNameEn}</th>
                 <th scope="col">{t.program.tierNameVi}</th>
-                <th scope="col">{t.program.threshold(draft.tiers.metric === 'spend' ? shop.currency : metric)}</th>
+                <th scope="col">{t.program.qualifiesBy}</th>
+                <th scope="col">
+                  {t.program.threshold(draft.tiers.metric === 'spend' ? shop.currency : metric)} / {t.program.rule}
+                </th>
                 <th scope="col">{t.program.multiplier}</th>
               </tr>
             </thead>
@@ -218,23 +229,75 @@ function ProgramEditor({
                     </InlineField>
                   </td>
                   <td>
-                    <InlineField label={`${t.program.threshold(metric)}: ${level.id}`} error={fieldError(`tiers.levels[${i}].threshold`)}>
-                      {(props) => (
-                        <input
-                          {...props}
-                          type="number"
-                          inputMode="decimal"
-                          value={String(thresholdShown(level))}
-                          onInput={(e) =>
-                            edit((p) => {
-                              const value = number(e.currentTarget.value);
-                              const tierLevel = p.tiers.levels[i];
-                              if (tierLevel) tierLevel.threshold = p.tiers.metric === 'spend' ? fmt.toMinor(value) : value;
-                            })
-                          }
-                        />
-                      )}
-                    </InlineField>
+                    {i === 0 ? (
+                      <span class="muted">{t.program.everyone}</span>
+                    ) : (
+                      <InlineField label={`${t.program.qualifiesBy}: ${level.id}`}>
+                        {(props) => (
+                          <select
+                            {...props}
+                            value={level.qualifies === undefined ? 'threshold' : 'rule'}
+                            onChange={(e) =>
+                              edit((p) => {
+                                const tierLevel = p.tiers.levels[i];
+                                if (!tierLevel) return;
+                                if (e.currentTarget.value === 'rule') {
+                                  // The rule the threshold stands for, to start from: the same tier, written the other way.
+                                  tierLevel.qualifies = `${metricName} >= ${tierLevel.threshold ?? 0}`;
+                                  delete tierLevel.threshold;
+                                } else {
+                                  tierLevel.threshold = thresholdOfRule(tierLevel.qualifies, metricName) ?? 0;
+                                  delete tierLevel.qualifies;
+                                }
+                              })
+                            }
+                          >
+                            <option value="threshold">{t.program.byThreshold}</option>
+                            <option value="rule">{t.program.byRule}</option>
+                          </select>
+                        )}
+                      </InlineField>
+                    )}
+                  </td>
+                  <td>
+                    {level.qualifies !== undefined ? (
+                      <InlineField label={`${t.program.rule}: ${level.id}`} error={fieldError(`tiers.levels[${i}].qualifies`)}>
+                        {(props) => (
+                          <input
+                            {...props}
+                            class="mono rule-input"
+                            spellcheck={false}
+                            autocomplete="off"
+                            title={t.program.ruleHint}
+                            value={level.qualifies ?? ''}
+                            onInput={(e) =>
+                              edit((p) => {
+                                const tierLevel = p.tiers.levels[i];
+                                if (tierLevel) tierLevel.qualifies = e.currentTarget.value;
+                              })
+                            }
+                          />
+                        )}
+                      </InlineField>
+                    ) : (
+                      <InlineField label={`${t.program.threshold(metric)}: ${level.id}`} error={fieldError(`tiers.levels[${i}].threshold`)}>
+                        {(props) => (
+                          <input
+                            {...props}
+                            type="number"
+                            inputMode="decimal"
+                            value={String(thresholdShown(level))}
+                            onInput={(e) =>
+                              edit((p) => {
+                                const value = number(e.currentTarget.value);
+                                const tierLevel = p.tiers.levels[i];
+                                if (tierLevel) tierLevel.threshold = p.tiers.metric === 'spend' ? fmt.toMinor(value) : value;
+                              })
+                            }
+                          />
+                        )}
+                      </InlineField>
+                    )}
                   </td>
                   <td>
                     <InlineField label={`${t.program.multiplier}: ${level.id}`} error={fieldError(`tiers.levels[${i}].earnMultiplier`)}>
@@ -259,6 +322,7 @@ function ProgramEditor({
             </tbody>
           </table>
         </div>
+        {levels.some((level) => level.qualifies !== undefined) && <p class="muted hint">{t.program.ruleHint}</p>}
 
         <h3>{t.program.earn}</h3>
         <div class="form-row">
@@ -359,14 +423,28 @@ function ProgramEditor({
 
       <Section title={t.program.pending}>
         {pending.length === 0 ? <p class="muted">{t.program.pendingNone}</p> : <DiffTable lines={pending} caption={t.program.pending} />}
-        <div class="button-row">
+        <p class="muted">{t.backtest.hint}</p>
+        <BacktestRow
+          draft={draft}
+          disabled={busy || Boolean(jsonError)}
+          onRefused={(refusal) => {
+            setRefusedBy('backtest');
+            setError(refusal);
+          }}
+        >
           <button type="submit" disabled={busy || Boolean(jsonError) || pending.length === 0}>
             {busy ? t.program.saving : t.program.save}
           </button>
-        </div>
+        </BacktestRow>
       </Section>
     </form>
   );
+}
+
+/** The threshold a rule of the form `<metric> >= N` stands for, to go back to a threshold without losing it. */
+function thresholdOfRule(rule: string | undefined, metric: string): number | undefined {
+  const match = new RegExp(`^\\s*${metric}\\s*>=\\s*(\\d+)\\s*$`).exec(rule ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 function setName(program: Program, index: number, locale: string, value: string) {
