@@ -18,7 +18,7 @@ const anyOrigin = (result: HttpResult): HttpResult => ({ ...result, headers: { .
 
 export const handler = httpHandler(async (event) => {
   const publicUrl = (config().PUBLIC_API_URL ?? '').replace(/\/+$/, '');
-  const deps = { db: db(), loadShop, program: loadProgram, masterKey, now, redeem: redeemRewardDeps() };
+  const deps = { db: db(), loadShop, program: loadProgram, masterKey, now, redeem: redeemRewardDeps(), publicUrl };
   const query = event.queryStringParameters ?? {};
   if (event.routeKey === 'GET /l/{shopId}') {
     const facts = await loyaltyPageFacts(event.pathParameters?.shopId, query.t, query.lang, deps);

@@ -95,6 +95,11 @@ export interface StorefrontCustomer {
   codes: StorefrontCode[];
   /** Newest first, at most 20 ledger entries. */
   history: StorefrontHistoryEntry[];
+  /**
+   * The customer's referral code and link (`/r/{code}`) to give friends, and the offer in
+   * `language`; absent when the shop's program has referrals off.
+   */
+  referral?: { code: string; url?: string; offer: string };
 }
 
 /** GET /v1/storefront/me */

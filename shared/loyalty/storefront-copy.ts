@@ -19,6 +19,8 @@ export interface StorefrontCopy {
   forTiers(tiers: string): string;
   limitReached(count: number, per: 'ever' | 'month' | 'year'): string;
   notYetMember: string;
+  /** The referral offer: what a friend gets on their first order, and what the customer gets once it is approved. */
+  referralOffer(friend: string, referrer: string): string;
   history: {
     order(label: string): string;
     clawback(label: string): string;
@@ -31,6 +33,8 @@ export interface StorefrontCopy {
     returned(code: string | undefined): string;
     /** Points for an activity: its name in the program, or the built-in wording of a built-in one. */
     activity(name: string | undefined, activity: string): string;
+    /** A referral's reward: as the friend who came, or as the customer who brought them. */
+    referral(role: 'friend' | 'referrer'): string;
   };
   page: { title(shop: string): string; heading(shop: string): string; expired: string; invalid: string; noScript: string };
 }
@@ -49,6 +53,8 @@ const en: StorefrontCopy = {
   limitReached: (count, per) =>
     `Limit reached: ${count} per customer${per === 'ever' ? '' : per === 'month' ? ' each month' : ' each year'}`,
   notYetMember: 'Earn points with your first order',
+  referralOffer: (friend, referrer) =>
+    `Invite a friend: they get ${friend} on their first order, and you get ${referrer} once it is confirmed.`,
   history: {
     order: (label) => `Order ${label}`,
     clawback: (label) => `Refund or cancellation of order ${label}`,
@@ -69,6 +75,7 @@ const en: StorefrontCopy = {
         birthday_set: 'Telling us your birthday',
       }[activity] ||
         'Bonus points'),
+    referral: (role) => (role === 'friend' ? 'Welcome gift from a friend’s invitation' : 'A friend you invited ordered'),
   },
   page: {
     title: (shop) => `${shop} rewards`,
@@ -93,6 +100,8 @@ const vi: StorefrontCopy = {
   limitReached: (count, per) =>
     `Đã đạt giới hạn: ${count} lần mỗi khách hàng${per === 'ever' ? '' : per === 'month' ? ' mỗi tháng' : ' mỗi năm'}`,
   notYetMember: 'Tích điểm từ đơn hàng đầu tiên của bạn',
+  referralOffer: (friend, referrer) =>
+    `Mời bạn bè: bạn ấy nhận ${friend} cho đơn hàng đầu tiên, bạn nhận ${referrer} khi đơn được xác nhận.`,
   history: {
     order: (label) => `Đơn hàng ${label}`,
     clawback: (label) => `Hoàn tiền hoặc hủy đơn hàng ${label}`,
@@ -113,6 +122,7 @@ const vi: StorefrontCopy = {
         birthday_set: 'Cập nhật ngày sinh',
       }[activity] ||
         'Điểm thưởng'),
+    referral: (role) => (role === 'friend' ? 'Quà chào mừng nhờ lời mời của bạn bè' : 'Bạn bè bạn giới thiệu đã mua hàng'),
   },
   page: {
     title: (shop) => `Ưu đãi thành viên ${shop}`,

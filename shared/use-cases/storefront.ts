@@ -26,11 +26,13 @@ import type {
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { tierFactsOf } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import type { ReferralReward } from '#shared/loyalty/referrals.ts';
 import { limitPeriod, priceOf, type Reward } from '#shared/loyalty/rewards.ts';
 import { clvFactsOf, factsOf, localDate, shortfallTo, tierIndex } from '#shared/loyalty/rules.ts';
 import { pointsText, STOREFRONT_COPY, type StorefrontCopy } from '#shared/loyalty/storefront-copy.ts';
 import { KeySchema, pendingPoints } from '#shared/use-cases/redeem-points.ts';
 import { type RedeemRewardDeps, RewardIdSchema, redeemReward } from '#shared/use-cases/redeem-reward.ts';
+import { referralCodeFor } from '#shared/use-cases/referrals.ts';
 
 /**
  * The storefront API (GET /v1/storefront/me, POST /v1/storefront/me/rewards/{rewardId}/redeem): the
@@ -59,6 +61,8 @@ export interface StorefrontDeps {
   redeem: RedeemRewardDeps;
   masterKey: () => Promise<string>;
   now: () => Date;
+  /** The API's public URL, for the referral link `/r/{code}`; absent: the answer gives the code only. */
+  publicUrl?: string;
 }
 
 /** The request's headers and query, as the edge found them. */
@@ -326,6 +330,7 @@ async function customerOf(visitor: Visitor, program: Program, speech: Speech, de
     ? await Promise.all([codesOf(shop, profile.customerId, speech, deps.db), historyOf(visitor, program, speech, deps.db)])
     : [[], []];
   const firstName = profile?.contact.firstName;
+  const referral = profile && program.referrals.active ? await referralOf(shop, profile.customerId, program, speech, deps) : undefined;
   return {
     ...(firstName ? { firstName } : {}),
     spendable,
@@ -345,6 +350,22 @@ async function customerOf(visitor: Visitor, program: Program, speech: Speech, de
       .map((reward) => offerOf(reward, { profile, tierId: tier?.id ?? '', balance, spendable, shop, program, speech, now })),
     codes,
     history,
+    ...(referral ? { referral } : {}),
+  };
+}
+
+/** The customer's code (claimed on first sight: referrals.ts), their link, and what each side gets, in the customer's words. */
+async function referralOf(shop: ShopRecord, customerId: string, program: Program, speech: Speech, deps: StorefrontDeps) {
+  const code = await referralCodeFor(deps.db, shop.shopId, customerId, deps.now());
+  const said = (reward: ReferralReward) => {
+    if ('points' in reward) return pointsText(reward.points, speech.language, speech.locale);
+    const found = program.rewards.find((candidate) => candidate.id === reward.rewardId);
+    return found ? nameIn(found.name, speech, found.id) : reward.rewardId;
+  };
+  return {
+    code,
+    ...(deps.publicUrl ? { url: `${deps.publicUrl}/r/${code}` } : {}),
+    offer: speech.copy.referralOffer(said(program.referrals.friendReward), said(program.referrals.referrerReward)),
   };
 }
 
@@ -422,6 +443,7 @@ const HISTORY_KINDS = new Set<StorefrontHistoryEntry['kind']>([
   'expire',
   'return',
   'activity',
+  'referral',
 ]);
 
 /** "#1042" from `shopify:1042`: the customer knows the order by the shop's number, not Rapport's namespace. */
@@ -471,6 +493,9 @@ async function historyOf(visitor: Visitor, program: Program, speech: Speech, db:
         );
         break;
       }
+      case 'referral':
+        description = copy.history.referral(source.role === 'friend' ? 'friend' : 'referrer');
+        break;
       default:
         description = copy.history.adjusted;
     }

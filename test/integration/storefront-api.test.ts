@@ -160,6 +160,14 @@ describe('GET /v1/storefront/me', () => {
     expect(offers['free-shipping']).toMatchObject({ available: true });
     expect(offers['gold-gift']).toMatchObject({ available: false, reason: 'Dành cho thành viên hạng Vàng' });
     expect(customer.codes).toEqual([]);
+    // Their referral code and link to give friends (a new shop's program has referrals on), the offer in Vietnamese.
+    expect(customer.referral).toEqual({
+      code: expect.stringMatching(/^[A-HJKMNP-Z2-9]{8}$/),
+      url: expect.stringMatching(/\/r\/[A-HJKMNP-Z2-9]{8}$/),
+      offer: 'Mời bạn bè: bạn ấy nhận 100 điểm cho đơn hàng đầu tiên, bạn nhận 200 điểm khi đơn được xác nhận.',
+    });
+    const link = await fetch(customer.referral?.url as string, { redirect: 'manual' });
+    expect([200, 302]).toContain(link.status);
 
     const ledger = (await apiGet(runtime, apiKey, `/v1/customers/${customerId}/ledger`)).json.items as Array<{
       at: string;

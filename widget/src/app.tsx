@@ -338,6 +338,7 @@ function Member({ me, customer, who, lang, f, refresh, setMe }: MemberProps) {
           />
         ))}
       </section>
+      {customer.referral && <Invite referral={customer.referral} f={f} />}
       {customer.codes.length > 0 && (
         <section>
           <h3>{f.t('codes')}</h3>
@@ -449,6 +450,34 @@ function Offer({ reward, spendable, tiers, busy, blocked, error, onRedeem, f }: 
         </p>
       )}
     </div>
+  );
+}
+
+/** The customer's referral code and link, to give friends: the link copied, or the code when there is no link. */
+function Invite({ referral, f }: { referral: NonNullable<StorefrontCustomer['referral']>; f: Format }) {
+  const [copied, setCopied] = useState(false);
+  const shared = referral.url ?? referral.code;
+  const copy = () =>
+    navigator.clipboard.writeText(shared).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  return (
+    <section>
+      <h3>{f.t('invite')}</h3>
+      <p class="mut">{referral.offer}</p>
+      <div class="row">
+        <span class="val">{referral.code}</span>
+        <button type="button" class="btn" onClick={copy}>
+          {copied ? f.t('copied') : f.t('copy')}
+        </button>
+      </div>
+      {referral.url && (
+        <p class="mut">
+          {f.t('inviteLink')}: <span class="mono">{referral.url}</span>
+        </p>
+      )}
+    </section>
   );
 }
 

@@ -104,6 +104,14 @@ const StorefrontMeSchema = z.object({
           }),
         )
         .meta({ description: 'The newest 20 ledger entries.' }),
+      referral: z
+        .object({
+          code: z.string(),
+          url: z.string().optional().meta({ description: 'The link `/r/{code}` to give friends.' }),
+          offer: z.string().meta({ description: 'What a friend gets and what the customer gets, in `language`.' }),
+        })
+        .optional()
+        .meta({ description: "The customer's referral code and link; absent when the program has referrals off." }),
     })
     .nullable()
     .meta({
