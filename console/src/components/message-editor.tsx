@@ -3,7 +3,11 @@ import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { listCustomers } from '../customer-list.ts';
 import type { Language } from '../i18n/index.ts';
+import { blank, type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi } from '../message.ts';
 import type { CustomerRow } from '../types.ts';
+
+export { type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi };
+
 import { ErrorNotice, Field, Loading } from './ui.tsx';
 
 /**
@@ -16,14 +20,6 @@ import { ErrorNotice, Field, Loading } from './ui.tsx';
  * older server): `${fieldPrefix}.body.vi` at the Vietnamese body; a field outside the message
  * (`brand.address`) above the editor. The preview's own refusals show the same way as one types.
  */
-
-export const MESSAGE_LANGUAGES: readonly Language[] = ['vi', 'en'];
-
-/** A message as the API takes it (ShopMessageSchema): one language at least, each with subject and body. */
-export interface EditorMessage {
-  subject: Partial<Record<Language, string>>;
-  body: Partial<Record<Language, string>>;
-}
 
 export interface RenderedMessage {
   subject: string;
@@ -49,33 +45,6 @@ export interface MessageEditorProps {
   error?: unknown;
   /** The language shown first (the shop's own). */
   initialLanguage?: Language;
-}
-
-/** The refusals of a 400 by field: `{ 'body.vi': '…', 'brand.address': '…' }`, the prefix taken off the message's own. */
-export function messageFieldErrors(error: unknown, fieldPrefix: string): Record<string, string> {
-  if (!(error instanceof ApiError) || error.status !== 400) return {};
-  const fields = error.fields ?? (error.field ? [{ field: error.field, message: error.message }] : []);
-  const errors: Record<string, string> = {};
-  for (const { field, message } of fields) {
-    const name = field.startsWith(`${fieldPrefix}.`) ? field.slice(fieldPrefix.length + 1) : field;
-    const text = message.replace(`${field}: `, '');
-    errors[name] = errors[name] ? `${errors[name]}; ${text}` : text;
-  }
-  return errors;
-}
-
-/** True when a language has neither subject nor body. */
-const blank = (message: EditorMessage, language: Language) => !message.subject[language]?.trim() && !message.body[language]?.trim();
-
-/** The message as the API wants it: languages left blank are left out. */
-export function messageForApi(message: EditorMessage): EditorMessage {
-  const out: EditorMessage = { subject: {}, body: {} };
-  for (const language of MESSAGE_LANGUAGES) {
-    if (blank(message, language)) continue;
-    out.subject[language] = message.subject[language] ?? '';
-    out.body[language] = message.body[language] ?? '';
-  }
-  return out;
 }
 
 type Part = 'subject' | 'body';
@@ -219,7 +188,7 @@ function Variables({
             >
               {`{{ ${name} }}`}
             </button>{' '}
-            <span class="muted">{descriptions[name] ?? ''}</span>
+            <span class="muted">{t.messageEditor.descriptions[name] ?? descriptions[name] ?? ''}</span>
           </li>
         ))}
       </ul>

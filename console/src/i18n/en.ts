@@ -630,6 +630,8 @@ export const en = {
     previewStale: 'This version is refused (see the marked fields); the preview shows the last version that passed.',
     builtInShown: (language: string) => `Nothing written in ${language}: customers reading ${language} get the built-in copy, shown here.`,
     nothingSent: (language: string) => `Nothing written in ${language}.`,
+    /** What each variable holds, where the console says it in its own words (otherwise the server's, in English). */
+    descriptions: {} as Record<string, string>,
     needsAddress: 'A marketing email needs your postal address (anti-spam law): set it under Settings → Email brand.',
   },
   campaigns: {
