@@ -360,6 +360,7 @@ describe('the merchant console, in Chromium against npm start', () => {
       'Phân khúc',
       'Chương trình',
       'Email',
+      'Chiến dịch',
       'Lượt chạy',
       'Cài đặt',
     ]);
@@ -411,6 +412,10 @@ describe('the merchant console, in Chromium against npm start', () => {
     for (const frame of [0, 1]) await previews.frameLocator('iframe').nth(frame).locator('body').waitFor();
     await page.getByRole('region', { name: 'Send log' }).getByRole('table').waitFor();
     await clean('Emails');
+
+    await goTo('Campaigns');
+    await page.getByRole('link', { name: 'New campaign' }).waitFor();
+    await clean('Campaigns');
 
     await goTo('Runs');
     await page.getByRole('region', { name: 'Runs started here' }).getByRole('link').first().waitFor();
@@ -558,7 +563,7 @@ describe('the merchant console, in Chromium against npm start', () => {
 });
 
 /** Through the navigation, as a person would: the link, then the page's h1. */
-async function goTo(name: 'Overview' | 'Customers' | 'Segments' | 'Program' | 'Emails' | 'Runs' | 'Settings'): Promise<void> {
+async function goTo(name: 'Overview' | 'Customers' | 'Segments' | 'Program' | 'Emails' | 'Campaigns' | 'Runs' | 'Settings'): Promise<void> {
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click();
   await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
   await settle(page);
