@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, type LocalProcess, startLocalProcess } from '#test/e2e/local-process.ts';
-import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
-import { createShop, DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
+import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
 
 /**
  * The console's editor of the emails a shop writes, in Chromium against `npm start`, as a shop
@@ -16,38 +13,23 @@ import { createShop, DEMO_SHOP, sendSigned, waitForCustomer } from '#test/suppor
  * newer copy refused, and back to the built-in copy. Its screenshot is docs/console/email-editor.png.
  */
 
-const ADMIN_KEY = 'e2e-email-editor-admin-key';
-const SHOTS = join('docs', 'console');
 const ADDRESS = '12 Hàng Bạc, Hoàn Kiếm, Hà Nội';
 const LAN = { externalId: 'generic:88', email: 'lan.editor@example.vn', firstName: 'Lan', lastName: 'Trần', acceptsEmailMarketing: true };
 
-const dataDir = mkdtempSync(join(tmpdir(), 'rapport-email-editor-'));
-let app: LocalProcess | undefined;
-let browser: Browser | undefined;
+let session: ConsoleSession;
 let page: Page;
 let api: string;
 let apiKey: string;
-const problems: string[] = [];
+let problems: string[];
 /** Every error answer the page got: only the refusals this test provokes may be among them. */
-const errorAnswers: string[] = [];
-
-const authed = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+let errorAnswers: string[];
+let authed: ConsoleSession['authed'];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium.`);
-  if (!existsSync(join('console', 'dist', 'index.html'))) throw new Error('The console is not built: npm run build:console.');
-  mkdirSync(SHOTS, { recursive: true });
-  app = startLocalProcess({ via: 'npm', port: await freePort(), dataDir, env: { RAPPORT_ADMIN_KEY: ADMIN_KEY } });
-  api = await app.ready();
-  const shop = await createShop(api, ADMIN_KEY);
-  apiKey = shop.apiKey;
+  session = await openConsoleSession({ name: 'email-editor', locale: 'vi-VN' });
+  ({ page, api, apiKey, problems, errorAnswers, authed } = session);
   const at = new Date(Date.now() - 86_400_000).toISOString();
-  await sendSigned(api, DEMO_SHOP.shopId, shop.secret, [
+  await sendSigned(api, DEMO_SHOP.shopId, session.secret, [
     {
       type: 'order.upserted',
       occurredAt: at,
@@ -56,30 +38,12 @@ beforeAll(async () => {
     },
   ]);
   await waitForCustomer(api, apiKey, LAN.email);
-
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  ({ page } = await loopbackPage(
-    browser,
-    { hosts: ['127.0.0.1'], viewport: { width: 1280, height: 1000 }, locale: 'vi-VN', timezoneId: DEMO_SHOP.timezone },
-    problems,
-  ));
-  page.on('response', (response) => {
-    if (response.status() >= 400)
-      errorAnswers.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
-  });
 });
 
-beforeEach(({ task, onTestFailed }) => {
-  onTestFailed(async () => {
-    const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: join('.previews', `failure-email-editor-${name}.png`), fullPage: true }).catch(() => undefined);
-  });
-});
+screenshotOnFailure('email-editor', () => page);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 /** expect.poll waits a second by default; a machine busy with other tests needs longer. */
@@ -190,7 +154,7 @@ describe('the email editor, in Chromium against npm start', () => {
     await page.getByText('Đã lưu. Chức năng gửi email dùng bản này trong vòng 30 giây.').waitFor();
     await page.getByText(/Đang dùng bản của bạn \(phiên bản 1,/).waitFor();
     await page.locator('.page-title').scrollIntoViewIfNeeded();
-    await page.locator('main').screenshot({ path: join(SHOTS, 'email-editor.png') });
+    await page.locator('main').screenshot({ path: join(CONSOLE_SHOTS, 'email-editor.png') });
 
     // A reload shows it, from the server.
     await page.reload();

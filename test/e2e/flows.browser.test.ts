@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, type LocalProcess, startLocalProcess } from '#test/e2e/local-process.ts';
-import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
-import { createShop, DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
+import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
 
 /**
  * The Program page's flows on segment entry, in Chromium against `npm start`, as a shop owner uses
@@ -16,34 +13,20 @@ import { createShop, DEMO_SHOP, sendSigned, waitForCustomer } from '#test/suppor
  * shows it. Its screenshot is docs/console/flows.png.
  */
 
-const ADMIN_KEY = 'e2e-flows-admin-key';
-const SHOTS = join('docs', 'console');
 const LAN = { externalId: 'generic:77', email: 'lan.flows@example.vn', firstName: 'Lan', lastName: 'Trần', acceptsEmailMarketing: true };
 
-const dataDir = mkdtempSync(join(tmpdir(), 'rapport-flows-'));
-let app: LocalProcess | undefined;
-let browser: Browser | undefined;
+let session: ConsoleSession;
 let page: Page;
 let api: string;
 let apiKey: string;
-const problems: string[] = [];
-const errorAnswers: string[] = [];
-
-const authed = (method: string, path: string, body?: unknown) =>
-  fetch(`${api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+let problems: string[];
+/** Every error answer the page got: only the refusals this test provokes may be among them. */
+let errorAnswers: string[];
+let authed: ConsoleSession['authed'];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium.`);
-  if (!existsSync(join('console', 'dist', 'index.html'))) throw new Error('The console is not built: npm run build:console.');
-  mkdirSync(SHOTS, { recursive: true });
-  app = startLocalProcess({ via: 'npm', port: await freePort(), dataDir, env: { RAPPORT_ADMIN_KEY: ADMIN_KEY } });
-  api = await app.ready();
-  const shop = await createShop(api, ADMIN_KEY);
-  apiKey = shop.apiKey;
+  session = await openConsoleSession({ name: 'flows', locale: 'vi-VN' });
+  ({ page, api, apiKey, problems, errorAnswers, authed } = session);
   // The postal address a marketing message needs, and a rule segment to enter.
   expect((await authed('PATCH', '/v1/shop', { brand: { address: '12 Hàng Bạc, Hoàn Kiếm, Hà Nội' } })).status).toBe(200);
   const current = (await (await authed('GET', '/v1/program')).json()) as { version: number; program: Record<string, unknown> };
@@ -54,7 +37,7 @@ beforeAll(async () => {
   });
   expect(saved.status, await saved.clone().text()).toBe(200);
   const at = new Date(Date.now() - 86_400_000).toISOString();
-  await sendSigned(api, DEMO_SHOP.shopId, shop.secret, [
+  await sendSigned(api, DEMO_SHOP.shopId, session.secret, [
     {
       type: 'order.upserted',
       occurredAt: at,
@@ -63,30 +46,12 @@ beforeAll(async () => {
     },
   ]);
   await waitForCustomer(api, apiKey, LAN.email);
-
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  ({ page } = await loopbackPage(
-    browser,
-    { hosts: ['127.0.0.1'], viewport: { width: 1280, height: 1000 }, locale: 'vi-VN', timezoneId: DEMO_SHOP.timezone },
-    problems,
-  ));
-  page.on('response', (response) => {
-    if (response.status() >= 400)
-      errorAnswers.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
-  });
 });
 
-beforeEach(({ task, onTestFailed }) => {
-  onTestFailed(async () => {
-    const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: join('.previews', `failure-flows-${name}.png`), fullPage: true }).catch(() => undefined);
-  });
-});
+screenshotOnFailure('flows', () => page);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 const body = () => page.locator('textarea[name="body.vi"]');
@@ -176,7 +141,7 @@ describe('flows on the Program page, in Chromium against npm start', () => {
     await row.getByText('sau 2 ngày').waitFor();
     await row.getByText('Miễn phí vận chuyển').waitFor();
     await flows.scrollIntoViewIfNeeded();
-    await flows.screenshot({ path: join(SHOTS, 'flows.png') });
+    await flows.screenshot({ path: join(CONSOLE_SHOTS, 'flows.png') });
 
     // The win-back switched off, saved; a reload shows both flows from the server.
     await winBack.getByRole('checkbox', { name: /Bật/ }).uncheck();

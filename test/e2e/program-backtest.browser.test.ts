@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, type LocalProcess, startLocalProcess } from '#test/e2e/local-process.ts';
-import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
-import { createShop, DEMO_SHOP, demoHistory, runAndWait, sendSigned, waitForQueues } from '#test/support/demo-shop.ts';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
+import { DEMO_SHOP, demoHistory, runAndWait, sendSigned, waitForQueues } from '#test/support/demo-shop.ts';
 
 /**
  * The Program page's tier rules and its Backtest, in Chromium against `npm start`, as a shop owner
@@ -15,18 +12,15 @@ import { createShop, DEMO_SHOP, demoHistory, runAndWait, sendSigned, waitForQueu
  * GET /v1/program/backtests/{id} answers — and saved. Its screenshot is docs/console/program-backtest.png.
  */
 
-const ADMIN_KEY = 'e2e-program-backtest-admin-key';
-const SHOTS = join('docs', 'console');
 const GOLD_RULE = 'orders >= 4 or (orders >= 2 and predictedValue12m >= 1500000)';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'rapport-program-backtest-'));
-let app: LocalProcess | undefined;
-let browser: Browser | undefined;
+let session: ConsoleSession;
 let page: Page;
 let api: string;
 let apiKey: string;
-const problems: string[] = [];
-const errorAnswers: string[] = [];
+let problems: string[];
+/** Every error answer the page got: only the refusals this test provokes may be among them. */
+let errorAnswers: string[];
 
 const apiGet = async <T>(path: string): Promise<T> => {
   const res = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
@@ -35,42 +29,19 @@ const apiGet = async <T>(path: string): Promise<T> => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium.`);
-  if (!existsSync(join('console', 'dist', 'index.html'))) throw new Error('The console is not built: npm run build:console.');
-  mkdirSync(SHOTS, { recursive: true });
-  app = startLocalProcess({ via: 'npm', port: await freePort(), dataDir, env: { RAPPORT_ADMIN_KEY: ADMIN_KEY } });
-  api = await app.ready();
-  const shop = await createShop(api, ADMIN_KEY);
-  apiKey = shop.apiKey;
+  session = await openConsoleSession({ name: 'program-backtest', locale: 'en-US' });
+  ({ page, api, apiKey, problems, errorAnswers } = session);
   // A history to replay, and a run so customers have the predictions a rule reads.
-  await sendSigned(api, DEMO_SHOP.shopId, shop.secret, demoHistory({ customers: 80, seed: 15 }));
+  await sendSigned(api, DEMO_SHOP.shopId, session.secret, demoHistory({ customers: 80, seed: 15 }));
   await waitForQueues(api);
   await runAndWait(api, apiKey);
   await waitForQueues(api);
-
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  ({ page } = await loopbackPage(
-    browser,
-    { hosts: ['127.0.0.1'], viewport: { width: 1280, height: 1000 }, locale: 'en-US', timezoneId: DEMO_SHOP.timezone },
-    problems,
-  ));
-  page.on('response', (response) => {
-    if (response.status() >= 400)
-      errorAnswers.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
-  });
 }, 600_000);
 
-beforeEach(({ task, onTestFailed }) => {
-  onTestFailed(async () => {
-    const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: join('.previews', `failure-program-backtest-${name}.png`), fullPage: true }).catch(() => undefined);
-  });
-});
+screenshotOnFailure('program-backtest', () => page);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 /** The cells of a table's body, row by row, as text. */
@@ -170,7 +141,7 @@ describe('the Program page, in Chromium against npm start', () => {
     await chart.locator('svg').first().waitFor();
 
     await report.scrollIntoViewIfNeeded();
-    await page.getByRole('region', { name: 'Changes to save' }).screenshot({ path: join(SHOTS, 'program-backtest.png') });
+    await page.getByRole('region', { name: 'Changes to save' }).screenshot({ path: join(CONSOLE_SHOTS, 'program-backtest.png') });
 
     // Saved as it was backtested.
     await page.getByRole('button', { name: 'Save program' }).click();
