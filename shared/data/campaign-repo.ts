@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Db, isConditionFailure } from '#shared/data/db.ts';
 import { CAMPAIGN_PREFIX, campaignKey } from '#shared/data/keys.ts';
 import { type Audience, CAMPAIGN_MOVES, type CampaignMove, type CampaignStatus } from '#shared/domain/campaign.ts';
@@ -169,6 +169,24 @@ export async function campaignPage(db: Db, shopId: string, limit: number, after?
   };
 }
 
+type CampaignUpdate = Pick<
+  UpdateCommandInput,
+  'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+>;
+
+/** One conditional update of a campaign: the campaign after it, or undefined when its condition failed. */
+async function updateCampaignIf(db: Db, shopId: string, campaignId: string, update: CampaignUpdate): Promise<Campaign | undefined> {
+  try {
+    const { Attributes } = await db.client.send(
+      new UpdateCommand({ TableName: db.table, Key: campaignKey(shopId, campaignId), ...update, ReturnValues: 'ALL_NEW' }),
+    );
+    return Attributes ? fromItem(Attributes) : undefined;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Access pattern: change a draft, planned from the revision read: update if `status = draft AND
  * revision = :read`. Answers the campaign after the change, or undefined when the condition failed
@@ -195,23 +213,12 @@ export async function updateDraftIfRevision(
       values[`:${field}`] = value;
     }
   }
-  try {
-    const { Attributes } = await db.client.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: campaignKey(shopId, campaignId),
-        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ConditionExpression: '#status = :draft AND revision = :read',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes ? fromItem(Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return updateCampaignIf(db, shopId, campaignId, {
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: '#status = :draft AND revision = :read',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  });
 }
 
 /**
@@ -239,23 +246,12 @@ export async function moveCampaignIfStatus(
     values[`:${field}`] = value;
     assignments.push(`#${field} = :${field}`);
   }
-  try {
-    const { Attributes } = await db.client.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: campaignKey(shopId, campaignId),
-        UpdateExpression: `SET ${assignments.join(', ')}`,
-        ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes ? fromItem(Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return updateCampaignIf(db, shopId, campaignId, {
+    UpdateExpression: `SET ${assignments.join(', ')}`,
+    ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  });
 }
 
 /**
@@ -272,26 +268,15 @@ export async function checkpointFanout(
   part: number,
   checkpoint: { cursor?: string; done: boolean; customers: number },
 ): Promise<Campaign | undefined> {
-  try {
-    const { Attributes } = await db.client.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: campaignKey(shopId, campaignId),
-        UpdateExpression: 'SET fo.#part = :value',
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#part': String(part), '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':sending': 'sending',
-          ':value': { ...(checkpoint.cursor ? { c: checkpoint.cursor } : {}), d: checkpoint.done, n: checkpoint.customers },
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes ? fromItem(Attributes) : undefined;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return updateCampaignIf(db, shopId, campaignId, {
+    UpdateExpression: 'SET fo.#part = :value',
+    ConditionExpression: '#status = :sending',
+    ExpressionAttributeNames: { '#part': String(part), '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':sending': 'sending',
+      ':value': { ...(checkpoint.cursor ? { c: checkpoint.cursor } : {}), d: checkpoint.done, n: checkpoint.customers },
+    },
+  });
 }
 
 /**
