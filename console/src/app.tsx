@@ -12,6 +12,7 @@ import { EmailTemplatesPage } from './pages/email-templates.tsx';
 import { EmailsPage } from './pages/emails.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ProgramPage } from './pages/program.tsx';
+import { ReferralsPage } from './pages/referrals.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { SegmentMembersPage, SegmentsPage } from './pages/segments.tsx';
 import { SettingsPage } from './pages/settings.tsx';
@@ -34,6 +35,7 @@ const ROUTES: Array<[pattern: string, page: Page, nav: PageName]> = [
   ['/emails/templates', EmailTemplatesPage, 'emails'],
   ['/campaigns', CampaignsPage, 'campaigns'],
   ['/campaigns/:campaignId', CampaignsPage, 'campaigns'],
+  ['/referrals', ReferralsPage, 'referrals'],
   ['/runs', RunsPage, 'runs'],
   ['/runs/:runId', RunsPage, 'runs'],
   ['/settings', SettingsPage, 'settings'],
@@ -46,6 +48,7 @@ const NAV: Array<[PageName, string]> = [
   ['program', '/program'],
   ['emails', '/emails'],
   ['campaigns', '/campaigns'],
+  ['referrals', '/referrals'],
   ['runs', '/runs'],
   ['settings', '/settings'],
 ];

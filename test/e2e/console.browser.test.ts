@@ -361,6 +361,7 @@ describe('the merchant console, in Chromium against npm start', () => {
       'Chương trình',
       'Email',
       'Chiến dịch',
+      'Giới thiệu',
       'Lượt chạy',
       'Cài đặt',
     ]);
@@ -416,6 +417,11 @@ describe('the merchant console, in Chromium against npm start', () => {
     await goTo('Campaigns');
     await page.getByRole('link', { name: 'New campaign' }).waitFor();
     await clean('Campaigns');
+
+    await goTo('Referrals');
+    await page.getByRole('textbox', { name: 'Referrer' }).waitFor();
+    await page.getByText(/^No referral yet\./).waitFor(); // the demo's orders carry no referral code
+    await clean('Referrals');
 
     await goTo('Runs');
     await page.getByRole('region', { name: 'Runs started here' }).getByRole('link').first().waitFor();
@@ -563,7 +569,9 @@ describe('the merchant console, in Chromium against npm start', () => {
 });
 
 /** Through the navigation, as a person would: the link, then the page's h1. */
-async function goTo(name: 'Overview' | 'Customers' | 'Segments' | 'Program' | 'Emails' | 'Campaigns' | 'Runs' | 'Settings'): Promise<void> {
+async function goTo(
+  name: 'Overview' | 'Customers' | 'Segments' | 'Program' | 'Emails' | 'Campaigns' | 'Referrals' | 'Runs' | 'Settings',
+): Promise<void> {
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click();
   await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
   await settle(page);
