@@ -190,7 +190,7 @@ describe('rewards on a storefront page, in Chromium, against the local runtime a
     const shown = dialog.locator('.code .val');
     await shown.waitFor({ timeout: 30_000 });
     const code = (await shown.textContent()) ?? '';
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
     await dialog.getByRole('button', { name: 'Copied' }).waitFor();
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(code);
     timings.redeemToCode = performance.now() - started;

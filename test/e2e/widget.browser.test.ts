@@ -300,7 +300,7 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     const value = await code.textContent();
     expect(value).toMatch(/^RAP-OFF50K-\d+K2M$/);
     await dialog.getByText('Có hiệu lực đến', { exact: false }).first().waitFor();
-    await dialog.getByRole('button', { name: 'Sao chép' }).click();
+    await dialog.getByRole('button', { name: 'Sao chép', exact: true }).click();
     await dialog.getByRole('button', { name: 'Đã sao chép' }).waitFor();
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(value);
     await widget()

@@ -468,8 +468,9 @@ function Invite({ referral, f }: { referral: NonNullable<StorefrontCustomer['ref
       <p class="mut">{referral.offer}</p>
       <div class="row">
         <span class="val">{referral.code}</span>
+        {/* Named apart from a new reward code's Copy, which can be on the panel at the same time. */}
         <button type="button" class="btn" onClick={copy}>
-          {copied ? f.t('copied') : f.t('copy')}
+          {copied ? f.t('copied') : f.t(referral.url ? 'copyLink' : 'copyCode')}
         </button>
       </div>
       {referral.url && (
