@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
-import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure, seedBuyer } from '#test/support/console-session.ts';
 
 /**
  * The Campaigns page in Chromium against `npm start`, as a shop owner uses it: a new draft to
@@ -11,7 +10,7 @@ import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.
  * its results counting the one email sent. Its screenshot is docs/console/campaigns.png.
  */
 
-const LAN = { externalId: 'generic:77', email: 'lan.campaign@example.vn', firstName: 'Lan', lastName: 'Trần', acceptsEmailMarketing: true };
+const LAN = { externalId: 'generic:77', email: 'lan.campaign@example.vn', firstName: 'Lan', lastName: 'Trần' };
 
 let session: ConsoleSession;
 let page: Page;
@@ -26,16 +25,7 @@ beforeAll(async () => {
   session = await openConsoleSession({ name: 'campaigns', locale: 'vi-VN' });
   ({ page, api, apiKey, problems, errorAnswers, authed } = session);
   expect((await authed('PATCH', '/v1/shop', { brand: { address: '12 Hàng Bạc, Hoàn Kiếm, Hà Nội' } })).status).toBe(200);
-  const at = new Date(Date.now() - 86_400_000).toISOString();
-  await sendSigned(api, DEMO_SHOP.shopId, session.secret, [
-    {
-      type: 'order.upserted',
-      occurredAt: at,
-      customer: LAN,
-      order: { orderId: 'CP-1', status: 'paid', currency: 'VND', total: 640_000, createdAt: at, updatedAt: at, lineItems: [] },
-    },
-  ]);
-  await waitForCustomer(api, apiKey, LAN.email);
+  await seedBuyer(session, LAN, 'CP-1');
 });
 
 screenshotOnFailure('campaigns', () => page);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
-import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure, seedBuyer } from '#test/support/console-session.ts';
+import { DEMO_SHOP } from '#test/support/demo-shop.ts';
 
 /**
  * The console's editor of the emails a shop writes, in Chromium against `npm start`, as a shop
@@ -14,7 +14,7 @@ import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.
  */
 
 const ADDRESS = '12 Hàng Bạc, Hoàn Kiếm, Hà Nội';
-const LAN = { externalId: 'generic:88', email: 'lan.editor@example.vn', firstName: 'Lan', lastName: 'Trần', acceptsEmailMarketing: true };
+const LAN = { externalId: 'generic:88', email: 'lan.editor@example.vn', firstName: 'Lan', lastName: 'Trần' };
 
 let session: ConsoleSession;
 let page: Page;
@@ -28,16 +28,7 @@ let authed: ConsoleSession['authed'];
 beforeAll(async () => {
   session = await openConsoleSession({ name: 'email-editor', locale: 'vi-VN' });
   ({ page, api, apiKey, problems, errorAnswers, authed } = session);
-  const at = new Date(Date.now() - 86_400_000).toISOString();
-  await sendSigned(api, DEMO_SHOP.shopId, session.secret, [
-    {
-      type: 'order.upserted',
-      occurredAt: at,
-      customer: LAN,
-      order: { orderId: 'ED-1', status: 'paid', currency: 'VND', total: 640_000, createdAt: at, updatedAt: at, lineItems: [] },
-    },
-  ]);
-  await waitForCustomer(api, apiKey, LAN.email);
+  await seedBuyer(session, LAN, 'ED-1');
 });
 
 screenshotOnFailure('email-editor', () => page);

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure } from '#test/support/console-session.ts';
-import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
+import { CONSOLE_SHOTS, type ConsoleSession, openConsoleSession, screenshotOnFailure, seedBuyer } from '#test/support/console-session.ts';
 
 /**
  * The Program page's flows on segment entry, in Chromium against `npm start`, as a shop owner uses
@@ -13,7 +12,7 @@ import { DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.
  * shows it. Its screenshot is docs/console/flows.png.
  */
 
-const LAN = { externalId: 'generic:77', email: 'lan.flows@example.vn', firstName: 'Lan', lastName: 'Trần', acceptsEmailMarketing: true };
+const LAN = { externalId: 'generic:77', email: 'lan.flows@example.vn', firstName: 'Lan', lastName: 'Trần' };
 
 let session: ConsoleSession;
 let page: Page;
@@ -36,16 +35,7 @@ beforeAll(async () => {
     program: { ...current.program, analytics: { ...(current.program.analytics as object), segments } },
   });
   expect(saved.status, await saved.clone().text()).toBe(200);
-  const at = new Date(Date.now() - 86_400_000).toISOString();
-  await sendSigned(api, DEMO_SHOP.shopId, session.secret, [
-    {
-      type: 'order.upserted',
-      occurredAt: at,
-      customer: LAN,
-      order: { orderId: 'FL-1', status: 'paid', currency: 'VND', total: 640_000, createdAt: at, updatedAt: at, lineItems: [] },
-    },
-  ]);
-  await waitForCustomer(api, apiKey, LAN.email);
+  await seedBuyer(session, LAN, 'FL-1');
 });
 
 screenshotOnFailure('flows', () => page);

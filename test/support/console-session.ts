@@ -5,7 +5,7 @@ import { chromium, type Page } from 'playwright-core';
 import { beforeEach } from 'vitest';
 import { freePort, startLocalProcess } from '#test/e2e/local-process.ts';
 import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
-import { createShop, DEMO_SHOP } from '#test/support/demo-shop.ts';
+import { createShop, DEMO_SHOP, sendSigned, waitForCustomer } from '#test/support/demo-shop.ts';
 
 /**
  * What a browser test of one console page starts from: `npm start` on a data directory of its
@@ -70,6 +70,28 @@ export async function openConsoleSession(options: { name: string; locale: 'vi-VN
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A customer who consented to marketing, with one paid order of 640,000 ₫ yesterday, brought by the
+ * shop's signed webhook: the real customer a page previews its emails for. Resolves with her id once
+ * the API finds her.
+ */
+export async function seedBuyer(
+  session: ConsoleSession,
+  customer: { externalId: string; email: string; firstName: string; lastName: string },
+  orderId: string,
+): Promise<string> {
+  const at = new Date(Date.now() - 86_400_000).toISOString();
+  await sendSigned(session.api, DEMO_SHOP.shopId, session.secret, [
+    {
+      type: 'order.upserted',
+      occurredAt: at,
+      customer: { ...customer, acceptsEmailMarketing: true },
+      order: { orderId, status: 'paid', currency: 'VND', total: 640_000, createdAt: at, updatedAt: at, lineItems: [] },
+    },
+  ]);
+  return waitForCustomer(session.api, session.apiKey, customer.email);
 }
 
 /** A full-page screenshot under .previews/ when a test fails, to see what the page showed. */
