@@ -131,6 +131,9 @@ it('saves a catalog the API validates, naming the field', async () => {
   const perk = await put(program);
   expect(perk.json.error.field).toBe('program.tiers.levels[2].perks[0].rewardId');
   for (const level of program.tiers.levels) delete level.perks;
+  const flow = await put(program);
+  expect(flow.json.error.field).toBe('program.flows[0].rewardId');
+  for (const entry of program.flows ?? []) delete entry.rewardId;
   const saved = await put(program);
   expect(saved.status, saved.text).toBe(200);
 });
