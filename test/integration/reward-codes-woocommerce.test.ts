@@ -76,6 +76,7 @@ beforeAll(async () => {
   ];
   program.offers = {};
   for (const level of program.tiers.levels) delete level.perks;
+  for (const flow of program.flows ?? []) delete flow.rewardId;
   const saved = await send(`${runtime.apiUrl}/v1/program`, {
     method: 'PUT',
     headers: auth(),

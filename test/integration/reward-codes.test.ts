@@ -77,9 +77,10 @@ beforeAll(async () => {
       active: true,
     },
   ];
-  // This catalog replaces the default one: the win-back offer and Gold's perk named rewards it drops.
+  // This catalog replaces the default one: the win-back offer and flow and Gold's perk named rewards it drops.
   program.offers = {};
   for (const level of program.tiers.levels) delete level.perks;
+  for (const flow of program.flows ?? []) delete flow.rewardId;
   const saved = await send(`${runtime.apiUrl}/v1/program`, {
     method: 'PUT',
     headers: auth(),
