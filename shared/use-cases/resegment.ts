@@ -45,6 +45,7 @@ import { counts, netOf } from '#shared/domain/order.ts';
 import { type FlowMarks, flowsOf, planFlows, WIN_BACK_FLOW_ID } from '#shared/loyalty/flows.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
+import { tierDecisionOf } from '#shared/loyalty/review.ts';
 import { type ClvFacts, clvFactsOf, isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import { type CodeMessage, type ExpiryCounters, expireRewardCodes } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
@@ -52,7 +53,7 @@ import { listedValuesOf } from '#shared/use-cases/list-customers.ts';
 import { type TriggerSink, triggerEntry, triggerRecords } from '#shared/use-cases/loyalty-effects.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
 import { approveDueReferrals, type ReferralCounters, type ReferralDeps } from '#shared/use-cases/referrals.ts';
-import { reviewCustomerLoyalty, tierDecisionOf } from '#shared/use-cases/review-loyalty.ts';
+import { reviewCustomerLoyalty } from '#shared/use-cases/review-loyalty.ts';
 import { issuedData } from '#shared/use-cases/use-reward-codes.ts';
 
 /**

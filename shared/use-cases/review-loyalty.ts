@@ -3,7 +3,7 @@ import type { Db } from '#shared/data/db.ts';
 import { hasLedgerEntry, ledgerEntries } from '#shared/data/ledger-repo.ts';
 import type { TriggerDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
-import { pointsReviewOf, tierDecisionOf, tierReviewOf } from '#shared/loyalty/review.ts';
+import { pointsReviewOf, tierReviewOf } from '#shared/loyalty/review.ts';
 import { type ClvFacts, clvFactsOf, isBirthday, localDate } from '#shared/loyalty/rules.ts';
 import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward, offerOf } from '#shared/use-cases/give-reward.ts';
@@ -58,9 +58,6 @@ async function putTrigger(deps: ReviewDeps, shopId: string, customerId: string, 
   return true;
 }
 
-/** The decisions themselves are pure (loyalty/review.ts), shared with the backtest. */
-export { tierDecisionOf };
-
 export async function reviewCustomerLoyalty(shopId: string, customerId: string, deps: ReviewDeps): Promise<ReviewResult> {
   const program = await deps.program(shopId);
   const now = deps.now();
@@ -70,7 +67,8 @@ export async function reviewCustomerLoyalty(shopId: string, customerId: string, 
   for (let attempt = 0; attempt < 5; attempt++) {
     const loaded = await loadProfile(deps.db, shopId, customerId, true);
     const profile = loaded && { ...loaded, clv: deps.clv ?? clvFactsOf(loaded.derived.clv) };
-    if (!profile || !tierDecisionOf(profile, program, now)) break;
+    if (!profile) break;
+    // One decision per read (loyalty/review.ts, shared with the backtest): 'keep' when there is no tier to judge.
     const review = tierReviewOf(profile, program, now);
     result.tier = review.action;
     if (review.action === 'warn' && (await putTrigger(deps, shopId, customerId, review.trigger))) result.writes++;
