@@ -28,7 +28,8 @@ import {
 } from '#shared/connectors/types.ts';
 import type { EventCustomer, EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { currencyExponent, InvalidAmountError, parseMinorUnits, prorate } from '#shared/domain/money.ts';
-import { normalizeReferralCode, REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
+import { normalizeReferralCode } from '#shared/domain/referral-code.ts';
+import { REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
 
 /**
  * Shopify webhook bodies → canonical events. Field-by-field sources and every decision are in

@@ -26,7 +26,8 @@ import {
 } from '#shared/connectors/types.ts';
 import type { EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { prorate } from '#shared/domain/money.ts';
-import { normalizeReferralCode, REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
+import { normalizeReferralCode } from '#shared/domain/referral-code.ts';
+import { REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
 
 /**
  * WooCommerce webhook bodies (the REST v3 resource at delivery time) → canonical events.

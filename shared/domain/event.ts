@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ReferralCodeSchema } from '#shared/domain/referral-code.ts';
 
 /**
  * The canonical event (DESIGN §4): every source payload becomes one or more of these, and only
@@ -107,12 +108,7 @@ export const OrderSchema = z.object({
    * link (`/r/{code}`) left on the landing page (Shopify landing_site, WooCommerce's order
    * attribution), or a note naming it. Upper-cased, spaces and dashes dropped.
    */
-  referralCode: z
-    .string()
-    .max(40)
-    .transform((code) => code.replace(/[\s-]/g, '').toUpperCase())
-    .pipe(z.string().regex(/^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/, 'a referral code: 8 letters and digits'))
-    .optional(),
+  referralCode: ReferralCodeSchema.optional(),
   /**
    * Where the order is shipped, only to tell a referrer ordering for themselves as a "friend": the
    * order item keeps a hash of it (loyalty/referrals.ts shippingAddressHash), never the address.

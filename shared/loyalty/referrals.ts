@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { normalizeReferralCode, REFERRAL_CODE_ALPHABET, REFERRAL_CODE_LENGTH } from '#shared/domain/referral-code.ts';
 
 /**
  * Referrals: every customer has a code (and a link `/r/{code}`) to give friends; a friend's first
@@ -48,11 +49,6 @@ export const REFERRALS_OFF: Referrals = {
 /** A new shop's referrals: on, points on both sides (no platform needed), the 14-day returns window. */
 export const defaultReferrals = (): Referrals => ({ ...REFERRALS_OFF, active: true });
 
-/** Letters and digits a person cannot confuse (no 0/O, 1/I/L), as in reward codes. */
-const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-export const REFERRAL_CODE_LENGTH = 8;
-export const REFERRAL_CODE_PATTERN = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/;
-
 /**
  * A customer's referral code, derived from the shop, the customer and an attempt number: the same
  * code every time it is asked for (no write needed to know it), 8 characters of a 31-letter
@@ -63,14 +59,10 @@ export function referralCodeOf(shopId: string, customerId: string, attempt: numb
   const digest = createHash('sha256')
     .update(`rapport/referral/v1.${JSON.stringify([shopId, customerId, attempt])}`)
     .digest();
-  return Array.from({ length: REFERRAL_CODE_LENGTH }, (_, i) => ALPHABET[digest.readUInt32BE(i * 4) % ALPHABET.length]).join('');
-}
-
-/** A code as a person may type or a URL may carry it (lower case, spaces, dashes), or undefined when it cannot be one. */
-export function normalizeReferralCode(input: string | undefined): string | undefined {
-  if (!input) return undefined;
-  const code = input.replace(/[\s-]/g, '').toUpperCase();
-  return REFERRAL_CODE_PATTERN.test(code) ? code : undefined;
+  return Array.from(
+    { length: REFERRAL_CODE_LENGTH },
+    (_, i) => REFERRAL_CODE_ALPHABET[digest.readUInt32BE(i * 4) % REFERRAL_CODE_ALPHABET.length],
+  ).join('');
 }
 
 /**

@@ -32,6 +32,7 @@ import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import { type OrderState, refundedAmount } from '#shared/domain/order.ts';
+import { REFERRAL_CODE_PATTERN, ReferralCodeSchema } from '#shared/domain/referral-code.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
@@ -39,7 +40,6 @@ import {
   decideApproval,
   decideAttribution,
   isSelfReferral,
-  REFERRAL_CODE_PATTERN,
   REJECTION_WORDS,
   type ReferralReward,
   type RejectionReason,
@@ -547,12 +547,6 @@ const nameOf = (profile: Profile) => [profile.contact.firstName, profile.contact
 
 /* ---------------- GET /r/{code} ---------------- */
 
-export const ReferralCodeParamSchema = z
-  .string()
-  .max(40)
-  .transform((code) => code.replace(/[\s-]/g, '').toUpperCase())
-  .pipe(z.string().regex(REFERRAL_CODE_PATTERN, 'a referral code: 8 letters and digits'));
-
 export interface ReferralLanding {
   code: string;
   shopName: string;
@@ -570,7 +564,7 @@ export async function followReferralLink(
   codeParam: string | undefined,
   deps: { db: Db; loadShop: (shopId: string) => Promise<ShopRecord | undefined> },
 ): Promise<ReferralLanding> {
-  const code = parseOrThrow(ReferralCodeParamSchema, codeParam ?? '', 'code');
+  const code = parseOrThrow(ReferralCodeSchema, codeParam ?? '', 'code');
   const owner = await getReferralCodeOwner(deps.db, code);
   const shop = owner ? await deps.loadShop(owner.shopId) : undefined;
   if (!shop) throw new NotFoundError(`no referral code ${code}`);

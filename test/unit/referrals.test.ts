@@ -3,13 +3,12 @@ import { normalizeShopify } from '#shared/connectors/shopify.ts';
 import type { ConnectorContext, NormalizeResult } from '#shared/connectors/types.ts';
 import { normalizeWooCommerce } from '#shared/connectors/woocommerce.ts';
 import type { CanonicalEvent } from '#shared/domain/event.ts';
+import { normalizeReferralCode, REFERRAL_CODE_PATTERN } from '#shared/domain/referral-code.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import { defaultProgram, ProgramSchema } from '#shared/loyalty/program.ts';
 import {
   decideApproval,
   decideAttribution,
-  normalizeReferralCode,
-  REFERRAL_CODE_PATTERN,
   REFERRALS_OFF,
   referralCodeOf,
   refOfUrl,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
+import { ReferralCodeSchema } from '#shared/domain/referral-code.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, requires, route } from '#shared/http/api-docs/parts.ts';
-import { ReferralCodeParamSchema, ReferralsQuerySchema, type readReferrals } from '#shared/use-cases/referrals.ts';
+import { ReferralsQuerySchema, type readReferrals } from '#shared/use-cases/referrals.ts';
 
 /** Referrals: functions/list-referrals.ts (shared/use-cases/referrals.ts). */
 
@@ -75,7 +76,7 @@ export const referrals: ApiFamily = {
       description:
         "Public, given to friends (the storefront and the emails show it). Sends the friend to the shop's URL (PATCH /v1/shop `url`) with `ref={code}` added: the order placed in that visit carries it (Shopify's `landing_site`, WooCommerce's order attribution), and the friend's first such order is attributed. A shop without a URL gets a page showing the code, to type at checkout as a discount code.",
       security: [],
-      requestParams: { path: z.object({ code: ReferralCodeParamSchema }) },
+      requestParams: { path: z.object({ code: ReferralCodeSchema }) },
       responses: {
         '302': {
           description: "To the shop's URL with `ref={code}` (Location); the body is empty.",
