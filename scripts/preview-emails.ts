@@ -6,8 +6,8 @@ import { recommendProducts } from '#shared/email/recommend.ts';
 import { type EmailContext, renderEmail } from '#shared/email/render.ts';
 
 /**
- * Renders sample emails (welcome, tier_up, reward_issued and reward_failed, in English and
- * Vietnamese) into .previews/ as HTML,
+ * Renders sample emails (welcome, tier_up, reward_issued, reward_failed and a flow on segment entry's
+ * built-in copy with and without a reward, in English and Vietnamese) into .previews/ as HTML,
  * plain text and screenshots at a desktop and a phone width, to look at before shipping a
  * template change.
  *
@@ -66,6 +66,16 @@ const reward = (value: Record<string, unknown>) => ({
   points: 500,
   expiresAt: '2026-12-31T16:59:59.000Z',
 });
+
+/** A flow's reward as the run gives it (resegment.ts giveReward → render.ts `offer`). */
+const flowOffer = {
+  code: 'FL-3HD8Q-2MZ7W',
+  value: { kind: 'free_shipping' },
+  currency: 'VND',
+  expiresAt: '2026-12-31T16:59:59.000Z',
+};
+/** The postal address a marketing email's footer carries (PATCH /v1/shop {brand}). */
+const brand = { address: '12 Hàng Bạc, Hoàn Kiếm, Hà Nội' };
 
 const samples: Record<string, EmailContext> = {
   'welcome.en': {
@@ -131,6 +141,38 @@ const samples: Record<string, EmailContext> = {
     locale: 'vi-VN',
     customer: { firstName: 'Lan', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
     data: { code: 'RW-7KQ2M-X9PDT', name: { en: 'Money off your order', vi: 'Giảm giá đơn hàng' }, points: 500 },
+  },
+  'flow.en': {
+    ...base,
+    shop: { ...base.shop, brand },
+    trigger: 'flow',
+    locale: 'en-US',
+    customer: { firstName: 'Emma', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
+    data: { flowId: 'gold-welcome', offer: flowOffer },
+  },
+  'flow.vi': {
+    ...base,
+    shop: { ...base.shop, brand },
+    trigger: 'flow',
+    locale: 'vi-VN',
+    customer: { firstName: 'Lan', tier: gold, points: { balance: 1_250, lifetime: 4_800 }, progress },
+    data: { flowId: 'gold-welcome', offer: flowOffer },
+  },
+  'flow-no-reward.en': {
+    ...base,
+    shop: { ...base.shop, brand },
+    trigger: 'flow',
+    locale: 'en-US',
+    customer: { points: { balance: 0, lifetime: 0 } },
+    data: { flowId: 'ha-noi' },
+  },
+  'flow-no-reward.vi': {
+    ...base,
+    shop: { ...base.shop, brand },
+    trigger: 'flow',
+    locale: 'vi-VN',
+    customer: { points: { balance: 0, lifetime: 0 } },
+    data: { flowId: 'ha-noi' },
   },
 };
 

@@ -256,7 +256,7 @@ const en: Phrases = {
       paragraphs: [
         `Everyone at ${shop} is glad to have you with us.`,
         ...(balance ? [`You have ${balance} to use on your next order.`] : []),
-        ...(offer ? [`Here is ${offer} for your next order, with this code:`] : []),
+        ...(offer ? [`Here is ${offer} with this code:`] : []),
       ],
       cta: 'Visit the shop',
     }),
@@ -462,7 +462,7 @@ const vi: Phrases = {
       paragraphs: [
         `${shop} rất vui vì có bạn đồng hành.`,
         ...(balance ? [`Bạn có ${balance} để dùng cho đơn hàng tiếp theo.`] : []),
-        ...(offer ? [`${shop} tặng bạn ${offer} cho đơn hàng tiếp theo, với mã dưới đây:`] : []),
+        ...(offer ? [`${shop} tặng bạn ${offer} với mã dưới đây:`] : []),
       ],
       cta: 'Ghé cửa hàng',
     }),

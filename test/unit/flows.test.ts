@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type EmailContext, renderEmail } from '#shared/email/render.ts';
 import { type Flow, type FlowMarks, flowPeriod, flowsOf, planFlows, tierFlowFirings, winBackFlow } from '#shared/loyalty/flows.ts';
 import { defaultProgram, diffPrograms, ProgramSchema } from '#shared/loyalty/program.ts';
 
@@ -188,5 +189,36 @@ describe('flows in the program', () => {
   it('diffs flows by id', () => {
     const next = { ...program, flows: [...(program.flows ?? []), flow({ segments: ['tier:gold'] })] };
     expect(diffPrograms(program, next)).toEqual([{ path: 'flows[vip]', change: 'added', to: next.flows[1] }]);
+  });
+});
+
+describe("a flow's built-in email", () => {
+  const context = (locale: string, offer?: Record<string, unknown>): EmailContext => ({
+    trigger: 'flow',
+    locale,
+    shop: { name: 'Trà Mộc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: 'https://tramoc.example.vn' },
+    customer: { firstName: 'Lan', points: { balance: 1_250, lifetime: 4_800 } },
+    data: { flowId: 'gold-welcome', ...(offer ? { offer } : {}) },
+    recommendations: [],
+    unsubscribeUrl: 'https://tramoc.example.vn/unsubscribe?token=sample',
+  });
+  const offer = { code: 'FL-3HD8Q-2MZ7W', value: { kind: 'free_shipping' }, currency: 'VND', expiresAt: '2026-12-31T16:59:59.000Z' };
+
+  it('says once what its code gives, in English and Vietnamese, and shows the code', () => {
+    const en = renderEmail(context('en', offer));
+    expect(en.subject).toBe('A gift from Trà Mộc: free shipping on your order');
+    expect(en.text).toContain('Here is free shipping on your order with this code:');
+    expect(en.text).toContain('FL-3HD8Q-2MZ7W');
+    const vi = renderEmail(context('vi', offer));
+    expect(vi.subject).toBe('Quà tặng từ Trà Mộc: miễn phí vận chuyển cho đơn hàng');
+    expect(vi.text).toContain('Trà Mộc tặng bạn miễn phí vận chuyển cho đơn hàng với mã dưới đây:');
+    expect(vi.text).toContain('FL-3HD8Q-2MZ7W');
+  });
+
+  it('is a thank-you without a code when the flow gives no reward', () => {
+    const vi = renderEmail(context('vi'));
+    expect(vi.subject).toBe('Lời nhắn từ Trà Mộc');
+    expect(vi.text).toContain('Trà Mộc rất vui vì có bạn đồng hành.');
+    expect(vi.text).not.toContain('với mã dưới đây');
   });
 });
