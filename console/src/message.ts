@@ -8,6 +8,26 @@ import type { Language } from './i18n/index.ts';
 
 export const MESSAGE_LANGUAGES: readonly Language[] = ['vi', 'en'];
 
+/**
+ * The variables a campaign's or a segment flow's message may use, in the order the editor shows them
+ * (shared/email/shop-template.ts CAMPAIGN_VARIABLES, which FLOW_VARIABLES is).
+ */
+export const SHOP_MESSAGE_VARIABLES = [
+  'customer.first_name',
+  'customer.name',
+  'customer.points',
+  'customer.tier',
+  'shop.name',
+  'shop.url',
+  'links.loyalty_page',
+  'links.shop',
+  'links.unsubscribe',
+  'reward.code',
+  'reward.name',
+  'reward.value',
+  'reward.expires_on',
+] as const;
+
 /** A message as the API takes it (ShopMessageSchema): one language at least, each with subject and body. */
 export interface EditorMessage {
   subject: Partial<Record<Language, string>>;

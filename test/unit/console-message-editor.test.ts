@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { VARIABLES } from '#shared/email/shop-template.ts';
+import { CAMPAIGN_VARIABLES, FLOW_VARIABLES, VARIABLES } from '#shared/email/shop-template.ts';
 import { vi } from '../../console/src/i18n/vi.ts';
-import { messageFieldErrors, messageForApi } from '../../console/src/message.ts';
+import { messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES } from '../../console/src/message.ts';
 
 /** The console's email editor, its pure parts: the 400's fields at their inputs, the message sent, the words for every variable. */
 
@@ -45,5 +45,10 @@ describe('the message editor', () => {
 
   it('says in Vietnamese what every variable holds', () => {
     expect(Object.keys(vi.messageEditor.descriptions).sort()).toEqual(Object.keys(VARIABLES).sort());
+  });
+
+  it("offers a campaign's and a flow's message exactly the variables the server lets them use", () => {
+    expect([...SHOP_MESSAGE_VARIABLES]).toEqual([...CAMPAIGN_VARIABLES.names]);
+    expect([...SHOP_MESSAGE_VARIABLES]).toEqual([...FLOW_VARIABLES.names]);
   });
 });

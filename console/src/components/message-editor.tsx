@@ -3,10 +3,10 @@ import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { listCustomers } from '../customer-list.ts';
 import type { Language } from '../i18n/index.ts';
-import { blank, type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi } from '../message.ts';
+import { blank, type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES } from '../message.ts';
 import type { CustomerRow } from '../types.ts';
 
-export { type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi };
+export { type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES };
 
 import { ErrorNotice, Field, Loading } from './ui.tsx';
 

@@ -7,6 +7,7 @@ import {
   messageFieldErrors,
   messageForApi,
   type RenderedMessage,
+  SHOP_MESSAGE_VARIABLES,
 } from '../components/message-editor.tsx';
 import { ErrorNotice, Field, Loading, PageTitle, Section, Stat } from '../components/ui.tsx';
 import type { Language } from '../i18n/index.ts';
@@ -45,23 +46,6 @@ interface Campaign {
     attributedRevenue: { amount: number; currency: string };
   };
 }
-
-/** The variables a campaign's message may use (shared/email/shop-template.ts CAMPAIGN_VARIABLES). */
-const CAMPAIGN_VARIABLES = [
-  'customer.first_name',
-  'customer.name',
-  'customer.points',
-  'customer.tier',
-  'shop.name',
-  'shop.url',
-  'links.loyalty_page',
-  'links.shop',
-  'links.unsubscribe',
-  'reward.code',
-  'reward.name',
-  'reward.value',
-  'reward.expires_on',
-];
 
 const STATUS_BADGE: Record<Status, string> = {
   draft: 'badge',
@@ -324,7 +308,7 @@ function CampaignForm({ campaign, onSaved }: { campaign: Campaign | null; onSave
         <MessageEditor
           message={message}
           onChange={setMessage}
-          variables={CAMPAIGN_VARIABLES}
+          variables={SHOP_MESSAGE_VARIABLES}
           preview={preview}
           fieldPrefix="message"
           error={error instanceof ApiError && error.status === 400 ? error : null}

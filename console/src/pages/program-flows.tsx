@@ -1,7 +1,13 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
-import { type EditorMessage, MessageEditor, messageForApi, type RenderedMessage } from '../components/message-editor.tsx';
+import {
+  type EditorMessage,
+  MessageEditor,
+  messageForApi,
+  type RenderedMessage,
+  SHOP_MESSAGE_VARIABLES,
+} from '../components/message-editor.tsx';
 import type { Language } from '../i18n/index.ts';
 import type { FlowRule, Program } from '../types.ts';
 
@@ -12,23 +18,6 @@ import type { FlowRule, Program } from '../types.ts';
  * (the message editor, with a live preview for a real customer). They are part of the program
  * draft: saved with it through PUT /v1/program, a refusal shown on the flow it names.
  */
-
-/** The variables a flow's message may use (shared/email/shop-template.ts FLOW_VARIABLES). */
-export const FLOW_VARIABLE_NAMES = [
-  'customer.first_name',
-  'customer.name',
-  'customer.points',
-  'customer.tier',
-  'shop.name',
-  'shop.url',
-  'links.loyalty_page',
-  'links.shop',
-  'links.unsubscribe',
-  'reward.code',
-  'reward.name',
-  'reward.value',
-  'reward.expires_on',
-] as const;
 
 const PERIODS = ['ever', 'days', 'month', 'year'] as const;
 
@@ -342,7 +331,7 @@ function FlowForm({ index, flow, segments, rewards, edit, error }: FlowFormProps
         <MessageEditor
           message={flow.message ?? emptyMessage()}
           onChange={(message) => edit((x) => (x.message = { format: 'liquid', ...messageForApi(message) }))}
-          variables={FLOW_VARIABLE_NAMES}
+          variables={SHOP_MESSAGE_VARIABLES}
           preview={preview}
           fallback={builtIn}
           fieldPrefix={`${prefix}.message`}
