@@ -16,7 +16,6 @@ import {
   NO_CLV,
   pointsFor,
   type QualifyingOrder,
-  qualifyingMetric,
   type TierFacts,
   type TierOverride,
   tierFor,
@@ -121,10 +120,6 @@ export interface TierBase {
 }
 
 export const qualifyingOrders = (history: OrderHistory): QualifyingOrder[] => historyOrders(history);
-
-/** The customer's tier metric now, from the order history the profile holds. */
-export const tierMetricOf = (history: OrderHistory, program: Program, now: Date) =>
-  qualifyingMetric(qualifyingOrders(history), [], program, now);
 
 /** What the customer's tier rules read now: the window's figures from the order history, and the last run's predictions. */
 export const tierFactsOf = (history: OrderHistory, program: Program, now: Date, clv: ClvFacts = NO_CLV): TierFacts =>
