@@ -23,13 +23,13 @@ import {
   RawAmountSchema,
   read,
   SourceIdSchema,
+  shippingAddressOf,
   TextSchema,
   within,
 } from '#shared/connectors/types.ts';
 import type { EventCustomer, EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { currencyExponent, InvalidAmountError, parseMinorUnits, prorate } from '#shared/domain/money.ts';
-import { normalizeReferralCode } from '#shared/domain/referral-code.ts';
-import { REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
+import { orderReferralCode } from '#shared/loyalty/referrals.ts';
 
 /**
  * Shopify webhook bodies → canonical events. Field-by-field sources and every decision are in
@@ -397,16 +397,11 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): Outcome {
     updatedAt,
     lineItems,
     ...optional('discountCodes', discountCodesOf((raw.discount_codes ?? []).map((discount) => discount.code))),
-    ...optional('referralCode', shopifyReferralCode(raw.landing_site, raw.note_attributes)),
+    // The landing page ("/?ref=K7MPQ2ZD" after a referral link, kept by Shopify's online store), else a note attribute.
+    ...optional('referralCode', orderReferralCode(raw.landing_site, raw.note_attributes ?? [])),
     ...optional(
       'shippingAddress',
-      raw.shipping_address?.address1
-        ? {
-            line1: raw.shipping_address.address1.slice(0, 300),
-            ...optional('postcode', within(raw.shipping_address.zip, 40)),
-            ...optional('country', within(raw.shipping_address.country_code, 60)),
-          }
-        : undefined,
+      shippingAddressOf(raw.shipping_address?.address1, raw.shipping_address?.zip, raw.shipping_address?.country_code),
     ),
     ...(raw.test ? { test: true } : {}),
   };
@@ -421,18 +416,6 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): Outcome {
     drafts: dropped ? [] : [{ type: 'order.upserted', order, ...optional('customer', customer) }],
     ignored: dropped ? 1 : 0,
   };
-}
-
-/**
- * The referral code a Shopify order came with: the `ref` of its landing page (Order.landing_site, the
- * path and query the buyer first arrived on, kept on the order by Shopify's online store), else a
- * note attribute named `ref` or `referral_code` (a theme or app adding it to the cart).
- */
-function shopifyReferralCode(landing: string | undefined, notes: Array<{ name?: string; value: unknown }> | null | undefined) {
-  const fromLanding = refOfUrl(landing);
-  if (fromLanding) return fromLanding;
-  const note = (notes ?? []).find((attribute) => attribute.name && REFERRAL_NOTE_NAMES.has(attribute.name.toLowerCase()));
-  return typeof note?.value === 'string' ? normalizeReferralCode(note.value) : undefined;
 }
 
 /**

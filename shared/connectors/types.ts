@@ -202,6 +202,16 @@ export const within = (value: string | undefined, max: number) => (value !== und
 export const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
+/**
+ * Where an order is shipped, only for the hash that tells a referrer ordering for themselves
+ * (loyalty/referrals.ts shippingAddressHash): undefined without a street line.
+ */
+export function shippingAddressOf(line1: string | undefined, postcode: string | undefined, country: string | undefined) {
+  return line1
+    ? { line1: line1.slice(0, 300), ...optional('postcode', within(postcode, 40)), ...optional('country', within(country, 60)) }
+    : undefined;
+}
+
 export const countryCode = (value: string | undefined) => (value && /^[A-Za-z]{2}$/.test(value) ? value.toUpperCase() : undefined);
 
 /** A customer from what a source gave, or undefined when it names nobody (no id, email or phone). */

@@ -20,14 +20,14 @@ import {
   RawAmountSchema,
   read,
   SourceIdSchema,
+  shippingAddressOf,
   TextSchema,
   UtcInstantSchema,
   within,
 } from '#shared/connectors/types.ts';
 import type { EventOrder, OrderStatus } from '#shared/domain/event.ts';
 import { prorate } from '#shared/domain/money.ts';
-import { normalizeReferralCode } from '#shared/domain/referral-code.ts';
-import { REFERRAL_NOTE_NAMES, refOfUrl } from '#shared/loyalty/referrals.ts';
+import { orderReferralCode } from '#shared/loyalty/referrals.ts';
 
 /**
  * WooCommerce webhook bodies (the REST v3 resource at delivery time) → canonical events.
@@ -112,15 +112,14 @@ function orderShapes(currency: string) {
 /**
  * The referral code a WooCommerce order came with: the `ref` of the landing page its order
  * attribution recorded (`_wc_order_attribution_session_entry`, WooCommerce 8.5+), else a meta entry
- * named `ref` or `referral_code`.
+ * naming it (orderReferralCode).
  */
-function wooReferralCode(meta: Array<{ key?: string; value: unknown }> | null | undefined) {
-  const entries = meta ?? [];
-  const landing = entries.find((entry) => entry.key === '_wc_order_attribution_session_entry');
-  const fromLanding = typeof landing?.value === 'string' ? refOfUrl(landing.value) : undefined;
-  if (fromLanding) return fromLanding;
-  const named = entries.find((entry) => entry.key && REFERRAL_NOTE_NAMES.has(entry.key.toLowerCase()));
-  return typeof named?.value === 'string' ? normalizeReferralCode(named.value) : undefined;
+function wooReferralCode(meta: Array<{ key?: string | undefined; value: unknown }>) {
+  const landing = meta.find((entry) => entry.key === '_wc_order_attribution_session_entry');
+  return orderReferralCode(
+    landing?.value,
+    meta.map((entry) => ({ name: entry.key, value: entry.value })),
+  );
 }
 
 const shapesByCurrency = new Map<string, ReturnType<typeof orderShapes>>();
@@ -203,17 +202,8 @@ function orderUpserted(body: unknown, ctx: ConnectorContext): { drafts: EventDra
     updatedAt,
     lineItems,
     ...optional('discountCodes', discountCodesOf((raw.coupon_lines ?? []).map((coupon) => coupon.code))),
-    ...optional('referralCode', wooReferralCode(raw.meta_data)),
-    ...optional(
-      'shippingAddress',
-      raw.shipping?.address_1
-        ? {
-            line1: raw.shipping.address_1.slice(0, 300),
-            ...optional('postcode', within(raw.shipping.postcode, 40)),
-            ...optional('country', within(raw.shipping.country, 60)),
-          }
-        : undefined,
-    ),
+    ...optional('referralCode', wooReferralCode(raw.meta_data ?? [])),
+    ...optional('shippingAddress', shippingAddressOf(raw.shipping?.address_1, raw.shipping?.postcode, raw.shipping?.country)),
   };
   const customerId = raw.customer_id && raw.customer_id !== '0' ? raw.customer_id : undefined;
   const customer = customerOf({

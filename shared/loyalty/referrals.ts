@@ -79,7 +79,21 @@ export function refOfUrl(url: string | undefined | null): string | undefined {
 }
 
 /** Names of a note attribute (Shopify) or meta entry (WooCommerce) that a theme or plugin may set to the code. */
-export const REFERRAL_NOTE_NAMES: ReadonlySet<string> = new Set(['ref', 'referral_code', 'rapport_ref']);
+const REFERRAL_NOTE_NAMES: ReadonlySet<string> = new Set(['ref', 'referral_code', 'rapport_ref']);
+
+/**
+ * The referral code an order came with, as both platforms keep it: the `ref` of the page the buyer
+ * landed on, else the value of a note or meta entry named `ref`, `referral_code` or `rapport_ref`.
+ */
+export function orderReferralCode(
+  landing: unknown,
+  notes: ReadonlyArray<{ name?: string | undefined; value: unknown }>,
+): string | undefined {
+  const fromLanding = typeof landing === 'string' ? refOfUrl(landing) : undefined;
+  if (fromLanding) return fromLanding;
+  const note = notes.find((entry) => entry.name && REFERRAL_NOTE_NAMES.has(entry.name.toLowerCase()));
+  return typeof note?.value === 'string' ? normalizeReferralCode(note.value) : undefined;
+}
 
 /**
  * A shipping address reduced to a hash (no address stored): street line, postcode and country,
