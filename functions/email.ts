@@ -5,7 +5,7 @@ import { requeueTriggerEmail } from '#shared/aws/email-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { sesClient } from '#shared/aws/ses.ts';
 import { config } from '#shared/config.ts';
-import { type Campaign, getCampaign } from '#shared/data/campaign-repo.ts';
+import { getCampaign } from '#shared/data/campaign-repo.ts';
 import { getEmailTemplate } from '#shared/data/email-template-repo.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
 import { cachedLoader, db, loadShop, now } from '#shared/deps.ts';
@@ -50,16 +50,13 @@ async function coPurchase(shopId: string) {
  * Campaigns, for their emails: kept 5 s per container, so a campaign's thousands of emails read it
  * a few times, not once each, and a cancel stops its sends within seconds.
  */
-const campaigns = new Map<string, { value: Campaign | undefined; until: number }>();
-async function campaignOf(shopId: string, campaignId: string) {
-  const key = `${shopId}|${campaignId}`;
-  const hit = campaigns.get(key);
-  if (hit && hit.until > Date.now()) return hit.value;
-  const value = await getCampaign(db(), shopId, campaignId);
-  if (campaigns.size > 100) campaigns.clear();
-  campaigns.set(key, { value, until: Date.now() + 5_000 });
-  return value;
-}
+const campaigns = cachedLoader(
+  (key) => {
+    const [shopId = '', campaignId = ''] = key.split('|');
+    return getCampaign(db(), shopId, campaignId);
+  },
+  { ms: 5_000, max: 100 },
+);
 
 /** The shop's own copies of its trigger emails change rarely: 30 s per container, like the shop. */
 const shopCopies = cachedLoader(async (key: string) => {
@@ -85,7 +82,7 @@ async function processRecord(record: SQSRecord) {
     requeue: requeueTriggerEmail,
     publicUrl,
     shopCopy: (shopId, trigger) => shopCopies.get(`${shopId}|${trigger}`),
-    campaign: campaignOf,
+    campaign: (shopId, campaignId) => campaigns.get(`${shopId}|${campaignId}`),
     gifts: {
       codeKey: async (shopId) => couponKey(await masterKey(), shopId),
       platform: async (shopId) => {

@@ -19,18 +19,23 @@ export const now = () => new Date();
 /** Shops and programs change rarely and are read on every event: keep them 30 s per container. */
 const CACHE_MS = 30_000;
 
-export function cachedLoader<T>(load: (key: string) => Promise<T | undefined>) {
+export function cachedLoader<T>(load: (key: string) => Promise<T | undefined>, { ms = CACHE_MS, max = 10_000 } = {}) {
   const cache = new Map<string, { value: T | undefined; until: number }>();
+  const keep = (key: string, value: T | undefined) => {
+    // A container lives for hours: what it has seen is let go at `max` keys, not kept for ever.
+    if (cache.size >= max && !cache.has(key)) cache.clear();
+    // An absent one is asked for again soon: it may be created any moment.
+    cache.set(key, { value, until: Date.now() + (value ? ms : Math.min(ms, 1_000)) });
+  };
   const get = async (key: string) => {
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) return hit.value;
     const value = await load(key);
-    // An absent one is asked for again soon: it may be created any moment.
-    cache.set(key, { value, until: Date.now() + (value ? CACHE_MS : 1_000) });
+    keep(key, value);
     return value;
   };
   /** A value read afresh by the caller replaces the cached one, so the next `get` sees it too. */
-  const put = (key: string, value: T | undefined) => void cache.set(key, { value, until: Date.now() + (value ? CACHE_MS : 1_000) });
+  const put = (key: string, value: T | undefined) => keep(key, value);
   return { get, put, clear: () => cache.clear() };
 }
 
