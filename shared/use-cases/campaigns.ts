@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { RFM_SEGMENT_NAMES } from '#shared/analytics/rfm.ts';
+import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
 import {
   type Campaign,
   type CampaignFields,
@@ -34,7 +35,6 @@ import type { Program } from '#shared/loyalty/program.ts';
 import { composeBase } from '#shared/use-cases/compose-email.ts';
 import { checkedMessage } from '#shared/use-cases/manage-email-templates.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
-import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/use-cases/resegment.ts';
 import type { CampaignMessage } from '#shared/use-cases/send-campaign.ts';
 
 /**

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { spreadsheetCsvRecord } from '#shared/analytics/csv.ts';
 import { RFM_SEGMENT_NAMES } from '#shared/analytics/rfm.ts';
+import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
 import { getProfiles } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { profileKey } from '#shared/data/keys.ts';
@@ -12,7 +13,6 @@ import { currencyExponent, formatMinorUnits } from '#shared/domain/money.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { Program } from '#shared/loyalty/program.ts';
 import { profileView } from '#shared/use-cases/profile-view.ts';
-import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/use-cases/resegment.ts';
 
 /**
  * GET /v1/segments and GET /v1/segments/{segmentId}/customers: customers per RFM segment, tier and

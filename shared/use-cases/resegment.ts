@@ -439,8 +439,6 @@ async function productCatalogue(
 
 /* ---------------- step 2: apply, one shard ---------------- */
 
-export { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier };
-
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export type { Derived };

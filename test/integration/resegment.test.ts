@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoreClv } from '#shared/analytics/clv.ts';
 import { seededRandom } from '#shared/analytics/numeric.ts';
 import { rfmFromOrders } from '#shared/analytics/rfm.ts';
+import { segmentIdOfRfm } from '#shared/analytics/segment-ids.ts';
 import { gammaSampler, simulatePurchaseDays } from '#shared/analytics/simulate.ts';
 import { summarizeTransactions } from '#shared/analytics/transactions.ts';
 import { getProfile, getTimelinePage } from '#shared/data/customer-repo.ts';
@@ -14,15 +15,7 @@ import { giftCode } from '#shared/use-cases/give-reward.ts';
 import type { TriggerRecord } from '#shared/use-cases/loyalty-effects.ts';
 import { processEvent } from '#shared/use-cases/process-event.ts';
 import { listSegments } from '#shared/use-cases/read-segments.ts';
-import {
-  type RunDeps,
-  type RunMessage,
-  type RunModel,
-  requestRun,
-  runStep,
-  runToCompletion,
-  segmentIdOfRfm,
-} from '#shared/use-cases/resegment.ts';
+import { type RunDeps, type RunMessage, type RunModel, requestRun, runStep, runToCompletion } from '#shared/use-cases/resegment.ts';
 import { processDepsFor, startTestDb } from '#test/support/dynamo.ts';
 import { aShop, orderEvent } from '#test/support/factories.ts';
 
