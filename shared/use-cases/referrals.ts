@@ -177,7 +177,7 @@ export async function attributeOrder(shopId: string, friendId: string, order: Or
     at,
   };
   const { referral: stood } = await putReferralOnce(deps.db, shopId, referral);
-  await completeAttribution(shopId, stood, order.status, deps);
+  await completeAttribution(shopId, stood, order.status, deps, friend);
 }
 
 const pick = (profile: Profile) => ({
@@ -197,14 +197,29 @@ async function recentShippingHashes(db: Db, shopId: string, referrer: Profile): 
  * Everything after the referral is written, each step idempotent: the list pointers (and the due
  * entry), both timelines, and — for an attributed referral whose order was seen paid — the friend's reward.
  */
-async function completeAttribution(shopId: string, referral: Referral, deliveredStatus: string, deps: ReferralDeps) {
+async function completeAttribution(
+  shopId: string,
+  referral: Referral,
+  deliveredStatus: string,
+  deps: ReferralDeps,
+  /** The friend's profile when the caller has just read it (consistently), so the reward does not read it again. */
+  friend?: Profile,
+) {
   await putReferralPointers(deps.db, shopId, referral);
   const first = referral.status === 'attributed' ? 'attributed' : 'rejected';
   await tellBoth(shopId, referral, first, referral.orderAt, deps, referral.status === 'rejected' ? referral.reason : undefined);
   const paid = deliveredStatus === 'paid' || deliveredStatus === 'partially_refunded' || deliveredStatus === 'refunded';
   if (referral.status === 'attributed' && paid && !referral.friendReward) {
     const program = await deps.program(shopId);
-    const given = await giveSide(shopId, referral, 'friend', program.referrals.friendReward, program, deps);
+    const given = await giveSide(
+      shopId,
+      referral,
+      'friend',
+      program.referrals.friendReward,
+      program,
+      deps,
+      friend ? { profile: friend } : undefined,
+    );
     if (given) {
       await noteFriendReward(deps.db, shopId, referral.friendId, given);
       await putTimelineEntry(
@@ -268,6 +283,11 @@ async function giveSide(
   reward: ReferralReward,
   program: Program,
   deps: ReferralDeps,
+  /**
+   * The side's profile when the caller has just read it (consistently), and with `record` the reward's
+   * record under the key as the caller found it (undefined: none) — neither is read again.
+   */
+  known?: { profile: Profile; record?: RedemptionRecord | undefined },
 ): Promise<GivenReward | undefined> {
   const customerId = side === 'friend' ? referral.friendId : referral.referrerId;
   const key = side === 'friend' ? FRIEND_REWARD_KEY : referrerRewardKey(referral.friendId);
@@ -294,9 +314,9 @@ async function giveSide(
     return { rewardId: catalog.id, code: code.code };
   }
   const entryId = `${key}:${customerId}`.replace(/\//g, ':');
-  const profile = await loadProfile(deps.db, shopId, customerId, true);
+  const profile = known?.profile ?? (await loadProfile(deps.db, shopId, customerId, true));
   if (!profile) return undefined;
-  let record = profile.redemptions[key] ?? (await getRedemptionRecord(deps.db, shopId, customerId, key));
+  let record = known && 'record' in known ? known.record : await rewardRecordOf(deps.db, shopId, profile, key);
   let balance = profile.loyalty.balance;
   if (!record) {
     const fresh: RedemptionRecord = {
@@ -336,6 +356,11 @@ async function giveSide(
   await putLedgerEntry(deps.db, shopId, customerId, entry);
   await putRedemptionRecord(deps.db, shopId, customerId, key, record);
   return { points: record.points };
+}
+
+/** The record of a reward given under `key`: on the profile, or evicted to its own item. */
+async function rewardRecordOf(db: Db, shopId: string, profile: Profile, key: string): Promise<RedemptionRecord | undefined> {
+  return profile.redemptions[key] ?? (await getRedemptionRecord(db, shopId, profile.customerId, key));
 }
 
 export interface ReferralCounters {
@@ -393,8 +418,7 @@ async function approveOne(
   const revenue = state ? Math.max(0, state.total - refundedAmount(state)) : 0;
   // A reward already given under its key (a run that stopped after it) stands: the decision was made then.
   const referrerProfile = await loadProfile(deps.db, shopId, referral.referrerId, true);
-  const key = referrerRewardKey(friendId);
-  const given = referrerProfile?.redemptions[key] ?? (await getRedemptionRecord(deps.db, shopId, referral.referrerId, key));
+  const given = referrerProfile ? await rewardRecordOf(deps.db, shopId, referrerProfile, referrerRewardKey(friendId)) : undefined;
   const decision = given
     ? ({ status: 'approved' } as const)
     : decideApproval({
@@ -421,7 +445,16 @@ async function approveOne(
     await tellBoth(shopId, { ...referral, revenue }, 'rejected', at, deps, decision.reason);
     return 'rejected';
   }
-  const reward = await giveSide(shopId, referral, 'referrer', program.referrals.referrerReward, program, deps);
+  // The referrer's profile and record were just read: giveSide does not read them again.
+  const reward = await giveSide(
+    shopId,
+    referral,
+    'referrer',
+    program.referrals.referrerReward,
+    program,
+    deps,
+    referrerProfile ? { profile: referrerProfile, record: given } : undefined,
+  );
   await decideReferralOnce(deps.db, shopId, friendId, {
     status: 'approved',
     revenue,
