@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { DynamoEngine } from '#infra/local/emulators.ts';
-import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
+import type { Runtime } from '#infra/local/runtime.ts';
+import { createShopOverHttp, startTestRuntime } from '#test/support/local-api.ts';
 
 /**
  * Flows through PUT /v1/program over HTTP: a new shop's win-back flow, every bad input refused with
@@ -12,23 +12,20 @@ import { type Runtime, startRuntime } from '#infra/local/runtime.ts';
 type Loose = any;
 
 let runtime: Runtime;
+let stop: () => Promise<void>;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  runtime = await startRuntime({
-    port: 0,
-    dataDir: null,
-    dynamodb: (process.env.RAPPORT_DYNAMODB ?? 'dynalite') as DynamoEngine,
-    log: () => {},
+  ({ runtime, stop } = await startTestRuntime());
+  const apiKey = await createShopOverHttp(runtime, {
+    shopId: 'flows-shop',
+    currency: 'VND',
+    timezone: 'Asia/Ho_Chi_Minh',
+    locale: 'vi-VN',
   });
-  const created = await fetch(`${runtime.apiUrl}/admin/shops`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${runtime.adminKey}` },
-    body: JSON.stringify({ shopId: 'flows-shop', name: 'Trà Việt', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', locale: 'vi-VN' }),
-  });
-  auth = { authorization: `Bearer ${((await created.json()) as { apiKey: string }).apiKey}` };
+  auth = { authorization: `Bearer ${apiKey}` };
 });
-afterAll(async () => runtime?.stop());
+afterAll(async () => stop?.());
 
 const call = (method: string, path: string, body?: unknown) =>
   fetch(`${runtime.apiUrl}${path}`, { method, headers: auth, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
