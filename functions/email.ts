@@ -1,6 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { enqueueRewardCode } from '#shared/aws/code-queue.ts';
 import { requeueTriggerEmail } from '#shared/aws/email-queue.ts';
 import { masterKey } from '#shared/aws/secrets.ts';
 import { sesClient } from '#shared/aws/ses.ts';
@@ -10,10 +9,10 @@ import { getEmailTemplate } from '#shared/data/email-template-repo.ts';
 import { getCoPurchase } from '#shared/data/run-repo.ts';
 import { cachedLoader, db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
-import { couponKey } from '#shared/email/keys.ts';
 import type { EmailTrigger } from '#shared/email/render.ts';
 import { CAMPAIGN_TRIGGER, TRIGGERS } from '#shared/email/rules.ts';
 import { sendRawEmail } from '#shared/email/ses.ts';
+import { giftDeps } from '#shared/gift-deps.ts';
 import { logger } from '#shared/observability.ts';
 import { loadProgram } from '#shared/program-deps.ts';
 import { sqsHandler } from '#shared/queue/sqs-handler.ts';
@@ -83,14 +82,7 @@ async function processRecord(record: SQSRecord) {
     publicUrl,
     shopCopy: (shopId, trigger) => shopCopies.get(`${shopId}|${trigger}`),
     campaign: (shopId, campaignId) => campaigns.get(`${shopId}|${campaignId}`),
-    gifts: {
-      codeKey: async (shopId) => couponKey(await masterKey(), shopId),
-      platform: async (shopId) => {
-        const shop = await loadShop(shopId);
-        return shop?.shopify ? 'shopify' : shop?.woocommerce ? 'woocommerce' : undefined;
-      },
-      codes: enqueueRewardCode,
-    },
+    gifts: giftDeps,
   });
   // Ids and outcomes only: never an address or a name.
   logger.info('email', { shopId: message.shopId, customerId: message.customerId, trigger: message.trigger, ...outcome });

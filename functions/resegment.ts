@@ -3,10 +3,9 @@ import * as z from 'zod';
 import { enqueueRewardCode } from '#shared/aws/code-queue.ts';
 import { enqueueTriggerEmails } from '#shared/aws/email-queue.ts';
 import { enqueueRunSteps } from '#shared/aws/run-queue.ts';
-import { masterKey } from '#shared/aws/secrets.ts';
 import { db, loadShop, now } from '#shared/deps.ts';
 import { ShopIdSchema } from '#shared/domain/event.ts';
-import { couponKey } from '#shared/email/keys.ts';
+import { giftDeps } from '#shared/gift-deps.ts';
 import { logger } from '#shared/observability.ts';
 import { loadFreshProgram } from '#shared/program-deps.ts';
 import { sqsHandler } from '#shared/queue/sqs-handler.ts';
@@ -43,13 +42,7 @@ function deps(context: Context | undefined): RunDeps {
     enqueue: enqueueRunSteps,
     triggers: enqueueTriggerEmails,
     requeueCode: enqueueRewardCode,
-    gifts: {
-      codeKey: async (shopId) => couponKey(await masterKey(), shopId),
-      platform: async (shopId) => {
-        const shop = await loadShop(shopId);
-        return shop?.shopify ? 'shopify' : shop?.woocommerce ? 'woocommerce' : undefined;
-      },
-    },
+    gifts: giftDeps,
     remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
   };
 }
