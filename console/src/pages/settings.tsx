@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton, Dialog, ErrorNotice, Field, PageTitle, Section } from '../components/ui.tsx';
+import { messageFieldErrors } from '../message.ts';
 import { type Brand, PLATFORMS, type Platform, type Shop } from '../types.ts';
 
 const PLATFORM_NAMES: Record<Platform, string> = { shopify: 'Shopify', woocommerce: 'WooCommerce', generic: 'Generic' };
@@ -124,13 +125,8 @@ function ShopForm({ shop }: { shop: Shop }) {
   );
 }
 
-/** The refusals of a 400 by field (`brand.address` → its message), every field the API named. */
-const refusalsOf = (error: unknown): Record<string, string> =>
-  error instanceof ApiError && error.status === 400
-    ? Object.fromEntries(
-        (error.fields ?? (error.field ? [{ field: error.field, message: error.message }] : [])).map((f) => [f.field, f.message]),
-      )
-    : {};
+/** The brand's fields the form shows a refusal at (a 400's `brand.<field>`). */
+const BRAND_FIELDS = ['logoUrl', 'primaryColor', 'backgroundColor', 'address', 'footer.vi', 'footer.en'] as const;
 
 /** The emails' brand (PATCH /v1/shop {brand}, replaced whole; all empty removes it): what the shop's own emails look like. */
 function BrandForm({ brand }: { brand: Brand | null }) {
@@ -146,8 +142,8 @@ function BrandForm({ brand }: { brand: Brand | null }) {
   });
   const [state, setState] = useState<{ ok: true } | { error: unknown } | null>(null);
   const [busy, setBusy] = useState(false);
-  const refusals = refusalsOf(state && 'error' in state ? state.error : null);
-  const at = (field: string) => refusals[`brand.${field}`];
+  const refusals = messageFieldErrors(state && 'error' in state ? state.error : null, 'brand');
+  const at = (field: string) => refusals[field];
   const save = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -163,7 +159,7 @@ function BrandForm({ brand }: { brand: Brand | null }) {
     };
     const empty = Object.values(next).every((value) => value === undefined);
     try {
-      await api.send('PATCH', '/v1/shop', { body: { brand: empty ? null : JSON.parse(JSON.stringify(next)) } });
+      await api.send('PATCH', '/v1/shop', { body: { brand: empty ? null : next } });
       setState({ ok: true });
       await refreshShop();
     } catch (error) {
@@ -179,7 +175,8 @@ function BrandForm({ brand }: { brand: Brand | null }) {
       )}
     </Field>
   );
-  const shownAtField = Object.keys(refusals).some((field) => field.startsWith('brand.'));
+  // A refusal no field shows (the brand as a whole, say) is shown below the form.
+  const shownAtField = BRAND_FIELDS.some((field) => at(field));
   return (
     <Section title={b.title} intro={b.intro} id="brand">
       <form onSubmit={save}>
