@@ -3,12 +3,12 @@ import { ApiError } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { listCustomers } from '../customer-list.ts';
 import type { Language } from '../i18n/index.ts';
-import { blank, type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES } from '../message.ts';
+import { blank, type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi } from '../message.ts';
 import type { CustomerRow } from '../types.ts';
-
-export { type EditorMessage, MESSAGE_LANGUAGES, messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES };
-
 import { ErrorNotice, Field, Loading } from './ui.tsx';
+
+// What the pages that hold an editor give it, send and read back; the rest of message.ts is imported from there.
+export { type EditorMessage, messageFieldErrors, messageForApi, SHOP_MESSAGE_VARIABLES } from '../message.ts';
 
 /**
  * The editor of an email the shop writes: a subject and an HTML body per language in Liquid, the

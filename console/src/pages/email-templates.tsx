@@ -1,15 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
-import {
-  type EditorMessage,
-  MESSAGE_LANGUAGES,
-  MessageEditor,
-  messageForApi,
-  type RenderedMessage,
-} from '../components/message-editor.tsx';
+import { type EditorMessage, MessageEditor, messageForApi, type RenderedMessage } from '../components/message-editor.tsx';
 import { Dialog, ErrorNotice, Loading, PageTitle, Section } from '../components/ui.tsx';
 import type { Language } from '../i18n/index.ts';
+import { blank, MESSAGE_LANGUAGES } from '../message.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { TEMPLATE_TRIGGERS } from '../triggers.ts';
 
@@ -162,7 +157,7 @@ function TemplateForm({ row, descriptions, onSaved }: { row: EmailTemplateRow; d
   const conflict = error instanceof ApiError && error.status === 409;
   // A refusal answered after the words changed is of words no longer there: the live preview checks the new ones.
   const refused = error instanceof ApiError && error.status === 400 && state && 'of' in state && state.of === message;
-  const nothing = MESSAGE_LANGUAGES.every((each) => !message.subject[each]?.trim() && !message.body[each]?.trim());
+  const nothing = MESSAGE_LANGUAGES.every((each) => blank(message, each));
   return (
     <form onSubmit={save} class="template-form">
       <p class="muted">{row.marketing ? e.marketing : e.transactional}</p>
