@@ -69,7 +69,10 @@ const counterAttribute = (counter: CampaignCounter) =>
 
 const num = (value: unknown) => (typeof value === 'number' ? value : 0);
 
-function fromItem(item: Record<string, unknown>): Campaign {
+/** A campaign as the list shows it: everything but its message. */
+export type CampaignSummary = Omit<Campaign, 'message'>;
+
+function summaryFromItem(item: Record<string, unknown>): CampaignSummary {
   const skipped: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) if (name.startsWith(SKIP_PREFIX)) skipped[name.slice(SKIP_PREFIX.length)] = num(value);
   const fanout: Record<string, FanoutPart> = {};
@@ -81,11 +84,6 @@ function fromItem(item: Record<string, unknown>): Campaign {
     campaignId: String(item.SK).slice(CAMPAIGN_PREFIX.length),
     name: item.name as string,
     audience: item.audience as Audience,
-    // Parsed again: a message saved under an older schema gets today's defaults.
-    message:
-      item.message === undefined
-        ? ShopMessageSchema.parse({ subject: { en: '-' }, body: { en: '-' } })
-        : ShopMessageSchema.parse(item.message),
     ...optional('rewardId'),
     ...optional('scheduledAt'),
     ...optional('timezone'),
@@ -109,6 +107,11 @@ function fromItem(item: Record<string, unknown>): Campaign {
       revenue: num(item[REVENUE]),
     },
   };
+}
+
+function fromItem(item: Record<string, unknown>): Campaign {
+  // Parsed again: a message saved under an older schema gets today's defaults.
+  return { ...summaryFromItem(item), message: ShopMessageSchema.parse(item.message) };
 }
 
 export type CampaignFields = Pick<Campaign, 'name' | 'audience' | 'message'> & { rewardId?: string | null; scheduledAt?: string | null };
@@ -161,10 +164,7 @@ export async function campaignPage(db: Db, shopId: string, limit: number, after?
     }),
   );
   return {
-    campaigns: (Items ?? []).map((item) => {
-      const { message: _message, ...rest } = item;
-      return fromItem(rest);
-    }),
+    campaigns: (Items ?? []).map(summaryFromItem),
     last: LastEvaluatedKey ? String(LastEvaluatedKey.SK).slice(CAMPAIGN_PREFIX.length) : undefined,
   };
 }

@@ -5,6 +5,7 @@ import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analyt
 import {
   type Campaign,
   type CampaignFields,
+  type CampaignSummary,
   campaignPage,
   getCampaign,
   moveCampaignIfStatus,
@@ -96,8 +97,8 @@ function sendAtOf(local: string, timezone: string, now: Date, field: string): Da
   return at;
 }
 
-/** The campaign as the API shows it: its fields, progress and results. */
-export function campaignView(campaign: Campaign, shop: ShopRecord, withMessage = true) {
+/** The campaign as the API shows it: its fields, progress and results (its message when read alone, not in the list). */
+export function campaignView(campaign: CampaignSummary & { message?: Campaign['message'] }, shop: ShopRecord) {
   const { counts } = campaign;
   const parts = campaign.parts ?? 0;
   const fanout = Object.values(campaign.fanout);
@@ -106,7 +107,7 @@ export function campaignView(campaign: Campaign, shop: ShopRecord, withMessage =
     name: campaign.name,
     status: campaign.status,
     audience: campaign.audience,
-    ...(withMessage ? { message: campaign.message } : {}),
+    ...(campaign.message ? { message: campaign.message } : {}),
     rewardId: campaign.rewardId ?? null,
     scheduledAt: campaign.scheduledAt ?? null,
     timezone: campaign.timezone ?? shop.timezone,
@@ -180,7 +181,7 @@ export const ListQuerySchema = z.object({
 export async function listCampaigns(shop: ShopRecord, query: Record<string, string | undefined>, deps: Pick<CampaignDeps, 'db'>) {
   const { limit, cursor } = parseOrThrow(ListQuerySchema, query, 'query');
   const page = await campaignPage(deps.db, shop.shopId, limit, cursor);
-  return { items: page.campaigns.map((campaign) => campaignView(campaign, shop, false)), ...(page.last ? { cursor: page.last } : {}) };
+  return { items: page.campaigns.map((campaign) => campaignView(campaign, shop)), ...(page.last ? { cursor: page.last } : {}) };
 }
 
 /** GET /v1/campaigns/{campaignId}: with its message, progress and results. */
