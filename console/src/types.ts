@@ -1,3 +1,5 @@
+import type { BacktestReport } from '../../shared/loyalty/backtest.ts';
+
 /**
  * What the console reads from the HTTP API (README "HTTP API"; DESIGN §3). Only the fields the
  * pages show are named; answers may carry more. Money is integer minor units of its currency.
@@ -307,65 +309,14 @@ export interface EmailLogRow {
   [key: string]: unknown;
 }
 
-/** A backtest of a proposed program (GET /v1/program/backtests/{id}; shared/http/api-docs/backtests.ts). */
-export interface BacktestOutcome {
-  tiers: Array<{ id: string; customers: number }>;
-  points: {
-    issued: number;
-    earned: number;
-    bonuses: number;
-    activities: number;
-    adjusted: number;
-    returned: number;
-    clawedBack: number;
-    writtenOff: number;
-    redeemed: number;
-    blocked: { redemptions: number; points: number };
-    expired: number;
-    outstanding: number;
-  };
-  liability: { points: number; value: number };
-  breakageRate: number;
-  rewardsCost: number;
-  emails: Record<string, number>;
-}
+/**
+ * A backtest's report is the engine's own type (shared/loyalty/backtest.ts BacktestReport, the
+ * `report` of GET /v1/program/backtests/{id}): only its type comes here, so a field the engine adds
+ * or renames reaches the console's type-check instead of drifting from a copy.
+ */
+export type { BacktestReport, ProgramOutcome, TierMove } from '../../shared/loyalty/backtest.ts';
 
-export interface BacktestMove {
-  customerId: string;
-  from: string;
-  to: string;
-}
-
-export interface BacktestProjection {
-  customers: number;
-  expectedPurchases: number;
-  expectedSpend: number;
-  pointsIssued: number;
-  pointsIssuedValue: number;
-}
-
-export interface BacktestReport {
-  asOf: string;
-  currency: string;
-  customers: number;
-  orders: number;
-  current: BacktestOutcome;
-  proposed: BacktestOutcome;
-  moves: {
-    up: { count: number; customers: BacktestMove[] };
-    down: { count: number; customers: BacktestMove[] };
-    unchanged: number;
-    listCap: number;
-  };
-  projection: {
-    label: string;
-    horizonMonths: number;
-    holdout: { meanAbsoluteError: number; predictedPurchases: number; actualPurchases: number; relativeError: number | null } | null;
-    current: BacktestProjection;
-    proposed: BacktestProjection;
-  };
-}
-
+/** A backtest job (GET /v1/program/backtests/{id}; shared/http/api-docs/backtests.ts). */
 export interface Backtest {
   backtestId: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed';

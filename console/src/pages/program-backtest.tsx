@@ -5,7 +5,7 @@ import { useApp } from '../app-context.ts';
 import { Chart, type Plot } from '../components/chart.tsx';
 import { ErrorNotice } from '../components/ui.tsx';
 import { tierName } from '../shop.ts';
-import type { Backtest, BacktestMove, BacktestOutcome, BacktestReport, Program } from '../types.ts';
+import type { Backtest, BacktestReport, Program, ProgramOutcome, TierMove } from '../types.ts';
 
 /**
  * "Backtest" before "Save": the draft replayed on the shop's own history by the API
@@ -136,7 +136,7 @@ function BacktestReportView({
   const signed = (n: number, show: (n: number) => string) => (n === 0 ? '0' : n > 0 ? `+${show(n)}` : `−${show(-n)}`);
   const count = (n: number) => fmt.number(n);
   const tierIds = [...new Set([...current.tiers.map((tier) => tier.id), ...proposed.tiers.map((tier) => tier.id)])];
-  const customersIn = (outcome: BacktestOutcome, id: string) => outcome.tiers.find((tier) => tier.id === id)?.customers ?? 0;
+  const customersIn = (outcome: ProgramOutcome, id: string) => outcome.tiers.find((tier) => tier.id === id)?.customers ?? 0;
   const rows: Array<{ label: string; current: number; proposed: number; show: (n: number) => string }> = [
     { label: t.backtest.issued, current: current.points.issued, proposed: proposed.points.issued, show: count },
     { label: t.backtest.redeemed, current: current.points.redeemed, proposed: proposed.points.redeemed, show: count },
@@ -301,7 +301,7 @@ function MovesTable({
   draft,
 }: {
   caption: string;
-  moves: { count: number; customers: BacktestMove[] };
+  moves: { count: number; customers: TierMove[] };
   cap: number;
   draft: Program;
 }) {
