@@ -137,20 +137,12 @@ function BacktestReportView({
   const count = (n: number) => fmt.number(n);
   const tierIds = [...new Set([...current.tiers.map((tier) => tier.id), ...proposed.tiers.map((tier) => tier.id)])];
   const customersIn = (outcome: ProgramOutcome, id: string) => outcome.tiers.find((tier) => tier.id === id)?.customers ?? 0;
-  const rows: Array<{ label: string; current: number; proposed: number; show: (n: number) => string }> = [
-    { label: t.backtest.issued, current: current.points.issued, proposed: proposed.points.issued, show: count },
-    { label: t.backtest.redeemed, current: current.points.redeemed, proposed: proposed.points.redeemed, show: count },
-    {
-      label: t.backtest.blocked,
-      current: current.points.blocked.redemptions,
-      proposed: proposed.points.blocked.redemptions,
-      show: count,
-    },
-    { label: t.backtest.expired, current: current.points.expired, proposed: proposed.points.expired, show: count },
-    { label: t.backtest.outstanding, current: current.points.outstanding, proposed: proposed.points.outstanding, show: count },
-    { label: t.backtest.liability, current: current.liability.value, proposed: proposed.liability.value, show: money },
-    { label: t.backtest.rewardsCost, current: current.rewardsCost, proposed: proposed.rewardsCost, show: money },
-  ];
+  /** A figure of both programs: in force, the draft, and the change between them. */
+  const compared = (key: string, label: string, pick: (outcome: ProgramOutcome) => number, show: (n: number) => string) => {
+    const [a, b] = [pick(current), pick(proposed)];
+    return { key, label, cells: [show(a), show(b), signed(b - a, show)] };
+  };
+  const figure = (label: string, pick: (outcome: ProgramOutcome) => number, show = count) => compared(label, label, pick, show);
   const triggers = [...new Set([...Object.keys(current.emails), ...Object.keys(proposed.emails)])].sort();
   return (
     <section class="backtest-report" aria-label={t.backtest.reportTitle}>
@@ -165,70 +157,31 @@ function BacktestReportView({
         </p>
       )}
       <div class="backtest-grid">
-        <div class="table-wrap">
-          <table>
-            <caption>{t.backtest.tiersCaption}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.backtest.tier}</th>
-                <th scope="col" class="numeric">
-                  {t.backtest.current}
-                </th>
-                <th scope="col" class="numeric">
-                  {t.backtest.proposed}
-                </th>
-                <th scope="col" class="numeric">
-                  {t.backtest.change}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tierIds.map((id) => (
-                <tr key={id}>
-                  <th scope="row">{tierName(draft, id, language)}</th>
-                  <td class="numeric">{count(customersIn(current, id))}</td>
-                  <td class="numeric">{count(customersIn(proposed, id))}</td>
-                  <td class="numeric">{signed(customersIn(proposed, id) - customersIn(current, id), count)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <div class="table-wrap">
-          <table>
-            <caption>{t.backtest.pointsCaption}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.backtest.figure}</th>
-                <th scope="col" class="numeric">
-                  {t.backtest.current}
-                </th>
-                <th scope="col" class="numeric">
-                  {t.backtest.proposed}
-                </th>
-                <th scope="col" class="numeric">
-                  {t.backtest.change}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.label}>
-                  <th scope="row">{row.label}</th>
-                  <td class="numeric">{row.show(row.current)}</td>
-                  <td class="numeric">{row.show(row.proposed)}</td>
-                  <td class="numeric">{signed(row.proposed - row.current, row.show)}</td>
-                </tr>
-              ))}
-              <tr>
-                <th scope="row">{t.backtest.breakage}</th>
-                <td class="numeric">{fmt.percent(current.breakageRate, 2)}</td>
-                <td class="numeric">{fmt.percent(proposed.breakageRate, 2)}</td>
-                <td class="numeric" />
-              </tr>
-            </tbody>
-          </table>
-        </div>
+        <CompareTable
+          caption={t.backtest.tiersCaption}
+          head={t.backtest.tier}
+          change
+          rows={tierIds.map((id) => compared(id, tierName(draft, id, language), (outcome) => customersIn(outcome, id), count))}
+        />
+        <CompareTable
+          caption={t.backtest.pointsCaption}
+          head={t.backtest.figure}
+          change
+          rows={[
+            figure(t.backtest.issued, (o) => o.points.issued),
+            figure(t.backtest.redeemed, (o) => o.points.redeemed),
+            figure(t.backtest.blocked, (o) => o.points.blocked.redemptions),
+            figure(t.backtest.expired, (o) => o.points.expired),
+            figure(t.backtest.outstanding, (o) => o.points.outstanding),
+            figure(t.backtest.liability, (o) => o.liability.value, money),
+            figure(t.backtest.rewardsCost, (o) => o.rewardsCost, money),
+            {
+              key: 'breakage',
+              label: t.backtest.breakage,
+              cells: [fmt.percent(current.breakageRate, 2), fmt.percent(proposed.breakageRate, 2), ''],
+            },
+          ]}
+        />
       </div>
 
       <LiabilityChart report={report} />
@@ -253,33 +206,15 @@ function BacktestReportView({
       </div>
 
       {triggers.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <caption>{t.backtest.emailsCaption}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.backtest.trigger}</th>
-                <th scope="col" class="numeric">
-                  {t.backtest.current}
-                </th>
-                <th scope="col" class="numeric">
-                  {t.backtest.proposed}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {triggers.map((trigger) => (
-                <tr key={trigger}>
-                  <th scope="row" class="mono">
-                    {trigger}
-                  </th>
-                  <td class="numeric">{count(current.emails[trigger] ?? 0)}</td>
-                  <td class="numeric">{count(proposed.emails[trigger] ?? 0)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CompareTable
+          caption={t.backtest.emailsCaption}
+          head={t.backtest.trigger}
+          rows={triggers.map((trigger) => ({
+            key: trigger,
+            label: <span class="mono">{trigger}</span>,
+            cells: [count(current.emails[trigger] ?? 0), count(proposed.emails[trigger] ?? 0)],
+          }))}
+        />
       )}
 
       <p class="muted">
@@ -291,6 +226,51 @@ function BacktestReportView({
         )}
       </p>
     </section>
+  );
+}
+
+/** One figure per row, the program in force beside the draft (and the change, where it means something). */
+function CompareTable({
+  caption,
+  head,
+  change = false,
+  rows,
+}: {
+  caption: string;
+  head: string;
+  change?: boolean;
+  rows: Array<{ key: string; label: ComponentChildren; cells: string[] }>;
+}) {
+  const { t } = useApp();
+  const columns = [t.backtest.current, t.backtest.proposed, ...(change ? [t.backtest.change] : [])];
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{head}</th>
+            {columns.map((column) => (
+              <th key={column} scope="col" class="numeric">
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">{row.label}</th>
+              {row.cells.map((cell, i) => (
+                <td key={columns[i]} class="numeric">
+                  {cell}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
