@@ -47,9 +47,14 @@ function fromItem(item: Record<string, unknown>): EmailTemplateState {
 const withMessage = (state: EmailTemplateState | undefined): StoredEmailTemplate | undefined =>
   state?.message ? { ...state, message: state.message } : undefined;
 
-async function readState(db: Db, shopId: string, trigger: EmailTrigger): Promise<EmailTemplateState | undefined> {
+/**
+ * `consistent`: after a refused write, to say what the copy is at now (a replica may not have the
+ * write that refused it yet). The email stage and the preview read eventually: the stage keeps a
+ * copy 30 s anyway, and a consistent read of an item this size costs twice the capacity.
+ */
+async function readState(db: Db, shopId: string, trigger: EmailTrigger, consistent = false): Promise<EmailTemplateState | undefined> {
   const { Item } = await db.client.send(
-    new GetCommand({ TableName: db.table, Key: emailTemplateKey(shopId, trigger), ConsistentRead: true }),
+    new GetCommand({ TableName: db.table, Key: emailTemplateKey(shopId, trigger), ConsistentRead: consistent }),
   );
   return Item ? fromItem(Item) : undefined;
 }
@@ -120,7 +125,8 @@ export async function putEmailTemplateIfRevision(
     );
     return { ...fromItem(Attributes ?? {}), message };
   } catch (error) {
-    if (expected !== undefined && isConditionFailure(error)) throw staleRevision(trigger, expected, await readState(db, shopId, trigger));
+    if (expected !== undefined && isConditionFailure(error))
+      throw staleRevision(trigger, expected, await readState(db, shopId, trigger, true));
     throw error;
   }
 }
@@ -153,7 +159,7 @@ export async function removeEmailTemplateIfRevision(
     return fromItem(Attributes ?? {});
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const current = await readState(db, shopId, trigger);
+    const current = await readState(db, shopId, trigger, true);
     if (expected !== undefined && (current?.revision ?? 0) !== expected) throw staleRevision(trigger, expected, current);
     throw new NotFoundError(`no copy of the ${trigger} email to remove`);
   }
