@@ -312,6 +312,17 @@ describe('the storefront widget, in Chromium on a test shop page', () => {
     await dialog.getByRole('heading', { name: 'Lịch sử điểm' }).scrollIntoViewIfNeeded();
     await shot('member-vi-history');
 
+    // Her referral invite: the offer in her words, her code, and the link she copies for a friend.
+    const invite = dialog.locator('section').filter({ has: page.getByRole('heading', { name: 'Mời bạn bè' }) });
+    await invite.scrollIntoViewIfNeeded();
+    await invite.getByText('Mời bạn bè: bạn ấy nhận 100 điểm cho đơn hàng đầu tiên, bạn nhận 200 điểm khi đơn được xác nhận.').waitFor();
+    await invite.getByText('K7MPQ2ZD', { exact: true }).waitFor();
+    await invite.getByText('https://loyalty.traxanh.example.vn/r/K7MPQ2ZD').waitFor();
+    await invite.getByRole('button', { name: 'Sao chép liên kết' }).click();
+    await invite.getByRole('button', { name: 'Đã sao chép' }).waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe('https://loyalty.traxanh.example.vn/r/K7MPQ2ZD');
+    await shot('member-vi-invite');
+
     const redeems = api.redeems();
     expect(redeems).toHaveLength(1);
     expect(redeems[0]).toMatchObject({ path: '/v1/storefront/me/rewards/off-50k/redeem', body: '{}' });
