@@ -91,6 +91,8 @@ describe('flows on the Program page, in Chromium against npm start', () => {
     await preview()
       .getByText(/mã miễn phí vận chuyển của bạn/)
       .waitFor();
+    // The change to save names the new flow by its id, as the server's diff does.
+    await page.getByRole('region', { name: 'Thay đổi sẽ lưu' }).getByText('flows[flow-2]', { exact: true }).waitFor();
 
     // A script slips in: the save is refused, at the message's body.
     await body().fill('<p>Chào bạn</p><script>alert(1)</script>');
@@ -100,6 +102,9 @@ describe('flows on the Program page, in Chromium against npm start', () => {
       .getByRole('row', { name: /Chào khách Hà Nội/ })
       .getByRole('alert')
       .waitFor();
+    // Shown in the form, at the flow: not again as an error of the JSON document.
+    await page.getByText('Chương trình chưa được lưu: hãy sửa trường được đánh dấu bên dưới.').waitFor();
+    expect(await page.locator('textarea.json').getAttribute('aria-invalid')).toBeNull();
     let program = (await (await authed('GET', '/v1/program')).json()) as { version: number; program: { flows: unknown[] } };
     expect(program.program.flows).toHaveLength(1);
 

@@ -10,14 +10,14 @@ import { ActivitiesEditor, BonusesEditor } from './program-earning.tsx';
 import { FlowsEditor } from './program-flows.tsx';
 
 /** Lists diffed by their entries' id, as the server does (shared/loyalty/program.ts KEYED_LISTS). */
-const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id' };
+const KEYED_LISTS: Readonly<Record<string, string>> = { activities: 'activity', bonuses: 'id', flows: 'id' };
 
 const keyedEntries = (list: unknown[], key: string) =>
   Object.fromEntries(list.map((entry, i) => [String((entry as Record<string, unknown> | null)?.[key] ?? i), entry]));
 
 /**
- * What changes between two programs, field by field (arrays by index, activities and bonus rules by
- * id), in the paths the API uses (`tiers.levels[1].threshold`, `bonuses[tet-week].multiplier`). The
+ * What changes between two programs, field by field (arrays by index, activities, bonus rules and
+ * flows by id), in the paths the API uses (`tiers.levels[1].threshold`, `bonuses[tet-week].multiplier`). The
  * same walk as shared/loyalty/program.ts diffPrograms, which cannot be bundled here (it comes with
  * the zod schema); the server's own diff is shown after saving.
  */
@@ -44,7 +44,7 @@ export function diffPrograms(from: unknown, to: unknown, path = ''): DiffLine[] 
 
 /** The fields the form shows (the rest are edited as JSON), as the API names them in `error.field`. */
 const FORM_FIELDS =
-  /^program\.((tiers\.levels\[\d+\]\.(threshold|qualifies|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$|(activities|bonuses)\[\d+\])/;
+  /^program\.((tiers\.levels\[\d+\]\.(threshold|qualifies|earnMultiplier|name\.(en|vi))|points\.earn\.(points|per)|points\.firstOrderBonus|email\.(fromAddress|fromName|replyTo))$|(activities|bonuses|flows)\[\d+\])/;
 
 type Saved = { version: number; changes: DiffLine[] };
 
@@ -133,7 +133,7 @@ function ProgramEditor({
   const fieldError = (path: string) =>
     error?.status === 400 && error.field === `program.${path}` ? error.message.replace(`${error.field}: `, '') : undefined;
   const shownInForm = error?.status === 400 && FORM_FIELDS.test(error.field ?? '');
-  // Activities and bonus rules show a refusal on the row it names (program.bonuses[1].on.to → bonuses[1]).
+  // Activities, bonus rules and flows show a refusal on the row it names (program.bonuses[1].on.to → bonuses[1]).
   const errorUnder = (prefix: string) => {
     const field = error?.status === 400 ? (error.field ?? '') : '';
     return field === `program.${prefix}` || field.startsWith(`program.${prefix}.`)
