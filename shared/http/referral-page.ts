@@ -1,6 +1,7 @@
 import { escapeHtml } from '#shared/email/render.ts';
 import { htmlPage, PAGE_HEADERS, pagePolicy } from '#shared/http/html-page.ts';
 import type { HttpResult } from '#shared/http/http-handler.ts';
+import { STOREFRONT_COPY } from '#shared/loyalty/storefront-copy.ts';
 import type { ReferralLanding } from '#shared/use-cases/referrals.ts';
 
 /**
@@ -20,9 +21,9 @@ export function referralLanding(landing: ReferralLanding): HttpResult {
       body: '',
     };
   const body =
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<!doctype html><html lang="${landing.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
     `<title>${escapeHtml(landing.shopName)}</title><style>${STYLE}</style></head><body>` +
-    `<h1>${escapeHtml(landing.shopName)}</h1><p>A friend invited you. Use this code at checkout:</p>` +
+    `<h1>${escapeHtml(landing.shopName)}</h1><p>${escapeHtml(STOREFRONT_COPY[landing.language].referralLanding)}</p>` +
     `<code>${escapeHtml(landing.code)}</code></body></html>`;
   return htmlPage(body, pagePolicy(STYLE));
 }

@@ -37,6 +37,8 @@ export interface StorefrontCopy {
     referral(role: 'friend' | 'referrer'): string;
   };
   page: { title(shop: string): string; heading(shop: string): string; expired: string; invalid: string; noScript: string };
+  /** The page a referral link shows when the shop gave no URL to send the friend to. */
+  referralLanding: string;
 }
 
 const en: StorefrontCopy = {
@@ -84,6 +86,7 @@ const en: StorefrontCopy = {
     invalid: 'This link is not valid. Open the link in an email from the shop, or log in to the shop, to see your points.',
     noScript: 'Turn on JavaScript to see your points and rewards.',
   },
+  referralLanding: 'A friend invited you. Use this code at checkout:',
 };
 
 const vi: StorefrontCopy = {
@@ -131,6 +134,7 @@ const vi: StorefrontCopy = {
     invalid: 'Liên kết này không hợp lệ. Hãy mở liên kết trong email của cửa hàng, hoặc đăng nhập vào cửa hàng, để xem điểm của bạn.',
     noScript: 'Hãy bật JavaScript để xem điểm và ưu đãi của bạn.',
   },
+  referralLanding: 'Một người bạn đã mời bạn. Hãy dùng mã này khi thanh toán:',
 };
 
 export const STOREFRONT_COPY: Record<StorefrontLanguage, StorefrontCopy> = { en, vi };

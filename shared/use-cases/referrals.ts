@@ -33,6 +33,8 @@ import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import { type OrderState, refundedAmount } from '#shared/domain/order.ts';
 import { REFERRAL_CODE_PATTERN, ReferralCodeSchema } from '#shared/domain/referral-code.ts';
+import { resolveLocale } from '#shared/email/locales.ts';
+import type { StorefrontLanguage } from '#shared/http/storefront-contract.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { LedgerEntryDraft } from '#shared/loyalty/plan.ts';
 import type { Program } from '#shared/loyalty/program.ts';
@@ -583,6 +585,8 @@ const nameOf = (profile: Profile) => [profile.contact.firstName, profile.contact
 export interface ReferralLanding {
   code: string;
   shopName: string;
+  /** The shop's language: the friend is nobody's customer yet. */
+  language: StorefrontLanguage;
   /** The shop's storefront with `ref={code}`, which the order's landing page then carries; absent when the shop gave no URL. */
   target?: string;
 }
@@ -601,8 +605,9 @@ export async function followReferralLink(
   const owner = await getReferralCodeOwner(deps.db, code);
   const shop = owner ? await deps.loadShop(owner.shopId) : undefined;
   if (!shop) throw new NotFoundError(`no referral code ${code}`);
-  if (!shop.url) return { code, shopName: shop.name };
+  const landing = { code, shopName: shop.name, language: resolveLocale(shop.locale).language };
+  if (!shop.url) return landing;
   const target = new URL(shop.url);
   target.searchParams.set('ref', code);
-  return { code, shopName: shop.name, target: target.toString() };
+  return { ...landing, target: target.toString() };
 }

@@ -211,7 +211,21 @@ it('sends a friend following the link to the shop with the code, or shows the co
   const page = await fetch(`${runtime.apiUrl}/r/${code.toLowerCase()}`, { redirect: 'manual' });
   expect(page.status).toBe(200);
   expect(page.headers.get('content-type')).toMatch(/text\/html/);
-  expect(await page.text()).toContain(code);
+  const html = await page.text();
+  expect(html).toContain(code);
+  // The friend is nobody's customer yet: the page speaks the shop's language.
+  expect(html).toContain('<html lang="en">');
+  expect(html).toContain('A friend invited you. Use this code at checkout:');
+  const vi = await send(`${runtime.apiUrl}/v1/shop`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ locale: 'vi-VN' }),
+  });
+  expect(vi.status).toBe(200);
+  resetShopCache();
+  const viPage = await (await fetch(`${runtime.apiUrl}/r/${code}`, { redirect: 'manual' })).text();
+  expect(viPage).toContain('<html lang="vi">');
+  expect(viPage).toContain('Một người bạn đã mời bạn. Hãy dùng mã này khi thanh toán:');
 
   const patched = await send(`${runtime.apiUrl}/v1/shop`, {
     method: 'PATCH',
