@@ -57,6 +57,7 @@ interface Outcome {
   points: { issued: number; redeemed: number; expired: number; outstanding: number; blocked: { redemptions: number } };
   liability: { value: number };
   rewardsCost: number;
+  emails: Record<string, number>;
 }
 interface Report {
   customers: number;
@@ -137,6 +138,15 @@ describe('the Program page, in Chromium against npm start', () => {
     const up = await rowsOf(report.getByRole('table', { name: `Moving up (${served.moves.up.count})` }));
     expect(up.map(([customerId]) => customerId)).toEqual(served.moves.up.customers.map((move) => move.customerId));
     await report.getByRole('table', { name: `Moving down (${served.moves.down.count})` }).waitFor();
+    // The emails per trigger, by the names the other pages give them, each figure the API's.
+    const emails = await rowsOf(report.getByRole('table', { name: 'Emails that would have gone, per trigger' }));
+    expect(
+      emails
+        .find(([name]) => name === 'Welcome')
+        ?.slice(1)
+        .map(digits),
+    ).toEqual([served.current.emails.welcome, served.proposed.emails.welcome]);
+    expect(emails.map(([name]) => name)).not.toContain('welcome');
     const chart = report.locator('figure.chart').filter({ hasText: 'Liability' });
     await chart.locator('svg').first().waitFor();
 

@@ -5,6 +5,7 @@ import { useApp } from '../app-context.ts';
 import { Chart, type Plot } from '../components/chart.tsx';
 import { ErrorNotice } from '../components/ui.tsx';
 import { tierName } from '../shop.ts';
+import { TRIGGERS } from '../triggers.ts';
 import type { Backtest, BacktestReport, Program, ProgramOutcome, TierMove } from '../types.ts';
 
 /**
@@ -143,7 +144,8 @@ function BacktestReportView({
     return { key, label, cells: [show(a), show(b), signed(b - a, show)] };
   };
   const figure = (label: string, pick: (outcome: ProgramOutcome) => number, show = count) => compared(label, label, pick, show);
-  const triggers = [...new Set([...Object.keys(current.emails), ...Object.keys(proposed.emails)])].sort();
+  // The emails either program sends, by the names the other pages give them, in the engine's order.
+  const triggers = TRIGGERS.filter((trigger) => trigger in current.emails || trigger in proposed.emails);
   return (
     <section class="backtest-report" aria-label={t.backtest.reportTitle}>
       <h3>{t.backtest.reportTitle}</h3>
@@ -211,7 +213,7 @@ function BacktestReportView({
           head={t.backtest.trigger}
           rows={triggers.map((trigger) => ({
             key: trigger,
-            label: <span class="mono">{trigger}</span>,
+            label: t.triggers[trigger],
             cells: [count(current.emails[trigger] ?? 0), count(proposed.emails[trigger] ?? 0)],
           }))}
         />
