@@ -230,6 +230,9 @@ function viewOf(ctx: EmailContext): View {
         : value.kind === 'free_product'
           ? { kind: 'free_product', ...(productTitle ? { product: productTitle } : {}) }
           : { kind: 'free_shipping' };
+  /** What a given reward's code gives, in the sentence of the birthday's, win-back's and flows' copy. */
+  const offerText = (offer: NonNullable<Data<'win_back'>['offer']>) =>
+    phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '');
 
   const needsTier = () => {
     if (tier === undefined) throw new InvalidEmailContextError(`a ${ctx.trigger} email needs the customer's tier`);
@@ -272,7 +275,7 @@ function viewOf(ctx: EmailContext): View {
         shop,
         ...(name ? { name } : {}),
         ...((data.bonus ?? 0) > 0 ? { bonus: points(data.bonus as number) } : {}),
-        ...(gift ? { offer: phrases.rewardValue(valueText(gift.value, gift.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') } : {}),
+        ...(gift ? { offer: offerText(gift) } : {}),
       });
       break;
     }
@@ -284,9 +287,7 @@ function viewOf(ctx: EmailContext): View {
         shop,
         ...(balance > 0 ? { balance: points(balance) } : {}),
         coupon: coupon !== undefined,
-        ...(offer
-          ? { offer: phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') }
-          : {}),
+        ...(offer ? { offer: offerText(offer) } : {}),
       });
       break;
     }
@@ -298,9 +299,7 @@ function viewOf(ctx: EmailContext): View {
         shop,
         ...(name ? { name } : {}),
         ...(balance > 0 ? { balance: points(balance) } : {}),
-        ...(offer
-          ? { offer: phrases.rewardValue(valueText(offer.value, offer.currency ?? ctx.shop.currency)).long.replace(/\.$/, '') }
-          : {}),
+        ...(offer ? { offer: offerText(offer) } : {}),
       });
       break;
     }
