@@ -7,7 +7,7 @@ import {
   removeEmailTemplateIfRevision,
 } from '#shared/data/email-template-repo.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
-import { ValidationError } from '#shared/domain/errors.ts';
+import { type FieldProblem, ValidationError } from '#shared/domain/errors.ts';
 import type { EmailTrigger } from '#shared/email/render.ts';
 import { TEMPLATE_TRIGGERS } from '#shared/email/rules.ts';
 import {
@@ -60,6 +60,10 @@ const expectedRevision = (ifMatch: string | undefined) => parseOrThrow(IfMatchSc
 /** The ETag of a trigger's copy at this revision, as If-Match takes it back. */
 export const etagOf = (revision: number) => `"${revision}"`;
 
+/** One 400 for fields named in full: `field` the first, `fields` each, the message all of them. */
+const refusalOf = (fields: readonly FieldProblem[], fallback: string) =>
+  new ValidationError(fields[0]?.field ?? fallback, fields.map((p) => `${p.field}: ${p.message}`).join('; '), fields);
+
 /**
  * Throws the problems of a message as one 400: `field` names the first, `fields` each of them, and
  * the message lists them all (`templates.win_back.body.vi: …; templates.win_back.subject.en: …`).
@@ -67,21 +71,15 @@ export const etagOf = (revision: number) => `"${revision}"`;
  */
 export function refuseProblems(problems: readonly MessageProblem[], prefix: string): void {
   const named = problems.map((p) => ({ field: p.field.startsWith('brand.') ? p.field : `${prefix}.${p.field}`, message: p.message }));
-  const first = named[0];
-  if (!first) return;
-  throw new ValidationError(first.field, named.map((p) => `${p.field}: ${p.message}`).join('; '), named);
+  if (named.length > 0) throw refusalOf(named, prefix);
 }
 
 /** The message parsed and checked against its variables and the shop's brand; throws ValidationError naming every field. */
 export function checkedMessage(body: unknown, variables: VariableSet, brand: ShopRecord['brand'], prefix: string): ShopMessage {
   const parsed = ShopMessageSchema.safeParse(body);
-  if (!parsed.success) {
-    // The brand's problem too: a shop fixing its copy learns at once that it needs an address.
-    const shaped = validationErrorOf(parsed.error.issues, prefix);
-    const brandFields = brandProblems(brand, variables);
-    const fields = [...shaped.fields, ...brandFields];
-    throw new ValidationError(shaped.field, fields.map((p) => `${p.field}: ${p.message}`).join('; '), fields);
-  }
+  // The brand's problem even beside a message that does not parse: a shop fixing its copy learns at once that it needs an address.
+  if (!parsed.success)
+    throw refusalOf([...validationErrorOf(parsed.error.issues, prefix).fields, ...brandProblems(brand, variables)], prefix);
   refuseProblems([...validateShopMessage(parsed.data, variables), ...brandProblems(brand, variables)], prefix);
   return parsed.data;
 }
