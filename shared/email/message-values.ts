@@ -72,8 +72,18 @@ export type MessageContext = Omit<EmailContext, 'trigger' | 'data' | 'recommenda
  * what a campaign's message is rendered with.
  */
 export function baseMessageValues(ctx: MessageContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
+  const f = formattingOf(ctx);
+  return { language: f.language, values: baseValues(ctx, f, reward) };
+}
+
+/** The customer's language (else the shop's), the shop's time zone and currency. */
+function formattingOf(ctx: MessageContext): Formatting {
   const { language, locale } = resolveLocale(ctx.locale, ctx.shop.locale);
-  const f: Formatting = { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
+  return { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
+}
+
+function baseValues(ctx: MessageContext, f: Formatting, reward?: RewardFacts): Record<string, Record<string, string | undefined>> {
+  const { language, locale } = f;
   const tier = ctx.customer.tier ? localizedName(ctx.customer.tier.name, language, locale, ctx.customer.tier.id) : undefined;
   const values: Record<string, Record<string, string | undefined>> = {
     customer: {
@@ -86,19 +96,14 @@ export function baseMessageValues(ctx: MessageContext, reward?: RewardFacts): { 
     links: { loyalty_page: ctx.loyaltyUrl, shop: ctx.shop.url, unsubscribe: ctx.unsubscribeUrl },
   };
   if (reward) values.reward = rewardValues(reward, f);
-  return { language, values };
+  return values;
 }
 
-/**
- * Every value of the base set (customer, shop, links) and of the trigger's facts. `reward`: a code
- * the message gives that the trigger's data does not carry (a flow's gift).
- */
-export function messageValuesOf(ctx: EmailContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
-  const base = baseMessageValues(ctx, reward);
-  const { language } = base;
-  const { locale } = resolveLocale(ctx.locale, ctx.shop.locale);
-  const f: Formatting = { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
-  const values = base.values as Record<string, Record<string, string | undefined>>;
+/** Every value of the base set (customer, shop, links) and of the trigger's facts (a flow's or a win-back's code among them). */
+export function messageValuesOf(ctx: EmailContext): { language: EmailLanguage; values: MessageValues } {
+  const f = formattingOf(ctx);
+  const { language, locale } = f;
+  const values = baseValues(ctx, f);
   const parsed = TRIGGER_DATA[ctx.trigger].safeParse(ctx.data);
   // Facts that do not parse stay out (they render empty); the built-in renderer refuses such a context anyway.
   const data = (parsed.success ? parsed.data : {}) as Record<string, unknown>;

@@ -22,7 +22,8 @@ import { htmlProblems, htmlToText } from './safe-html.ts';
  *                           footer (address, loyalty link, unsubscribe for marketing) always added
  *   MessageValues           the values a message is rendered with: `{ customer: { first_name… }, … }`;
  *                           message-values.ts builds them from compose-email.ts's context:
- *                           `messageValuesOf(context, reward?)` (reward: a flow's or campaign's gift)
+ *                           `messageValuesOf(context)` (a trigger's, its facts included),
+ *                           `baseMessageValues(context, reward?)` (a campaign's, with its gift)
  *
  * Safety, in layers: the Liquid engine has only the tags and filters listed below (no include,
  * render or layout — nothing reads a file; no `raw` filter — every `{{ }}` is HTML-escaped in a body);
