@@ -210,7 +210,10 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
         if (error instanceof CampaignRewardUnavailableError) return skip('reward_unavailable');
         throw error;
       }
-      const { language, values } = baseMessageValues(base.context, reward);
+      // The unsubscribe link names the campaign, whose results count a withdrawal through it: the
+      // footer's and `{{ links.unsubscribe }}` as well as the List-Unsubscribe header's.
+      const unsubscribeUrl = base.unsubscribeUrl ? `${base.unsubscribeUrl}&campaign=${campaign.campaignId}` : undefined;
+      const { language, values } = baseMessageValues(unsubscribeUrl ? { ...base.context, unsubscribeUrl } : base.context, reward);
       try {
         const message = renderShopMessage(campaign.message, language, values, shop.brand, CAMPAIGN_VARIABLES);
         rendered = { subject: message.subject, html: message.html, text: message.text, locale: message.language, copy: 'shop' };
@@ -219,10 +222,7 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
         if (error instanceof ShopMessageNotSendableError) return skip(`not_sendable:${error.reason}`);
         throw error;
       }
-      // The unsubscribe link names the campaign, whose results count a withdrawal through it.
-      unsubscribe = base.unsubscribeUrl
-        ? { unsubscribeUrl: `${base.unsubscribeUrl}&campaign=${campaign.campaignId}`, unsubscribeToken: base.unsubscribeToken }
-        : base;
+      unsubscribe = unsubscribeUrl ? { unsubscribeUrl, unsubscribeToken: base.unsubscribeToken } : {};
     } else {
       // A flow's own message; a flow without one (the built-in win-back) reads as its trigger's email does.
       const shopCopy = flow?.message ?? (await deps.shopCopy?.(shopId, record.trigger as EmailTrigger));

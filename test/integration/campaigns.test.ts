@@ -291,6 +291,8 @@ describe('a campaign to a segment', () => {
     // Lan clicks the one-click unsubscribe of her campaign email (twice: a mail client may repeat it).
     const link = /<(http[^>]+)>/.exec(mimeHeader(mailsOf('lan', key)[0]?.raw ?? '', 'List-Unsubscribe') ?? '')?.[1] as string;
     expect(link).toContain(`&campaign=${id}`);
+    // The footer's link, which most people click, names the campaign too.
+    expect(mimePart(mailsOf('lan', key)[0]?.raw ?? '', 'text/html')).toContain(`&amp;campaign=${id}`);
     for (let click = 0; click < 2; click++) {
       const res = await send(link, {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
