@@ -47,7 +47,18 @@ const recommendations = recommendProducts({
 });
 
 const base = {
-  shop: { name: 'Trà Mộc', currency: 'VND', locale: 'vi-VN', timezone: 'Asia/Ho_Chi_Minh', url: 'https://tramoc.example.vn' },
+  shop: {
+    name: 'Trà Mộc',
+    currency: 'VND',
+    locale: 'vi-VN',
+    timezone: 'Asia/Ho_Chi_Minh',
+    url: 'https://tramoc.example.vn',
+    // The brand's footer note and postal address go in the built-in copy's footer too: shown here so a footer change is seen.
+    brand: {
+      address: '12 Hàng Bạc, Hoàn Kiếm, Hà Nội',
+      footer: { vi: 'Cảm ơn bạn đã đồng hành cùng Trà Mộc.', en: 'Thank you for being part of Trà Mộc.' },
+    },
+  },
   recommendations,
   unsubscribeUrl: 'https://tramoc.example.vn/unsubscribe?token=sample',
   loyaltyUrl: 'https://tramoc.example.vn/l/tra-moc?t=sample',
