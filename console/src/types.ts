@@ -326,3 +326,10 @@ export interface Backtest {
   report?: BacktestReport;
   error?: string;
 }
+
+/**
+ * GET /v1/referrals answers the engine's own types (shared/use-cases/referrals.ts ReferralView,
+ * ReferrerSummary): only the types come here, so a field the API adds or renames reaches the
+ * console's type-check instead of drifting from a copy.
+ */
+export type { ReferralView, ReferrerSummary } from '../../shared/use-cases/referrals.ts';

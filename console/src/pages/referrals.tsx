@@ -3,6 +3,7 @@ import { ApiError } from '../api.ts';
 import { useApp, useResource } from '../app-context.ts';
 import { ErrorNotice, Field, Loading, Pager, PageTitle, Section } from '../components/ui.tsx';
 import { Link, navigate, useLocation } from '../router.tsx';
+import type { ReferralView, ReferrerSummary } from '../types.ts';
 
 /**
  * Referrals (GET /v1/referrals?referrer=&limit=&cursor=): each friend's one referral — who referred
@@ -11,46 +12,12 @@ import { Link, navigate, useLocation } from '../router.tsx';
  * customer page can link to one customer's friends and a reload shows the same list.
  */
 
-type Status = 'attributed' | 'approved' | 'rejected';
+type Status = ReferralView['status'];
+type GivenReward = NonNullable<ReferralView['friendReward']>;
 
-interface Person {
-  customerId: string;
-  name: string | null;
-}
-
-interface Money {
-  amount: number;
-  currency: string;
-}
-
-type GivenReward = { points: number } | { rewardId: string; code: string };
-
-interface Referral {
-  friend: Person;
-  referrer: Person;
-  code: string;
-  via: 'link' | 'discount_code';
-  orderId: string;
-  orderAt: string;
-  revenue: Money;
-  status: Status;
-  reason?: string;
-  dueAt?: string;
-  decidedAt?: string;
-  friendReward?: GivenReward;
-  referrerReward?: GivenReward;
-}
-
-interface ReferrerSummary extends Person {
-  friends: number;
-  attributed: number;
-  approved: number;
-  rejected: number;
-  revenue: Money;
-}
-
+/** GET /v1/referrals: a page of referrals, the page's referrers summed, and the next page's cursor. */
 interface ReferralsPage {
-  items: Referral[];
+  items: ReferralView[];
   referrers: ReferrerSummary[];
   cursor?: string;
 }
@@ -179,7 +146,7 @@ function Referrers({ referrers, onFilter }: { referrers: ReferrerSummary[]; onFi
   );
 }
 
-function Referrals({ items }: { items: Referral[] }) {
+function Referrals({ items }: { items: ReferralView[] }) {
   const { t, fmt } = useApp();
   const r = t.referrals;
   const reward = (given: GivenReward | undefined) =>
