@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#infra/local/runtime.ts';
 import { referralCodeFor } from '#shared/use-cases/referrals.ts';
 import { CHROMIUM, loopbackPage } from '#test/support/browser.ts';
+import { CONSOLE_SHOTS, screenshotOnFailure } from '#test/support/console-session.ts';
 import { loadFixture } from '#test/support/fixtures.ts';
 import { apiGet, createShopOverHttp, lookup, startTestRuntime } from '#test/support/local-api.ts';
 import { send, shopifyHeaders, wooHeaders } from '#test/support/senders.ts';
@@ -21,7 +22,6 @@ import { send, shopifyHeaders, wooHeaders } from '#test/support/senders.ts';
 const SHOP = 'referral-console';
 const SHOPIFY_SECRET = 'referral-console-shopify-secret-01';
 const WOO_SECRET = 'referral-console-woocommerce-secret1';
-const SHOTS = join('docs', 'console');
 
 let runtime: Runtime;
 let stop: (() => Promise<void>) | undefined;
@@ -48,7 +48,7 @@ async function waitForRun(runId: string) {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium.`);
   if (!existsSync(join('console', 'dist', 'index.html'))) throw new Error('The console is not built: npm run build:console.');
-  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(CONSOLE_SHOTS, { recursive: true });
   const started = await startTestRuntime();
   runtime = started.runtime;
   stop = started.stop;
@@ -114,12 +114,7 @@ beforeAll(async () => {
   ));
 }, 240_000);
 
-beforeEach(({ task, onTestFailed }) => {
-  onTestFailed(async () => {
-    const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: join('.previews', `failure-referrals-${name}.png`), fullPage: true }).catch(() => undefined);
-  });
-});
+screenshotOnFailure('referrals', () => page);
 
 afterAll(async () => {
   await browser?.close();
@@ -175,7 +170,7 @@ describe('the Referrals page, in Chromium against the local runtime', () => {
       usd(api.referrers[0]?.revenue.amount as number),
       'Their friends',
     ]);
-    await page.screenshot({ path: join(SHOTS, 'referrals.png'), fullPage: true });
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'referrals.png'), fullPage: true });
 
     // A mistyped id: the API's 400 at the input, nothing else replaced.
     await page.getByRole('textbox', { name: 'Referrer' }).fill('bob');
