@@ -1,5 +1,6 @@
 import { emptyTotals, type Held, historyOrders, movesFirstOrLast, type OrderHistory } from '#shared/domain/history.ts';
 import type { OrderSummary } from '#shared/domain/order.ts';
+import { wallClockToUtc } from '#shared/domain/time-zone.ts';
 import type { BonusOrder } from '#shared/loyalty/bonuses.ts';
 import { expiryOutlook } from '#shared/loyalty/expiry.ts';
 import {
@@ -140,29 +141,6 @@ const addMonths = (ms: number, months: number) => {
   return d.getTime();
 };
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** The offset (ms) of a time zone from UTC at an instant. */
-function zoneOffset(ms: number, timeZone: string): number {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((part) => part.type === type)?.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(ms / 1000) * 1000;
-}
-
 /**
  * The scheduled run's instants from `from` to `to` (epoch ms): daily at RUN_HOUR in the shop's time
  * zone, as the schedule sends them (infra: one schedule per shop, `cron(0 RUN_HOUR * * ? *)`).
@@ -171,8 +149,7 @@ export function reviewInstants(from: number, to: number, timeZone: string, hour 
   const instants: number[] = [];
   const start = new Date(from - 2 * DAY);
   for (let day = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate()); day <= to + DAY; day += DAY) {
-    const local = day + hour * 3_600_000;
-    const instant = local - zoneOffset(local, timeZone);
+    const instant = wallClockToUtc(day + hour * 3_600_000, timeZone);
     if (instant >= from && instant <= to) instants.push(instant);
   }
   return instants;

@@ -198,4 +198,18 @@ describe('backtest', () => {
     for (const customer of [...shop].reverse()) backtest.add(customer);
     expect(backtest.report(null)).toEqual(forward);
   });
+
+  it("reviews at the run hour of the shop's own clock, on the days its clock changes too", () => {
+    // New York springs forward at 02:00 on 8 March 2026 and falls back on 1 November: the run at
+    // 03:00 local is 08:00Z before, 07:00Z from the change, 08:00Z again after it.
+    const at = (iso: string) => new Date(iso).getTime();
+    const instants = (from: string, to: string) =>
+      reviewInstants(at(from), at(to), 'America/New_York').map((ms) => new Date(ms).toISOString());
+    expect(instants('2026-03-07T00:00:00Z', '2026-03-09T23:00:00Z')).toEqual([
+      '2026-03-07T08:00:00.000Z',
+      '2026-03-08T07:00:00.000Z',
+      '2026-03-09T07:00:00.000Z',
+    ]);
+    expect(instants('2026-10-31T00:00:00Z', '2026-11-01T23:00:00Z')).toEqual(['2026-10-31T07:00:00.000Z', '2026-11-01T08:00:00.000Z']);
+  });
 });
