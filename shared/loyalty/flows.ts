@@ -109,7 +109,10 @@ export interface FlowFiring {
   key: string;
   /** What made it fire: the segments entered, `pAlive<0.3`. */
   reasons: string[];
-  /** The local day it is dated from when not the run's (a tier entered on an earlier day). */
+  /**
+   * The local day of entering it is dated from, when that day is known (a tier, entered with an
+   * order): the trigger is dated at that instant, as the processor's, even on the run's own day.
+   */
   on?: string;
 }
 
@@ -181,10 +184,11 @@ export function planFlows(flows: readonly Flow[], marks: FlowMarks, facts: FlowF
       }
       // Fired on entering, every reason a segment entered on a known day: dated from that day.
       const days = fire === reasons ? reasons.map((reason) => facts.enteredOn?.[reason]) : [];
-      const day = days.length > 0 && days.every((d) => d !== undefined) ? (days.sort()[0] as string) : facts.today;
+      const dated = days.length > 0 && days.every((d) => d !== undefined);
+      const day = dated ? (days.sort()[0] as string) : facts.today;
       const period = fire ? flowPeriod(flow.once, mark.last, day) : undefined;
       if (fire && period !== undefined) {
-        firings.push({ flow, key: `flow:${flow.id}:${period}`, reasons: fire, ...(day !== facts.today ? { on: day } : {}) });
+        firings.push({ flow, key: `flow:${flow.id}:${period}`, reasons: fire, ...(dated ? { on: day } : {}) });
         mark.last = day > (mark.last ?? '') ? day : (mark.last as string);
       }
     }

@@ -708,7 +708,7 @@ async function applyCustomer(read: ProfileItem, ctx: ApplyContext, counters: Sha
     const draft: TriggerDraft = {
       key: firing.key,
       trigger: firing.flow.copy,
-      // Dated from an earlier day only for a tier entered then: at the instant it was reached, as the processor's.
+      // Fired on entering a tier (`on`, its day): at the instant it was reached, as the processor dates it.
       at: firing.on !== undefined && tierSince ? tierSince : at,
       data: { flowId: firing.flow.id, reasons: firing.reasons, rfmSegment: derived.rfm?.segment ?? null, pAlive: pAlive ?? null },
     };

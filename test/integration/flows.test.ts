@@ -304,5 +304,21 @@ describe('flows on segment entry across repeated runs', () => {
     // Each firing is on the customer's timeline once, as a trigger entry with the flow's id.
     const timeline = (await getTimelinePage(db, SHOP, ids.an, 200)).items.filter((e) => e.type === 'trigger' && e.flowId !== undefined);
     expect(timeline.map((e) => e.key).sort()).toEqual(expected.an);
+
+    // An reaches Silver with this morning's orders and the run comes the same (local) day: it makes the
+    // processor's trigger — the same key, dated at the instant of the order — so the firing is one
+    // entry on the timeline, not one per instant, and one email.
+    await order('an', 2, '2026-02-18');
+    await order('an', 3, '2026-02-18');
+    const anSilver = fromOrders.filter((r) => r.customerId === ids.an && r.data.flowId === 'silver');
+    expect(anSilver.map((r) => [r.key, r.at])).toEqual([['flow:silver:2026', '2026-02-18T08:00:00.000Z']]);
+    for (const record of anSilver) await sendTriggerEmail(record, emailDeps(new Date('2026-02-18T08:00:05.000Z')));
+    const sameDay = await runAt('2026-02-18T10:00:00.000Z');
+    expect(sameDay.map((r) => [r.customerId, r.key, r.at])).toEqual([[ids.an, 'flow:silver:2026', '2026-02-18T08:00:00.000Z']]);
+    const silverEntries = (await getTimelinePage(db, SHOP, ids.an, 200)).items.filter(
+      (e) => e.type === 'trigger' && e.key === 'flow:silver:2026',
+    );
+    expect(silverEntries).toHaveLength(1);
+    expect(mailsOf('an', 'flow:silver:2026')).toHaveLength(1);
   });
 });

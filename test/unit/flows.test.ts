@@ -128,6 +128,9 @@ describe('tier flows, fired by the processor and the run alike', () => {
     const run = planFlows([gold], {}, { ...facts('2026-04-01', ['tier:gold']), enteredOn: { 'tier:gold': '2026-03-31' } });
     expect(run.firings.map((f) => [f.key, f.on])).toEqual([['flow:gold:2026-03-31', '2026-03-31']]);
     expect(run.marks).toEqual({ gold: { last: '2026-03-31' } });
+    // The run on the same day dates it from that day too, so it takes the processor's instant.
+    const sameDay = planFlows([gold], {}, { ...facts('2026-03-31', ['tier:gold']), enteredOn: { 'tier:gold': '2026-03-31' } });
+    expect(sameDay.firings.map((f) => [f.key, f.on])).toEqual([['flow:gold:2026-03-31', '2026-03-31']]);
   });
   it('leaves to the run a flow with a delay or a reward, one switched off, and one the marks say already fired', () => {
     expect(tierFlowFirings([{ ...gold, delayDays: 2 }], {}, 'gold', '2026-03-31')).toEqual([]);
