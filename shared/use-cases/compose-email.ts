@@ -169,14 +169,8 @@ export function composeBase(
       locale: shop.locale,
       timezone: shop.timezone,
       ...(shop.url ? { url: shop.url } : {}),
-      ...(shop.brand?.address || shop.brand?.footer
-        ? {
-            brand: {
-              ...(shop.brand.address ? { address: shop.brand.address } : {}),
-              ...(shop.brand.footer ? { footer: shop.brand.footer } : {}),
-            },
-          }
-        : {}),
+      // The built-in copy's footer reads the brand's address and note (render.ts); the rest of it dresses only shop-written copy.
+      ...(shop.brand ? { brand: shop.brand } : {}),
     },
     customer: {
       ...(view.firstName ? { firstName: view.firstName } : {}),
