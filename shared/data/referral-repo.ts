@@ -14,7 +14,7 @@ import {
 import type { RejectionReason } from '#shared/loyalty/referrals.ts';
 
 /**
- * Referrals in the single table (ACCESS_PATTERNS.md): the code's owner (`REF#{code}`), the friend's
+ * Referrals in the single table (ACCESS_PATTERNS.md): the code's owner (`REFCODE#{code}`), the friend's
  * one referral (`REFERRED` in the friend's partition), pointers for the lists (the referrer's friends,
  * the shop's referrals), the referrer's monthly places and the due list the scheduled run approves
  * from. Every item is small and fixed in size; none grows with a customer's history.

@@ -3,6 +3,10 @@ import { CONTACT_FIELDS } from '#shared/domain/contact.ts';
 import { aggregateHistory } from '#shared/domain/history.ts';
 import type { Money } from '#shared/domain/profile.ts';
 
+/** A customer's name as the API shows it: first and last name, or null when neither is known. */
+export const customerName = (profile: Profile): string | null =>
+  [profile.contact.firstName, profile.contact.lastName].filter(Boolean).join(' ') || null;
+
 /**
  * The profile as the API shows it (DESIGN §3). Aggregates come from the bounded order history
  * (domain/history.ts): the folded totals plus the recent summaries.
@@ -10,14 +14,13 @@ import type { Money } from '#shared/domain/profile.ts';
 export function profileView(profile: Profile, currency: string) {
   const totals = aggregateHistory(profile.history);
   const contact = Object.fromEntries(CONTACT_FIELDS.map((field) => [field, profile.contact[field] ?? null]));
-  const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || null;
   const iso = (stamp: number | undefined) => (stamp === undefined ? null : new Date(stamp).toISOString());
   return {
     shopId: profile.shopId,
     customerId: profile.customerId,
     email: contact.email,
     phone: contact.phone,
-    name,
+    name: customerName(profile),
     firstName: contact.firstName,
     lastName: contact.lastName,
     locale: contact.locale,

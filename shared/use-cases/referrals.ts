@@ -51,6 +51,7 @@ import { localDate } from '#shared/loyalty/rules.ts';
 import type { CodeMessage } from '#shared/use-cases/create-reward-code.ts';
 import { giveReward } from '#shared/use-cases/give-reward.ts';
 import type { TriggerSink } from '#shared/use-cases/loyalty-effects.ts';
+import { customerName } from '#shared/use-cases/profile-view.ts';
 import { CustomerIdSchema } from '#shared/use-cases/read-customers.ts';
 import { announce } from '#shared/use-cases/use-reward-codes.ts';
 
@@ -539,7 +540,7 @@ export async function readReferrals(
   const names = new Map(
     profiles.map((item) => {
       const profile = profileOf(item);
-      return [profile.customerId, nameOf(profile)];
+      return [profile.customerId, customerName(profile)];
     }),
   );
   const money = (amount: number) => ({ amount, currency: shop.currency });
@@ -577,8 +578,6 @@ export async function readReferrals(
   }
   return { items, referrers: [...referrers.values()], ...(page.cursor ? { cursor: encodeCursor(page.cursor) } : {}) };
 }
-
-const nameOf = (profile: Profile) => [profile.contact.firstName, profile.contact.lastName].filter(Boolean).join(' ') || null;
 
 /* ---------------- GET /r/{code} ---------------- */
 
