@@ -75,10 +75,11 @@ function moveOf(entry: LedgerEntryDraft): BacktestMove | undefined {
 
 const customerIdOf = (profile: ProfileItem) => String(profile.PK).slice(String(profile.PK).lastIndexOf('#C#') + 3);
 
-/** One customer's compact columns, and the live profile's tier and balance. */
+/** One customer's compact columns, and the live profile's tier and balance; nothing read for an erased customer (left out). */
 async function readCustomer(db: Db, shopId: string, item: ProfileItem, lines: boolean, firstTier: string) {
   const customerId = customerIdOf(item);
   const profile = profileOf(item);
+  if (profile.erasedAt !== undefined) return undefined;
   const [summaries, ledger] = await Promise.all([allOrderSummaries(db, shopId, customerId, item), ledgerEntries(db, shopId, customerId)]);
   const lineItems = lines
     ? new Map(
@@ -106,11 +107,7 @@ async function readCustomer(db: Db, shopId: string, item: ProfileItem, lines: bo
     ...(profile.loyalty.tierOverride ? { tierOverride: profile.loyalty.tierOverride } : {}),
     ...(clv ? { clv: { expectedPurchases12m: clv.expectedPurchases12m, expectedValue12m: clv.expectedValue12m, pAlive: clv.pAlive } } : {}),
   };
-  return {
-    customer,
-    actual: { tier: profile.loyalty.tier ?? firstTier, balance: profile.loyalty.balance },
-    erased: profile.erasedAt !== undefined,
-  };
+  return { customer, actual: { tier: profile.loyalty.tier ?? firstTier, balance: profile.loyalty.balance } };
 }
 
 /** The CLV model's holdout check from the shop's last run, beside the projection. */
@@ -159,7 +156,7 @@ export async function backtestShop(
           const read = await Promise.all(
             items.slice(i, i + READ_CONCURRENCY).map((item) => readCustomer(deps.db, shop.shopId, item, lines, firstTier)),
           );
-          for (const { customer, actual, erased } of read) if (!erased) backtest.add(customer, actual);
+          for (const one of read) if (one) backtest.add(one.customer, one.actual);
         }
         progress.customers += items.length;
         cursor = page.cursor;
