@@ -209,8 +209,10 @@ async function completeAttribution(
   friend?: Profile,
 ) {
   await putReferralPointers(deps.db, shopId, referral);
-  const first = referral.status === 'attributed' ? 'attributed' : 'rejected';
-  await tellBoth(shopId, referral, first, referral.orderAt, deps, referral.status === 'rejected' ? referral.reason : undefined);
+  // The decision at the order's instant: a referral the run decided later (approved, or rejected with
+  // its `dueAt` kept) was attributed first; only one without a due day was rejected on arrival.
+  const first = referral.dueAt ? 'attributed' : 'rejected';
+  await tellBoth(shopId, referral, first, referral.orderAt, deps, first === 'rejected' ? referral.reason : undefined);
   const paid = deliveredStatus === 'paid' || deliveredStatus === 'partially_refunded' || deliveredStatus === 'refunded';
   if (referral.status === 'attributed' && paid && !referral.friendReward) {
     const program = await deps.program(shopId);

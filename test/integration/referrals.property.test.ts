@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getIdentityOwner, getProfile } from '#shared/data/customer-repo.ts';
+import { getIdentityOwner, getProfile, hasTimelineEntry } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { ledgerEntries } from '#shared/data/ledger-repo.ts';
 import { profileOf } from '#shared/data/profile-item.ts';
@@ -361,4 +361,48 @@ it(`converges on referrals, activities and balances under any interleaving (${RU
       ...(process.env.REFERRAL_SEED ? { seed: Number(process.env.REFERRAL_SEED), path: process.env.REFERRAL_PATH } : {}),
     },
   );
+});
+
+it('an update of the friend order after the run approved it tells nobody the referral was rejected', async () => {
+  const shopId = `${SHOP_PREFIX}-late-${Date.now().toString(36)}`;
+  await putShopIfAbsent(db, aShop(shopId, { timezone: 'UTC' }));
+  const theProgram = program();
+  let clock = new Date(at(1));
+  const deps = { db, now: () => clock, phoneRegion: async () => 'VN', program: async () => theProgram, timeZone: async () => 'UTC' };
+  const customer = { externalId: 'generic:r0', email: 'referrer0@example.com', updatedAt: at(0) };
+  await processEvent({ eventId: 'late-r0', shopId, type: 'customer.upserted', occurredAt: at(0), source: 'generic', customer }, deps);
+  const referrerId = (await getIdentityOwner(db, shopId, { kind: 'ext', value: 'generic:r0' })) as string;
+  const code = await referralCodeFor(db, shopId, referrerId, clock);
+  const orderAt = at(1);
+  const friendOrder = (eventId: string, updatedAt: string): CanonicalEvent => ({
+    eventId,
+    shopId,
+    type: 'order.upserted',
+    occurredAt: updatedAt,
+    source: 'generic',
+    customer: { externalId: 'generic:f0', email: 'friend0@example.com' },
+    order: {
+      orderId: 'f0o0',
+      status: 'paid',
+      currency: 'VND',
+      total: TOTAL,
+      createdAt: orderAt,
+      updatedAt,
+      lineItems: [],
+      referralCode: code,
+    },
+  });
+  await processEvent(friendOrder('late-f0-paid', at(1, 1)), deps);
+  const friendId = (await getIdentityOwner(db, shopId, { kind: 'ext', value: 'generic:f0' })) as string;
+
+  clock = new Date(at(1 + APPROVAL_DAYS + 1));
+  expect(await approveDueReferrals(shopId, { ...deps, currency: async () => 'VND' })).toEqual({ approved: 1, rejected: 0 });
+  // The shop updates the order later (a fulfilment, a note): the same paid order, delivered again.
+  await processEvent(friendOrder('late-f0-fulfilled', at(1 + APPROVAL_DAYS + 2)), deps);
+
+  expect((await getReferral(db, shopId, friendId))?.status).toBe('approved');
+  for (const id of [friendId, referrerId]) {
+    expect(await hasTimelineEntry(db, shopId, id, orderAt, `referral:${friendId}:attributed`), `attributed on ${id}`).toBe(true);
+    expect(await hasTimelineEntry(db, shopId, id, orderAt, `referral:${friendId}:rejected`), `rejected on ${id}`).toBe(false);
+  }
 });
