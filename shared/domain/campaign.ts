@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SegmentIdSchema } from '#shared/analytics/segment-ids.ts';
 
 /**
  * Campaigns: a one-off message the shop writes, to a segment or to everyone subscribed, sent at a
@@ -39,7 +40,7 @@ export function newCampaignId(now: Date, random: string): string {
 export const AudienceSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('segment'),
-    segmentId: z.string().regex(/^(rfm|tier|rule):[a-z0-9][a-z0-9_-]{0,63}$/, 'a segment id such as rfm:champions, tier:gold or rule:vip'),
+    segmentId: SegmentIdSchema,
   }),
   z.strictObject({ kind: z.literal('subscribed') }),
 ]);

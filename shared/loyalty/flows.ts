@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SegmentIdSchema } from '#shared/analytics/segment-ids.ts';
 import { ShopMessageSchema } from '#shared/email/shop-template.ts';
 
 /**
@@ -24,9 +25,6 @@ import { ShopMessageSchema } from '#shared/email/shop-template.ts';
  */
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, up to 40 characters');
-const SegmentId = z
-  .string()
-  .regex(/^(rfm|tier|rule):[a-z0-9][a-z0-9_-]{0,63}$/, 'a segment id such as rfm:champions, tier:gold or rule:vip');
 
 export const FlowOnceSchema = z.discriminatedUnion('every', [
   /** Once in the customer's life (as long as the flow keeps its id). */
@@ -45,7 +43,7 @@ export const FlowSchema = z.strictObject({
   id: Id,
   name: z.string().trim().min(1).max(80),
   /** Entering any of these fires the flow (several: the win-back's three RFM segments). */
-  segments: z.array(SegmentId).min(1).max(10),
+  segments: z.array(SegmentIdSchema).min(1).max(10),
   /** Days after entering; 0: in the run that sees the customer enter. */
   delayDays: z.number().int().min(0).max(365).default(0),
   /** A catalog reward given free with the email (a real code, as the win-back's offer). */

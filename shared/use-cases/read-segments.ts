@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { spreadsheetCsvRecord } from '#shared/analytics/csv.ts';
 import { RFM_SEGMENT_NAMES } from '#shared/analytics/rfm.ts';
-import { segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
+import { SegmentIdSchema, segmentIdOfRfm, segmentIdOfRule, segmentIdOfTier } from '#shared/analytics/segment-ids.ts';
 import { getProfiles } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import { profileKey } from '#shared/data/keys.ts';
@@ -35,10 +35,6 @@ export async function listSegments(shop: ShopRecord, deps: Deps) {
   ].map((segment) => ({ ...segment, customers: counts[segment.id] ?? 0 }));
   return { asOf: stored?.asOf ?? null, runId: stored?.runId ?? null, segments };
 }
-
-export const SegmentIdSchema = z
-  .string()
-  .regex(/^(rfm|tier|rule):[a-z0-9][a-z0-9_-]{0,63}$/, 'a segment id such as rfm:champions, tier:gold or rule:vip');
 
 export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { RunIdSchema } from '#functions/get-run.ts';
+import { SegmentIdSchema } from '#shared/analytics/segment-ids.ts';
 import { type ApiFamily, type Describes, errors, jsonAnswer, requires, route } from '#shared/http/api-docs/parts.ts';
 import type { listSegmentCustomers, listSegments } from '#shared/use-cases/read-segments.ts';
-import { CsvQuerySchema, PageQuerySchema, SEGMENT_CSV_COLUMNS, SegmentIdSchema } from '#shared/use-cases/read-segments.ts';
+import { CsvQuerySchema, PageQuerySchema, SEGMENT_CSV_COLUMNS } from '#shared/use-cases/read-segments.ts';
 import type { RunModel, readRun } from '#shared/use-cases/resegment.ts';
 
 /**
