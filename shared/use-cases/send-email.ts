@@ -12,7 +12,13 @@ import { buildMime } from '#shared/email/mime.ts';
 import { type EmailTrigger, InvalidEmailContextError } from '#shared/email/render.ts';
 import { CAMPAIGN_TRIGGER, type ContactFacts, classOf, decideContact, marketingInLastWeek, sendId } from '#shared/email/rules.ts';
 import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
-import { CAMPAIGN_VARIABLES, renderShopMessage, type ShopMessage, ShopMessageNotSendableError } from '#shared/email/shop-template.ts';
+import {
+  brandProblems,
+  CAMPAIGN_VARIABLES,
+  renderShopMessage,
+  type ShopMessage,
+  ShopMessageNotSendableError,
+} from '#shared/email/shop-template.ts';
 import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
 import { flowsOf } from '#shared/loyalty/flows.ts';
 import type { Program } from '#shared/loyalty/program.ts';
@@ -203,6 +209,9 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
     if (campaign) {
       // A campaign's email: the shop's message, the customer's values, the reward's code if it gives one.
       const base = composeBase({ record, shop, program, profile, masterKey, publicUrl: deps.publicUrl, now }, true, view.tier ?? undefined);
+      // Its code is given only to someone the message can go to: a brand that lost its postal address
+      // since the campaign was saved stops the email (renderShopMessage below), so it stops the code first.
+      if (brandProblems(shop.brand, CAMPAIGN_VARIABLES).length > 0) return skip('not_sendable:no_postal_address');
       let reward: RewardFacts | undefined;
       try {
         reward = await campaignReward({ shopId, customerId, campaign, program, currency: shop.currency, at }, deps.db, deps.gifts);
