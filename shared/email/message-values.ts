@@ -7,6 +7,8 @@ import type { MessageValues } from './shop-template.ts';
  * The values a shop-written message is rendered with (shop-template.ts VARIABLES), from the same
  * context the built-in copy is rendered from (compose-email.ts): formatted for the customer's
  * language as the built-in copy formats them — "1.250 điểm", "15 tháng 3, 2026", "giảm 10%".
+ * A message the shop did not write in that language is shown in one it has (`written`), and its
+ * values follow it: an English text says "100 points", not "100 điểm".
  * A fact the trigger does not carry is left out, and renders empty.
  */
 
@@ -71,15 +73,23 @@ export type MessageContext = Omit<EmailContext, 'trigger' | 'data' | 'recommenda
  * The values of the base set (customer, shop, links), and `reward` when the message gives a code:
  * what a campaign's message is rendered with.
  */
-export function baseMessageValues(ctx: MessageContext, reward?: RewardFacts): { language: EmailLanguage; values: MessageValues } {
-  const f = formattingOf(ctx);
+export function baseMessageValues(
+  ctx: MessageContext,
+  reward?: RewardFacts,
+  written?: readonly EmailLanguage[],
+): { language: EmailLanguage; values: MessageValues } {
+  const f = formattingOf(ctx, written);
   return { language: f.language, values: baseValues(ctx, f, reward) };
 }
 
-/** The customer's language (else the shop's), the shop's time zone and currency. */
-function formattingOf(ctx: MessageContext): Formatting {
-  const { language, locale } = resolveLocale(ctx.locale, ctx.shop.locale);
-  return { language, locale, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
+/**
+ * The customer's language (else the shop's) when the message is written in it, else the first
+ * language it is written in; the shop's time zone and currency.
+ */
+function formattingOf(ctx: MessageContext, written?: readonly EmailLanguage[]): Formatting {
+  const customer = resolveLocale(ctx.locale, ctx.shop.locale);
+  const shown = !written?.length || written.includes(customer.language) ? customer : resolveLocale(written[0]);
+  return { ...shown, timeZone: ctx.shop.timezone ?? 'UTC', currency: ctx.shop.currency };
 }
 
 function baseValues(ctx: MessageContext, f: Formatting, reward?: RewardFacts): Record<string, Record<string, string | undefined>> {
@@ -100,8 +110,8 @@ function baseValues(ctx: MessageContext, f: Formatting, reward?: RewardFacts): R
 }
 
 /** Every value of the base set (customer, shop, links) and of the trigger's facts (a flow's or a win-back's code among them). */
-export function messageValuesOf(ctx: EmailContext): { language: EmailLanguage; values: MessageValues } {
-  const f = formattingOf(ctx);
+export function messageValuesOf(ctx: EmailContext, written?: readonly EmailLanguage[]): { language: EmailLanguage; values: MessageValues } {
+  const f = formattingOf(ctx, written);
   const { language, locale } = f;
   const values = baseValues(ctx, f);
   const parsed = TRIGGER_DATA[ctx.trigger].safeParse(ctx.data);

@@ -3,10 +3,10 @@ import { loadProfile } from '#shared/data/customer-repo.ts';
 import type { Db } from '#shared/data/db.ts';
 import type { ShopRecord } from '#shared/data/shop-repo.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
-import { EMAIL_LANGUAGES } from '#shared/email/locales.ts';
+import { EMAIL_LANGUAGES, resolveLocale } from '#shared/email/locales.ts';
 import { messageValuesOf } from '#shared/email/message-values.ts';
 import { EMAIL_TRIGGERS, type EmailTrigger } from '#shared/email/render.ts';
-import { renderShopMessage, type ShopMessage, triggerVariables } from '#shared/email/shop-template.ts';
+import { messageLanguages, renderShopMessage, type ShopMessage, triggerVariables } from '#shared/email/shop-template.ts';
 import { renderTriggerEmail, type TriggerEmail } from '#shared/email/trigger-email.ts';
 import { parseOrThrow } from '#shared/http/validate.ts';
 import type { Program } from '#shared/loyalty/program.ts';
@@ -154,7 +154,9 @@ export async function previewDraft(shop: ShopRecord, body: unknown, deps: Previe
   const variables = triggerVariables(trigger);
   const message = checkedMessage(draft, variables, shop.brand, `templates.${trigger}`);
   const context = await previewContext(shop, customerId, trigger, deps);
-  const values = messageValuesOf(context);
-  const rendered = renderShopMessage(message, language ?? values.language, values.values, shop.brand, variables);
+  // The language asked for (else the customer's) if the draft has it, else one it has; its values written in that one.
+  const asked = language && language !== resolveLocale(context.locale, shop.locale).language ? { ...context, locale: language } : context;
+  const values = messageValuesOf(asked, messageLanguages(message));
+  const rendered = renderShopMessage(message, values.language, values.values, shop.brand, variables);
   return { subject: rendered.subject, html: rendered.html, text: rendered.text, locale: rendered.language, copy: 'shop' };
 }

@@ -15,6 +15,7 @@ import { SesRejectedError, SesThrottledError } from '#shared/email/ses.ts';
 import {
   brandProblems,
   CAMPAIGN_VARIABLES,
+  messageLanguages,
   renderShopMessage,
   type ShopMessage,
   ShopMessageNotSendableError,
@@ -222,7 +223,11 @@ export async function sendTriggerEmail(record: TriggerRecord & { attempt?: numbe
       // The unsubscribe link names the campaign, whose results count a withdrawal through it: the
       // footer's and `{{ links.unsubscribe }}` as well as the List-Unsubscribe header's.
       const unsubscribeUrl = base.unsubscribeUrl ? `${base.unsubscribeUrl}&campaign=${campaign.campaignId}` : undefined;
-      const { language, values } = baseMessageValues(unsubscribeUrl ? { ...base.context, unsubscribeUrl } : base.context, reward);
+      const { language, values } = baseMessageValues(
+        unsubscribeUrl ? { ...base.context, unsubscribeUrl } : base.context,
+        reward,
+        messageLanguages(campaign.message),
+      );
       try {
         const message = renderShopMessage(campaign.message, language, values, shop.brand, CAMPAIGN_VARIABLES);
         rendered = { subject: message.subject, html: message.html, text: message.text, locale: message.language, copy: 'shop' };

@@ -435,6 +435,10 @@ describe('the preview', () => {
     // Vietnamese asked for, English written: the language the draft has.
     const asked = await call('POST', '/v1/emails/preview', { customerId: ids.lan, trigger: 'win_back', message: draft, language: 'vi' });
     expect(asked.json.locale).toBe('en');
+    // And its values are written in that language too, not in the customer's (Lan reads Vietnamese).
+    const gift = { subject: { en: 'A gift of {{ bonus.points }}' }, body: { en: '<p>{{ customer.tier }}</p>' } };
+    const english = await call('POST', '/v1/emails/preview', { customerId: ids.lan, trigger: 'birthday', message: gift, language: 'vi' });
+    expect([english.json.subject, english.json.html]).toEqual(['A gift of 100 points', expect.stringContaining('<p>Member</p>')]);
 
     const bad = await call('POST', '/v1/emails/preview', {
       customerId: ids.lan,

@@ -274,6 +274,14 @@ describe('messageValuesOf', () => {
     expect(en.language).toBe('en');
     expect(en.values.points).toEqual({ expiring: '320 points', expires_on: 'March 15, 2026' });
   });
+
+  it('writes the values in the language the message is shown in when it lacks the customer one', () => {
+    const onlyEnglish = messageValuesOf(contextFor('win_back'), ['en']);
+    expect(onlyEnglish.language).toBe('en');
+    expect(onlyEnglish.values.customer).toMatchObject({ points: '1,250', tier: 'Gold' });
+    expect(onlyEnglish.values.reward?.expires_on).toBe('April 30, 2026');
+    expect(messageValuesOf(contextFor('win_back'), ['en', 'vi']).values.customer?.tier).toBe('Vàng');
+  });
 });
 
 describe('renderTriggerEmail', () => {
