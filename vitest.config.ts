@@ -14,6 +14,14 @@ function hasJava(): boolean {
 /** Handlers log at INFO on AWS; in tests only warnings and errors are worth reading. */
 const env = { LOG_LEVEL: 'WARN' };
 
+/**
+ * The integration projects (both engines) and e2e run after the unit and infra tests, as one group
+ * two files at a time. Each file has its own table, queues, ports and temporary directories, so any
+ * two can run side by side; one file at a time (vitest's lone sequential group for every project
+ * without file parallelism) put the three projects end to end, 26 of CI's 30 minutes.
+ */
+const AFTER_THE_UNIT_TESTS = { sequence: { groupOrder: 1 }, maxWorkers: 2 };
+
 const integration = (name: string, engine: string, more: { exclude?: string[]; env?: Record<string, string> } = {}) => ({
   test: {
     name,
@@ -22,7 +30,7 @@ const integration = (name: string, engine: string, more: { exclude?: string[]; e
     env: { ...env, RAPPORT_DYNAMODB: engine, ...more.env },
     testTimeout: 300_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    ...AFTER_THE_UNIT_TESTS,
   },
 });
 
@@ -84,7 +92,7 @@ export default defineConfig({
           env,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          ...AFTER_THE_UNIT_TESTS,
         },
       },
     ],
