@@ -166,7 +166,7 @@ function CampaignResults({ campaign, onChange }: { campaign: Campaign; onChange(
         <span class={STATUS_BADGE[campaign.status]}>{c.statuses[campaign.status]}</span>{' '}
         {campaign.sendAt ? c.startsAt(fmt.dateTime(campaign.sendAt), campaign.timezone) : ''}
         {campaign.progress.parts > 0
-          ? ` · ${c.progress(campaign.progress.partsDone, campaign.progress.parts, fmt.number(campaign.progress.queued))}`
+          ? ` · ${c.progress(fmt.number(campaign.progress.queued), campaign.progress.partsDone >= campaign.progress.parts)}`
           : ''}
       </p>
       <dl class="stats">
@@ -183,6 +183,7 @@ function CampaignResults({ campaign, onChange }: { campaign: Campaign; onChange(
             : {})}
         />
         <Stat label={c.bounced} value={fmt.number(r.bounced)} />
+        <Stat label={c.complained} value={fmt.number(r.complained)} />
         <Stat label={c.unsubscribed} value={fmt.number(r.unsubscribed)} />
         <Stat label={c.codesUsed} value={fmt.number(r.codesUsed)} />
         <Stat label={c.revenue} value={fmt.moneyOf(r.attributedRevenue)} />

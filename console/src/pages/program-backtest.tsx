@@ -111,11 +111,7 @@ function BacktestProgress({ backtest }: { backtest: Backtest }) {
   return (
     <div class="backtest-progress" role="status">
       <progress max={shards} value={shardsDone} aria-label={t.backtest.progressLabel} />
-      <span class="muted">
-        {backtest.status === 'queued'
-          ? t.backtest.queued
-          : t.backtest.progress(fmt.number(shardsDone), fmt.number(shards), fmt.number(customers))}
-      </span>
+      <span class="muted">{backtest.status === 'queued' ? t.backtest.queued : t.backtest.progress(fmt.number(customers))}</span>
     </div>
   );
 }
